@@ -1,0 +1,99 @@
+#pragma once
+// Stable error codes (ClickHouse style): one table, each row a dotted name that is a
+// contract (logs, HTTP bodies, the DB error_code column, bus messages, docs/errors.md)
+// and a kind that says what the caller may do about it (Abseil's guidance):
+//   kUnavailable        retry the same call after a backoff
+//   kAborted            retry at the job level (a new attempt)
+//   kFailedPrecondition do not retry until somebody fixes the state
+//   kOutcomeUnknown     it may have happened: a person or a reconciler decides
+// Names are never reused. A retired code stays here as a comment.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace faxbridge {
+
+enum class ErrorKind {
+  kInvalidArgument,
+  kNotFound,
+  kAlreadyExists,
+  kPermissionDenied,
+  kUnauthenticated,
+  kFailedPrecondition,
+  kUnavailable,
+  kAborted,
+  kResourceExhausted,
+  kOutcomeUnknown,
+  kInternal,
+};
+
+// X(enumerator, "dotted.name", kind)
+#define FAXBRIDGE_ERROR_CODES(X)                                                      \
+  X(internal, "internal", kInternal)                                                  \
+  X(config_invalid, "config.invalid", kInvalidArgument)                               \
+  X(io_failed, "io.failed", kUnavailable)                                             \
+  X(io_not_found, "io.not_found", kNotFound)                                          \
+  X(db_unavailable, "db.unavailable", kUnavailable)                                   \
+  X(db_conflict, "db.conflict", kAborted)                                             \
+  X(db_outcome_unknown, "db.outcome_unknown", kOutcomeUnknown)                        \
+  X(db_constraint, "db.constraint", kFailedPrecondition)                              \
+  X(db_query_failed, "db.query_failed", kInternal)                                    \
+  X(db_migration_failed, "db.migration_failed", kFailedPrecondition)                  \
+  X(db_schema_too_new, "db.schema_too_new", kFailedPrecondition)                      \
+  X(bus_unavailable, "bus.unavailable", kUnavailable)                                 \
+  X(bus_malformed_message, "bus.malformed_message", kInvalidArgument)                 \
+  X(queue_lease_lost, "queue.lease_lost", kAborted)                                   \
+  X(queue_claims_exhausted, "queue.claims_exhausted", kFailedPrecondition)            \
+  X(phone_empty, "phone.empty", kInvalidArgument)                                     \
+  X(phone_invalid, "phone.invalid", kInvalidArgument)                                 \
+  X(phone_too_long, "phone.too_long", kInvalidArgument)                               \
+  X(reference_invalid, "reference.invalid", kInvalidArgument)                         \
+  X(reference_exhausted, "reference.exhausted", kResourceExhausted)                   \
+  X(setting_unknown, "setting.unknown", kInvalidArgument)                             \
+  X(setting_invalid, "setting.invalid", kInvalidArgument)                             \
+  X(user_not_found, "user.not_found", kNotFound)                                      \
+  X(user_exists, "user.exists", kAlreadyExists)                                       \
+  X(user_invalid, "user.invalid", kInvalidArgument)                                   \
+  X(auth_password_invalid, "auth.password_invalid", kInvalidArgument)                 \
+  X(auth_send_not_enabled, "auth.send_not_enabled", kPermissionDenied)                \
+  X(job_not_found, "job.not_found", kNotFound)                                        \
+  X(service_stopping, "service.stopping", kUnavailable)                               \
+  X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
+  X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
+  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)
+
+enum class Code {
+#define FAXBRIDGE_X(e, name, kind) k_##e,
+  FAXBRIDGE_ERROR_CODES(FAXBRIDGE_X)
+#undef FAXBRIDGE_X
+};
+
+std::string_view code_name(Code code);
+ErrorKind code_kind(Code code);
+std::string_view kind_name(ErrorKind kind);
+// Looks a dotted name up (for codes read back from the DB or a bus message).
+bool code_from_name(std::string_view name, Code& out);
+
+// Whether repeating the failed call (not the job) can help: kUnavailable only.
+bool is_retryable_call(Code code);
+
+struct Error {
+  Code code = Code::k_internal;
+  std::string message;  // a sentence a person can act on
+  std::vector<std::pair<std::string, std::string>> context;  // small key=value facts
+
+  Error() = default;
+  Error(Code c, std::string msg) : code(c), message(std::move(msg)) {}
+
+  Error& with(std::string key, std::string value) {
+    context.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+  std::string_view name() const { return code_name(code); }
+  ErrorKind kind() const { return code_kind(code); }
+  // "[db.unavailable] message (host=..., reason=...)"
+  std::string to_string() const;
+};
+
+}  // namespace faxbridge
