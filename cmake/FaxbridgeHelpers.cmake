@@ -2,7 +2,7 @@
 add_library(faxbridge_warnings INTERFACE)
 target_compile_options(faxbridge_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
 
 # faxbridge_add_library(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # Makes faxbridge_<name> with the alias faxbridge::<name> and include/ as its public headers.

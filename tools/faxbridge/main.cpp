@@ -1,0 +1,68 @@
+// faxbridge: the operator's command-line tool (send and status come with the router).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+#include "faxbridge/core/config.hpp"
+
+int main(int argc, char** argv) try {
+  using namespace faxbridge;
+  CLI::App app{"Faxbridge operator tool. The database comes from --dsn or FAXBRIDGE_DB_DSN."};
+  app.require_subcommand(1);
+  std::string dsn = config::process_env()("FAXBRIDGE_DB_DSN").value_or("");
+  app.add_option("--dsn", dsn, "libpq connection string (default: $FAXBRIDGE_DB_DSN)");
+
+  int status = 0;
+  app.add_subcommand("version", "Print the version and schema version")->callback([&] { status = cli::version(std::cout); });
+
+  int wait_seconds = 0;
+  auto* migrate = app.add_subcommand("migrate", "Apply missing database migrations");
+  migrate->add_option("--wait", wait_seconds, "Seconds to wait for the database to come up")->check(CLI::Range(0, 3600));
+
+  auto* users = app.add_subcommand("users", "Manage users")->require_subcommand(1);
+  cli::NewUserArgs nu;
+  bool admin = false, no_send = false, no_receive = false, password_stdin = false;
+  auto* add = users->add_subcommand("add", "Add a user (e.g. the first administrator)");
+  add->add_option("username", nu.username, "Login name")->required();
+  add->add_option("--name", nu.display_name, "Full name");
+  add->add_option("--email", nu.email, "Mail address (also the fax-to-email address unless given)");
+  add->add_option("--fax-number", nu.fax_number, "The user's fax number (DID)");
+  add->add_option("--phone", nu.phone_number, "Phone number, shown on cover pages");
+  add->add_option("--language", nu.language, "Language code for cover pages and mails");
+  add->add_option("--cover", nu.cover_page_name, "Cover page name (default cover when empty)");
+  add->add_option("--permission", nu.permission_level, "0 none, 2 fax user, 10 fax administrator")->check(CLI::Range(0, 10));
+  add->add_flag("--admin", admin, "Shorthand for --permission 10");
+  add->add_flag("--no-send", no_send, "May not send faxes");
+  add->add_flag("--no-receive", no_receive, "Received faxes go to the default user");
+  add->add_flag("--fax-to-email", nu.enable_fax_to_email, "Mail received faxes");
+  add->add_option("--fax-to-email-address", nu.fax_to_email_address, "Where received faxes are mailed");
+  add->add_flag("--password-stdin", password_stdin, "Read the web password from the first line of stdin");
+  bool json = false;
+  auto* list = users->add_subcommand("list", "List users");
+  list->add_flag("--json", json, "Print JSON");
+
+  CLI11_PARSE(app, argc, argv);
+  if (migrate->parsed() || add->parsed() || list->parsed()) {
+    if (dsn.empty()) {
+      std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";
+      return 2;
+    }
+  }
+  if (migrate->parsed()) status = cli::migrate(dsn, wait_seconds, std::cout, std::cerr);
+  if (add->parsed()) {
+    if (admin) nu.permission_level = 10;
+    nu.enable_send = !no_send;
+    nu.enable_receive = !no_receive;
+    if (password_stdin) {
+      std::string line;
+      std::getline(std::cin, line);
+      nu.password = line;
+    }
+    status = cli::users_add(dsn, nu, std::cout, std::cerr);
+  }
+  if (list->parsed()) status = cli::users_list(dsn, json, std::cout, std::cerr);
+  return status;
+} catch (const std::exception& e) {
+  std::cerr << "faxbridge: [internal] " << e.what() << "\n";
+  return 1;
+}
