@@ -10,6 +10,7 @@
 // queue.claims_exhausted instead, so a job that kills every worker stops looping.
 // The holder finishes a row inside its own transaction with finish(), which checks that
 // it still owns the lease, so a worker that lost its lease cannot overwrite the new owner.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -55,12 +56,14 @@ class Queue final : public WorkSource {
 
  private:
   std::optional<std::string> now_param() const;
+  static constexpr std::chrono::seconds kExpiredCheckInterval{1};
   Pool& pool_;
   QueueSpec spec_;
   std::string owner_;
   const Clock* clock_;
   std::string sql_claim_id_, sql_claim_expired_, sql_claim_ready_, sql_renew_, sql_release_,
       sql_finish_, sql_exhaust_;
+  std::atomic<std::chrono::steady_clock::time_point> last_expired_check_{};
 };
 
 }  // namespace faxbridge::db

@@ -1,0 +1,139 @@
+// bench/queue: claims per second through the claim-and-sweep loop (bus::Consumer over
+// db::Queue) with 1, 2 and 4 consumers, beside the ceiling measured in the same run: a
+// bare `SELECT ... FOR UPDATE SKIP LOCKED` claim transaction followed by the completion
+// transaction, on as many connections. Both paths do the same work per job (claim
+// committed on its own, then complete: the fax flow of ../shared/notes/queue.md).
+// PostgreSQL runs with fsync on. Usage: bench_queue [jobs_per_run=10000] [repeats=3]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "faxbridge/bus/consumer.hpp"
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/migrate.hpp"
+#include "faxbridge/db/queue.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
+
+using namespace faxbridge;
+using Seconds = std::chrono::duration<double>;
+
+namespace {
+
+void fill(const std::string& dsn, int jobs) {
+  pqxx::connection c(dsn);
+  pqxx::work w(c);
+  w.exec("TRUNCATE fax_jobs CASCADE");
+  w.exec_params("INSERT INTO fax_jobs (source, recipient_number, recipient_canonical) "
+                "SELECT 'api', '40' || i, '40' || i FROM generate_series(1, $1) i",
+                jobs);
+  w.commit();
+  pqxx::nontransaction(c).exec("VACUUM ANALYZE fax_jobs");
+}
+
+// The ceiling: each client claims one job in its own transaction, then completes it.
+double bare(const std::string& dsn, int clients, int jobs) {
+  fill(dsn, jobs);
+  std::atomic<int> done{0};
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      pqxx::connection c(dsn);
+      const std::string owner = "bare-" + std::to_string(i);
+      for (;;) {
+        pqxx::work claim(c);
+        auto r = claim.exec_params(
+            "WITH picked AS (SELECT id FROM fax_jobs WHERE state = 'submitted' AND not_before <= now() "
+            "ORDER BY priority, not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            "UPDATE fax_jobs q SET state = 'converting', owner = $1, lease_until = now() + interval '30 s', "
+            "claims = q.claims + 1 FROM picked WHERE q.id = picked.id RETURNING q.id",
+            owner);
+        claim.commit();
+        if (r.empty()) break;
+        pqxx::work complete(c);
+        complete.exec_params("UPDATE fax_jobs SET state = 'ready', owner = NULL, lease_until = NULL, claims = 0 "
+                             "WHERE id = $1 AND owner = $2 AND state = 'converting'",
+                             r[0][0].as<std::int64_t>(), owner);
+        complete.commit();
+        ++done;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return done / Seconds(std::chrono::steady_clock::now() - start).count();
+}
+
+// The library: `consumers` instances, each one connection and one worker.
+double loop(const std::string& dsn, int consumers, int jobs) {
+  fill(dsn, jobs);
+  std::atomic<int> done{0};
+  std::vector<std::unique_ptr<db::Pool>> pools;
+  std::vector<std::unique_ptr<db::Queue>> queues;
+  std::vector<std::unique_ptr<bus::Consumer>> loops;
+  for (int i = 0; i < consumers; ++i) {
+    pools.push_back(std::make_unique<db::Pool>(db::PoolSettings{dsn, 2}));
+    queues.push_back(std::make_unique<db::Queue>(*pools.back(), db::conversion_queue(), "loop-" + std::to_string(i)));
+    bus::ConsumerSettings s;
+    s.workers = 1;
+    s.sweep_interval = std::chrono::seconds(1);
+    auto* pool = pools.back().get();
+    auto* queue = queues.back().get();
+    loops.push_back(std::make_unique<bus::Consumer>(*queue, s, [pool, queue, &done](const Claim& c, const bus::LeaseToken&) {
+      auto r = pool->transact([&](db::Tx& tx) { return queue->finish(tx, c.id, "ready"); });
+      if (!r) return Result<void>(r.error());
+      ++done;
+      return ok();
+    }));
+  }
+  auto start = std::chrono::steady_clock::now();
+  for (auto& l : loops) l->start();
+  while (done < jobs) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const double rate = done / Seconds(std::chrono::steady_clock::now() - start).count();
+  for (auto& l : loops) l->stop();
+  return rate;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int jobs = argc > 1 ? std::atoi(argv[1]) : 10000;
+  const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
+  log::init("bench_queue", log::Level::kError);
+  db::testing::ClusterOptions opts;
+  opts.durable = true;
+  auto cluster = db::testing::PgCluster::start(opts);
+  if (!cluster) {
+    std::fprintf(stderr, "%s\n", cluster.error().to_string().c_str());
+    return 1;
+  }
+  auto dsn = (*cluster)->create_database("bench");
+  db::Pool pool(db::PoolSettings{*dsn, 1});
+  if (auto m = db::migrate(pool); !m) {
+    std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
+    return 1;
+  }
+  std::printf("bench/queue: %d jobs per run, median of %d runs, PostgreSQL 15 with fsync on, %u cores\n", jobs,
+              repeats, std::thread::hardware_concurrency());
+  std::printf("%-10s %18s %18s %8s\n", "consumers", "bare claims/s", "loop claims/s", "ratio");
+  for (int n : {1, 2, 4}) {
+    std::vector<double> b, l;
+    for (int r = 0; r < repeats; ++r) {
+      b.push_back(bare(*dsn, n, jobs));
+      l.push_back(loop(*dsn, n, jobs));
+    }
+    const double mb = median(b), ml = median(l);
+    std::printf("%-10d %18.0f %18.0f %7.0f%%\n", n, mb, ml, 100.0 * ml / mb);
+    std::fflush(stdout);
+  }
+  return 0;
+}

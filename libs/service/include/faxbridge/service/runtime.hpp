@@ -1,0 +1,88 @@
+#pragma once
+// The common skeleton every service main uses (ARCHITECTURE.md section 1):
+//   block_stop_signals();                       // first, before any thread exists
+//   ConfigReader r(config::process_env());
+//   auto s = service::read_settings(r, "router", 9103);  ... service-specific reads ...
+//   if (!r.finish()) -> print, exit 2
+//   service::Runtime rt(s);
+//   if (!rt.start()) -> exit 1                  // side port up, waits for the database
+//   ... build and start the service's parts, using rt.pool() and rt.publisher() ...
+//   rt.wait();                                  // until SIGTERM or SIGINT
+//   ... stop the parts in reverse order ...
+// /healthz is ready only while the database answers and the bus is connected; the
+// runtime keeps checking both, so an outage shows there and heals without a restart.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "faxbridge/bus/bus.hpp"
+#include "faxbridge/core/config.hpp"
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::service {
+
+struct Settings {
+  std::string service;
+  std::string instance;  // unique per process: owner of leases, cancel topics
+  log::Level log_level = log::Level::kInfo;
+  bool use_db = true;
+  std::string db_dsn;
+  int db_pool_size = 4;
+  bool db_auto_migrate = true;
+  bus::Endpoints bus;
+  std::string http_bind = "0.0.0.0";
+  int http_port = 0;
+};
+
+// Reads the variables every service shares (listed in docs/configuration.md).
+Settings read_settings(config::ConfigReader& reader, const std::string& service, int default_http_port,
+                       bool use_db = true);
+// Logs the effective configuration once, secrets masked.
+void log_effective_config(const config::ConfigReader& reader);
+
+// SIGTERM/SIGINT are taken by the runtime's signal thread; block them in every thread.
+void block_stop_signals();
+
+class Runtime final {
+ public:
+  explicit Runtime(Settings settings);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts the side port, then waits (with backoff, logging why) until the database
+  // answers, checks or applies the schema, and connects the publisher. Returns
+  // service.stopping when a stop signal came while waiting.
+  Result<void> start();
+  // Blocks until a stop signal or request_stop().
+  void wait();
+  void request_stop();
+  bool stopping() const { return stop_.load(); }
+
+  db::Pool& pool() { return *pool_; }
+  bus::Publisher& publisher() { return *publisher_; }
+  const Settings& settings() const { return settings_; }
+  int http_port() const { return http_port_; }
+
+ private:
+  struct Impl;
+  void monitor_loop();
+  bool sleep_unless_stopped(std::chrono::milliseconds d);
+
+  Settings settings_;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<bus::Publisher> publisher_;
+  int http_port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> db_ok_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread signal_thread_, monitor_thread_;
+};
+
+}  // namespace faxbridge::service

@@ -1,0 +1,190 @@
+// DESIGN: start() brings the side port up first, so an orchestrator sees "not ready"
+// rather than nothing while the database is missing. The database wait uses capped
+// exponential backoff (0.5 s .. 15 s) and logs every failure with its reason. After
+// start, a monitor thread pings the database every few seconds for /healthz; the pool
+// itself recovers (broken connections are replaced), so nothing needs a restart.
+// Stop signals are blocked in every thread and taken by one sigwait thread, which
+// does no work in a signal handler.
+#include "faxbridge/service/runtime.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "faxbridge/db/migrate.hpp"
+#include "faxbridge/http/side_port.hpp"
+
+namespace faxbridge::service {
+
+namespace {
+
+std::string default_instance(const std::string& service) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return service + "@" + host + ":" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+Settings read_settings(config::ConfigReader& r, const std::string& service, int default_http_port, bool use_db) {
+  Settings s;
+  s.service = service;
+  s.use_db = use_db;
+  s.instance = r.string("FAXBRIDGE_INSTANCE_ID", default_instance(service), "a name unique to this process");
+  const auto level = r.one_of("FAXBRIDGE_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  log::parse_level(level, s.log_level);
+  if (use_db) {
+    s.db_dsn = r.string("FAXBRIDGE_DB_DSN", std::nullopt,
+                        "a libpq connection string, e.g. host=db user=faxbridge dbname=faxbridge",
+                        config::Visibility::kPlain);
+    s.db_pool_size = static_cast<int>(r.integer("FAXBRIDGE_DB_POOL_SIZE", 4, 1, 200));
+    s.db_auto_migrate = r.boolean("FAXBRIDGE_DB_AUTO_MIGRATE", true);
+  }
+  s.bus.publish = r.string("FAXBRIDGE_BUS_PUBLISH_ENDPOINT", s.bus.publish, "a ZeroMQ endpoint like tcp://bus:5570");
+  s.bus.subscribe = r.string("FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", s.bus.subscribe, "a ZeroMQ endpoint like tcp://bus:5571");
+  s.http_bind = r.string("FAXBRIDGE_HTTP_BIND", "0.0.0.0", "an IP address to bind the health and metrics port");
+  s.http_port = static_cast<int>(r.integer("FAXBRIDGE_HTTP_PORT", default_http_port, 0, 65535));
+  return s;
+}
+
+void log_effective_config(const config::ConfigReader& reader) {
+  for (const auto& e : reader.effective()) {
+    const std::string value = e.name == "FAXBRIDGE_DB_DSN" ? config::mask_dsn(e.value) : e.value;
+    log::info("config.effective", {{"name", e.name}, {"value", value}, {"default", e.from_default}});
+  }
+}
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+struct Runtime::Impl {
+  std::unique_ptr<http::SidePort> side_port;
+};
+
+Runtime::Runtime(Settings settings) : settings_(std::move(settings)), impl_(std::make_unique<Impl>()) {
+  log::init(settings_.service, settings_.log_level);
+  block_stop_signals();
+  signal_thread_ = std::thread([this] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);  // our own wake-up at destruction
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGUSR2) log::info("service.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    request_stop();
+  });
+}
+
+Runtime::~Runtime() {
+  request_stop();
+  pthread_kill(signal_thread_.native_handle(), SIGUSR2);
+  signal_thread_.join();
+  if (monitor_thread_.joinable()) monitor_thread_.join();
+  if (impl_->side_port) impl_->side_port->stop();
+  log::info("service.stopped", {{"instance", settings_.instance}});
+}
+
+void Runtime::request_stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Runtime::sleep_unless_stopped(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  return !cv_.wait_for(lock, d, [&] { return stop_.load(); });
+}
+
+void Runtime::wait() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return stop_.load(); });
+}
+
+Result<void> Runtime::start() {
+  // SIGUSR2 must reach only the signal thread's sigwait.
+  sigset_t usr2;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &usr2, nullptr);
+
+  std::vector<http::HealthCheck> checks;
+  if (settings_.use_db) {
+    checks.push_back({"db", [this](std::string& detail) {
+                        detail = db_ok_ ? "answering" : "not reachable";
+                        return db_ok_.load();
+                      }});
+  }
+  checks.push_back({"bus", [this](std::string& detail) {
+                      const bool ok = publisher_ && publisher_->connected();
+                      detail = ok ? "connected" : "not connected";
+                      return ok;
+                    }});
+  impl_->side_port = std::make_unique<http::SidePort>(settings_.http_bind, settings_.http_port, checks);
+  auto port = impl_->side_port->start();
+  if (!port) return port.error();
+  http_port_ = *port;
+  log::info("service.starting", {{"instance", settings_.instance}, {"http_port", http_port_}});
+
+  publisher_ = std::make_unique<bus::Publisher>(settings_.bus.publish, settings_.service, settings_.instance);
+
+  if (settings_.use_db) {
+    db::PoolSettings ps;
+    ps.dsn = settings_.db_dsn;
+    ps.size = settings_.db_pool_size;
+    ps.max_attempts = 1;  // the wait below does its own backoff
+    ps.application_name = settings_.instance;
+    pool_ = std::make_unique<db::Pool>(ps);
+    std::chrono::milliseconds backoff(500);
+    for (int attempt = 1;; ++attempt) {
+      auto ready = pool_->ping();
+      if (ready) {
+        auto st = db::schema_status(*pool_);
+        if (st && !st->up_to_date() && settings_.db_auto_migrate) {
+          auto m = db::migrate(*pool_);
+          if (!m) ready = m.error();
+          else st = db::schema_status(*pool_);
+        }
+        if (ready && !st) ready = st.error();
+        else if (ready && !st->up_to_date()) {
+          ready = Error(Code::k_db_migration_failed,
+                        "The database schema is at version " + std::to_string(st->current) + ", this service needs " +
+                            std::to_string(st->latest) + "; run `faxbridge migrate` or set FAXBRIDGE_DB_AUTO_MIGRATE=true.");
+        }
+        if (ready) break;
+        if (ready.error().code == Code::k_db_schema_too_new) return ready.error();
+      }
+      log::write_error(log::Level::kWarn, "db.waiting", ready.error(),
+                       {{"attempt", attempt}, {"retry_in_ms", static_cast<std::int64_t>(backoff.count())}});
+      if (!sleep_unless_stopped(backoff)) {
+        return Error(Code::k_service_stopping, "Stopped while waiting for the database.");
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(15000));
+    }
+    db_ok_ = true;
+    log::info("db.ready", {{"dsn", config::mask_dsn(settings_.db_dsn)}});
+    monitor_thread_ = std::thread(&Runtime::monitor_loop, this);
+  }
+  return ok();
+}
+
+void Runtime::monitor_loop() {
+  while (sleep_unless_stopped(std::chrono::seconds(2))) {
+    auto r = pool_->ping();
+    const bool was = db_ok_.exchange(static_cast<bool>(r));
+    if (was && !r) log::write_error(log::Level::kError, "db.lost", r.error());
+    if (!was && r) log::info("db.recovered");
+  }
+}
+
+}  // namespace faxbridge::service
