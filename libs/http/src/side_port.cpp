@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include "faxbridge/core/log.hpp"
@@ -74,6 +75,13 @@ struct SidePort::Impl {
 
   void install_routes() {
     server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    // httplib's default sets SO_REUSEPORT, which lets a second process bind the same port
+    // and silently share its traffic. SO_REUSEADDR alone still allows a quick restart
+    // (TIME_WAIT) but makes a port clash fail loudly at start().
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) { healthz(res); });
     server.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics::Registry::global().render(), "text/plain; version=0.0.4");
