@@ -1,14 +1,13 @@
 // faxbridge-bus: the ZeroMQ forwarder every service connects to, plus its side port.
-#include <csignal>
+#include <atomic>
 #include <cstdio>
 #include <string_view>
 #include <thread>
 
-#include <unistd.h>
-
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/core/config.hpp"
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/stop_signals.hpp"
 #include "faxbridge/http/side_port.hpp"
 
 using namespace faxbridge;
@@ -28,6 +27,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, help ? stdout : stderr);
     return help ? 0 : 2;
   }
+  const StopSignals stop_signals;  // before any thread starts
   config::ConfigReader cfg(config::process_env());
   bus::Endpoints endpoints{
       cfg.string("FAXBRIDGE_BUS_PUBLISH_ENDPOINT", "tcp://127.0.0.1:5570", "a ZeroMQ endpoint"),
@@ -45,28 +45,30 @@ int main(int argc, char** argv) {
   for (const auto& e : cfg.effective()) {
     log::info("config.effective", {{"name", e.name}, {"value", e.value}, {"default", e.from_default}});
   }
-  // Block the stop signals in every thread (threads inherit the mask), then wait for them
-  // with sigwait on this thread: no work ever runs inside a signal handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
   bus::Forwarder forwarder(endpoints);
-  if (auto r = forwarder.bind(); !r) return log::write_error(log::Level::kError, "bus.start_failed", r.error()), 1;
   http::SidePort side_port(bind_address, port, {{"forwarder", [&](std::string& detail) {
-                                                   detail = forwarder.running() ? "forwarding" : "stopped";
-                                                   return forwarder.running();
-                                                 }}});
-  if (auto r = side_port.start(); !r) return log::write_error(log::Level::kError, "bus.start_failed", r.error()), 1;
-  // If the proxy ever ends on its own, wake the main thread as a stop request would.
-  std::thread forwarding([&] { forwarder.run(); kill(getpid(), SIGTERM); });
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
-  log::info("bus.stopping", {{"signal", signal}});
+                             detail = forwarder.running() ? "forwarding" : "stopped";
+                             return forwarder.running();
+                           }}});
+  auto bound = forwarder.bind();
+  auto listening = bound ? side_port.start() : Result<int>(bound.error());
+  if (!listening) {
+    log::write_error(log::Level::kError, "bus.start_failed", listening.error());
+    return 1;
+  }
+  // A proxy that ends on its own has failed: wake main, and exit 1 so a supervisor restarts us.
+  std::atomic<bool> stopping{false}, failed{false};
+  std::thread forwarding([&] {
+    forwarder.run();
+    if (!stopping) {
+      failed = true;
+      StopSignals::request_stop();
+    }
+  });
+  log::info("bus.stopping", {{"signal", stop_signals.wait()}});
+  stopping = true;
   side_port.stop();
   forwarder.stop();
   forwarding.join();
-  return 0;
+  return failed ? 1 : 0;
 }
