@@ -1,0 +1,230 @@
+#include "faxbridge/bus/consumer.hpp"
+
+#include <random>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/core/metrics.hpp"
+
+namespace faxbridge::bus {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// +-20% around the interval, so instances started together drift apart.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> d(0.8, 1.2);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(interval.count()) * d(rng)));
+}
+
+metrics::Counter& counter(const std::string& name, const std::string& help, const std::string& stage,
+                          const std::string& key = "", const std::string& value = "") {
+  metrics::Labels labels{{"stage", stage}};
+  if (!key.empty()) labels.emplace_back(key, value);
+  return metrics::Registry::global().counter(name, help, labels);
+}
+
+}  // namespace
+
+Consumer::Consumer(WorkSource& source, ConsumerSettings settings, Handler handler)
+    : source_(source), settings_(std::move(settings)), handler_(std::move(handler)) {}
+
+Consumer::~Consumer() { stop(); }
+
+void Consumer::start() {
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  sweep_due_ = true;
+  next_sweep_ = Clock::now();
+  threads_.emplace_back(&Consumer::dispatch_loop, this);
+  for (int i = 0; i < settings_.workers; ++i) threads_.emplace_back(&Consumer::worker_loop, this);
+  threads_.emplace_back(&Consumer::heartbeat_loop, this);
+  log::info("consumer.started", {{"stage", settings_.name},
+                                 {"owner", source_.owner()},
+                                 {"workers", settings_.workers},
+                                 {"sweep_ms", static_cast<std::int64_t>(settings_.sweep_interval.count())}});
+}
+
+void Consumer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    stopping_ = true;
+    for (auto& [id, token] : held_) token->stopping_ = true;
+  }
+  dispatch_cv_.notify_all();
+  work_cv_.notify_all();
+  // Dispatcher and workers first; the heartbeat keeps leases alive until they are done.
+  for (std::size_t i = 0; i + 1 < threads_.size(); ++i) threads_[i].join();
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+  heartbeat_cv_.notify_all();
+  threads_.back().join();
+  threads_.clear();
+  log::info("consumer.stopped", {{"stage", settings_.name}, {"owner", source_.owner()}});
+}
+
+void Consumer::notify(std::int64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (notified_.size() >= settings_.max_pending || held_.count(id) || !notified_set_.insert(id).second) return;
+    notified_.push_back(id);
+  }
+  dispatch_cv_.notify_one();
+}
+
+void Consumer::sweep_now() {
+  {
+    std::lock_guard lock(mutex_);
+    sweep_due_ = true;
+  }
+  dispatch_cv_.notify_one();
+}
+
+ConsumerStats Consumer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+int Consumer::free_slots_locked() const {
+  return settings_.workers - static_cast<int>(ready_.size()) - busy_;
+}
+
+void Consumer::enqueue_claimed(const std::vector<Claim>& claims, bool by_sweep) {
+  for (const auto& c : claims) {
+    auto token = std::make_shared<LeaseToken>();
+    held_[c.id] = token;
+    ready_.push_back({c, token});
+  }
+  (by_sweep ? stats_.claimed_by_sweep : stats_.claimed_by_message) += static_cast<std::int64_t>(claims.size());
+  counter("faxbridge_queue_claims_total", "Rows claimed, by how they were found.", settings_.name, "via",
+          by_sweep ? "sweep" : "message")
+      .inc(static_cast<std::int64_t>(claims.size()));
+  if (!claims.empty()) work_cv_.notify_all();
+}
+
+void Consumer::dispatch_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    dispatch_cv_.wait_until(lock, next_sweep_, [&] {
+      return stopping_ || (free_slots_locked() > 0 && (sweep_due_ || !notified_.empty()));
+    });
+    if (stopping_) break;
+    if (Clock::now() >= next_sweep_) sweep_due_ = true;
+    const int free = free_slots_locked();
+    if (free <= 0) {
+      dispatch_cv_.wait(lock, [&] { return stopping_ || free_slots_locked() > 0; });
+      continue;
+    }
+    if (!notified_.empty()) {
+      const std::int64_t id = notified_.front();
+      notified_.pop_front();
+      notified_set_.erase(id);
+      if (held_.count(id)) continue;
+      lock.unlock();
+      auto r = source_.claim(id);
+      lock.lock();
+      if (!r) {
+        // The sweep will find the row; don't hammer a failing database meanwhile.
+        log::write_error(log::Level::kWarn, "consumer.claim_failed", r.error(), {{"stage", settings_.name}, {"id", id}});
+        dispatch_cv_.wait_for(lock, settings_.error_backoff, [&] { return stopping_; });
+      } else if (r->has_value()) {
+        enqueue_claimed({**r}, false);
+      } else {
+        ++stats_.missed_claims;
+      }
+      continue;
+    }
+    if (sweep_due_) {
+      sweep_due_ = false;
+      lock.unlock();
+      auto r = source_.claim_next(free);
+      lock.lock();
+      if (!r) {
+        log::write_error(log::Level::kWarn, "consumer.sweep_failed", r.error(), {{"stage", settings_.name}});
+        next_sweep_ = Clock::now() + settings_.error_backoff;
+      } else {
+        enqueue_claimed(*r, true);
+        // A full batch means more may be waiting: sweep again as soon as a slot frees.
+        if (static_cast<int>(r->size()) == free) sweep_due_ = true;
+        else next_sweep_ = Clock::now() + jittered(settings_.sweep_interval);
+      }
+    }
+  }
+}
+
+void Consumer::worker_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+    if (ready_.empty()) break;  // stopping and nothing left
+    Item item = std::move(ready_.front());
+    ready_.pop_front();
+    const bool stopping = stopping_;
+    ++busy_;
+    lock.unlock();
+
+    Result<void> r = ok();
+    if (stopping) {
+      // Claimed but never started: hand it straight back.
+      r = Error(Code::k_service_stopping, "The service is stopping.");
+    } else {
+      try {
+        r = handler_(item.claim, *item.token);
+      } catch (const std::exception& e) {
+        r = Error(Code::k_internal, "The handler threw an exception.").with("reason", e.what());
+      } catch (...) {
+        r = Error(Code::k_internal, "The handler threw an unknown exception.");
+      }
+    }
+    if (!r && !item.token->lost()) {
+      const bool shutting_down = r.error().code == Code::k_service_stopping || item.token->stopping();
+      auto released = source_.release(item.claim.id, shutting_down ? std::chrono::milliseconds(0) : settings_.retry_delay,
+                                      r.error());
+      if (!released) {
+        // The lease expires on its own and the row is taken over: nothing is lost.
+        log::write_error(log::Level::kWarn, "consumer.release_failed", released.error(),
+                         {{"stage", settings_.name}, {"id", item.claim.id}});
+      }
+    }
+    counter(r ? "faxbridge_queue_completed_total" : "faxbridge_queue_failed_total",
+            r ? "Rows a handler finished." : "Rows a handler gave back with an error.", settings_.name)
+        .inc();
+
+    lock.lock();
+    --busy_;
+    held_.erase(item.claim.id);
+    ++(r ? stats_.completed : stats_.failed);
+    dispatch_cv_.notify_one();
+  }
+}
+
+void Consumer::heartbeat_loop() {
+  const auto beat = std::max(settings_.lease / 3, std::chrono::milliseconds(10));
+  std::unique_lock lock(mutex_);
+  while (running_) {
+    heartbeat_cv_.wait_for(lock, beat, [&] { return !running_; });
+    if (!running_) break;
+    auto held = held_;
+    lock.unlock();
+    for (auto& [id, token] : held) {
+      if (token->lost()) continue;
+      auto r = source_.renew(id);
+      if (!r) {
+        log::write_error(log::Level::kWarn, "consumer.renew_failed", r.error(), {{"stage", settings_.name}, {"id", id}});
+      } else if (!*r) {
+        token->lost_ = true;
+        log::warn("consumer.lease_lost", {{"stage", settings_.name}, {"id", id}, {"owner", source_.owner()}});
+        std::lock_guard g(mutex_);
+        ++stats_.leases_lost;
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace faxbridge::bus

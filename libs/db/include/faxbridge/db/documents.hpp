@@ -1,0 +1,29 @@
+#pragma once
+// Documents: uploads, converted fax pages, received TIFFs, PDFs and previews, with
+// their bytes in Postgres (one backup holds everything; no shared file system).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::db {
+
+struct Document {
+  std::int64_t id = 0;
+  std::string kind;  // upload | fax_pages | received_tiff | pdf | preview
+  std::string media_type;
+  std::string filename;
+  std::optional<int> page_count;
+  std::optional<std::int64_t> owner_user_id;
+  std::string bytes;
+  std::string sha256_hex;  // filled by documents::put
+};
+
+namespace documents {
+Result<Document> put(Tx& tx, Document doc);
+Result<Document> get(Tx& tx, std::int64_t id);
+}  // namespace documents
+
+}  // namespace faxbridge::db

@@ -1,0 +1,66 @@
+#pragma once
+// db::Queue: a table's rows as work items for the claim-and-sweep consumer.
+//
+// A stage of work is a pair of states on one table: rows in `ready_state` whose
+// not_before has passed are claimable; claiming moves them to `working_state` with
+// owner = this instance, lease_until = now + lease, claims + 1, in one statement
+// (by id: a conditional UPDATE; next: FOR UPDATE SKIP LOCKED, the River/graphile way).
+// A row in the working state whose lease expired is claimable again by anyone: its
+// holder died. After `max_claims` claims a row goes to `failed_state` with
+// queue.claims_exhausted instead, so a job that kills every worker stops looping.
+// The holder finishes a row inside its own transaction with finish(), which checks that
+// it still owns the lease, so a worker that lost its lease cannot overwrite the new owner.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "faxbridge/core/clock.hpp"
+#include "faxbridge/core/work_queue.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::db {
+
+struct QueueSpec {
+  std::string table;          // fax_jobs, received_faxes, notifications (constants, never input)
+  std::string ready_state;
+  std::string working_state;
+  std::string failed_state;   // where rows go after max_claims
+  int max_claims = 10;
+  std::chrono::milliseconds lease{30000};
+};
+
+// The stages of the schema (ARCHITECTURE.md sections 3 and 4).
+QueueSpec conversion_queue();     // fax_jobs: submitted -> converting (document-converter)
+QueueSpec inbound_routing_queue();  // received_faxes: received -> routing (router)
+QueueSpec notification_queue();   // notifications: pending -> sending (notifier)
+
+class Queue final : public WorkSource {
+ public:
+  // clock: when given, its time is used instead of the database's now() (tests).
+  Queue(Pool& pool, QueueSpec spec, std::string owner, const Clock* clock = nullptr);
+
+  Result<std::optional<Claim>> claim(std::int64_t id) override;
+  Result<std::vector<Claim>> claim_next(int limit) override;
+  Result<bool> renew(std::int64_t id) override;
+  Result<bool> release(std::int64_t id, std::chrono::milliseconds delay,
+                       const std::optional<Error>& error) override;
+  const std::string& owner() const override { return owner_; }
+
+  // Inside the holder's own transaction: moves the row to `to_state` and clears the
+  // lease if this instance still holds it. false: the lease was lost, roll back.
+  Result<bool> finish(Tx& tx, std::int64_t id, const std::string& to_state);
+
+  const QueueSpec& spec() const { return spec_; }
+
+ private:
+  std::optional<std::string> now_param() const;
+  Pool& pool_;
+  QueueSpec spec_;
+  std::string owner_;
+  const Clock* clock_;
+  std::string sql_claim_id_, sql_claim_expired_, sql_claim_ready_, sql_renew_, sql_release_,
+      sql_finish_, sql_exhaust_;
+};
+
+}  // namespace faxbridge::db

@@ -1,0 +1,102 @@
+#pragma once
+// The records a fax leaves behind: call attempts (CDRs), received faxes and inbox
+// entries, the notification outbox and the audit trail. Each is written in the
+// transaction of the change it records.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::db {
+
+struct AttemptStart {
+  std::int64_t job_id = 0;
+  std::string gateway_instance;
+  std::optional<std::int64_t> route_id;
+  std::string gateway_address;
+  std::string dialled_number;
+};
+
+struct AttemptEnd {
+  std::string outcome;  // sent | partially_sent | busy | no_answer | rejected | failed | cancelled | interrupted
+  std::optional<std::string> media;
+  std::optional<int> sip_status;
+  std::optional<int> t30_code;
+  std::optional<std::string> t30_text;
+  std::optional<std::string> phase_reached;
+  int pages_sent = 0;
+  std::optional<int> bit_rate;
+  std::optional<bool> ecm;
+  std::optional<std::string> remote_station_id;
+  std::optional<std::string> error_code;
+  std::optional<bool> retryable;
+  std::optional<std::string> diagnostics_json;
+};
+
+namespace attempts {
+// Numbers the attempt (1, 2, ...) and counts it on the job. Returns the attempt id.
+Result<std::int64_t> open(Tx& tx, const AttemptStart& start);
+Result<bool> close(Tx& tx, std::int64_t attempt_id, const AttemptEnd& end);
+}  // namespace attempts
+
+struct ReceivedFax {
+  std::string call_id;
+  std::string gateway_instance;
+  std::string caller_number;
+  std::string called_number;
+  std::string remote_station_id;
+  int pages = 0;
+  std::optional<std::string> media;
+  std::optional<int> bit_rate;
+  std::optional<bool> ecm;
+  std::optional<std::string> resolution;
+  std::optional<int> t30_code;
+  std::optional<std::string> t30_text;
+  std::optional<std::string> error_code;
+  std::optional<std::int64_t> tiff_document_id;
+  std::string reference;
+};
+
+namespace received {
+Result<std::int64_t> create(Tx& tx, const ReceivedFax& fax);
+}  // namespace received
+
+namespace inbox {
+// Idempotent: delivering the same fax to the same user twice keeps one entry.
+Result<bool> deliver(Tx& tx, std::int64_t received_fax_id, std::int64_t user_id,
+                     std::optional<std::int64_t> via_group_id = std::nullopt);
+Result<std::vector<std::int64_t>> for_user(Tx& tx, std::int64_t user_id, int limit = 100);
+}  // namespace inbox
+
+struct NewNotification {
+  std::string kind;     // fax_to_email | return_receipt | enqueued_receipt | failure_receipt | ...
+  std::string channel;  // email | webhook
+  std::string recipient;
+  std::optional<std::int64_t> job_id;
+  std::optional<std::int64_t> received_fax_id;
+  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> webhook_id;
+  std::string payload_json = "{}";
+};
+
+namespace notifications {
+Result<std::int64_t> enqueue(Tx& tx, const NewNotification& n);
+}  // namespace notifications
+
+struct AuditEvent {
+  std::optional<std::int64_t> actor_user_id;
+  std::string actor;
+  std::string action;
+  std::string object_type;
+  std::string object_id;
+  std::string details_json = "{}";
+};
+
+namespace audit {
+Result<std::int64_t> record(Tx& tx, const AuditEvent& e);
+}  // namespace audit
+
+}  // namespace faxbridge::db

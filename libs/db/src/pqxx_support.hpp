@@ -1,0 +1,33 @@
+#pragma once
+// Internal to libs/db: pqxx access for repositories, and time conversions.
+#include <chrono>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "faxbridge/core/clock.hpp"
+#include "faxbridge/db/pool.hpp"
+
+// pqxx 6.4 already maps std::optional parameters to NULL (internal/type_utils.hxx).
+
+namespace faxbridge::db {
+
+struct Tx::Impl {
+  pqxx::work& work;
+};
+
+inline pqxx::work& W(Tx& tx) { return tx.impl().work; }
+
+// Time points cross into SQL as ISO text with microseconds, UTC.
+std::string to_sql_time(TimePoint t);
+std::optional<std::string> to_sql_time(const std::optional<TimePoint>& t);
+// Parses what Postgres prints for timestamptz when the session time zone is UTC.
+TimePoint from_sql_time(const std::string& text);
+
+template <typename T>
+std::optional<T> opt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<T>();
+}
+
+}  // namespace faxbridge::db

@@ -1,0 +1,93 @@
+#include "faxbridge/db/records.hpp"
+
+#include "pqxx_support.hpp"
+
+namespace faxbridge::db {
+
+namespace attempts {
+
+Result<std::int64_t> open(Tx& tx, const AttemptStart& s) {
+  auto& w = W(tx);
+  auto n = w.exec_params("UPDATE fax_jobs SET attempts = attempts + 1, updated_at = now() WHERE id = $1 RETURNING attempts",
+                         s.job_id);
+  if (n.empty()) return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(s.job_id) + ".");
+  auto r = w.exec_params(
+      "INSERT INTO attempts (job_id, attempt_no, gateway_instance, route_id, gateway_address, dialled_number) "
+      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+      s.job_id, n[0][0].as<int>(), s.gateway_instance, s.route_id, s.gateway_address, s.dialled_number);
+  return r[0][0].as<std::int64_t>();
+}
+
+Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
+  auto r = W(tx).exec_params(
+      "UPDATE attempts SET ended_at = now(), outcome = $2, media = $3, sip_status = $4, t30_code = $5, "
+      "t30_text = $6, phase_reached = $7, pages_sent = $8, bit_rate = $9, ecm = $10, remote_station_id = $11, "
+      "error_code = $12, retryable = $13, diagnostics = $14::jsonb WHERE id = $1 AND ended_at IS NULL",
+      id, e.outcome, e.media, e.sip_status, e.t30_code, e.t30_text, e.phase_reached, e.pages_sent, e.bit_rate,
+      e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json);
+  return r.affected_rows() > 0;
+}
+
+}  // namespace attempts
+
+namespace received {
+
+Result<std::int64_t> create(Tx& tx, const ReceivedFax& f) {
+  auto r = W(tx).exec_params(
+      "INSERT INTO received_faxes (reference, call_id, gateway_instance, caller_number, called_number, "
+      "remote_station_id, pages, media, bit_rate, ecm, resolution, t30_code, t30_text, error_code, "
+      "tiff_document_id, ended_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, now()) RETURNING id",
+      f.reference, f.call_id, f.gateway_instance, f.caller_number, f.called_number, f.remote_station_id, f.pages,
+      f.media, f.bit_rate, f.ecm, f.resolution, f.t30_code, f.t30_text, f.error_code, f.tiff_document_id);
+  return r[0][0].as<std::int64_t>();
+}
+
+}  // namespace received
+
+namespace inbox {
+
+Result<bool> deliver(Tx& tx, std::int64_t received_fax_id, std::int64_t user_id,
+                     std::optional<std::int64_t> via_group_id) {
+  auto r = W(tx).exec_params(
+      "INSERT INTO inbox_entries (received_fax_id, user_id, via_group_id) VALUES ($1, $2, $3) "
+      "ON CONFLICT (received_fax_id, user_id) DO NOTHING",
+      received_fax_id, user_id, via_group_id);
+  return r.affected_rows() > 0;
+}
+
+Result<std::vector<std::int64_t>> for_user(Tx& tx, std::int64_t user_id, int limit) {
+  auto r = W(tx).exec_params(
+      "SELECT received_fax_id FROM inbox_entries WHERE user_id = $1 AND deleted_at IS NULL "
+      "ORDER BY created_at DESC, id DESC LIMIT $2",
+      user_id, limit);
+  std::vector<std::int64_t> out;
+  for (const auto& row : r) out.push_back(row[0].as<std::int64_t>());
+  return out;
+}
+
+}  // namespace inbox
+
+namespace notifications {
+
+Result<std::int64_t> enqueue(Tx& tx, const NewNotification& n) {
+  auto r = W(tx).exec_params(
+      "INSERT INTO notifications (kind, channel, recipient, job_id, received_fax_id, user_id, webhook_id, payload) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING id",
+      n.kind, n.channel, n.recipient, n.job_id, n.received_fax_id, n.user_id, n.webhook_id, n.payload_json);
+  return r[0][0].as<std::int64_t>();
+}
+
+}  // namespace notifications
+
+namespace audit {
+
+Result<std::int64_t> record(Tx& tx, const AuditEvent& e) {
+  auto r = W(tx).exec_params(
+      "INSERT INTO audit_events (actor_user_id, actor, action, object_type, object_id, details) "
+      "VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
+      e.actor_user_id, e.actor, e.action, e.object_type, e.object_id, e.details_json);
+  return r[0][0].as<std::int64_t>();
+}
+
+}  // namespace audit
+}  // namespace faxbridge::db

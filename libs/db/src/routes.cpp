@@ -1,0 +1,89 @@
+#include "faxbridge/db/routes.hpp"
+
+#include "pqxx_support.hpp"
+
+namespace faxbridge::db::routes {
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT r.id, r.prefix, r.is_default, r.description, r.t38_policy, r.enabled, "
+    "coalesce(array_agg(g.address ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}'), "
+    "coalesce(array_agg(g.transport ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}') "
+    "FROM routes r LEFT JOIN route_gateways g ON g.route_id = r.id ";
+
+std::vector<std::string> text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+       std::tie(kind, value) = parser.get_next()) {
+    if (kind == pqxx::array_parser::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+Route route_from(const pqxx::row& r) {
+  Route route;
+  route.id = r[0].as<std::int64_t>();
+  route.prefix = r[1].as<std::string>();
+  route.is_default = r[2].as<bool>();
+  route.description = r[3].as<std::string>();
+  route.t38_policy = r[4].as<std::string>();
+  route.enabled = r[5].as<bool>();
+  auto addresses = text_array(r[6]);
+  auto transports = text_array(r[7]);
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    route.gateways.push_back({addresses[i], i < transports.size() ? transports[i] : "udp"});
+  }
+  return route;
+}
+
+}  // namespace
+
+Result<Route> create(Tx& tx, const Route& route) {
+  pqxx::subtransaction sp(W(tx), "route_create");
+  try {
+    auto r = sp.exec_params(
+        "INSERT INTO routes (prefix, is_default, description, t38_policy, enabled) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        route.is_default ? std::string() : route.prefix, route.is_default, route.description,
+        route.t38_policy, route.enabled);
+    const auto id = r[0][0].as<std::int64_t>();
+    for (std::size_t i = 0; i < route.gateways.size(); ++i) {
+      sp.exec_params("INSERT INTO route_gateways (route_id, position, address, transport) VALUES ($1, $2, $3, $4)",
+                     id, static_cast<int>(i), route.gateways[i].address, route.gateways[i].transport);
+    }
+    sp.commit();
+    Route out = route;
+    out.id = id;
+    return out;
+  } catch (const pqxx::unique_violation&) {
+    return Error(Code::k_db_constraint, route.is_default ? "A default route already exists."
+                                                         : "A route for the prefix " + route.prefix + " already exists.");
+  } catch (const pqxx::check_violation&) {
+    return Error(Code::k_db_constraint,
+                 "The route is invalid: a prefix is digits with an optional leading +, a T.38 "
+                 "policy is auto, require or off, and a gateway transport is udp, tcp or tls.");
+  }
+}
+
+Result<std::vector<Route>> list(Tx& tx) {
+  auto rows = W(tx).exec(std::string(kSelect) + "GROUP BY r.id ORDER BY r.is_default DESC, r.prefix");
+  std::vector<Route> out;
+  for (const auto& r : rows) out.push_back(route_from(r));
+  return out;
+}
+
+Result<std::optional<Route>> match(Tx& tx, const std::string& number) {
+  auto rows = W(tx).exec_params(std::string(kSelect) +
+                                    "WHERE r.enabled AND (r.is_default OR ($1 LIKE r.prefix || '%' AND r.prefix <> '')) "
+                                    "GROUP BY r.id ORDER BY r.is_default, length(r.prefix) DESC LIMIT 1",
+                                number);
+  if (rows.empty()) return std::optional<Route>{};
+  return std::optional<Route>(route_from(rows[0]));
+}
+
+Result<bool> remove(Tx& tx, std::int64_t id) {
+  return W(tx).exec_params("DELETE FROM routes WHERE id = $1", id).affected_rows() > 0;
+}
+
+}  // namespace faxbridge::db::routes
