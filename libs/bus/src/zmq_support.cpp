@@ -1,5 +1,6 @@
 #include "zmq_support.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 
