@@ -59,6 +59,7 @@ enum class ErrorKind {
   X(auth_send_not_enabled, "auth.send_not_enabled", kPermissionDenied)                \
   X(job_not_found, "job.not_found", kNotFound)                                        \
   X(service_stopping, "service.stopping", kUnavailable)                               \
+  X(http_not_found, "http.not_found", kNotFound)                                      \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
   X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)

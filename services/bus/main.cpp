@@ -1,0 +1,74 @@
+// faxbridge-bus: the ZeroMQ forwarder every service connects to, plus its side port.
+#include <atomic>
+#include <cstdio>
+#include <string_view>
+#include <thread>
+
+#include "faxbridge/bus/bus.hpp"
+#include "faxbridge/core/config.hpp"
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/core/stop_signals.hpp"
+#include "faxbridge/http/side_port.hpp"
+
+using namespace faxbridge;
+
+constexpr const char* kUsage = R"(usage: faxbridge-bus [--help]
+The Faxbridge message bus: a ZeroMQ XSUB/XPUB forwarder. Environment:
+  FAXBRIDGE_BUS_PUBLISH_ENDPOINT    XSUB endpoint publishers connect to (tcp://127.0.0.1:5570)
+  FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT  XPUB endpoint subscribers connect to (tcp://127.0.0.1:5571)
+  FAXBRIDGE_HTTP_BIND_ADDRESS       side port address for /healthz and /metrics (0.0.0.0)
+  FAXBRIDGE_HTTP_PORT               side port, 0 = any free port (9101)
+  FAXBRIDGE_LOG_LEVEL               debug|info|warn|error (info)
+)";
+
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const bool help = std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h";
+    std::fputs(kUsage, help ? stdout : stderr);
+    return help ? 0 : 2;
+  }
+  const StopSignals stop_signals;  // before any thread starts
+  config::ConfigReader cfg(config::process_env());
+  bus::Endpoints endpoints{
+      cfg.string("FAXBRIDGE_BUS_PUBLISH_ENDPOINT", "tcp://127.0.0.1:5570", "a ZeroMQ endpoint"),
+      cfg.string("FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", "tcp://127.0.0.1:5571", "a ZeroMQ endpoint")};
+  const auto bind_address = cfg.string("FAXBRIDGE_HTTP_BIND_ADDRESS", "0.0.0.0", "an IP address");
+  const auto port = static_cast<int>(cfg.integer("FAXBRIDGE_HTTP_PORT", 9101, 0, 65535));
+  const auto level = cfg.one_of("FAXBRIDGE_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  if (auto r = cfg.finish(); !r) {
+    std::fprintf(stderr, "faxbridge-bus: %s\n", r.error().to_string().c_str());
+    return 2;
+  }
+  log::Level log_level = log::Level::kInfo;
+  log::parse_level(level, log_level);
+  log::init("bus", log_level);
+  for (const auto& e : cfg.effective()) {
+    log::info("config.effective", {{"name", e.name}, {"value", e.value}, {"default", e.from_default}});
+  }
+  bus::Forwarder forwarder(endpoints);
+  http::SidePort side_port(bind_address, port, {{"forwarder", [&](std::string& detail) {
+                             detail = forwarder.running() ? "forwarding" : "stopped";
+                             return forwarder.running();
+                           }}});
+  auto bound = forwarder.bind();
+  auto listening = bound ? side_port.start() : Result<int>(bound.error());
+  if (!listening) {
+    log::write_error(log::Level::kError, "bus.start_failed", listening.error());
+    return 1;
+  }
+  // A proxy that ends on its own has failed: wake main, and exit 1 so a supervisor restarts us.
+  std::atomic<bool> stopping{false}, failed{false};
+  std::thread forwarding([&] {
+    forwarder.run();
+    if (!stopping) {
+      failed = true;
+      StopSignals::request_stop();
+    }
+  });
+  log::info("bus.stopping", {{"signal", stop_signals.wait()}});
+  stopping = true;
+  side_port.stop();
+  forwarder.stop();
+  forwarding.join();
+  return failed ? 1 : 0;
+}
