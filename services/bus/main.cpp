@@ -9,6 +9,7 @@
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/stop_signals.hpp"
 #include "faxbridge/http/side_port.hpp"
+#include "faxbridge/service/runtime.hpp"
 
 using namespace faxbridge;
 
@@ -19,6 +20,7 @@ The Faxbridge message bus: a ZeroMQ XSUB/XPUB forwarder. Environment:
   FAXBRIDGE_HTTP_BIND_ADDRESS       side port address for /healthz and /metrics (0.0.0.0)
   FAXBRIDGE_HTTP_PORT               side port, 0 = any free port (9101)
   FAXBRIDGE_LOG_LEVEL               debug|info|warn|error (info)
+  FAXBRIDGE_INSTANCE_ID             name of this process in logs (bus@host:pid)
 )";
 
 int main(int argc, char** argv) {
@@ -29,22 +31,17 @@ int main(int argc, char** argv) {
   }
   const StopSignals stop_signals;  // before any thread starts
   config::ConfigReader cfg(config::process_env());
-  bus::Endpoints endpoints{
-      cfg.string("FAXBRIDGE_BUS_PUBLISH_ENDPOINT", "tcp://127.0.0.1:5570", "a ZeroMQ endpoint"),
-      cfg.string("FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", "tcp://127.0.0.1:5571", "a ZeroMQ endpoint")};
-  const auto bind_address = cfg.string("FAXBRIDGE_HTTP_BIND_ADDRESS", "0.0.0.0", "an IP address");
-  const auto port = static_cast<int>(cfg.integer("FAXBRIDGE_HTTP_PORT", 9101, 0, 65535));
-  const auto level = cfg.one_of("FAXBRIDGE_LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+  const auto settings = service::read_settings(cfg, "bus", 9101, /*use_db=*/false);
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-bus: %s\n", r.error().to_string().c_str());
     return 2;
   }
-  log::Level log_level = log::Level::kInfo;
-  log::parse_level(level, log_level);
-  log::init("bus", log_level);
-  for (const auto& e : cfg.effective()) {
-    log::info("config.effective", {{"name", e.name}, {"value", e.value}, {"default", e.from_default}});
-  }
+  log::init("bus", settings.log_level);
+  service::log_effective_config(cfg);
+  // The bus binds the endpoints that the other services connect to.
+  const bus::Endpoints& endpoints = settings.bus;
+  const std::string& bind_address = settings.http_bind;
+  const int port = settings.http_port;
   bus::Forwarder forwarder(endpoints);
   http::SidePort side_port(bind_address, port, {{"forwarder", [&](std::string& detail) {
                              detail = forwarder.running() ? "forwarding" : "stopped";

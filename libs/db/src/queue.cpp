@@ -81,7 +81,7 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
   // Rows whose holder died come first: they have waited longest. Looking for them
   // costs a round trip, so a busy loop that sweeps back to back looks once a second:
   // a dead holder's rows wait at most that much longer than their lease.
-  const auto now = std::chrono::steady_clock::now();
+  const TimePoint now = clock_ ? clock_->now() : SystemClock::instance().now();
   if (now - last_expired_check_.load() >= kExpiredCheckInterval) {
     last_expired_check_ = now;
     auto expired = pool_.transact([&](Tx& tx) -> Result<std::vector<Claim>> {

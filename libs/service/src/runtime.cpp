@@ -13,6 +13,7 @@
 
 #include <random>
 
+#include "faxbridge/core/stop_signals.hpp"
 #include "faxbridge/db/migrate.hpp"
 #include "faxbridge/http/side_port.hpp"
 
@@ -44,7 +45,7 @@ Settings read_settings(config::ConfigReader& r, const std::string& service, int 
   }
   s.bus.publish = r.string("FAXBRIDGE_BUS_PUBLISH_ENDPOINT", s.bus.publish, "a ZeroMQ endpoint like tcp://bus:5570");
   s.bus.subscribe = r.string("FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", s.bus.subscribe, "a ZeroMQ endpoint like tcp://bus:5571");
-  s.http_bind = r.string("FAXBRIDGE_HTTP_BIND", "0.0.0.0", "an IP address to bind the health and metrics port");
+  s.http_bind = r.string("FAXBRIDGE_HTTP_BIND_ADDRESS", "0.0.0.0", "an IP address to bind the health and metrics port");
   s.http_port = static_cast<int>(r.integer("FAXBRIDGE_HTTP_PORT", default_http_port, 0, 65535));
   return s;
 }
@@ -56,37 +57,25 @@ void log_effective_config(const config::ConfigReader& reader) {
   }
 }
 
-void block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
 struct Runtime::Impl {
+  StopSignals signals;  // blocks SIGTERM/SIGINT in this thread and all later ones
   std::unique_ptr<http::SidePort> side_port;
 };
 
 Runtime::Runtime(Settings settings) : settings_(std::move(settings)), impl_(std::make_unique<Impl>()) {
   log::init(settings_.service, settings_.log_level);
-  block_stop_signals();
   signal_thread_ = std::thread([this] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR2);  // our own wake-up at destruction
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (sig != SIGUSR2) log::info("service.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    const int sig = impl_->signals.wait();
+    signal_seen_ = true;
+    if (!stop_) log::info("service.signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     request_stop();
   });
 }
 
 Runtime::~Runtime() {
   request_stop();
-  pthread_kill(signal_thread_.native_handle(), SIGUSR2);
+  // Wake the signal thread's sigwait; a SIGTERM that stays pending is harmless, it is blocked.
+  if (!signal_seen_) StopSignals::request_stop();
   signal_thread_.join();
   if (monitor_thread_.joinable()) monitor_thread_.join();
   if (impl_->side_port) impl_->side_port->stop();
@@ -112,12 +101,6 @@ void Runtime::wait() {
 }
 
 Result<void> Runtime::start() {
-  // SIGUSR2 must reach only the signal thread's sigwait.
-  sigset_t usr2;
-  sigemptyset(&usr2);
-  sigaddset(&usr2, SIGUSR2);
-  pthread_sigmask(SIG_BLOCK, &usr2, nullptr);
-
   std::vector<http::HealthCheck> checks;
   if (settings_.use_db) {
     checks.push_back({"db", [this](std::string& detail) {

@@ -63,7 +63,7 @@ class Queue final : public WorkSource {
   const Clock* clock_;
   std::string sql_claim_id_, sql_claim_expired_, sql_claim_ready_, sql_renew_, sql_release_,
       sql_finish_, sql_exhaust_;
-  std::atomic<std::chrono::steady_clock::time_point> last_expired_check_{};
+  std::atomic<TimePoint> last_expired_check_{};
 };
 
 }  // namespace faxbridge::db

@@ -1,10 +1,9 @@
 #pragma once
 // The common skeleton every service main uses (ARCHITECTURE.md section 1):
-//   block_stop_signals();                       // first, before any thread exists
 //   ConfigReader r(config::process_env());
 //   auto s = service::read_settings(r, "router", 9103);  ... service-specific reads ...
 //   if (!r.finish()) -> print, exit 2
-//   service::Runtime rt(s);
+//   service::Runtime rt(s);                     // before any thread starts: it blocks SIGTERM/SIGINT
 //   if (!rt.start()) -> exit 1                  // side port up, waits for the database
 //   ... build and start the service's parts, using rt.pool() and rt.publisher() ...
 //   rt.wait();                                  // until SIGTERM or SIGINT
@@ -44,9 +43,6 @@ Settings read_settings(config::ConfigReader& reader, const std::string& service,
 // Logs the effective configuration once, secrets masked.
 void log_effective_config(const config::ConfigReader& reader);
 
-// SIGTERM/SIGINT are taken by the runtime's signal thread; block them in every thread.
-void block_stop_signals();
-
 class Runtime final {
  public:
   explicit Runtime(Settings settings);
@@ -79,6 +75,7 @@ class Runtime final {
   std::unique_ptr<bus::Publisher> publisher_;
   int http_port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> signal_seen_{false};
   std::atomic<bool> db_ok_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
