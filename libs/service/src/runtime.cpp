@@ -161,6 +161,10 @@ Result<void> Runtime::start() {
   return ok();
 }
 
+void Runtime::add_health_check(std::string name, std::function<bool(std::string& detail)> probe) {
+  impl_->side_port->add_check({std::move(name), std::move(probe)});
+}
+
 void Runtime::monitor_loop() {
   while (sleep_unless_stopped(std::chrono::seconds(2))) {
     auto r = pool_->ping();

@@ -12,6 +12,7 @@
 // runtime keeps checking both, so an outage shows there and heals without a restart.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,9 @@ class Runtime final {
   void wait();
   void request_stop();
   bool stopping() const { return stop_.load(); }
+
+  // One more readiness condition for /healthz (e.g. a subscriber's connection).
+  void add_health_check(std::string name, std::function<bool(std::string& detail)> probe);
 
   db::Pool& pool() { return *pool_; }
   bus::Publisher& publisher() { return *publisher_; }
