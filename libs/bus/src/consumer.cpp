@@ -38,7 +38,6 @@ void Consumer::start() {
   stopping_ = false;
   sweep_due_ = true;
   next_sweep_ = Clock::now();
-  threads_.emplace_back(&Consumer::dispatch_loop, this);
   for (int i = 0; i < settings_.workers; ++i) threads_.emplace_back(&Consumer::worker_loop, this);
   threads_.emplace_back(&Consumer::heartbeat_loop, this);
   log::info("consumer.started", {{"stage", settings_.name},
@@ -54,9 +53,8 @@ void Consumer::stop() {
     stopping_ = true;
     for (auto& [id, token] : held_) token->stopping_ = true;
   }
-  dispatch_cv_.notify_all();
   work_cv_.notify_all();
-  // Dispatcher and workers first; the heartbeat keeps leases alive until they are done.
+  // Workers first; the heartbeat keeps leases alive until they are done.
   for (std::size_t i = 0; i + 1 < threads_.size(); ++i) threads_[i].join();
   {
     std::lock_guard lock(mutex_);
@@ -74,7 +72,7 @@ void Consumer::notify(std::int64_t id) {
     if (notified_.size() >= settings_.max_pending || held_.count(id) || !notified_set_.insert(id).second) return;
     notified_.push_back(id);
   }
-  dispatch_cv_.notify_one();
+  work_cv_.notify_one();
 }
 
 void Consumer::sweep_now() {
@@ -82,7 +80,7 @@ void Consumer::sweep_now() {
     std::lock_guard lock(mutex_);
     sweep_due_ = true;
   }
-  dispatch_cv_.notify_one();
+  work_cv_.notify_one();
 }
 
 ConsumerStats Consumer::stats() const {
@@ -104,68 +102,77 @@ void Consumer::enqueue_claimed(const std::vector<Claim>& claims, bool by_sweep) 
   counter("faxbridge_queue_claims_total", "Rows claimed, by how they were found.", settings_.name, "via",
           by_sweep ? "sweep" : "message")
       .inc(static_cast<std::int64_t>(claims.size()));
-  if (!claims.empty()) work_cv_.notify_all();
 }
 
-void Consumer::dispatch_loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    dispatch_cv_.wait_until(lock, next_sweep_, [&] {
-      return stopping_ || (free_slots_locked() > 0 && (sweep_due_ || !notified_.empty()));
-    });
-    if (stopping_) break;
-    if (Clock::now() >= next_sweep_) sweep_due_ = true;
-    const int free = free_slots_locked();
-    if (free <= 0) {
-      dispatch_cv_.wait(lock, [&] { return stopping_ || free_slots_locked() > 0; });
-      continue;
-    }
-    if (!notified_.empty()) {
-      const std::int64_t id = notified_.front();
-      notified_.pop_front();
-      notified_set_.erase(id);
-      if (held_.count(id)) continue;
-      lock.unlock();
-      auto r = source_.claim(id);
-      lock.lock();
-      if (!r) {
-        // The sweep will find the row; don't hammer a failing database meanwhile.
-        log::write_error(log::Level::kWarn, "consumer.claim_failed", r.error(), {{"stage", settings_.name}, {"id", id}});
-        dispatch_cv_.wait_for(lock, settings_.error_backoff, [&] { return stopping_; });
-      } else if (r->has_value()) {
-        enqueue_claimed({**r}, false);
-      } else {
-        ++stats_.missed_claims;
-      }
-      continue;
-    }
-    if (sweep_due_) {
-      sweep_due_ = false;
-      lock.unlock();
-      auto r = source_.claim_next(free);
-      lock.lock();
-      if (!r) {
-        log::write_error(log::Level::kWarn, "consumer.sweep_failed", r.error(), {{"stage", settings_.name}});
-        next_sweep_ = Clock::now() + settings_.error_backoff;
-      } else {
-        enqueue_claimed(*r, true);
-        // A full batch means more may be waiting: sweep again as soon as a slot frees.
-        if (static_cast<int>(r->size()) == free) sweep_due_ = true;
-        else next_sweep_ = Clock::now() + jittered(settings_.sweep_interval);
-      }
-    }
-  }
-}
-
+// Every worker claims for itself: a notified id first, else a due sweep, whose extra
+// rows go to ready_ for the other idle workers. No dispatcher thread, so a job costs no
+// hand-off between threads.
 void Consumer::worker_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
-    if (ready_.empty()) break;  // stopping and nothing left
-    Item item = std::move(ready_.front());
-    ready_.pop_front();
-    const bool stopping = stopping_;
+    work_cv_.wait_until(lock, next_sweep_, [&] {
+      return stopping_ || !ready_.empty() || !notified_.empty() || sweep_due_;
+    });
+    if (ready_.empty() && stopping_) break;
+    if (ready_.empty() && notified_.empty() && !sweep_due_) {
+      if (Clock::now() < next_sweep_) continue;  // spurious wake-up
+      sweep_due_ = true;
+    }
+
+    std::optional<Item> item;
     ++busy_;
+    if (!ready_.empty()) {
+      item = std::move(ready_.front());
+      ready_.pop_front();
+    } else if (!notified_.empty()) {
+      const std::int64_t id = notified_.front();
+      notified_.pop_front();
+      notified_set_.erase(id);
+      if (!held_.count(id)) {
+        lock.unlock();
+        auto r = source_.claim(id);
+        lock.lock();
+        if (!r) {
+          // The sweep will find the row; don't hammer a failing database meanwhile.
+          log::write_error(log::Level::kWarn, "consumer.claim_failed", r.error(), {{"stage", settings_.name}, {"id", id}});
+          work_cv_.wait_for(lock, settings_.error_backoff, [&] { return stopping_; });
+        } else if (r->has_value()) {
+          enqueue_claimed({**r}, false);
+          item = std::move(ready_.back());
+          ready_.pop_back();
+        } else {
+          ++stats_.missed_claims;
+        }
+      }
+    } else {
+      sweep_due_ = false;
+      // Provisional, so the other workers don't wake up for this sweep meanwhile.
+      next_sweep_ = Clock::now() + jittered(settings_.sweep_interval);
+      const int want = free_slots_locked() + 1;  // this worker is idle too
+      if (want > 0) {
+        lock.unlock();
+        auto r = source_.claim_next(want);
+        lock.lock();
+        if (!r) {
+          log::write_error(log::Level::kWarn, "consumer.sweep_failed", r.error(), {{"stage", settings_.name}});
+          next_sweep_ = Clock::now() + settings_.error_backoff;
+        } else {
+          enqueue_claimed(*r, true);
+          // A full batch means more may be waiting: sweep again as soon as a worker is free.
+          if (static_cast<int>(r->size()) == want) sweep_due_ = true;
+          if (!ready_.empty()) {
+            item = std::move(ready_.front());
+            ready_.pop_front();
+          }
+          if (!ready_.empty() || sweep_due_) work_cv_.notify_all();
+        }
+      }
+    }
+    if (!item) {
+      --busy_;
+      continue;
+    }
+    const bool stopping = stopping_;
     lock.unlock();
 
     Result<void> r = ok();
@@ -174,21 +181,21 @@ void Consumer::worker_loop() {
       r = Error(Code::k_service_stopping, "The service is stopping.");
     } else {
       try {
-        r = handler_(item.claim, *item.token);
+        r = handler_(item->claim, *item->token);
       } catch (const std::exception& e) {
         r = Error(Code::k_internal, "The handler threw an exception.").with("reason", e.what());
       } catch (...) {
         r = Error(Code::k_internal, "The handler threw an unknown exception.");
       }
     }
-    if (!r && !item.token->lost()) {
-      const bool shutting_down = r.error().code == Code::k_service_stopping || item.token->stopping();
-      auto released = source_.release(item.claim.id, shutting_down ? std::chrono::milliseconds(0) : settings_.retry_delay,
-                                      r.error());
+    if (!r && !item->token->lost()) {
+      const bool shutting_down = r.error().code == Code::k_service_stopping || item->token->stopping();
+      auto released = source_.release(item->claim.id,
+                                      shutting_down ? std::chrono::milliseconds(0) : settings_.retry_delay, r.error());
       if (!released) {
         // The lease expires on its own and the row is taken over: nothing is lost.
         log::write_error(log::Level::kWarn, "consumer.release_failed", released.error(),
-                         {{"stage", settings_.name}, {"id", item.claim.id}});
+                         {{"stage", settings_.name}, {"id", item->claim.id}});
       }
     }
     counter(r ? "faxbridge_queue_completed_total" : "faxbridge_queue_failed_total",
@@ -197,9 +204,8 @@ void Consumer::worker_loop() {
 
     lock.lock();
     --busy_;
-    held_.erase(item.claim.id);
+    held_.erase(item->claim.id);
     ++(r ? stats_.completed : stats_.failed);
-    dispatch_cv_.notify_one();
   }
 }
 

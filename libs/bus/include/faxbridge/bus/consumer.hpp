@@ -2,10 +2,10 @@
 // The claim-and-sweep consumer (ARCHITECTURE.md section 2): the loop every service
 // runs over its input rows.
 //
-//  - notify(id): a bus message named a row; the dispatcher claims it by id. Losing the
+//  - notify(id): a bus message named a row; an idle worker claims it by id. Losing the
 //    race to another instance is normal: the claim comes back empty and is dropped.
 //  - the sweep: at start-up and every sweep_interval (with a per-instance random
-//    offset, so instances don't sweep in step) the dispatcher claims ready rows and
+//    offset, so instances don't sweep in step) an idle worker claims ready rows and
 //    rows whose lease expired. When a sweep fills every free worker it sweeps again at
 //    once: a backlog drains at full speed even with no message at all.
 //  - the heartbeat renews every held lease each lease/3; a failed renewal marks that
@@ -78,7 +78,7 @@ class Consumer final {
   // not finish are released so another instance takes them at once.
   void stop();
   void notify(std::int64_t id);
-  // Wakes the dispatcher for an immediate sweep.
+  // Asks an idle worker for an immediate sweep.
   void sweep_now();
   ConsumerStats stats() const;
 
@@ -87,7 +87,6 @@ class Consumer final {
     Claim claim;
     std::shared_ptr<LeaseToken> token;
   };
-  void dispatch_loop();
   void worker_loop();
   void heartbeat_loop();
   int free_slots_locked() const;
@@ -98,12 +97,12 @@ class Consumer final {
   Handler handler_;
 
   mutable std::mutex mutex_;
-  std::condition_variable dispatch_cv_, work_cv_, heartbeat_cv_;
+  std::condition_variable work_cv_, heartbeat_cv_;
   std::deque<std::int64_t> notified_;
   std::set<std::int64_t> notified_set_;
   std::deque<Item> ready_;
   std::map<std::int64_t, std::shared_ptr<LeaseToken>> held_;
-  int busy_ = 0;
+  int busy_ = 0;  // workers claiming or running a handler
   bool sweep_due_ = true;  // sweep at start-up
   bool stopping_ = false;
   bool running_ = false;
