@@ -125,7 +125,6 @@ Result<void> Runtime::start() {
     db::PoolSettings ps;
     ps.dsn = settings_.db_dsn;
     ps.size = settings_.db_pool_size;
-    ps.max_attempts = 1;  // the wait below does its own backoff
     ps.application_name = settings_.instance;
     pool_ = std::make_unique<db::Pool>(ps);
     std::chrono::milliseconds backoff(500);
