@@ -176,6 +176,16 @@ std::string to_sql_time(TimePoint t) {
   return buf;
 }
 
+std::vector<std::string> text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+       std::tie(kind, value) = parser.get_next()) {
+    if (kind == pqxx::array_parser::string_value) out.push_back(value);
+  }
+  return out;
+}
+
 std::optional<std::string> to_sql_time(const std::optional<TimePoint>& t) {
   if (!t) return std::nullopt;
   return to_sql_time(*t);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "faxbridge/core/clock.hpp"
 #include "faxbridge/db/pool.hpp"
@@ -23,6 +24,9 @@ std::string to_sql_time(TimePoint t);
 std::optional<std::string> to_sql_time(const std::optional<TimePoint>& t);
 // Parses what Postgres prints for timestamptz when the session time zone is UTC.
 TimePoint from_sql_time(const std::string& text);
+
+// A text[] column as strings (NULL elements skipped).
+std::vector<std::string> text_array(const pqxx::field& f);
 
 template <typename T>
 std::optional<T> opt(const pqxx::field& f) {

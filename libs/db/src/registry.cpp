@@ -12,7 +12,7 @@ std::string int_array(const std::vector<std::int64_t>& v) {
   return s + "}";
 }
 
-std::string text_array(const std::vector<std::string>& v) {
+std::string text_array_literal(const std::vector<std::string>& v) {
   std::string s = "{";
   for (std::size_t i = 0; i < v.size(); ++i) {
     std::string q = "\"";
@@ -23,16 +23,6 @@ std::string text_array(const std::vector<std::string>& v) {
     s += (i ? "," : "") + q + "\"";
   }
   return s + "}";
-}
-
-std::vector<std::string> parse_text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-       std::tie(kind, value) = parser.get_next()) {
-    if (kind == pqxx::array_parser::string_value) out.push_back(value);
-  }
-  return out;
 }
 
 }  // namespace
@@ -163,7 +153,7 @@ Result<WebhookEndpoint> create(Tx& tx, const WebhookEndpoint& e) {
   try {
     auto r = sp.exec_params(
         "INSERT INTO webhook_endpoints (url, secret, events, user_id) VALUES ($1, $2, $3::text[], $4) RETURNING id",
-        e.url, e.secret, text_array(e.events), e.user_id);
+        e.url, e.secret, text_array_literal(e.events), e.user_id);
     sp.commit();
     WebhookEndpoint out = e;
     out.id = r[0][0].as<std::int64_t>();
@@ -180,7 +170,7 @@ Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event,
       "AND (cardinality(events) = 0 OR $1 = ANY(events)) AND (user_id IS NULL OR user_id = $2) ORDER BY id",
       event, user_id);
   for (const auto& r : rows) {
-    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), parse_text_array(r[3]),
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), text_array(r[3]),
                    opt<std::int64_t>(r[4])});
   }
   return out;

@@ -11,16 +11,6 @@ constexpr const char* kSelect =
     "coalesce(array_agg(g.transport ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}') "
     "FROM routes r LEFT JOIN route_gateways g ON g.route_id = r.id ";
 
-std::vector<std::string> text_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-       std::tie(kind, value) = parser.get_next()) {
-    if (kind == pqxx::array_parser::string_value) out.push_back(value);
-  }
-  return out;
-}
-
 Route route_from(const pqxx::row& r) {
   Route route;
   route.id = r[0].as<std::int64_t>();
