@@ -33,13 +33,46 @@ Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
 namespace received {
 
 Result<std::int64_t> create(Tx& tx, const ReceivedFax& f) {
+  std::optional<std::string> reference;
+  if (!f.reference.empty()) reference = f.reference;
   auto r = W(tx).exec_params(
       "INSERT INTO received_faxes (reference, call_id, gateway_instance, caller_number, called_number, "
       "remote_station_id, pages, media, bit_rate, ecm, resolution, t30_code, t30_text, error_code, "
       "tiff_document_id, ended_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, now()) RETURNING id",
-      f.reference, f.call_id, f.gateway_instance, f.caller_number, f.called_number, f.remote_station_id, f.pages,
+      reference, f.call_id, f.gateway_instance, f.caller_number, f.called_number, f.remote_station_id, f.pages,
       f.media, f.bit_rate, f.ecm, f.resolution, f.t30_code, f.t30_text, f.error_code, f.tiff_document_id);
   return r[0][0].as<std::int64_t>();
+}
+
+Result<StoredFax> get(Tx& tx, std::int64_t id) {
+  auto r = W(tx).exec_params(
+      "SELECT id, state, coalesce(reference, ''), call_id, gateway_instance, caller_number, called_number, "
+      "remote_station_id, pages, media, error_code, tiff_document_id, pdf_document_id FROM received_faxes WHERE id = $1",
+      id);
+  if (r.empty()) return Error(Code::k_io_not_found, "No received fax has the id " + std::to_string(id) + ".");
+  StoredFax f;
+  f.id = r[0][0].as<std::int64_t>();
+  f.state = r[0][1].as<std::string>();
+  f.reference = r[0][2].as<std::string>();
+  f.call_id = r[0][3].as<std::string>();
+  f.gateway_instance = r[0][4].as<std::string>();
+  f.caller_number = r[0][5].as<std::string>();
+  f.called_number = r[0][6].as<std::string>();
+  f.remote_station_id = r[0][7].as<std::string>();
+  f.pages = r[0][8].as<int>();
+  f.media = opt<std::string>(r[0][9]);
+  f.error_code = opt<std::string>(r[0][10]);
+  f.tiff_document_id = opt<std::int64_t>(r[0][11]);
+  f.pdf_document_id = opt<std::int64_t>(r[0][12]);
+  return f;
+}
+
+Result<void> annotate(Tx& tx, std::int64_t id, const std::optional<std::string>& reference,
+                      const std::optional<std::string>& error_code) {
+  W(tx).exec_params("UPDATE received_faxes SET reference = coalesce(reference, $2), "
+                    "error_code = coalesce($3, error_code) WHERE id = $1",
+                    id, reference, error_code);
+  return ok();
 }
 
 }  // namespace received

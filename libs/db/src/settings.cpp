@@ -38,6 +38,7 @@ const std::vector<SettingSpec>& setting_catalog() {
       {"company.admin_email", T::kEmail, "\"\"", 0, 254, {}, "Fax administrator mail for problems and significant events."},
       {"routing.global_prefix", T::kString, "\"\"", 0, 10, {}, "Prefix added to off-net numbers."},
       {"routing.network_type", T::kChoice, "\"external_only\"", 0, 0, {"external_only", "internal_and_external"}, "Whether internal numbers are dialled without the global prefix."},
+      {"routing.internal_max_digits", T::kInt, "5", 1, 10, {}, "With internal_and_external routing, local numbers up to this many digits are internal (no prefix)."},
       {"routing.country_code", T::kString, "\"\"", 0, 4, {}, "Home country code for number normalisation (e.g. 39)."},
       {"routing.international_prefix", T::kString, "\"00\"", 0, 4, {}, "International dialling prefix."},
       {"routing.national_prefix", T::kString, "\"0\"", 0, 4, {}, "National trunk prefix."},

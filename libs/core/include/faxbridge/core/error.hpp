@@ -58,11 +58,32 @@ enum class ErrorKind {
   X(auth_password_invalid, "auth.password_invalid", kInvalidArgument)                 \
   X(auth_send_not_enabled, "auth.send_not_enabled", kPermissionDenied)                \
   X(job_not_found, "job.not_found", kNotFound)                                        \
+  X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
+  X(route_no_default, "route.no_default", kFailedPrecondition)                        \
+  X(call_busy, "call.busy", kAborted)                                                 \
+  X(call_no_answer, "call.no_answer", kAborted)                                       \
+  X(call_invalid_number, "call.invalid_number", kFailedPrecondition)                  \
+  X(call_not_authorised, "call.not_authorised", kPermissionDenied)                    \
+  X(call_route_failed, "call.route_failed", kUnavailable)                             \
+  X(call_cancelled, "call.cancelled", kFailedPrecondition)                            \
+  X(call_interrupted, "call.interrupted", kAborted)                                   \
+  X(fax_partially_sent, "fax.partially_sent", kFailedPrecondition)                    \
+  X(fax_no_pages_confirmed, "fax.no_pages_confirmed", kAborted)                       \
+  X(inbound_no_recipient, "inbound.no_recipient", kFailedPrecondition)                \
   X(service_stopping, "service.stopping", kUnavailable)                               \
   X(http_not_found, "http.not_found", kNotFound)                                      \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
-  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)
+  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)                     \
+  X(fax_timeout, "fax.timeout", kUnavailable)                                         \
+  X(fax_rejected, "fax.rejected", kFailedPrecondition)                                \
+  X(fax_no_common_modem, "fax.no_common_modem", kFailedPrecondition)                  \
+  X(fax_training_failed, "fax.training_failed", kAborted)                             \
+  X(fax_protocol_error, "fax.protocol_error", kAborted)                               \
+  X(fax_file_error, "fax.file_error", kInvalidArgument)                               \
+  X(fax_transport_failed, "fax.transport_failed", kUnavailable)                       \
+  X(fax_malformed_packet, "fax.malformed_packet", kInvalidArgument)                   \
+  X(fax_sdp_invalid, "fax.sdp_invalid", kInvalidArgument)
 
 enum class Code {
 #define FAXBRIDGE_X(e, name, kind) k_##e,

@@ -60,8 +60,18 @@ struct ReceivedFax {
   std::string reference;
 };
 
+struct StoredFax : ReceivedFax {
+  std::int64_t id = 0;
+  std::string state;
+  std::optional<std::int64_t> pdf_document_id;
+};
+
 namespace received {
 Result<std::int64_t> create(Tx& tx, const ReceivedFax& fax);
+Result<StoredFax> get(Tx& tx, std::int64_t id);
+// Sets the reference (when missing) and the error code of a fax being routed.
+Result<void> annotate(Tx& tx, std::int64_t id, const std::optional<std::string>& reference,
+                      const std::optional<std::string>& error_code);
 }  // namespace received
 
 namespace inbox {

@@ -1,0 +1,86 @@
+#pragma once
+// The router's reads and writes (issue 7): its queues, the job transitions it decides,
+// cancellation, recovery of calls whose gateway died, inbound delivery and retention.
+// The decisions themselves live in libs/router (policy.hpp); this file only stores them.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/queue.hpp"
+
+namespace faxbridge::db::routing {
+
+QueueSpec routing_queue();   // fax_jobs: ready -> routing
+QueueSpec results_queue();   // attempts: closed -> applying
+
+struct JobForRouting {
+  std::int64_t id = 0;
+  std::string state;
+  std::optional<std::int64_t> sender_user_id;
+  std::string recipient_canonical;
+  std::optional<std::string> reference;
+  std::optional<int> max_attempts;
+  std::optional<int> retry_interval_s;
+  int attempts = 0;
+  std::optional<int> page_count;
+  bool cancel_requested = false;
+  std::string subject;
+};
+Result<JobForRouting> load_job(Tx& tx, std::int64_t id);
+
+// Fields the router sets on its way to queued.
+Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> route_id, const std::string& dial_number,
+                       const std::optional<std::string>& reference);
+
+// The final or waiting state a decision gives, with the failure fields; not_before for
+// retry_wait. Checks the job is still in `from` (never overwrites a concurrent move).
+struct Transition {
+  std::string from;
+  std::string to;
+  std::optional<Error> error;
+  std::optional<std::string> category;
+  std::optional<bool> retryable;
+  std::optional<int> pages_sent;
+  std::chrono::seconds retry_after{0};
+  std::string actor;
+  std::optional<std::string> owner;  // for a leased stage: only while this instance holds it
+};
+Result<bool> move(Tx& tx, std::int64_t id, const Transition& t);
+
+struct ClosedAttempt {
+  std::int64_t id = 0;
+  std::int64_t job_id = 0;
+  std::string outcome;
+  std::optional<std::string> error_code;
+  int pages_sent = 0;
+  std::optional<int> sip_status;
+  std::optional<int> t30_code;
+  std::optional<std::string> phase_reached;
+};
+Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id);
+
+// retry_wait -> queued for jobs whose wait is over; returns their ids.
+Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor);
+
+// Calls whose gateway stopped renewing its lease: the open attempt is closed as
+// `interrupted` (with the phase it reached) and the job released, so the results stage
+// decides like for any other outcome. Returns the attempt ids.
+Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit);
+
+enum class CancelResult { kCancelled, kRequested, kNotCancellable };
+struct CancelOutcome {
+  CancelResult result = CancelResult::kNotCancellable;
+  std::string state;                     // the state found
+  std::optional<std::string> gateway;    // holder to tell, for kRequested during a call
+};
+Result<CancelOutcome> cancel(Tx& tx, std::int64_t id, const std::string& actor);
+
+// Retention: deletes in one batch; returns how many rows went.
+Result<int> delete_faxes_older_than(Tx& tx, int days, int batch);
+Result<int> delete_cdrs_older_than(Tx& tx, int days, int batch);
+
+}  // namespace faxbridge::db::routing
