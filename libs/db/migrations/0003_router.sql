@@ -25,3 +25,9 @@ ALTER TABLE attempts
 CREATE INDEX attempts_ready_idx ON attempts (state, priority, not_before, id) WHERE state = 'closed';
 CREATE INDEX attempts_lease_idx ON attempts (state, lease_until) WHERE state = 'applying';
 CREATE INDEX attempts_job_idx ON attempts (job_id, attempt_no);
+
+-- Every table a db::Queue works on carries the same claim columns (see queue.hpp);
+-- these three lacked updated_at.
+ALTER TABLE attempts ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE received_faxes ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE notifications ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();

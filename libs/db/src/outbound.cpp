@@ -45,8 +45,10 @@ Result<std::vector<Call>> claim_calls(Tx& tx, const std::string& gateway, int ch
     c.page_count = opt<int>(r[6]);
     c.reference = opt<std::string>(r[7]);
     auto a = w.exec_params(
-        "INSERT INTO attempts (job_id, attempt_no, gateway_instance, route_id, dialled_number) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        // clock_timestamp(), not now(): the transaction may have waited for the claim
+        // lock, and the CDR must show when the call really started.
+        "INSERT INTO attempts (job_id, attempt_no, gateway_instance, route_id, dialled_number, started_at) "
+        "VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING id",
         c.job_id, c.attempt_no, gateway, c.route_id, c.dial_number);
     c.attempt_id = a[0][0].as<std::int64_t>();
     w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor) VALUES ($1, 'queued', 'dialing', $2)",

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/routing.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 
 namespace faxbridge::db {
@@ -149,6 +150,21 @@ TEST_F(QueueTest, ConcurrentClaimsAreDisjoint) {
   EXPECT_EQ(all.size(), ids.size());
   EXPECT_FALSE(got_a.empty());
   EXPECT_FALSE(got_b.empty());
+}
+
+TEST_F(QueueTest, EveryStageOfTheSchemaHasTheClaimColumns) {
+  for (const auto& spec : {conversion_queue(), inbound_routing_queue(), notification_queue(),
+                           routing::routing_queue(), routing::results_queue()}) {
+    Queue q(*pool_, spec, "probe", &clock_);
+    auto next = q.claim_next(1);
+    ASSERT_TRUE(next) << spec.table << ": " << next.error().to_string();
+    auto one = q.claim(1);
+    ASSERT_TRUE(one) << spec.table << ": " << one.error().to_string();
+    auto released = q.release(1, std::chrono::milliseconds(0), std::nullopt);
+    ASSERT_TRUE(released) << spec.table << ": " << released.error().to_string();
+    auto finished = pool_->transact([&](Tx& tx) { return q.finish(tx, 1, spec.ready_state); });
+    ASSERT_TRUE(finished) << spec.table << ": " << finished.error().to_string();
+  }
 }
 
 }  // namespace

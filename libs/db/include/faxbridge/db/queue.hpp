@@ -10,6 +10,8 @@
 // queue.claims_exhausted instead, so a job that kills every worker stops looping.
 // The holder finishes a row inside its own transaction with finish(), which checks that
 // it still owns the lease, so a worker that lost its lease cannot overwrite the new owner.
+// A queue table has the columns: id, state, not_before, priority, owner, lease_until,
+// claims, error_code, updated_at (queue_test checks every spec below against the schema).
 #include <atomic>
 #include <chrono>
 #include <memory>

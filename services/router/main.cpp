@@ -1,0 +1,47 @@
+// faxbridge-router: the outbound job life cycle, inbound routing, retention.
+#include <cstdio>
+#include <string_view>
+
+#include "faxbridge/router/router.hpp"
+#include "faxbridge/service/runtime.hpp"
+
+using namespace faxbridge;
+using namespace std::chrono_literals;
+
+constexpr const char* kUsage = R"(usage: faxbridge-router [--help]
+Routes outbound fax jobs (rights, routes, retries, limits), applies call results,
+delivers received faxes to inboxes, and deletes old data. Environment: the common
+FAXBRIDGE_* variables (docs/configuration.md), plus
+  FAXBRIDGE_ROUTER_WORKERS        jobs handled at once per stage (4)
+  FAXBRIDGE_ROUTER_SWEEP_MS       sweep interval of each stage (2000)
+)";
+
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const bool help = std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h";
+    std::fputs(kUsage, help ? stdout : stderr);
+    return help ? 0 : 2;
+  }
+  config::ConfigReader cfg(config::process_env());
+  auto settings = service::read_settings(cfg, "router", 9103);
+  router::RouterSettings rs;
+  rs.instance = settings.instance;
+  rs.workers = static_cast<int>(cfg.integer("FAXBRIDGE_ROUTER_WORKERS", 4, 1, 64));
+  rs.sweep_interval = cfg.duration_ms("FAXBRIDGE_ROUTER_SWEEP_MS", 2000ms, 50ms, 600000ms);
+  if (auto r = cfg.finish(); !r) {
+    std::fprintf(stderr, "faxbridge-router: %s\n", r.error().to_string().c_str());
+    return 2;
+  }
+  service::Runtime rt(settings);
+  service::log_effective_config(cfg);
+  if (auto r = rt.start(); !r) return r.error().code == Code::k_service_stopping ? 0 : 1;
+  router::Router router(rt.pool(), rt.publisher(), settings.bus.subscribe, rs);
+  rt.add_health_check("subscriptions", [&](std::string& detail) {
+    detail = router.connected() ? "subscribed" : "not connected";
+    return router.connected();
+  });
+  router.start();
+  rt.wait();
+  router.stop();
+  return 0;
+}
