@@ -29,13 +29,13 @@ Queue::Queue(Pool& pool, QueueSpec spec, std::string owner, const Clock* clock)
     : pool_(pool), spec_(std::move(spec)), owner_(std::move(owner)), clock_(clock) {
   const std::string& t = spec_.table;
   const std::string now = "coalesce($2::timestamptz, now())";
+  const std::string due = spec_.wait_for_not_before ? " AND not_before <= " + now : std::string();
   const std::string set_claimed = " SET state = '" + spec_.working_state + "', owner = $1, lease_until = " +
                                   now + " + $3::interval, claims = q.claims + 1, updated_at = " + now;
   sql_claim_id_ = "UPDATE " + t + " q" + set_claimed + " WHERE q.id = $4 AND q.claims < $5 AND ((q.state = '" +
-                  spec_.ready_state + "' AND q.not_before <= " + now + ") OR (q.state = '" +
+                  spec_.ready_state + "'" + (spec_.wait_for_not_before ? " AND q.not_before <= " + now : std::string()) + ") OR (q.state = '" +
                   spec_.working_state + "' AND q.lease_until < " + now + ")) RETURNING q.id, q.claims";
-  sql_claim_ready_ = "WITH picked AS (SELECT id FROM " + t + " WHERE state = '" + spec_.ready_state +
-                     "' AND not_before <= " + now +
+  sql_claim_ready_ = "WITH picked AS (SELECT id FROM " + t + " WHERE state = '" + spec_.ready_state + "'" + due +
                      " ORDER BY priority, not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED) UPDATE " + t +
                      " q" + set_claimed + " FROM picked WHERE q.id = picked.id RETURNING q.id, q.claims";
   sql_claim_expired_ = "WITH picked AS (SELECT id FROM " + t + " WHERE state = '" + spec_.working_state +
@@ -53,10 +53,13 @@ Queue::Queue(Pool& pool, QueueSpec spec, std::string owner, const Clock* clock)
   sql_renew_ = "UPDATE " + t + " SET lease_until = " + now + " + $3::interval WHERE id = $4 AND owner = $1 AND state = '" +
                spec_.working_state + "' RETURNING id";
   // ($1 owner, $2 now, $3 id, $4 delay or target state)
-  sql_release_ = "UPDATE " + t + " SET state = '" + spec_.ready_state +
-                 "', owner = NULL, lease_until = NULL, not_before = " + now +
-                 " + $4::interval, updated_at = " + now + " WHERE id = $3 AND owner = $1 AND state = '" +
-                 spec_.working_state + "' RETURNING id";
+  // A stage that ignores not_before must not overwrite it either (it is the job's
+  // schedule); its released rows come back at the next sweep. (It still names $4, so
+  // both forms take the same parameters.)
+  sql_release_ = "UPDATE " + t + " SET state = '" + spec_.ready_state + "', owner = NULL, lease_until = NULL, " +
+                 (spec_.wait_for_not_before ? "not_before = " + now + " + $4::interval, " : std::string()) +
+                 "updated_at = " + now + " WHERE id = $3 AND owner = $1 AND state = '" + spec_.working_state +
+                 "'" + (spec_.wait_for_not_before ? "" : " AND $4::interval IS NOT NULL") + " RETURNING id";
   sql_finish_ = "UPDATE " + t + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, updated_at = " +
                 now + " WHERE id = $3 AND owner = $1 AND state = '" + spec_.working_state + "' RETURNING id";
 }

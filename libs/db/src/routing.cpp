@@ -4,7 +4,7 @@
 
 namespace faxbridge::db::routing {
 
-QueueSpec routing_queue() { return {"fax_jobs", "ready", "routing", "failed", 10, std::chrono::seconds(30)}; }
+QueueSpec routing_queue() { return {"fax_jobs", "ready", "routing", "failed", 10, std::chrono::seconds(30), false}; }
 QueueSpec results_queue() { return {"attempts", "closed", "applying", "failed", 10, std::chrono::seconds(30)}; }
 
 Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {

@@ -487,3 +487,34 @@ TEST_F(RouterTest, RetentionDeletesExactlyTheOldRows) {
 
 }  // namespace
 }  // namespace faxbridge::router
+
+namespace faxbridge::router {
+namespace {
+
+TEST_F(RouterTest, AScheduledJobIsQueuedAtOnceAndDialledAtItsTime) {
+  start_router();
+  start_gateway();
+  auto job = ready_job("0212345678", 1, {}, false);
+  sql("UPDATE fax_jobs SET scheduled_at = now() + interval '1 hour', not_before = now() + interval '1 hour' "
+      "WHERE id = " + std::to_string(job));
+  (void)bus::announce_work(*publisher_, kReadyStage, job);
+  ASSERT_TRUE(reaches(job, "queued"));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(state(job), "queued");  // the gateway leaves it until its time
+  sql("UPDATE fax_jobs SET not_before = now() WHERE id = " + std::to_string(job));  // an hour later
+  ASSERT_TRUE(reaches(job, "sent"));
+}
+
+TEST_F(RouterTest, HigherPriorityJobsAreDialledFirst) {
+  start_router();
+  std::vector<std::int64_t> jobs;
+  for (int i = 0; i < 4; ++i) jobs.push_back(ready_job("021000000" + std::to_string(i), 1));
+  sql("UPDATE fax_jobs SET priority = 10 WHERE id = " + std::to_string(jobs[3]));
+  for (auto j : jobs) ASSERT_TRUE(reaches(j, "queued"));
+  start_gateway(faxbridge::testing::sends_everything, "gw-1", /*channels=*/1);
+  for (auto j : jobs) ASSERT_TRUE(reaches(j, "sent"));
+  EXPECT_EQ(sql("SELECT job_id FROM attempts ORDER BY started_at LIMIT 1")[0][0].as<std::int64_t>(), jobs[3]);
+}
+
+}  // namespace
+}  // namespace faxbridge::router

@@ -31,6 +31,9 @@ struct QueueSpec {
   std::string failed_state;   // where rows go after max_claims
   int max_claims = 10;
   std::chrono::milliseconds lease{30000};
+  // false: ready rows are claimable at once, whatever their not_before (the router
+  // queues a scheduled job right away; not_before then holds it in `queued`).
+  bool wait_for_not_before = true;
 };
 
 // The stages of the schema (ARCHITECTURE.md sections 3 and 4).
