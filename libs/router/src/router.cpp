@@ -111,7 +111,13 @@ bool Router::connected() const {
 
 std::shared_ptr<const db::SettingsSnapshot> Router::settings() {
   std::lock_guard lock(settings_mutex_);
-  if (!snapshot_) snapshot_ = std::make_shared<db::SettingsSnapshot>();
+  // Before the first load (the database was down at start) the catalog defaults apply.
+  if (!snapshot_) {
+    auto defaults = std::make_shared<db::SettingsSnapshot>();
+    for (const auto& spec : db::setting_catalog()) defaults->values[spec.key] = spec.default_json;
+    defaults->version = -1;
+    snapshot_ = defaults;
+  }
   return snapshot_;
 }
 
@@ -120,8 +126,7 @@ Result<void> Router::reload_settings_if_changed() {
   if (!version) return version.error();
   {
     std::lock_guard lock(settings_mutex_);
-    if (snapshot_ && snapshot_->version == *version && *version != 0) return ok();
-    if (snapshot_ && *version == 0 && !snapshot_->values.empty()) return ok();
+    if (snapshot_ && snapshot_->version == *version) return ok();
   }
   auto snap = pool_.transact([](db::Tx& tx) { return db::settings::load(tx); });
   if (!snap) return snap.error();
