@@ -16,9 +16,7 @@
 #include "../support/bare_claim.hpp"
 #include "faxbridge/bus/consumer.hpp"
 #include "faxbridge/core/log.hpp"
-#include "faxbridge/db/migrate.hpp"
 #include "faxbridge/db/queue.hpp"
-#include "faxbridge/db/testing/pg_cluster.hpp"
 
 using namespace faxbridge;
 using bench::fill;
@@ -63,19 +61,8 @@ int main(int argc, char** argv) {
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 10000;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
   log::init("bench_queue", log::Level::kError);
-  db::testing::ClusterOptions opts;
-  opts.durable = true;
-  auto cluster = db::testing::PgCluster::start(opts);
-  if (!cluster) {
-    std::fprintf(stderr, "%s\n", cluster.error().to_string().c_str());
-    return 1;
-  }
-  auto dsn = (*cluster)->create_database("bench");
-  db::Pool pool(db::PoolSettings{*dsn, 1});
-  if (auto m = db::migrate(pool); !m) {
-    std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
-    return 1;
-  }
+  auto db = bench::durable_database();
+  const std::string* dsn = &db.dsn;
   std::printf("bench/queue: %d jobs per run, median of %d runs, PostgreSQL 15 with fsync on, %u cores\n", jobs,
               repeats, std::thread::hardware_concurrency());
   std::printf("%-10s %18s %18s %8s\n", "consumers", "bare claims/s", "loop claims/s", "ratio");

@@ -8,10 +8,8 @@
 
 #include "../support/bare_claim.hpp"
 #include "faxbridge/core/log.hpp"
-#include "faxbridge/db/migrate.hpp"
 #include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/settings.hpp"
-#include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/router/router.hpp"
 
 using namespace faxbridge;
@@ -73,20 +71,10 @@ int main(int argc, char** argv) {
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 3000;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
   log::init("bench_router", log::Level::kError);
-  db::testing::ClusterOptions opts;
-  opts.durable = true;
-  auto cluster = db::testing::PgCluster::start(opts);
-  if (!cluster) {
-    std::fprintf(stderr, "%s\n", cluster.error().to_string().c_str());
-    return 1;
-  }
-  auto dsn = (*cluster)->create_database("bench");
+  auto db = bench::durable_database();
+  const std::string* dsn = &db.dsn;
   {
     db::Pool pool(db::PoolSettings{*dsn, 1});
-    if (auto m = db::migrate(pool); !m) {
-      std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
-      return 1;
-    }
     (void)pool.transact([](db::Tx& tx) {
       db::Route r;
       r.is_default = true;

@@ -1,5 +1,6 @@
 #pragma once
-// The reference every queue benchmark prints beside its figures: a bare
+// What the queue benchmarks share: a durable database to measure on, and the reference
+// they print beside their figures: a bare
 // `SELECT ... FOR UPDATE SKIP LOCKED` claim transaction followed by the completion
 // transaction, on `clients` connections (the fax flow of ../shared/notes/queue.md).
 #include <algorithm>
@@ -10,7 +11,39 @@
 #include <thread>
 #include <vector>
 
+#include <cstdio>
+#include <memory>
+
+#include "faxbridge/db/migrate.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
+
 namespace faxbridge::bench {
+
+// A private PostgreSQL with fsync on (benchmarks measure durable commits) and a
+// migrated database on it; exits with the reason when it cannot be had.
+struct BenchDatabase {
+  std::unique_ptr<db::testing::PgCluster> cluster;
+  std::string dsn;
+};
+
+inline BenchDatabase durable_database() {
+  db::testing::ClusterOptions opts;
+  opts.durable = true;
+  auto cluster = db::testing::PgCluster::start(opts);
+  if (!cluster) {
+    std::fprintf(stderr, "%s\n", cluster.error().to_string().c_str());
+    std::exit(1);
+  }
+  auto dsn = (*cluster)->create_database("bench");
+  db::Pool pool(db::PoolSettings{dsn ? *dsn : "", 1});
+  auto m = dsn ? db::migrate(pool) : Result<std::vector<int>>(dsn.error());
+  if (!m) {
+    std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
+    std::exit(1);
+  }
+  return {std::move(cluster).value(), *dsn};
+}
+
 
 using Seconds = std::chrono::duration<double>;
 

@@ -24,11 +24,7 @@ The Faxbridge message bus: a ZeroMQ XSUB/XPUB forwarder. Environment:
 )";
 
 int main(int argc, char** argv) {
-  if (argc > 1) {
-    const bool help = std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h";
-    std::fputs(kUsage, help ? stdout : stderr);
-    return help ? 0 : 2;
-  }
+  if (auto exit_status = service::handle_arguments(argc, argv, kUsage)) return *exit_status;
   const StopSignals stop_signals;  // before any thread starts
   config::ConfigReader cfg(config::process_env());
   const auto settings = service::read_settings(cfg, "bus", 9101, /*use_db=*/false);

@@ -17,11 +17,7 @@ FAXBRIDGE_* variables (docs/configuration.md), plus
 )";
 
 int main(int argc, char** argv) {
-  if (argc > 1) {
-    const bool help = std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h";
-    std::fputs(kUsage, help ? stdout : stderr);
-    return help ? 0 : 2;
-  }
+  if (auto exit_status = service::handle_arguments(argc, argv, kUsage)) return *exit_status;
   config::ConfigReader cfg(config::process_env());
   auto settings = service::read_settings(cfg, "router", 9103);
   router::RouterSettings rs;

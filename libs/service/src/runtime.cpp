@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <random>
+#include <string_view>
 
 #include "faxbridge/core/stop_signals.hpp"
 #include "faxbridge/db/migrate.hpp"
@@ -48,6 +50,14 @@ Settings read_settings(config::ConfigReader& r, const std::string& service, int 
   s.http_bind = r.string("FAXBRIDGE_HTTP_BIND_ADDRESS", "0.0.0.0", "an IP address to bind the health and metrics port");
   s.http_port = static_cast<int>(r.integer("FAXBRIDGE_HTTP_PORT", default_http_port, 0, 65535));
   return s;
+}
+
+std::optional<int> handle_arguments(int argc, char** argv, const char* usage) {
+  if (argc <= 1) return std::nullopt;
+  const std::string_view arg(argv[1]);
+  const bool help = arg == "--help" || arg == "-h";
+  std::fputs(usage, help ? stdout : stderr);
+  return help ? 0 : 2;
 }
 
 void log_effective_config(const config::ConfigReader& reader) {

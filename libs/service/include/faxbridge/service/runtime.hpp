@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -41,6 +42,10 @@ struct Settings {
 // Reads the variables every service shares (listed in docs/configuration.md).
 Settings read_settings(config::ConfigReader& reader, const std::string& service, int default_http_port,
                        bool use_db = true);
+// `--help`/`-h` prints `usage` and gives exit status 0; any other argument prints it to
+// stderr and gives 2; no argument gives nullopt (the service starts).
+std::optional<int> handle_arguments(int argc, char** argv, const char* usage);
+
 // Logs the effective configuration once, secrets masked.
 void log_effective_config(const config::ConfigReader& reader);
 
