@@ -214,16 +214,18 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
         route = **m;
       }
     }
+    std::string dial = job->recipient_canonical;
+    if (route) {
+      auto parsed = normalize_phone(job->recipient_canonical);
+      if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
+    }
+    // The yearly counter row stays locked until the commit (numbers have no gaps), so
+    // it is drawn as late as possible: every router serialises on it.
     std::optional<std::string> reference = job->reference;
     if (!reference) {
       auto ref = db::references::next(tx, utc_year(SystemClock::instance().now()));
       if (!ref) return ref.error();
       reference = ref->str();
-    }
-    std::string dial = job->recipient_canonical;
-    if (route) {
-      auto parsed = normalize_phone(job->recipient_canonical);
-      if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
     }
     if (auto s = db::routing::set_route(tx, c.id, route ? std::optional<std::int64_t>(route->id) : std::nullopt, dial,
                                         reference);
