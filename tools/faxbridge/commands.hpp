@@ -1,6 +1,7 @@
 #pragma once
 // The operator commands of the `faxbridge` tool, apart from argument parsing so that
 // tests can run them against a database and read what they print.
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -29,5 +30,8 @@ int version(std::ostream& out);
 int migrate(const std::string& dsn, int wait_seconds, std::ostream& out, std::ostream& err);
 int users_add(const std::string& dsn, const NewUserArgs& args, std::ostream& out, std::ostream& err);
 int users_list(const std::string& dsn, bool json, std::ostream& out, std::ostream& err);
+int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::ostream& err);
+int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
+               std::ostream& err);
 
 }  // namespace faxbridge::cli

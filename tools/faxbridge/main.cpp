@@ -1,4 +1,4 @@
-// faxbridge: the operator's command-line tool (send and status come with the router).
+// faxbridge: the operator's command-line tool.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -41,8 +41,16 @@ int main(int argc, char** argv) try {
   auto* list = users->add_subcommand("list", "List users");
   list->add_flag("--json", json, "Print JSON");
 
+  std::int64_t job_id = 0;
+  auto* status_cmd = app.add_subcommand("status", "Show a fax job: state, history, call records");
+  status_cmd->add_option("job", job_id, "Job id")->required();
+  auto* cancel_cmd = app.add_subcommand("cancel", "Cancel a fax job that is not sent yet");
+  cancel_cmd->add_option("job", job_id, "Job id")->required();
+  std::string bus = config::process_env()("FAXBRIDGE_BUS_PUBLISH_ENDPOINT").value_or("tcp://127.0.0.1:5570");
+  cancel_cmd->add_option("--bus", bus, "Bus endpoint to tell a gateway (default: $FAXBRIDGE_BUS_PUBLISH_ENDPOINT)");
+
   CLI11_PARSE(app, argc, argv);
-  if (migrate->parsed() || add->parsed() || list->parsed()) {
+  if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed()) {
     if (dsn.empty()) {
       std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";
       return 2;
@@ -61,6 +69,8 @@ int main(int argc, char** argv) try {
     status = cli::users_add(dsn, nu, std::cout, std::cerr);
   }
   if (list->parsed()) status = cli::users_list(dsn, json, std::cout, std::cerr);
+  if (status_cmd->parsed()) status = cli::job_status(dsn, job_id, std::cout, std::cerr);
+  if (cancel_cmd->parsed()) status = cli::job_cancel(dsn, bus, job_id, std::cout, std::cerr);
   return status;
 } catch (const std::exception& e) {
   std::cerr << "faxbridge: [internal] " << e.what() << "\n";

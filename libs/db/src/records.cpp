@@ -28,6 +28,21 @@ Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
   return r.affected_rows() > 0;
 }
 
+Result<std::vector<AttemptRecord>> for_job(Tx& tx, std::int64_t job_id) {
+  auto rows = W(tx).exec_params(
+      "SELECT id, attempt_no, gateway_instance, dialled_number, "
+      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), outcome, sip_status, t30_code, "
+      "t30_text, pages_sent, bit_rate, error_code FROM attempts WHERE job_id = $1 ORDER BY attempt_no",
+      job_id);
+  std::vector<AttemptRecord> out;
+  for (const auto& r : rows) {
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<int>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                   r[4].as<std::string>(), opt<std::string>(r[5]), opt<int>(r[6]), opt<int>(r[7]),
+                   opt<std::string>(r[8]), r[9].as<int>(), opt<int>(r[10]), opt<std::string>(r[11])});
+  }
+  return out;
+}
+
 }  // namespace attempts
 
 namespace received {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "faxbridge/core/password.hpp"
+#include "faxbridge/db/migrate.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
 
@@ -16,7 +17,8 @@ TEST(Commands, MigrateThenBootstrapAnAdministrator) {
   ASSERT_TRUE(dsn);
   std::ostringstream out, err;
   ASSERT_EQ(migrate(*dsn, 0, out, err), 0) << err.str();
-  EXPECT_NE(out.str().find("Applied 1 migration(s)"), std::string::npos) << out.str();
+  const auto applied = "Applied " + std::to_string(db::builtin_migrations().size()) + " migration(s)";
+  EXPECT_NE(out.str().find(applied), std::string::npos) << out.str();
   out.str("");
   ASSERT_EQ(migrate(*dsn, 0, out, err), 0);
   EXPECT_NE(out.str().find("up to date"), std::string::npos);
@@ -76,6 +78,51 @@ TEST(Commands, MigrateReportsAnUnreachableDatabase) {
                           " user=postgres connect_timeout=2";
   EXPECT_EQ(migrate(dsn, 0, out, err), 1);
   EXPECT_NE(err.str().find("[db.unavailable]"), std::string::npos) << err.str();
+}
+
+}  // namespace
+}  // namespace faxbridge::cli
+
+#include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/records.hpp"
+
+namespace faxbridge::cli {
+namespace {
+
+TEST(Commands, StatusShowsHistoryAndCallsAndCancelStopsAJob) {
+  const std::string dsn = db::testing::migrated_database("clijob");
+  db::Pool pool(db::PoolSettings{dsn, 1});
+  auto job = pool.transact([](db::Tx& tx) -> Result<db::Job> {
+    db::NewJob n;
+    n.recipient_number = n.recipient_canonical = "+390297865403";
+    auto j = db::jobs::create(tx, n, "test");
+    if (!j) return j;
+    if (auto t = db::jobs::transition(tx, j->id, "submitted", "converting", "conv-1"); !t) return t;
+    if (auto t = db::jobs::transition(tx, j->id, "converting", "ready", "conv-1"); !t) return t;
+    auto a = db::attempts::open(tx, {j->id, "gw-1", std::nullopt, "pbx", "0297865403"});
+    if (!a) return a.error();
+    db::AttemptEnd end;
+    end.outcome = "busy";
+    end.sip_status = 486;
+    end.error_code = "call.busy";
+    if (auto c = db::attempts::close(tx, *a, end); !c) return c.error();
+    return db::jobs::get(tx, j->id);
+  });
+  ASSERT_TRUE(job) << job.error().to_string();
+  std::ostringstream out, err;
+  ASSERT_EQ(job_status(dsn, job->id, out, err), 0) << err.str();
+  const std::string s = out.str();
+  EXPECT_NE(s.find("state ready"), std::string::npos) << s;
+  EXPECT_NE(s.find("-> converting"), std::string::npos) << s;
+  EXPECT_NE(s.find("busy  SIP 486"), std::string::npos) << s;
+
+  out.str("");
+  ASSERT_EQ(job_cancel(dsn, "tcp://127.0.0.1:1", job->id, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("Cancelled fax job"), std::string::npos);
+  err.str("");
+  EXPECT_EQ(job_cancel(dsn, "tcp://127.0.0.1:1", job->id, out, err), 1);
+  EXPECT_NE(err.str().find("[job.not_cancellable]"), std::string::npos) << err.str();
+  EXPECT_EQ(job_status(dsn, 424242, out, err), 1);
 }
 
 }  // namespace

@@ -36,10 +36,27 @@ struct AttemptEnd {
   std::optional<std::string> diagnostics_json;
 };
 
+// A call detail record as stored.
+struct AttemptRecord {
+  std::int64_t id = 0;
+  int attempt_no = 0;
+  std::string gateway_instance;
+  std::string dialled_number;
+  std::string started_at;  // ISO text, UTC
+  std::optional<std::string> outcome;
+  std::optional<int> sip_status;
+  std::optional<int> t30_code;
+  std::optional<std::string> t30_text;
+  int pages_sent = 0;
+  std::optional<int> bit_rate;
+  std::optional<std::string> error_code;
+};
+
 namespace attempts {
 // Numbers the attempt (1, 2, ...) and counts it on the job. Returns the attempt id.
 Result<std::int64_t> open(Tx& tx, const AttemptStart& start);
 Result<bool> close(Tx& tx, std::int64_t attempt_id, const AttemptEnd& end);
+Result<std::vector<AttemptRecord>> for_job(Tx& tx, std::int64_t job_id);
 }  // namespace attempts
 
 struct ReceivedFax {
