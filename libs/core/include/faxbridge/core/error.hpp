@@ -62,7 +62,15 @@ enum class ErrorKind {
   X(http_not_found, "http.not_found", kNotFound)                                      \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
-  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)
+  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)                      \
+  X(document_unsupported_type, "document.unsupported_type", kInvalidArgument)         \
+  X(document_corrupt, "document.corrupt", kInvalidArgument)                           \
+  X(document_encrypted, "document.encrypted", kInvalidArgument)                       \
+  X(document_too_large, "document.too_large", kInvalidArgument)                       \
+  X(document_timeout, "document.timeout", kInvalidArgument)                           \
+  X(document_empty, "document.empty", kInvalidArgument)                               \
+  X(document_cover_invalid, "document.cover_invalid", kFailedPrecondition)            \
+  X(document_office_unavailable, "document.office_unavailable", kUnavailable)
 
 enum class Code {
 #define FAXBRIDGE_X(e, name, kind) k_##e,

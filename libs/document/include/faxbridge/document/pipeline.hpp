@@ -1,0 +1,55 @@
+#pragma once
+// A fax job's documents -> one TIFF Class F: the cover page first, then every
+// document in order, each decoded in its own sandboxed child; the header band on
+// every page when asked for. What document-converter and `faxbridge convert` run.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/document/compose.hpp"
+#include "faxbridge/document/office.hpp"
+#include "faxbridge/document/page.hpp"
+
+namespace faxbridge::document {
+
+struct InputDocument {
+  std::string bytes;
+  std::string filename;
+};
+
+struct JobSpec {
+  Resolution resolution = Resolution::kFine;
+  std::vector<InputDocument> documents;
+  std::optional<std::string> cover_svg;  // none: no cover page
+  CoverFields cover_fields;              // page_count is filled in here
+  std::optional<HeaderInfo> header;      // none: no header band
+};
+
+struct ConvertedJob {
+  std::string tiff;
+  int page_count = 0;
+};
+
+struct PipelineSettings {
+  Limits limits;
+  bool sandbox = true;  // false only for tests of the decoders themselves
+  std::optional<OfficeSettings> office;  // none: office documents are refused
+};
+
+class Pipeline final {
+ public:
+  explicit Pipeline(PipelineSettings settings);
+  // Errors name the document (context doc=<index>, file=<name>) and say what the
+  // sender can do.
+  Result<ConvertedJob> run(const JobSpec& job);
+  // One document -> its fax TIFF (sandboxed), for the benchmark and tests.
+  Result<std::string> convert_one(const InputDocument& doc, Resolution resolution);
+
+ private:
+  PipelineSettings settings_;
+  std::unique_ptr<OfficeConverter> office_;
+};
+
+}  // namespace faxbridge::document

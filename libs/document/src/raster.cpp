@@ -1,0 +1,163 @@
+// Binarisation and page fitting shared by every decoder. Choices and their reasons:
+//  - Text and line art are thresholded at kTextThreshold, above the middle grey, so a
+//    hairline rendered as a light anti-aliased grey stays black (thin strokes survive).
+//  - Photos and grey areas are found as large regions of mid-tones (anti-aliased text
+//    edges are mid-tone too, but thin: an opening at quarter scale removes them) and
+//    only those regions are dithered (Floyd-Steinberg), so text next to a photo stays
+//    crisp and compact in G4.
+//  - A scan's grey paper would dither into noise worth minutes of airtime per page;
+//    when the histogram shows one dominant non-white background, the background is
+//    normalised to white first (Leptonica's background normalisation).
+#include "raster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+namespace faxbridge::document::detail {
+namespace {
+
+constexpr int kTextThreshold = 180;  // grey below this is ink (0 black .. 255 white)
+constexpr int kMidLow = 50;          // the mid-tone band that marks photos
+constexpr int kMidHigh = 205;
+
+// The dominant background of a page is "paper"; a scan's is grey.
+bool looks_like_grey_paper(PIX* grey) {
+  NUMA* na = pixGetGrayHistogram(grey, 4);
+  if (!na) return false;
+  float hist[256] = {};
+  float total = 0;
+  for (int i = 0; i < 256; ++i) {
+    numaGetFValue(na, i, &hist[i]);
+    total += hist[i];
+  }
+  numaDestroy(&na);
+  if (total <= 0) return false;
+  // The mode among the light half is the paper.
+  int mode = 128;
+  for (int i = 128; i < 256; ++i)
+    if (hist[i] > hist[mode]) mode = i;
+  float near = 0;
+  for (int i = std::max(0, mode - 10); i <= std::min(255, mode + 10); ++i) near += hist[i];
+  return mode < 240 && near / total > 0.40f;
+}
+
+}  // namespace
+
+void quiet_leptonica() {
+  static std::once_flag once;
+  std::call_once(once, [] { setMsgSeverity(L_SEVERITY_NONE); });
+}
+
+Bitmap pix_to_bitmap(PIX* pix1) {
+  const int w = static_cast<int>(pixGetWidth(pix1));
+  const int h = static_cast<int>(pixGetHeight(pix1));
+  Bitmap b = Bitmap::blank(w, h);
+  const l_uint32* data = pixGetData(pix1);
+  const int wpl = pixGetWpl(pix1);
+  for (int y = 0; y < h; ++y) {
+    const l_uint32* line = data + static_cast<std::size_t>(y) * wpl;
+    std::uint8_t* out = b.bits.data() + static_cast<std::size_t>(y) * b.stride;
+    for (int i = 0; i < b.stride; ++i) {
+      const l_uint32 word = line[i / 4];
+      out[i] = static_cast<std::uint8_t>(word >> (24 - 8 * (i % 4)));
+    }
+    if (w % 8) out[b.stride - 1] &= static_cast<std::uint8_t>(0xff << (8 - w % 8));
+  }
+  return b;
+}
+
+PixPtr bitmap_to_pix(const Bitmap& b) {
+  PixPtr pix(pixCreate(b.width, b.height, 1));
+  l_uint32* data = pixGetData(pix.get());
+  const int wpl = pixGetWpl(pix.get());
+  for (int y = 0; y < b.height; ++y) {
+    l_uint32* line = data + static_cast<std::size_t>(y) * wpl;
+    const std::uint8_t* in = b.bits.data() + static_cast<std::size_t>(y) * b.stride;
+    for (int i = 0; i < b.stride; ++i) line[i / 4] |= static_cast<l_uint32>(in[i]) << (24 - 8 * (i % 4));
+  }
+  return pix;
+}
+
+PixPtr binarise(PIX* grey_in) {
+  PixPtr cleaned;
+  PIX* grey = grey_in;
+  if (looks_like_grey_paper(grey)) {
+    // blackval/whiteval: the TRC that maps the normalised background to white.
+    cleaned.reset(pixCleanBackgroundToWhite(grey, nullptr, nullptr, 1.0f, 70, 190));
+    if (cleaned) grey = cleaned.get();
+  }
+  PixPtr bin(pixThresholdToBinary(grey, kTextThreshold));
+  if (!bin) return nullptr;
+
+  // Photo regions: mid-tones that survive an opening at quarter scale.
+  PixPtr band(pixGenerateMaskByBand(grey, kMidLow, kMidHigh, 1, 0));
+  if (!band) return bin;
+  l_int32 any = 0;
+  pixCountPixels(band.get(), &any, nullptr);
+  const double share = static_cast<double>(any) / (static_cast<double>(pixGetWidth(grey)) * pixGetHeight(grey));
+  if (share < 0.002) return bin;  // pure text and line art: only anti-aliased edges
+  PixPtr small(pixReduceRankBinaryCascade(band.get(), 2, 2, 0, 0));
+  if (!small) return bin;
+  PixPtr opened(pixOpenBrick(nullptr, small.get(), 5, 5));
+  PixPtr closed(pixCloseBrick(nullptr, opened.get(), 9, 9));
+  l_int32 empty = 1;
+  pixZero(closed.get(), &empty);
+  if (empty) return bin;
+  PixPtr grown(pixDilateBrick(nullptr, closed.get(), 3, 3));
+  PixPtr big(pixExpandBinaryPower2(grown.get(), 4));
+  // The expanded mask may be a few pixels larger or smaller: copy it onto a mask of
+  // the exact size.
+  PixPtr mask(pixCreate(pixGetWidth(grey), pixGetHeight(grey), 1));
+  pixRasterop(mask.get(), 0, 0, pixGetWidth(grey), pixGetHeight(grey), PIX_SRC, big.get(), 0, 0);
+  PixPtr dithered(pixDitherToBinary(grey));
+  if (!dithered) return bin;
+  pixCombineMasked(bin.get(), dithered.get(), mask.get());
+  return bin;
+}
+
+Bitmap place_on_page(PIX* pix1, int min_rows) {
+  const int w = static_cast<int>(pixGetWidth(pix1));
+  const int h = static_cast<int>(pixGetHeight(pix1));
+  const int rows = std::max(h, min_rows);
+  PixPtr page(pixCreate(kFaxWidth, rows, 1));
+  const int dx = std::max(0, (kFaxWidth - w) / 2);
+  const int sx = std::max(0, (w - kFaxWidth) / 2);
+  pixRasterop(page.get(), dx, 0, std::min(w, kFaxWidth), h, PIX_SRC, pix1, sx, 0);
+  return pix_to_bitmap(page.get());
+}
+
+Result<Bitmap> image_to_page(PIX* image, Resolution resolution) {
+  quiet_leptonica();
+  PixPtr grey(pixConvertTo8(image, 0));
+  if (!grey) return Error(Code::k_document_corrupt, "The image could not be decoded.");
+  l_int32 xres = 0, yres = 0;
+  pixGetResolution(image, &xres, &yres);
+  // No or absurd resolution: assume a 200 dpi scan (what most scanners and phones
+  // produce for documents); the page fit below bounds the result anyway.
+  if (xres < 50 || xres > 2400) xres = 200;
+  if (yres < 50 || yres > 2400) yres = xres;
+  int w = static_cast<int>(pixGetWidth(grey.get()));
+  int h = static_cast<int>(pixGetHeight(grey.get()));
+  double w_in = static_cast<double>(w) / xres;
+  double h_in = static_cast<double>(h) / yres;
+  if (w_in > h_in) {  // landscape: turn it so it fills the page's length
+    grey.reset(pixRotate90(grey.get(), 1));
+    std::swap(w, h);
+    std::swap(w_in, h_in);
+    std::swap(xres, yres);
+  }
+  const double max_w_in = kFaxWidth / kFaxDpiX;
+  const double fit = std::min({1.0, max_w_in / w_in, kPageLengthInches / h_in});
+  const double ydpi = dpi_y(resolution);
+  const double sx = fit * kFaxDpiX / xres;
+  const double sy = fit * ydpi / yres;
+  PixPtr scaled(pixScale(grey.get(), static_cast<float>(sx), static_cast<float>(sy)));
+  if (!scaled) return Error(Code::k_document_too_large, "The image is too large to convert.");
+  PixPtr bin = binarise(scaled.get());
+  if (!bin) return Error(Code::k_document_corrupt, "The image could not be converted.");
+  return place_on_page(bin.get(), page_rows(resolution));
+}
+
+}  // namespace faxbridge::document::detail

@@ -1,0 +1,36 @@
+#pragma once
+// Internal: Leptonica images and the steps every decoder shares (fit to the fax
+// width, rotate landscape, binarise). Only libs/document sources include this.
+#include <memory>
+
+#include <leptonica/allheaders.h>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/document/page.hpp"
+
+namespace faxbridge::document::detail {
+
+struct PixDeleter {
+  void operator()(PIX* p) const { pixDestroy(&p); }
+};
+using PixPtr = std::unique_ptr<PIX, PixDeleter>;
+
+// Quiet Leptonica (its messages go to stderr) once per process.
+void quiet_leptonica();
+
+Bitmap pix_to_bitmap(PIX* pix1);
+PixPtr bitmap_to_pix(const Bitmap& b);
+
+// Grey (8 bpp) rendering at fax resolution -> 1 bpp: scan backgrounds cleaned to
+// white, photo regions dithered, text and line art thresholded.
+PixPtr binarise(PIX* grey);
+
+// Any decoded image (any depth, with its dpi or none) -> one fax page: rotated when
+// landscape, scaled down to fit 1728 px by A4 length (never enlarged beyond its
+// physical size), centered across, binarised, on a full-length page.
+Result<Bitmap> image_to_page(PIX* image, Resolution resolution);
+
+// Puts a binarised rendering on a 1728-px-wide page, centered across.
+Bitmap place_on_page(PIX* pix1, int min_rows);
+
+}  // namespace faxbridge::document::detail
