@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace faxbridge::cli {
 
@@ -29,5 +30,19 @@ int version(std::ostream& out);
 int migrate(const std::string& dsn, int wait_seconds, std::ostream& out, std::ostream& err);
 int users_add(const std::string& dsn, const NewUserArgs& args, std::ostream& out, std::ostream& err);
 int users_list(const std::string& dsn, bool json, std::ostream& out, std::ostream& err);
+
+// `faxbridge convert IN... -o OUT.tif`: the converter's pipeline without a database
+// (commands_convert.cpp). OUT ending in .pdf writes the fax as PDF instead.
+struct ConvertArgs {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string cover;                        // a shipped cover name or an .svg file; empty: none
+  std::vector<std::string> fields;          // k=v: cover fields; reference/tsid/recipient for the header
+  bool standard = false;
+  bool header = false;                      // stamp the page header band
+  bool office = true;                       // LibreOffice for office documents
+  bool sandbox = true;
+};
+int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace faxbridge::cli
