@@ -3,6 +3,8 @@
 
 #include <new>
 
+#include "faxbridge/document/office.hpp"
+
 namespace faxbridge::document {
 
 Result<FaxDocument> convert(std::string_view bytes, std::string_view filename, const ConvertOptions& options) {
@@ -24,6 +26,7 @@ Result<FaxDocument> convert(std::string_view bytes, std::string_view filename, c
       case FileType::kText:
         return convert_text(bytes, options);
       case FileType::kOffice: {
+        if (auto c = check_office_container(bytes); !c) return c.error();
         if (!options.office_to_pdf)
           return Error(Code::k_document_unsupported_type,
                        "Office documents cannot be converted on this server; please send the document as PDF.")

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zip.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -24,6 +26,38 @@
 
 namespace faxbridge::document {
 namespace fs = std::filesystem;
+
+Result<void> check_office_container(std::string_view bytes) {
+  if (bytes.size() < 4 || bytes.substr(0, 4) != std::string_view("PK\x03\x04", 4)) return ok();
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (!src) return Error(Code::k_internal, "Could not read the office document's container.");
+  zip_t* archive = zip_open_from_source(src, ZIP_RDONLY, &error);
+  if (!archive) {
+    zip_source_free(src);
+    zip_error_fini(&error);
+    return Error(Code::k_document_corrupt, "The office document is damaged (its zip container does not open).");
+  }
+  std::uint64_t inflated = 0, packed = 0;
+  const zip_int64_t entries = zip_get_num_entries(archive, 0);
+  for (zip_int64_t i = 0; i < entries; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0) continue;
+    if (st.valid & ZIP_STAT_SIZE) inflated += st.size;
+    if (st.valid & ZIP_STAT_COMP_SIZE) packed += st.comp_size;
+  }
+  zip_close(archive);  // also frees the source
+  zip_error_fini(&error);
+  // Real documents compress text and XML about 5-20 to 1; a bomb does 1000 to 1.
+  const bool bomb = inflated > kMaxInflatedBytes || entries > 100000 ||
+                    (inflated > (64u << 20) && packed > 0 && inflated / packed > 200);
+  if (bomb)
+    return Error(Code::k_document_too_large,
+                 "The office document expands to far more data than any document holds; please send it as PDF.")
+        .with("inflated_bytes", std::to_string(inflated));
+  return ok();
+}
 
 OfficeConverter::OfficeConverter(OfficeSettings settings)
     : settings_(std::move(settings)), busy_(static_cast<std::size_t>(std::max(1, settings_.max_concurrent)), false) {
@@ -51,6 +85,7 @@ void OfficeConverter::release(int slot) {
 }
 
 Result<std::string> OfficeConverter::to_pdf(std::string_view bytes, std::string_view filename) {
+  if (auto c = check_office_container(bytes); !c) return c.error();
   const int slot = acquire();
   struct Release {
     OfficeConverter* self;

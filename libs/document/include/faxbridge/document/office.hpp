@@ -4,6 +4,7 @@
 // (instances sharing a profile lock each other up) that stays between calls, so only
 // the first call of a slot pays for creating it.
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ struct OfficeSettings {
   int timeout_ms = 120'000;
   std::size_t memory_bytes = std::size_t{4} << 30;  // LibreOffice maps a lot up front
 };
+
+// Zip-based office files (docx, xlsx, pptx, odt, ...) are checked from the zip's
+// central directory (libzip) before anything inflates them: more than
+// kMaxInflatedBytes in all, or a compression ratio only a bomb has, is
+// document.too_large; a zip that does not open is document.corrupt. Other files pass.
+inline constexpr std::uint64_t kMaxInflatedBytes = 512ull << 20;  // a 500-page docx is ~50 MB
+Result<void> check_office_container(std::string_view bytes);
 
 class OfficeConverter final {
  public:
