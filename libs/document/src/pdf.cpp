@@ -83,21 +83,16 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
       poppler_page_render_for_printing(page.get(), cr.get());
     }
     cairo_surface_flush(surface.get());
-    // Cairo's RGB24 is one native-endian 32-bit word per pixel, 0x00RRGGBB.
-    detail::PixPtr grey(pixCreate(pw, ph, 8));
     const unsigned char* src = cairo_image_surface_get_data(surface.get());
     const int sstride = cairo_image_surface_get_stride(surface.get());
-    l_uint32* dst = pixGetData(grey.get());
-    const int wpl = pixGetWpl(grey.get());
-    for (int y = 0; y < ph; ++y) {
-      const auto* row = reinterpret_cast<const std::uint32_t*>(src + static_cast<std::ptrdiff_t>(y) * sstride);
-      l_uint32* line = dst + static_cast<std::ptrdiff_t>(y) * wpl;
-      for (int x = 0; x < pw; ++x) {
-        const std::uint32_t v = row[x];
-        const unsigned lum = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
-        SET_DATA_BYTE(line, x, lum);
-      }
+    // Most pages are text and line art with perhaps a logo or photo: one pass over the
+    // rendering thresholds them and finds the photo regions to dither.
+    if (auto fast = detail::threshold_line_art(src, sstride, pw, ph)) {
+      out.pages.push_back(std::move(*fast));
+      continue;
     }
+    // Photos, grey areas or a scan's grey paper: the full binarisation (raster.cpp).
+    detail::PixPtr grey = detail::rgb24_to_grey(src, sstride, pw, ph);
     surface.reset();
     detail::PixPtr bin = detail::binarise(grey.get());
     if (!bin) return Error(Code::k_document_corrupt, "A page of the PDF could not be converted.");

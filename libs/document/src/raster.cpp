@@ -14,13 +14,15 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 namespace faxbridge::document::detail {
-namespace {
 
 constexpr int kTextThreshold = 180;  // grey below this is ink (0 black .. 255 white)
 constexpr int kMidLow = 50;          // the mid-tone band that marks photos
 constexpr int kMidHigh = 205;
+
+namespace {
 
 // The dominant background of a page is "paper"; a scan's is grey.
 bool looks_like_grey_paper(PIX* grey) {
@@ -115,6 +117,93 @@ PixPtr binarise(PIX* grey_in) {
   if (!dithered) return bin;
   pixCombineMasked(bin.get(), dithered.get(), mask.get());
   return bin;
+}
+
+PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h) {
+  PixPtr grey(pixCreate(w, h, 8));
+  l_uint32* dst = pixGetData(grey.get());
+  const int wpl = pixGetWpl(grey.get());
+  for (int y = 0; y < h; ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
+    l_uint32* line = dst + static_cast<std::ptrdiff_t>(y) * wpl;
+    for (int x = 0; x < w; ++x) {
+      const std::uint32_t v = row[x];
+      SET_DATA_BYTE(line, x, (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8);
+    }
+  }
+  return grey;
+}
+
+std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h) {
+  if (w > kFaxWidth) return std::nullopt;
+  Bitmap out = Bitmap::blank(kFaxWidth, h);
+  const int dx = (kFaxWidth - w) / 2;
+  const int bw = (w + 7) / 8, bh = (h + 7) / 8;
+  std::vector<std::uint16_t> blocks(static_cast<std::size_t>(bw), 0);
+  PixPtr photo_blocks(pixCreate(bw, bh, 1));  // one pixel per 8x8 block
+  bool any_photo = false;
+  std::int64_t light_grey = 0;
+  for (int y = 0; y < h; ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
+    std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y) * out.stride;
+    for (int x = 0; x < w; ++x) {
+      const std::uint32_t v = row[x];
+      if ((v & 0xffffffu) == 0xffffffu) continue;  // white: most of a page
+      const unsigned lum = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
+      if (lum < static_cast<unsigned>(kTextThreshold)) {
+        const int px = x + dx;
+        bits[px >> 3] |= static_cast<std::uint8_t>(0x80u >> (px & 7));
+      }
+      if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh)) ++blocks[static_cast<std::size_t>(x >> 3)];
+      if (lum >= 120 && lum < 240) ++light_grey;
+    }
+    if ((y & 7) == 7 || y == h - 1) {
+      for (int b = 0; b < bw; ++b) {
+        // Anti-aliased edges of text never fill half of an 8x8 block with mid-tones;
+        // a photo, a grey fill or a scan does.
+        if (blocks[static_cast<std::size_t>(b)] >= 32) {
+          pixSetPixel(photo_blocks.get(), b, y / 8, 1);
+          any_photo = true;
+        }
+        blocks[static_cast<std::size_t>(b)] = 0;
+      }
+    }
+  }
+  // A scan's paper (light grey over much of the page) needs background removal first.
+  if (light_grey * 10 > static_cast<std::int64_t>(w) * h * 3) return std::nullopt;
+  if (!any_photo) return out;
+  // Photo regions: blocks joined into rectangles, each dithered from the rendering.
+  PixPtr joined(pixCloseBrick(nullptr, photo_blocks.get(), 3, 3));
+  BOXA* boxes = pixConnComp(joined.get(), nullptr, 8);
+  const int n = boxes ? boxaGetCount(boxes) : 0;
+  for (int i = 0; i < n; ++i) {
+    l_int32 bx = 0, by = 0, bwid = 0, bhei = 0;
+    boxaGetBoxGeometry(boxes, i, &bx, &by, &bwid, &bhei);
+    if (bwid * bhei < 4) continue;  // a lone block: an ink blot, not a photo
+    const int x0 = bx * 8, y0 = by * 8;
+    const int rw = std::min(w - x0, bwid * 8), rh = std::min(h - y0, bhei * 8);
+    PixPtr grey = rgb24_to_grey(data + static_cast<std::ptrdiff_t>(y0) * stride + static_cast<std::ptrdiff_t>(x0) * 4,
+                                stride, rw, rh);
+    PixPtr dithered(pixDitherToBinary(grey.get()));
+    if (!dithered) continue;
+    const l_uint32* src = pixGetData(dithered.get());
+    const int wpl = pixGetWpl(dithered.get());
+    for (int y = 0; y < rh; ++y) {
+      const l_uint32* line = src + static_cast<std::ptrdiff_t>(y) * wpl;
+      std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y0 + y) * out.stride;
+      for (int x = 0; x < rw; ++x) {
+        const int px = x0 + x + dx;
+        const auto mask = static_cast<std::uint8_t>(0x80u >> (px & 7));
+        if (GET_DATA_BIT(line, x)) {
+          bits[px >> 3] |= mask;
+        } else {
+          bits[px >> 3] &= static_cast<std::uint8_t>(~mask);
+        }
+      }
+    }
+  }
+  boxaDestroy(&boxes);
+  return out;
 }
 
 Bitmap place_on_page(PIX* pix1, int min_rows) {

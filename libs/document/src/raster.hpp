@@ -2,6 +2,7 @@
 // Internal: Leptonica images and the steps every decoder shares (fit to the fax
 // width, rotate landscape, binarise). Only libs/document sources include this.
 #include <memory>
+#include <optional>
 
 #include <leptonica/allheaders.h>
 
@@ -29,6 +30,15 @@ PixPtr binarise(PIX* grey);
 // landscape, scaled down to fit 1728 px by A4 length (never enlarged beyond its
 // physical size), centered across, binarised, on a full-length page.
 Result<Bitmap> image_to_page(PIX* image, Resolution resolution);
+
+// Cairo RGB24 (native-endian 0x00RRGGBB words) -> 8-bit grey.
+PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h);
+
+// One pass over a Cairo RGB24 rendering (no grey copy of the page): thresholds it,
+// marks 8x8 blocks half full of mid-tones (photos, grey fills; anti-aliased text
+// never fills one), then dithers only the rectangles those blocks form. Returns the
+// page centered on 1728 px; nothing for a scan's grey paper, which needs binarise().
+std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h);
 
 // Puts a binarised rendering on a 1728-px-wide page, centered across.
 Bitmap place_on_page(PIX* pix1, int min_rows);

@@ -98,12 +98,10 @@ Result<std::string> write_fax_tiff(const FaxDocument& doc) {
     TIFFSetField(t, TIFFTAG_CLEANFAXDATA, CLEANFAXDATA_CLEAN);
     TIFFSetField(t, TIFFTAG_SOFTWARE, "Faxbridge");
     // One strip per page: the whole page is one G4 stream, which fax -> PDF copies.
-    std::vector<std::uint8_t> row(static_cast<std::size_t>(p.stride));
-    for (int y = 0; y < p.height; ++y) {
-      std::memcpy(row.data(), p.bits.data() + static_cast<std::size_t>(y) * p.stride, row.size());
-      if (TIFFWriteScanline(t, row.data(), static_cast<uint32_t>(y), 0) < 0)
-        return Error(Code::k_internal, "Could not encode a fax page.");
-    }
+    // Encoded in one call (libtiff may scribble on the buffer: hand it a copy).
+    std::vector<std::uint8_t> strip(p.bits);
+    if (TIFFWriteEncodedStrip(t, 0, strip.data(), static_cast<tmsize_t>(strip.size())) < 0)
+      return Error(Code::k_internal, "Could not encode a fax page.");
     if (!TIFFWriteDirectory(t)) return Error(Code::k_internal, "Could not write a fax page.");
   }
   tif.reset();
