@@ -16,6 +16,9 @@ struct PixDeleter {
 };
 using PixPtr = std::unique_ptr<PIX, PixDeleter>;
 
+// Grey -> 1 bpp clustered-dot halftone (see raster.cpp for why not error diffusion).
+PixPtr halftone(PIX* grey);
+
 // Quiet Leptonica (its messages go to stderr) once per process.
 void quiet_leptonica();
 
