@@ -171,7 +171,7 @@ double ocr_recall(const std::string& tiff, const std::string& expected_text, con
   return expected.empty() ? 0 : static_cast<double>(found) / static_cast<double>(expected.size());
 }
 
-void print_corpus(const char* name, const Run& fb, const Run& gs) {
+void print_corpus(const char* name, const Run& fb, const Run& gs, const Run& inproc) {
   std::printf("\n== corpus %s: %d documents, %d pages (faxbridge) / %d pages (gs)\n", name, fb.docs, fb.pages, gs.pages);
   std::printf("%-34s %8s %8s %14s %10s\n", "method", "wall s", "cpu s", "pages/s/core", "docs/s");
   auto line = [](const char* m, const Run& r) {
@@ -179,6 +179,7 @@ void print_corpus(const char* name, const Run& fb, const Run& gs) {
   };
   line("faxbridge (resident, sandboxed)", fb);
   line("ghostscript (process per doc)", gs);
+  line("faxbridge in-process (reference)", inproc);
   std::printf("ratio faxbridge/gs: pages/s per core x%.2f, documents/s x%.2f\n", (fb.pages / fb.cpu) / (gs.pages / gs.cpu),
               (fb.docs / fb.wall) / (gs.docs / gs.wall));
   std::printf("%-10s %16s %16s %8s\n", "page type", "faxbridge B/page", "gs B/page", "ratio");
@@ -215,12 +216,18 @@ int main(int argc, char** argv) {
   (void)pipeline.convert_one({a.front().pdf, "warm.pdf"}, Resolution::kFine);
   run_ghostscript(dir, {a.front()});
 
+  // The sandbox's cost, for reference: the same pipeline without child processes.
+  PipelineSettings unsandboxed;
+  unsandboxed.sandbox = false;
+  Pipeline inproc(unsandboxed);
   const Run fa = run_faxbridge(pipeline, a);
   const Run ga = run_ghostscript(dir, a);
-  print_corpus("(a) typical fax traffic", fa, ga);
+  const Run ia = run_faxbridge(inproc, a);
+  print_corpus("(a) typical fax traffic", fa, ga, ia);
   const Run fbb = run_faxbridge(pipeline, b);
   const Run gb = run_ghostscript(dir, b);
-  print_corpus("(b) long documents", fbb, gb);
+  const Run ib = run_faxbridge(inproc, b);
+  print_corpus("(b) long documents", fbb, gb, ib);
 
   std::printf("\n== scanned pages: Tesseract word recall on page 1\n%-10s %10s %10s\n", "document", "faxbridge", "gs");
   double sf = 0, sg = 0;

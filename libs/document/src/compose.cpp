@@ -164,9 +164,7 @@ Result<Bitmap> render_cover(const std::string& svg, const CoverFields& fields, R
   }
   detail::PixPtr grey = surface_to_grey(surface);
   cairo_surface_destroy(surface);
-  detail::PixPtr bin = detail::binarise(grey.get());
-  if (!bin) return Error(Code::k_internal, "The cover page could not be binarised.");
-  return detail::pix_to_bitmap(bin.get());
+  return detail::binarise(grey.get(), 0);
 }
 
 int header_band_rows(Resolution r) { return r == Resolution::kFine ? 40 : 20; }

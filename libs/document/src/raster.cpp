@@ -129,43 +129,6 @@ PixPtr bitmap_to_pix(const Bitmap& b) {
   return pix;
 }
 
-PixPtr binarise(PIX* grey_in) {
-  PixPtr cleaned;
-  PIX* grey = grey_in;
-  if (looks_like_grey_paper(grey)) {
-    // blackval/whiteval: the TRC that maps the normalised background to white.
-    cleaned.reset(pixCleanBackgroundToWhite(grey, nullptr, nullptr, 1.0f, 70, 190));
-    if (cleaned) grey = cleaned.get();
-  }
-  PixPtr bin(pixThresholdToBinary(grey, kTextThreshold));
-  if (!bin) return nullptr;
-
-  // Photo regions: mid-tones that survive an opening at quarter scale.
-  PixPtr band(pixGenerateMaskByBand(grey, kMidLow, kMidHigh, 1, 0));
-  if (!band) return bin;
-  l_int32 any = 0;
-  pixCountPixels(band.get(), &any, nullptr);
-  const double share = static_cast<double>(any) / (static_cast<double>(pixGetWidth(grey)) * pixGetHeight(grey));
-  if (share < 0.002) return bin;  // pure text and line art: only anti-aliased edges
-  PixPtr small(pixReduceRankBinaryCascade(band.get(), 2, 2, 0, 0));
-  if (!small) return bin;
-  PixPtr opened(pixOpenBrick(nullptr, small.get(), 5, 5));
-  PixPtr closed(pixCloseBrick(nullptr, opened.get(), 9, 9));
-  l_int32 empty = 1;
-  pixZero(closed.get(), &empty);
-  if (empty) return bin;
-  PixPtr grown(pixDilateBrick(nullptr, closed.get(), 3, 3));
-  PixPtr big(pixExpandBinaryPower2(grown.get(), 4));
-  // The expanded mask may be a few pixels larger or smaller: copy it onto a mask of
-  // the exact size.
-  PixPtr mask(pixCreate(pixGetWidth(grey), pixGetHeight(grey), 1));
-  pixRasterop(mask.get(), 0, 0, pixGetWidth(grey), pixGetHeight(grey), PIX_SRC, big.get(), 0, 0);
-  PixPtr dithered = halftone(grey);
-  if (!dithered) return bin;
-  pixCombineMasked(bin.get(), dithered.get(), mask.get());
-  return bin;
-}
-
 PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h) {
   PixPtr grey(pixCreate(w, h, 8));
   l_uint32* dst = pixGetData(grey.get());
@@ -181,70 +144,52 @@ PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h) {
   return grey;
 }
 
-std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h) {
-  if (w > kFaxWidth) return std::nullopt;
-  {
-    // A quick look at every 16th row first: a scan's grey paper shows at once, and
-    // then the pass below would be wasted.
-    std::int64_t sampled = 0, grey = 0;
-    for (int y = 0; y < h; y += 16) {
-      const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
-      for (int x = 0; x < w; x += 8) {
-        const std::uint32_t v = row[x];
-        const unsigned lum = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
-        ++sampled;
-        if (lum >= 120 && lum < 240) ++grey;
-      }
-    }
-    if (grey * 10 > sampled * 3) return std::nullopt;
-  }
-  Bitmap out = Bitmap::blank(kFaxWidth, h);
-  const int dx = (kFaxWidth - w) / 2;
-  const int bw = (w + 7) / 8, bh = (h + 7) / 8;
+namespace {
+
+// The one pass every page goes through: threshold into `out` (at x offset dx), and
+// mark each 8x8 block at least half full of mid-tones in `photo_blocks`. Anti-aliased
+// edges of text never fill half a block with mid-tones; a photo or a grey fill does.
+// `lum(row, x)` gives the grey (0 black .. 255 white) of a pixel; `white(row, x)` is a
+// cheap test that 8 pixels from x are pure white (a page is mostly white).
+template <typename Row, typename Lum, typename White8>
+bool threshold_pass(int w, int h, Row row_at, Lum lum_of, White8 white8, Bitmap& out, int dx, PIX* photo_blocks) {
+  const int bw = (w + 7) / 8;
   std::vector<std::uint16_t> blocks(static_cast<std::size_t>(bw), 0);
-  PixPtr photo_blocks(pixCreate(bw, bh, 1));  // one pixel per 8x8 block
   bool any_photo = false;
-  std::int64_t light_grey = 0;
   for (int y = 0; y < h; ++y) {
-    const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
+    const auto row = row_at(y);
     std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y) * out.stride;
     for (int x = 0; x < w; ++x) {
-      // White is most of a page: skip runs of 8 white pixels with a few wide ANDs.
-      if ((x & 7) == 0 && x + 8 <= w) {
-        std::uint64_t q[4];
-        std::memcpy(q, row + x, sizeof q);
-        if ((q[0] & q[1] & q[2] & q[3] & 0x00ffffff00ffffffull) == 0x00ffffff00ffffffull) {
-          x += 7;
-          continue;
-        }
+      if ((x & 7) == 0 && x + 8 <= w && white8(row, x)) {
+        x += 7;
+        continue;
       }
-      const std::uint32_t v = row[x];
-      if ((v & 0xffffffu) == 0xffffffu) continue;
-      const unsigned lum = (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
+      const unsigned lum = lum_of(row, x);
+      if (lum >= 255) continue;
       if (lum < static_cast<unsigned>(kTextThreshold)) {
         const int px = x + dx;
         bits[px >> 3] |= static_cast<std::uint8_t>(0x80u >> (px & 7));
       }
-      if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh)) ++blocks[static_cast<std::size_t>(x >> 3)];
-      if (lum >= 120 && lum < 240) ++light_grey;
+      if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh))
+        ++blocks[static_cast<std::size_t>(x >> 3)];
     }
     if ((y & 7) == 7 || y == h - 1) {
       for (int b = 0; b < bw; ++b) {
-        // Anti-aliased edges of text never fill half of an 8x8 block with mid-tones;
-        // a photo, a grey fill or a scan does.
         if (blocks[static_cast<std::size_t>(b)] >= 32) {
-          pixSetPixel(photo_blocks.get(), b, y / 8, 1);
+          pixSetPixel(photo_blocks, b, y / 8, 1);
           any_photo = true;
         }
         blocks[static_cast<std::size_t>(b)] = 0;
       }
     }
   }
-  // A scan's paper (light grey over much of the page) needs background removal first.
-  if (light_grey * 10 > static_cast<std::int64_t>(w) * h * 3) return std::nullopt;
-  if (!any_photo) return out;
-  // Photo regions: blocks joined into rectangles, each dithered from the rendering.
-  PixPtr joined(pixCloseBrick(nullptr, photo_blocks.get(), 3, 3));
+  return any_photo;
+}
+
+// Halftones the rectangles the photo blocks form, from `crop(x, y, w, h)` (8-bit grey).
+template <typename Crop>
+void halftone_regions(PIX* photo_blocks, int w, int h, Crop crop, Bitmap& out, int dx) {
+  PixPtr joined(pixCloseBrick(nullptr, photo_blocks, 3, 3));
   BOXA* boxes = pixConnComp(joined.get(), nullptr, 8);
   const int n = boxes ? boxaGetCount(boxes) : 0;
   for (int i = 0; i < n; ++i) {
@@ -253,12 +198,12 @@ std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, 
     if (bwid * bhei < 4) continue;  // a lone block: an ink blot, not a photo
     const int x0 = bx * 8, y0 = by * 8;
     const int rw = std::min(w - x0, bwid * 8), rh = std::min(h - y0, bhei * 8);
-    PixPtr grey = rgb24_to_grey(data + static_cast<std::ptrdiff_t>(y0) * stride + static_cast<std::ptrdiff_t>(x0) * 4,
-                                stride, rw, rh);
-    PixPtr dithered = halftone(grey.get());
-    if (!dithered) continue;
-    const l_uint32* src = pixGetData(dithered.get());
-    const int wpl = pixGetWpl(dithered.get());
+    PixPtr grey = crop(x0, y0, rw, rh);
+    if (!grey) continue;
+    PixPtr dots = halftone(grey.get());
+    if (!dots) continue;
+    const l_uint32* src = pixGetData(dots.get());
+    const int wpl = pixGetWpl(dots.get());
     for (int y = 0; y < rh; ++y) {
       const l_uint32* line = src + static_cast<std::ptrdiff_t>(y) * wpl;
       std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y0 + y) * out.stride;
@@ -274,6 +219,82 @@ std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, 
     }
   }
   boxaDestroy(&boxes);
+}
+
+unsigned rgb_lum(std::uint32_t v) {
+  return (v & 0xffffffu) == 0xffffffu ? 255u
+                                      : (((v >> 16) & 0xff) * 77 + ((v >> 8) & 0xff) * 150 + (v & 0xff) * 29) >> 8;
+}
+
+}  // namespace
+
+std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h) {
+  if (w > kFaxWidth) return std::nullopt;
+  {
+    // A quick look at every 16th row first: a scan's grey paper shows at once, and
+    // then it takes binarise() (background removal first).
+    std::int64_t sampled = 0, grey = 0;
+    for (int y = 0; y < h; y += 16) {
+      const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
+      for (int x = 0; x < w; x += 8) {
+        const unsigned lum = rgb_lum(row[x]);
+        ++sampled;
+        if (lum >= 120 && lum < 240) ++grey;
+      }
+    }
+    if (grey * 10 > sampled * 3) return std::nullopt;
+  }
+  Bitmap out = Bitmap::blank(kFaxWidth, h);
+  const int dx = (kFaxWidth - w) / 2;
+  PixPtr photo_blocks(pixCreate((w + 7) / 8, (h + 7) / 8, 1));
+  const bool photos = threshold_pass(
+      w, h, [&](int y) { return reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride); },
+      [](const std::uint32_t* row, int x) { return rgb_lum(row[x]); },
+      [](const std::uint32_t* row, int x) {
+        std::uint64_t q[4];
+        std::memcpy(q, row + x, sizeof q);
+        return (q[0] & q[1] & q[2] & q[3] & 0x00ffffff00ffffffull) == 0x00ffffff00ffffffull;
+      },
+      out, dx, photo_blocks.get());
+  if (photos)
+    halftone_regions(photo_blocks.get(), w, h,
+                     [&](int x0, int y0, int rw, int rh) {
+                       return rgb24_to_grey(data + static_cast<std::ptrdiff_t>(y0) * stride + static_cast<std::ptrdiff_t>(x0) * 4,
+                                            stride, rw, rh);
+                     },
+                     out, dx);
+  return out;
+}
+
+Bitmap binarise(PIX* grey_in, int min_rows) {
+  PixPtr cleaned;
+  PIX* grey = grey_in;
+  if (looks_like_grey_paper(grey)) {
+    // blackval/whiteval: the TRC that maps the normalised background to white.
+    cleaned.reset(pixCleanBackgroundToWhite(grey, nullptr, nullptr, 1.0f, 70, 190));
+    if (cleaned) grey = cleaned.get();
+  }
+  const int w = std::min(static_cast<int>(pixGetWidth(grey)), kFaxWidth);
+  const int h = static_cast<int>(pixGetHeight(grey));
+  Bitmap out = Bitmap::blank(kFaxWidth, std::max(h, min_rows));
+  const int dx = (kFaxWidth - w) / 2;
+  const l_uint32* data = pixGetData(grey);
+  const int wpl = pixGetWpl(grey);
+  PixPtr photo_blocks(pixCreate((w + 7) / 8, (h + 7) / 8, 1));
+  const bool photos = threshold_pass(
+      w, h, [&](int y) { return data + static_cast<std::ptrdiff_t>(y) * wpl; },
+      [](const l_uint32* row, int x) { return static_cast<unsigned>(GET_DATA_BYTE(row, x)); },
+      [](const l_uint32* row, int x) { return row[x / 4] == 0xffffffffu && row[x / 4 + 1] == 0xffffffffu; },
+      out, dx, photo_blocks.get());
+  if (photos)
+    halftone_regions(photo_blocks.get(), w, h,
+                     [&](int x0, int y0, int rw, int rh) {
+                       BOX* box = boxCreate(x0, y0, rw, rh);
+                       PixPtr crop(pixClipRectangle(grey, box, nullptr));
+                       boxDestroy(&box);
+                       return crop;
+                     },
+                     out, dx);
   return out;
 }
 
@@ -315,9 +336,7 @@ Result<Bitmap> image_to_page(PIX* image, Resolution resolution) {
   const double sy = fit * ydpi / yres;
   PixPtr scaled(pixScale(grey.get(), static_cast<float>(sx), static_cast<float>(sy)));
   if (!scaled) return Error(Code::k_document_too_large, "The image is too large to convert.");
-  PixPtr bin = binarise(scaled.get());
-  if (!bin) return Error(Code::k_document_corrupt, "The image could not be converted.");
-  return place_on_page(bin.get(), page_rows(resolution));
+  return binarise(scaled.get(), page_rows(resolution));
 }
 
 }  // namespace faxbridge::document::detail

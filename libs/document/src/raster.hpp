@@ -25,9 +25,10 @@ void quiet_leptonica();
 Bitmap pix_to_bitmap(PIX* pix1);
 PixPtr bitmap_to_pix(const Bitmap& b);
 
-// Grey (8 bpp) rendering at fax resolution -> 1 bpp: scan backgrounds cleaned to
-// white, photo regions dithered, text and line art thresholded.
-PixPtr binarise(PIX* grey);
+// Grey (8 bpp) rendering at fax resolution, at most 1728 px wide -> a fax page
+// centered across, at least min_rows long: a scan's grey paper cleaned to white, text
+// and line art thresholded, photo regions halftoned.
+Bitmap binarise(PIX* grey, int min_rows);
 
 // Any decoded image (any depth, with its dpi or none) -> one fax page: rotated when
 // landscape, scaled down to fit 1728 px by A4 length (never enlarged beyond its
@@ -41,6 +42,7 @@ PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h);
 // marks 8x8 blocks half full of mid-tones (photos, grey fills; anti-aliased text
 // never fills one), then dithers only the rectangles those blocks form. Returns the
 // page centered on 1728 px; nothing for a scan's grey paper, which needs binarise().
+// Grey values: 0 black .. 255 white.
 std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h);
 
 // Puts a binarised rendering on a 1728-px-wide page, centered across.
