@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <zip.h>
 
 #include <algorithm>
@@ -122,6 +124,15 @@ Result<std::string> OfficeConverter::to_pdf(std::string_view bytes, std::string_
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // The environment is built before fork: the child of a threaded parent only makes
+  // system calls until exec.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::string_view(*e).rfind("HOME=", 0) != 0) env_strings.emplace_back(*e);
+  env_strings.push_back(home);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return Error(Code::k_document_office_unavailable, "LibreOffice could not be started.");
   if (pid == 0) {
@@ -137,8 +148,7 @@ Result<std::string> OfficeConverter::to_pdf(std::string_view bytes, std::string_
       dup2(devnull, 1);
       dup2(devnull, 2);
     }
-    putenv(const_cast<char*>(home.c_str()));
-    execvp(argv[0], argv.data());
+    execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   setpgid(pid, pid);
