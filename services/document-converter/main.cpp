@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   document::warm_up();  // before any thread: forked decoders start warm
+  // The zygote is forked now, while this process is small and single-threaded.
+  document::Pipeline pipeline(ps);
+  if (!pipeline.start_zygote()) log::warn("conversion.no_zygote", {{"fallback", "fork per document from the service"}});
   service::Runtime rt(settings);
   service::log_effective_config(cfg);
   if (auto r = rt.start(); !r) {
@@ -60,7 +63,6 @@ int main(int argc, char** argv) {
   auto spec = db::conversion_queue();
   cs.lease = spec.lease;
   db::Queue queue(rt.pool(), spec, settings.instance);
-  document::Pipeline pipeline(ps);
   document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance);
   bus::Consumer consumer(queue, cs, [&](const Claim& c, const bus::LeaseToken& lease) -> Result<void> {
     auto r = converter.convert_job(c.id, [&] { return lease.lost(); });

@@ -80,6 +80,7 @@ int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err) {
   }
   warm_up();
   Pipeline pipeline(ps);
+  pipeline.start_zygote();
   const auto start = std::chrono::steady_clock::now();
   auto r = pipeline.run(job);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

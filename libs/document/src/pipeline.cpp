@@ -5,8 +5,12 @@
 // the documents' G4 pages back, renders the cover page (page 1) with the final page
 // count, stamps the header band on every page, and writes the job's TIFF. The cover
 // template is an administrator's file, but it is still parsed in the child: librsvg
-// and Pango never run in the service process.
+// and Pango never run in the service process. The children are forked by the zygote
+// when start_zygote() ran (cheap forks from a small single-threaded process), else by
+// this process; either way each step is a request in bytes (the same handler runs).
 #include "faxbridge/document/pipeline.hpp"
+
+#include <cstring>
 
 #include "faxbridge/document/convert.hpp"
 #include "faxbridge/document/sandbox.hpp"
@@ -17,11 +21,6 @@ namespace {
 
 SandboxLimits sandbox_limits(const Limits& l) { return {l.cpu_seconds, l.memory_bytes, l.timeout_ms}; }
 
-Result<std::string> maybe_sandboxed(bool sandbox, const Limits& limits, const std::function<Result<std::string>()>& fn) {
-  if (sandbox) return run_sandboxed(sandbox_limits(limits), fn);
-  return fn();
-}
-
 Error about_document(Error e, std::size_t index, const std::string& filename) {
   const std::string name = filename.empty() ? "document " + std::to_string(index + 1) : filename;
   e.message = "\"" + name + "\": " + e.message;
@@ -29,10 +28,143 @@ Error about_document(Error e, std::size_t index, const std::string& filename) {
   return e;
 }
 
+// Requests to the sandboxed children, as bytes (they cross into the zygote's child):
+//   'D' res limits name bytes                  one document -> its fax TIFF
+//   'A' res cover? svg fields header? tiffs    the job's pages -> one TIFF
+struct Writer {
+  std::string out;
+  void u8(std::uint8_t v) { out += static_cast<char>(v); }
+  void u64(std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void str(std::string_view s) {
+    u64(s.size());
+    out.append(s);
+  }
+};
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  std::uint8_t u8() {
+    if (in.empty()) return ok = false, 0;
+    const auto v = static_cast<std::uint8_t>(in[0]);
+    in.remove_prefix(1);
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (in.size() < sizeof v) return ok = false, 0;
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string_view str() {
+    const auto n = u64();
+    if (!ok || n > in.size()) return ok = false, std::string_view();
+    auto v = in.substr(0, n);
+    in.remove_prefix(n);
+    return v;
+  }
+};
+
+void put_limits(Writer& w, const Limits& l) {
+  w.u64(static_cast<std::uint64_t>(l.max_pages));
+  w.u64(static_cast<std::uint64_t>(l.max_image_pixels));
+  w.u64(l.max_input_bytes);
+}
+Limits get_limits(Reader& r) {
+  Limits l;
+  l.max_pages = static_cast<int>(r.u64());
+  l.max_image_pixels = static_cast<std::int64_t>(r.u64());
+  l.max_input_bytes = r.u64();
+  return l;
+}
+
+Result<std::string> convert_request(Reader& r) {
+  ConvertOptions options;
+  options.resolution = r.u8() ? Resolution::kStandard : Resolution::kFine;
+  options.limits = get_limits(r);
+  const std::string name(r.str());
+  const std::string_view bytes = r.str();
+  if (!r.ok) return Error(Code::k_internal, "A conversion request was malformed.");
+  auto pages = convert(bytes, name, options);
+  if (!pages) return pages.error();
+  return write_fax_tiff(*pages);
+}
+
+Result<std::string> assemble_request(Reader& r) {
+  FaxDocument all;
+  all.resolution = r.u8() ? Resolution::kStandard : Resolution::kFine;
+  std::optional<std::string> svg;
+  if (r.u8()) svg = std::string(r.str());
+  CoverFields fields;
+  for (auto n = r.u64(); r.ok && n > 0; --n) {
+    std::string k(r.str());
+    fields.values[k] = std::string(r.str());
+  }
+  std::optional<HeaderInfo> header;
+  if (r.u8()) {
+    HeaderInfo h;
+    h.reference = r.str();
+    h.date_time = r.str();
+    h.tsid = r.str();
+    h.recipient = r.str();
+    header = h;
+  }
+  std::vector<std::string_view> tiffs;
+  for (auto n = r.u64(); r.ok && n > 0; --n) tiffs.push_back(r.str());
+  if (!r.ok) return Error(Code::k_internal, "An assembly request was malformed.");
+  if (svg) {
+    auto cover = render_cover(*svg, fields, all.resolution);
+    if (!cover) return cover.error();
+    all.pages.push_back(std::move(*cover));
+  }
+  for (const auto& t : tiffs) {
+    auto doc = read_fax_tiff(t);
+    if (!doc) return doc.error();
+    for (auto& p : doc->pages) all.pages.push_back(std::move(p));
+  }
+  if (header) {
+    const int m = static_cast<int>(all.pages.size());
+    for (int i = 0; i < m; ++i) {
+      auto& page = all.pages[static_cast<std::size_t>(i)];
+      auto stamped = add_header(page, *header, i + 1, m, all.resolution);
+      if (!stamped) return stamped.error();
+      page = std::move(*stamped);
+    }
+  }
+  return write_fax_tiff(all);
+}
+
+Result<std::string> handle_request(std::string_view request) {
+  Reader r{request};
+  switch (r.u8()) {
+    case 'D': return convert_request(r);
+    case 'A': return assemble_request(r);
+    default: return Error(Code::k_internal, "Unknown conversion request.");
+  }
+}
+
 }  // namespace
 
 Pipeline::Pipeline(PipelineSettings settings) : settings_(std::move(settings)) {
   if (settings_.office) office_ = std::make_unique<OfficeConverter>(*settings_.office);
+}
+
+bool Pipeline::start_zygote() {
+  if (!settings_.sandbox) return false;
+  zygote_ = Zygote::start(handle_request);
+  return zygote_ != nullptr;
+}
+
+Result<std::string> Pipeline::sandboxed(const std::string& request) {
+  if (!settings_.sandbox) return handle_request(request);
+  const SandboxLimits limits = sandbox_limits(settings_.limits);
+  if (zygote_) {
+    auto r = zygote_->run(limits, request);
+    if (r || r.error().code != Code::k_io_failed) return r;
+    // The zygote is gone: fork from here from now on (slower, still isolated).
+    zygote_.reset();
+  }
+  return run_sandboxed(limits, [&] { return handle_request(request); });
 }
 
 Result<std::string> Pipeline::convert_one(const InputDocument& doc, Resolution resolution) {
@@ -49,15 +181,13 @@ Result<std::string> Pipeline::convert_one(const InputDocument& doc, Resolution r
       bytes = &pdf_from_office;
     }
   }
-  ConvertOptions options;
-  options.resolution = resolution;
-  options.limits = settings_.limits;
-  const std::string name = bytes == &pdf_from_office ? std::string("office.pdf") : doc.filename;
-  return maybe_sandboxed(settings_.sandbox, settings_.limits, [&]() -> Result<std::string> {
-    auto pages = convert(*bytes, name, options);
-    if (!pages) return pages.error();
-    return write_fax_tiff(*pages);
-  });
+  Writer w;
+  w.u8('D');
+  w.u8(resolution == Resolution::kStandard ? 1 : 0);
+  put_limits(w, settings_.limits);
+  w.str(bytes == &pdf_from_office ? std::string("office.pdf") : doc.filename);
+  w.str(*bytes);
+  return sandboxed(w.out);
 }
 
 Result<ConvertedJob> Pipeline::run(const JobSpec& job) {
@@ -78,32 +208,28 @@ Result<ConvertedJob> Pipeline::run(const JobSpec& job) {
   const bool trivial = !job.cover_svg && !job.header && tiffs.size() == 1;
   if (trivial) return ConvertedJob{std::move(tiffs.front()), pages};
 
-  auto assembled = maybe_sandboxed(settings_.sandbox, settings_.limits, [&]() -> Result<std::string> {
-    FaxDocument all;
-    all.resolution = job.resolution;
-    if (job.cover_svg) {
-      CoverFields fields = job.cover_fields;
-      fields.values["page_count"] = std::to_string(pages);
-      auto cover = render_cover(*job.cover_svg, fields, job.resolution);
-      if (!cover) return cover.error();
-      all.pages.push_back(std::move(*cover));
-    }
-    for (const auto& t : tiffs) {
-      auto doc = read_fax_tiff(t);
-      if (!doc) return doc.error();
-      for (auto& p : doc->pages) all.pages.push_back(std::move(p));
-    }
-    if (job.header) {
-      const int m = static_cast<int>(all.pages.size());
-      for (int i = 0; i < m; ++i) {
-        auto& page = all.pages[static_cast<std::size_t>(i)];
-        auto stamped = add_header(page, *job.header, i + 1, m, job.resolution);
-        if (!stamped) return stamped.error();
-        page = std::move(*stamped);
-      }
-    }
-    return write_fax_tiff(all);
-  });
+  Writer w;
+  w.u8('A');
+  w.u8(job.resolution == Resolution::kStandard ? 1 : 0);
+  w.u8(job.cover_svg ? 1 : 0);
+  if (job.cover_svg) w.str(*job.cover_svg);
+  CoverFields fields = job.cover_fields;
+  fields.values["page_count"] = std::to_string(pages);
+  w.u64(fields.values.size());
+  for (const auto& [k, v] : fields.values) {
+    w.str(k);
+    w.str(v);
+  }
+  w.u8(job.header ? 1 : 0);
+  if (job.header) {
+    w.str(job.header->reference);
+    w.str(job.header->date_time);
+    w.str(job.header->tsid);
+    w.str(job.header->recipient);
+  }
+  w.u64(tiffs.size());
+  for (const auto& t : tiffs) w.str(t);
+  auto assembled = sandboxed(w.out);
   if (!assembled) return assembled.error();
   return ConvertedJob{std::move(*assembled), pages};
 }

@@ -114,3 +114,58 @@ TEST(Pipeline, StandardResolutionThroughout) {
   auto info = inspect_tiff(r->tiff);
   EXPECT_FLOAT_EQ((*info)[0].y_dpi, 98);
 }
+
+TEST(Zygote, ChildrenForkedByTheZygoteAnswerCrashAndTimeOut) {
+  auto z = Zygote::start([](std::string_view req) -> Result<std::string> {
+    if (req == "crash") raise(SIGSEGV);
+    if (req == "hang") pause();
+    if (req == "spin") {
+      volatile unsigned long n = 0;
+      for (;;) n = n + 1UL;
+    }
+    return "echo:" + std::string(req);
+  });
+  ASSERT_NE(z, nullptr);
+  auto r = z->run({}, std::string(200000, 'y'));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->size(), 200005u);
+  auto crash = z->run({}, "crash");
+  ASSERT_FALSE(crash);
+  EXPECT_EQ(crash.error().name(), "document.corrupt");
+  SandboxLimits wall;
+  wall.timeout_ms = 300;
+  auto hang = z->run(wall, "hang");
+  ASSERT_FALSE(hang);
+  EXPECT_EQ(hang.error().name(), "document.timeout");
+  SandboxLimits cpu;
+  cpu.cpu_seconds = 1;
+  auto spin = z->run(cpu, "spin");
+  ASSERT_FALSE(spin);
+  EXPECT_EQ(spin.error().name(), "document.timeout");
+  // Still serving after all that.
+  auto again = z->run({}, "x");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, "echo:x");
+}
+
+TEST(Zygote, PipelineThroughTheZygoteMatchesTheDirectOne) {
+  JobSpec job;
+  job.documents.push_back({"hello zygote\n", "a.txt"});
+  job.cover_svg = builtin_covers().at("urgent");
+  job.header = HeaderInfo{"2026.00000009", "2026-11-25 09:00", "ACME", "Bob"};
+  Pipeline direct({});
+  Pipeline forked({});
+  ASSERT_TRUE(forked.start_zygote());
+  auto a = direct.run(job);
+  auto b = forked.run(job);
+  ASSERT_TRUE(a) << a.error().to_string();
+  ASSERT_TRUE(b) << b.error().to_string();
+  EXPECT_EQ(a->page_count, 2);
+  EXPECT_EQ(b->page_count, 2);
+  EXPECT_EQ(read_fax_tiff(a->tiff)->pages[1].bits, read_fax_tiff(b->tiff)->pages[1].bits);
+  JobSpec bad;
+  bad.documents.push_back({fixtures::encrypt_pdf(fixtures::make_pdf({{}}), "pw", "o"), "locked.pdf"});
+  auto e = forked.run(bad);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().name(), "document.encrypted");
+}

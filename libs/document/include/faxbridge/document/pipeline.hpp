@@ -11,6 +11,7 @@
 #include "faxbridge/document/compose.hpp"
 #include "faxbridge/document/office.hpp"
 #include "faxbridge/document/page.hpp"
+#include "faxbridge/document/sandbox.hpp"
 
 namespace faxbridge::document {
 
@@ -47,9 +48,18 @@ class Pipeline final {
   // One document -> its fax TIFF (sandboxed), for the benchmark and tests.
   Result<std::string> convert_one(const InputDocument& doc, Resolution resolution);
 
+  // Starts the zygote (sandbox.hpp) the sandboxed steps then fork from. Call it while
+  // the process is single-threaded and small (in main, after warm_up()). Without it,
+  // or if the zygote dies, each step forks from this process (run_sandboxed).
+  bool start_zygote();
+  // CPU seconds spent in the zygote's children so far (0 without a zygote).
+  double zygote_cpu_seconds() const { return zygote_ ? zygote_->cpu_seconds() : 0.0; }
+
  private:
+  Result<std::string> sandboxed(const std::string& request);
   PipelineSettings settings_;
   std::unique_ptr<OfficeConverter> office_;
+  std::unique_ptr<Zygote> zygote_;
 };
 
 }  // namespace faxbridge::document
