@@ -12,6 +12,8 @@
 
 #include <cstring>
 
+#include "faxbridge/core/log.hpp"
+
 #include "faxbridge/document/convert.hpp"
 #include "faxbridge/document/sandbox.hpp"
 #include "faxbridge/document/tiff.hpp"
@@ -151,18 +153,31 @@ Pipeline::Pipeline(PipelineSettings settings) : settings_(std::move(settings)) {
 
 bool Pipeline::start_zygote() {
   if (!settings_.sandbox) return false;
+  std::lock_guard lock(zygote_mutex_);
   zygote_ = Zygote::start(handle_request);
   return zygote_ != nullptr;
+}
+
+double Pipeline::zygote_cpu_seconds() const {
+  std::lock_guard lock(zygote_mutex_);
+  return zygote_ ? zygote_->cpu_seconds() : 0.0;
 }
 
 Result<std::string> Pipeline::sandboxed(const std::string& request) {
   if (!settings_.sandbox) return handle_request(request);
   const SandboxLimits limits = sandbox_limits(settings_.limits);
-  if (zygote_) {
-    auto r = zygote_->run(limits, request);
+  std::shared_ptr<Zygote> zygote;
+  {
+    std::lock_guard lock(zygote_mutex_);
+    zygote = zygote_;
+  }
+  if (zygote) {
+    auto r = zygote->run(limits, request);
     if (r || r.error().code != Code::k_io_failed) return r;
     // The zygote is gone: fork from here from now on (slower, still isolated).
-    zygote_.reset();
+    log::write_error(log::Level::kError, "conversion.zygote_lost", r.error());
+    std::lock_guard lock(zygote_mutex_);
+    if (zygote_ == zygote) zygote_.reset();
   }
   return run_sandboxed(limits, [&] { return handle_request(request); });
 }

@@ -3,6 +3,7 @@
 // document in order, each decoded in its own sandboxed child; the header band on
 // every page when asked for. What document-converter and `faxbridge convert` run.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,13 +54,14 @@ class Pipeline final {
   // or if the zygote dies, each step forks from this process (run_sandboxed).
   bool start_zygote();
   // CPU seconds spent in the zygote's children so far (0 without a zygote).
-  double zygote_cpu_seconds() const { return zygote_ ? zygote_->cpu_seconds() : 0.0; }
+  double zygote_cpu_seconds() const;
 
  private:
   Result<std::string> sandboxed(const std::string& request);
   PipelineSettings settings_;
   std::unique_ptr<OfficeConverter> office_;
-  std::unique_ptr<Zygote> zygote_;
+  mutable std::mutex zygote_mutex_;  // run() is called from several worker threads
+  std::shared_ptr<Zygote> zygote_;
 };
 
 }  // namespace faxbridge::document
