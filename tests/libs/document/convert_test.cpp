@@ -6,6 +6,8 @@
 #include "faxbridge/document/tiff.hpp"
 #include "fixtures.hpp"
 
+#include <leptonica/allheaders.h>
+
 using namespace faxbridge;
 using namespace faxbridge::document;
 
@@ -302,4 +304,51 @@ TEST(BadInput, OfficeWithoutLibreOfficeIsUnsupportedNotACrash) {
   // An RTF is an office document: without a converter configured it is refused.
   auto e = expect_error(convert("{\\rtf1\\ansi Hello}", "letter.rtf", fine()));
   EXPECT_EQ(e.name(), "document.unsupported_type");
+}
+
+TEST(Image, EveryRasterFormatLeptonicaWritesIsConverted) {
+  PIX* pix = pixCreate(300, 400, 32);  // portrait: not turned
+  pixSetAllArbitrary(pix, 0xffffff00);  // white (RGBA)
+  BOX* box = boxCreate(100, 100, 120, 60);
+  pixSetInRectArbitrary(pix, box, 0x20408000);  // a dark blue block
+  boxDestroy(&box);
+  pixSetResolution(pix, 100, 100);
+  // GIF and WebP carry no resolution: those are taken as 200 dpi scans.
+  struct Case {
+    int format;
+    std::string name;
+    double dpi;
+  };
+  for (const auto& [format, name, dpi] : std::vector<Case>{{IFF_BMP, "a.bmp", 100},
+                                                            {IFF_PNG, "a.png", 100},
+                                                            {IFF_JFIF_JPEG, "a.jpg", 100},
+                                                            {IFF_GIF, "a.gif", 200},
+                                                            {IFF_WEBP, "a.webp", 200},
+                                                            {IFF_TIFF_LZW, "colour.tif", 100}}) {
+    l_uint8* data = nullptr;
+    size_t size = 0;
+    if (pixWriteMem(&data, &size, pix, format) != 0) {
+      ADD_FAILURE() << "Leptonica cannot write " << name;
+      continue;
+    }
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    lept_free(data);
+    auto doc = convert(bytes, name, fine());
+    ASSERT_TRUE(doc) << name << ": " << doc.error().to_string();
+    // At `dpi` the block lands at 204/dpi and 196/dpi of its pixel place, centered.
+    const Bitmap& b = doc->pages[0];
+    const double s = 204 / dpi, t = 196 / dpi, dx = (1728 - 300 * s) / 2;
+    EXPECT_GT(ink(b, static_cast<int>(dx + 105 * s), static_cast<int>(105 * t), static_cast<int>(dx + 215 * s),
+                  static_cast<int>(155 * t)),
+              0.6)  // dark blue: thresholded black, or a dense halftone
+        << name;
+  }
+  pixDestroy(&pix);
+}
+
+TEST(Text, Utf16WithByteOrderMarkIsRead) {
+  const std::string utf16le("\xff\xfeH\0e\0l\0l\0o\0 \0\xe9\0\n\0", 18);
+  auto utf8 = text_to_utf8(utf16le);
+  ASSERT_TRUE(utf8) << utf8.error().to_string();
+  EXPECT_EQ(*utf8, "Hello \xc3\xa9\n");
 }
