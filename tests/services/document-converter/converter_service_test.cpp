@@ -67,10 +67,10 @@ class ConverterService : public ::testing::Test {
   }
 
   std::int64_t submit(const std::vector<std::pair<std::string, std::string>>& docs,
-                      std::optional<std::string> cover = std::nullopt) {
+                      std::optional<std::string> cover = std::nullopt, std::int64_t sender = 0) {
     auto job = pool_->transact([&](db::Tx& tx) -> Result<db::Job> {
       db::NewJob j;
-      j.sender_user_id = user_id_;
+      j.sender_user_id = sender ? sender : user_id_;
       j.recipient_number = "+390212345678";
       j.recipient_canonical = "+390212345678";
       j.recipient_name = "Bob Receiver";
@@ -159,6 +159,46 @@ TEST_F(ConverterService, JobsBecomeReadyAndBadDocumentsFailOnlyTheirJob) {
   EXPECT_EQ(a.state, "ready");
   EXPECT_EQ(a.page_count.value_or(0), 1);
   EXPECT_TRUE(converter_->running());
+}
+
+TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefaultIsDeleted) {
+  // An Italian copy of the default cover: a page that is all black, easy to tell apart.
+  auto italian = pool_->transact([&](db::Tx& tx) -> Result<std::int64_t> {
+    auto put = db::cover_pages::put(tx, {"it_default",
+                                         "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10' "
+                                         "preserveAspectRatio='none'><rect width='10' height='10'/></svg>",
+                                         false});
+    if (!put) return put.error();
+    db::User u;
+    u.username = "mario";
+    u.language = "it";
+    auto user = db::users::create(tx, u);
+    if (!user) return user.error();
+    return user->id;
+  });
+  ASSERT_TRUE(italian) << italian.error().to_string();
+  const auto it_job = submit({{"a.txt", "ciao\n"}}, std::nullopt, *italian);
+  const auto en_job = submit({{"b.txt", "hello\n"}});
+  start_converter();
+  for (auto id : {it_job, en_job}) ASSERT_TRUE(eventually([&] { return settled(id); }, 60s));
+  auto first_page_ink = [&](std::int64_t id) {
+    const auto j = job(id);
+    auto pages = pool_->transact([&](db::Tx& tx) { return db::documents::get(tx, *j.pages_document_id); });
+    auto doc = document::read_fax_tiff(pages->bytes);
+    const auto& p = doc->pages.at(0);
+    return static_cast<double>(p.count_black(0, 100, p.width, p.height - 100)) / (p.width * (p.height - 200.0));
+  };
+  EXPECT_EQ(job(it_job).page_count.value_or(0), 2);
+  EXPECT_GT(first_page_ink(it_job), 0.9);  // the Italian cover
+  EXPECT_EQ(job(en_job).page_count.value_or(0), 2);
+  EXPECT_LT(first_page_ink(en_job), 0.2);  // the shipped default cover
+
+  // The seed: deleting the default cover page turns cover pages off.
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::cover_pages::remove(tx, "default"); }));
+  const auto none = submit({{"c.txt", "no cover\n"}});
+  ASSERT_TRUE(eventually([&] { return settled(none); }, 60s));
+  EXPECT_EQ(job(none).state, "ready");
+  EXPECT_EQ(job(none).page_count.value_or(0), 1);
 }
 
 TEST_F(ConverterService, ReceivedFaxGetsItsPdf) {
