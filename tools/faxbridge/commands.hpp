@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace faxbridge::cli {
 
@@ -33,5 +34,19 @@ int users_list(const std::string& dsn, bool json, std::ostream& out, std::ostrea
 int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::ostream& err);
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err);
+
+// `faxbridge convert IN... -o OUT.tif`: the converter's pipeline without a database
+// (commands_convert.cpp). OUT ending in .pdf writes the fax as PDF instead.
+struct ConvertArgs {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string cover;                        // a shipped cover name or an .svg file; empty: none
+  std::vector<std::string> fields;          // k=v: cover fields; reference/tsid/recipient for the header
+  bool standard = false;
+  bool header = false;                      // stamp the page header band
+  bool office = true;                       // LibreOffice for office documents
+  bool sandbox = true;
+};
+int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace faxbridge::cli

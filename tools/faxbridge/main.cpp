@@ -49,7 +49,24 @@ int main(int argc, char** argv) try {
   std::string bus = config::process_env()("FAXBRIDGE_BUS_PUBLISH_ENDPOINT").value_or("tcp://127.0.0.1:5570");
   cancel_cmd->add_option("--bus", bus, "Bus endpoint to tell a gateway (default: $FAXBRIDGE_BUS_PUBLISH_ENDPOINT)");
 
+  cli::ConvertArgs ca;
+  bool no_office = false, no_sandbox = false;
+  auto* conv = app.add_subcommand("convert", "Convert documents to fax pages (TIFF Class F, G4), as the converter does");
+  conv->add_option("inputs", ca.inputs, "Documents, in order")->required()->check(CLI::ExistingFile);
+  conv->add_option("-o,--output", ca.output, "Output .tif (or .pdf)")->required();
+  conv->add_option("--cover", ca.cover, "Cover page first: default, urgent, confidential or an .svg template");
+  conv->add_option("--field", ca.fields, "Cover/header field key=value (sender_name, subject, note, reference, tsid, ...)");
+  conv->add_flag("--standard", ca.standard, "Standard resolution (204x98) instead of fine (204x196)");
+  conv->add_flag("--header", ca.header, "Stamp the page header band (reference, date, TSID, recipient, page n/m)");
+  conv->add_flag("--no-office", no_office, "Refuse office documents instead of starting LibreOffice");
+  conv->add_flag("--no-sandbox", no_sandbox, "Decode in this process (debugging only)");
+
   CLI11_PARSE(app, argc, argv);
+  if (conv->parsed()) {
+    ca.office = !no_office;
+    ca.sandbox = !no_sandbox;
+    return cli::convert(ca, std::cout, std::cerr);
+  }
   if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed()) {
     if (dsn.empty()) {
       std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";

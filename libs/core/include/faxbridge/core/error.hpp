@@ -83,7 +83,15 @@ enum class ErrorKind {
   X(fax_file_error, "fax.file_error", kInvalidArgument)                               \
   X(fax_transport_failed, "fax.transport_failed", kUnavailable)                       \
   X(fax_malformed_packet, "fax.malformed_packet", kInvalidArgument)                   \
-  X(fax_sdp_invalid, "fax.sdp_invalid", kInvalidArgument)
+  X(fax_sdp_invalid, "fax.sdp_invalid", kInvalidArgument)                             \
+  X(document_unsupported_type, "document.unsupported_type", kInvalidArgument)         \
+  X(document_corrupt, "document.corrupt", kInvalidArgument)                           \
+  X(document_encrypted, "document.encrypted", kInvalidArgument)                       \
+  X(document_too_large, "document.too_large", kInvalidArgument)                       \
+  X(document_timeout, "document.timeout", kInvalidArgument)                           \
+  X(document_empty, "document.empty", kInvalidArgument)                               \
+  X(document_cover_invalid, "document.cover_invalid", kFailedPrecondition)            \
+  X(document_office_unavailable, "document.office_unavailable", kUnavailable)
 
 enum class Code {
 #define FAXBRIDGE_X(e, name, kind) k_##e,

@@ -34,6 +34,10 @@ struct QueueSpec {
   // false: ready rows are claimable at once, whatever their not_before (the router
   // queues a scheduled job right away; not_before then holds it in `queued`).
   bool wait_for_not_before = true;
+
+  // The bus work topic suffix of this stage (bus::WorkFeed, bus::announce_work),
+  // e.g. "fax_jobs.submitted".
+  std::string stage() const { return table + "." + ready_state; }
 };
 
 // The stages of the schema (ARCHITECTURE.md sections 3 and 4).

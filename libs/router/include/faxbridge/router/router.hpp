@@ -22,7 +22,8 @@
 
 namespace faxbridge::router {
 
-// Work topics (bus::work_topic of these) of the stages the router consumes and feeds.
+// Work topics (bus::work_topic of these) of the stages the router consumes and feeds;
+// each is its QueueSpec::stage() (db::routing::routing_queue().stage() == kReadyStage).
 inline constexpr const char* kReadyStage = "fax_jobs.ready";
 inline constexpr const char* kQueuedStage = "fax_jobs.queued";
 inline constexpr const char* kResultsStage = "attempts.closed";

@@ -1,0 +1,58 @@
+#pragma once
+// The document-converter's reads and writes on a fax job (ARCHITECTURE.md section 3,
+// submitted -> converting -> ready | failed). The caller claims the job with
+// db::Queue and calls Queue::finish in the same transaction as complete()/fail(), so
+// the pages, the page count, the state and the event commit together or not at all.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::db::conversion {
+
+// What a conversion needs beyond jobs::get: the cover page fields and the sender.
+struct JobInput {
+  std::int64_t id = 0;
+  std::optional<std::string> reference;
+  std::string recipient_number;
+  std::string recipient_name;
+  std::string recipient_company;
+  std::string subject;
+  std::string note;
+  std::optional<std::string> cover_page_name;  // NULL: the sender's choice / default; '' none
+  std::string resolution;                      // fine | standard
+  std::vector<std::int64_t> document_ids;      // in sending order
+  // The sender (empty when the job has none, e.g. from the API without a user).
+  std::string sender_name;
+  std::string sender_company;
+  std::string sender_fax;
+  std::string sender_phone;
+  std::string sender_cover_page_name;
+  std::string sender_language = "en";
+};
+
+// job.not_found when the job does not exist.
+Result<JobInput> load(Tx& tx, std::int64_t job_id);
+
+// Stores the pages as a fax_pages document, sets pages_document_id and page_count and
+// writes the converting -> ready event. Call after Queue::finish(tx, id, "ready").
+Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& tiff, int page_count,
+                              const std::string& actor);
+
+// Records why the conversion failed (code, sentence, category 'document', not
+// retryable) and the converting -> failed event. Call after Queue::finish(tx, id, "failed").
+Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor);
+
+// Received faxes whose PDF is missing (the attachment format is PDF): their ids and
+// TIFF document ids, locked (SKIP LOCKED) for this transaction.
+struct PendingPdf {
+  std::int64_t received_fax_id = 0;
+  std::int64_t tiff_document_id = 0;
+};
+Result<std::vector<PendingPdf>> pending_pdfs(Tx& tx, int limit);
+Result<std::int64_t> store_pdf(Tx& tx, std::int64_t received_fax_id, const std::string& pdf, int page_count);
+
+}  // namespace faxbridge::db::conversion

@@ -1,0 +1,96 @@
+#include "faxbridge/db/conversion.hpp"
+
+#include "faxbridge/db/documents.hpp"
+#include "pqxx_support.hpp"
+
+namespace faxbridge::db::conversion {
+
+Result<JobInput> load(Tx& tx, std::int64_t job_id) {
+  auto& w = W(tx);
+  auto r = w.exec_params(
+      "SELECT j.id, j.reference, j.recipient_number, j.recipient_name, j.recipient_company, j.subject, j.note, "
+      "j.cover_page_name, j.resolution, coalesce(u.display_name, ''), coalesce(u.company, ''), "
+      "coalesce(u.fax_number, ''), coalesce(u.phone_number, ''), coalesce(u.cover_page_name, ''), "
+      "coalesce(u.language, 'en'), coalesce(u.username, '') "
+      "FROM fax_jobs j LEFT JOIN users u ON u.id = j.sender_user_id WHERE j.id = $1",
+      job_id);
+  if (r.empty()) return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(job_id) + ".");
+  const auto& row = r[0];
+  JobInput in;
+  in.id = row[0].as<std::int64_t>();
+  in.reference = opt<std::string>(row[1]);
+  in.recipient_number = row[2].as<std::string>();
+  in.recipient_name = row[3].as<std::string>();
+  in.recipient_company = row[4].as<std::string>();
+  in.subject = row[5].as<std::string>();
+  in.note = row[6].as<std::string>();
+  in.cover_page_name = opt<std::string>(row[7]);
+  in.resolution = row[8].as<std::string>();
+  in.sender_name = row[9].as<std::string>();
+  if (in.sender_name.empty()) in.sender_name = row[15].as<std::string>();
+  in.sender_company = row[10].as<std::string>();
+  in.sender_fax = row[11].as<std::string>();
+  in.sender_phone = row[12].as<std::string>();
+  in.sender_cover_page_name = row[13].as<std::string>();
+  in.sender_language = row[14].as<std::string>();
+  auto docs = w.exec_params("SELECT document_id FROM fax_job_documents WHERE job_id = $1 ORDER BY position", job_id);
+  for (const auto& d : docs) in.document_ids.push_back(d[0].as<std::int64_t>());
+  return in;
+}
+
+Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& tiff, int page_count,
+                              const std::string& actor) {
+  Document doc;
+  doc.kind = "fax_pages";
+  doc.media_type = "image/tiff";
+  doc.filename = "job-" + std::to_string(job_id) + ".tif";
+  doc.page_count = page_count;
+  doc.bytes = tiff;
+  auto stored = documents::put(tx, std::move(doc));
+  if (!stored) return stored.error();
+  auto& w = W(tx);
+  w.exec_params("UPDATE fax_jobs SET pages_document_id = $2, page_count = $3, error_code = NULL, "
+                "error_category = NULL, error_detail = NULL, error_retryable = NULL WHERE id = $1",
+                job_id, stored->id, page_count);
+  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, detail) "
+                "VALUES ($1, 'converting', 'ready', $2, $3)",
+                job_id, actor, std::to_string(page_count) + " pages");
+  return stored->id;
+}
+
+Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor) {
+  auto& w = W(tx);
+  const std::string code(error.name());
+  w.exec_params("UPDATE fax_jobs SET error_code = $2, error_category = 'document', error_detail = $3, "
+                "error_retryable = false, completed_at = now() WHERE id = $1",
+                job_id, code, error.message);
+  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, error_code, detail) "
+                "VALUES ($1, 'converting', 'failed', $2, $3, $4)",
+                job_id, actor, code, error.message);
+  return ok();
+}
+
+Result<std::vector<PendingPdf>> pending_pdfs(Tx& tx, int limit) {
+  auto r = W(tx).exec_params(
+      "SELECT id, tiff_document_id FROM received_faxes WHERE tiff_document_id IS NOT NULL "
+      "AND pdf_document_id IS NULL AND state <> 'receiving' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+      limit);
+  std::vector<PendingPdf> out;
+  for (const auto& row : r) out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>()});
+  return out;
+}
+
+Result<std::int64_t> store_pdf(Tx& tx, std::int64_t received_fax_id, const std::string& pdf, int page_count) {
+  Document doc;
+  doc.kind = "pdf";
+  doc.media_type = "application/pdf";
+  doc.filename = "fax-" + std::to_string(received_fax_id) + ".pdf";
+  doc.page_count = page_count;
+  doc.bytes = pdf;
+  auto stored = documents::put(tx, std::move(doc));
+  if (!stored) return stored.error();
+  W(tx).exec_params("UPDATE received_faxes SET pdf_document_id = $2 WHERE id = $1", received_fax_id, stored->id);
+  return stored->id;
+}
+
+}  // namespace faxbridge::db::conversion

@@ -1,0 +1,48 @@
+#pragma once
+// The document-converter's work on one claimed fax job, apart from the service's main
+// so the integration test can drive it: load the job, its documents, cover page and
+// company settings; run the Pipeline (sandboxed); then, in one transaction with the
+// queue's finish, store the pages and move the job to ready, or fail it with the
+// document's code and sentence.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/queue.hpp"
+#include "faxbridge/document/pipeline.hpp"
+
+namespace faxbridge::document {
+
+class JobConverter final {
+ public:
+  JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor);
+
+  // ok: the job is ready or failed for good (a bad document). An error: the job was
+  // not finished (database down, lease lost, LibreOffice unavailable) and goes back
+  // to the queue. `lease_lost` is polled before the final transaction.
+  Result<void> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
+
+  // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is).
+  // Returns how many were stored.
+  Result<int> convert_received_pdfs(int limit);
+
+  struct Outcome {
+    std::int64_t job_id = 0;
+    bool ready = false;
+    int pages = 0;
+    std::string error_code;
+  };
+  // The last job's outcome, for logs and metrics.
+  const Outcome& last() const { return last_; }
+
+ private:
+  db::Pool& pool_;
+  db::Queue& queue_;
+  Pipeline& pipeline_;
+  std::string actor_;
+  thread_local static Outcome last_;
+};
+
+}  // namespace faxbridge::document

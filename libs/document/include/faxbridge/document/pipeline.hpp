@@ -1,0 +1,67 @@
+#pragma once
+// A fax job's documents -> one TIFF Class F: the cover page first, then every
+// document in order, each decoded in its own sandboxed child; the header band on
+// every page when asked for. What document-converter and `faxbridge convert` run.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/document/compose.hpp"
+#include "faxbridge/document/office.hpp"
+#include "faxbridge/document/page.hpp"
+#include "faxbridge/document/sandbox.hpp"
+
+namespace faxbridge::document {
+
+struct InputDocument {
+  std::string bytes;
+  std::string filename;
+};
+
+struct JobSpec {
+  Resolution resolution = Resolution::kFine;
+  std::vector<InputDocument> documents;
+  std::optional<std::string> cover_svg;  // none: no cover page
+  CoverFields cover_fields;              // page_count is filled in here
+  std::optional<HeaderInfo> header;      // none: no header band
+};
+
+struct ConvertedJob {
+  std::string tiff;
+  int page_count = 0;
+};
+
+struct PipelineSettings {
+  Limits limits;
+  bool sandbox = true;  // false only for tests of the decoders themselves
+  std::optional<OfficeSettings> office;  // none: office documents are refused
+};
+
+class Pipeline final {
+ public:
+  explicit Pipeline(PipelineSettings settings);
+  // Errors name the document (context doc=<index>, file=<name>) and say what the
+  // sender can do.
+  Result<ConvertedJob> run(const JobSpec& job);
+  // One document -> its fax TIFF (sandboxed), for the benchmark and tests.
+  Result<std::string> convert_one(const InputDocument& doc, Resolution resolution);
+
+  // Starts the zygote (sandbox.hpp) the sandboxed steps then fork from. Call it while
+  // the process is single-threaded and small (in main, after warm_up()). Without it,
+  // or if the zygote dies, each step forks from this process (run_sandboxed).
+  bool start_zygote();
+  // CPU seconds spent in the zygote's children so far (0 without a zygote).
+  double zygote_cpu_seconds() const;
+
+ private:
+  Result<std::string> sandboxed(const std::string& request);
+  PipelineSettings settings_;
+  std::unique_ptr<OfficeConverter> office_;
+  mutable std::mutex zygote_mutex_;  // run() is called from several worker threads
+  std::shared_ptr<Zygote> zygote_;
+};
+
+}  // namespace faxbridge::document

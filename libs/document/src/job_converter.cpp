@@ -1,0 +1,166 @@
+// DESIGN: one claimed job, three steps, no transaction held while converting.
+//  1. Read (one transaction): the job and its sender, a reference number if it has
+//     none yet (drawn from the yearly counter, kept even if the conversion fails: every
+//     fax gets one), the settings (company info, TSID), the cover page by the seed's
+//     lookup (db::cover_pages::resolve) and the documents' bytes.
+//  2. Convert: Pipeline::run, every decoder in a sandboxed child; can take seconds.
+//  3. Write (one transaction): Queue::finish (refused if our lease was taken over) and
+//     the pages document, page count and event, or the failure's code and sentence.
+// Document errors (invalid_argument, failed_precondition) fail the job for good: the
+// sender must send something else. Others (database, LibreOffice not starting) leave
+// the job to the queue, which gives it back after the retry delay.
+#include "faxbridge/document/job_converter.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/conversion.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/references.hpp"
+#include "faxbridge/db/registry.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/document/export.hpp"
+#include "faxbridge/document/tiff.hpp"
+
+namespace faxbridge::document {
+
+thread_local JobConverter::Outcome JobConverter::last_;
+
+namespace {
+
+std::string utc_now(const char* format) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+bool is_document_error(const Error& e) {
+  return e.kind() == ErrorKind::kInvalidArgument || e.kind() == ErrorKind::kFailedPrecondition ||
+         e.kind() == ErrorKind::kResourceExhausted;
+}
+
+}  // namespace
+
+JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor)
+    : pool_(pool), queue_(queue), pipeline_(pipeline), actor_(std::move(actor)) {}
+
+Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
+  last_ = Outcome{job_id, false, 0, ""};
+  JobSpec spec;
+  db::conversion::JobInput in;
+  auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    auto loaded = db::conversion::load(tx, job_id);
+    if (!loaded) return loaded.error();
+    in = std::move(*loaded);
+    if (!in.reference) {
+      std::tm tm{};
+      const std::time_t t = std::time(nullptr);
+      gmtime_r(&t, &tm);
+      auto ref = db::references::next(tx, tm.tm_year + 1900);
+      if (!ref) return ref.error();
+      in.reference = ref->str();
+      if (auto s = db::jobs::set_reference(tx, job_id, *in.reference); !s) return s.error();
+    }
+    auto settings = db::settings::load(tx);
+    if (!settings) return settings.error();
+    // The job's own choice wins ('' = no cover page); NULL means the sender's
+    // preference, where '' means the default cover page.
+    std::optional<db::CoverPage> cover;
+    if (!in.cover_page_name || !in.cover_page_name->empty()) {
+      const std::string name = in.cover_page_name ? *in.cover_page_name : in.sender_cover_page_name;
+      auto resolved = db::cover_pages::resolve(tx, name, in.sender_language);
+      if (!resolved) return resolved.error();
+      cover = std::move(*resolved);
+    }
+    const auto& s = *settings;
+    if (cover) {
+      spec.cover_svg = cover->svg;
+      spec.cover_fields.values = {
+          {"sender_name", in.sender_name},         {"sender_company", in.sender_company.empty() ? s.get_string("company.name") : in.sender_company},
+          {"sender_fax", in.sender_fax.empty() ? s.get_string("company.fax") : in.sender_fax},
+          {"sender_phone", in.sender_phone.empty() ? s.get_string("company.phone") : in.sender_phone},
+          {"recipient_name", in.recipient_name},   {"recipient_company", in.recipient_company},
+          {"recipient_number", in.recipient_number}, {"subject", in.subject},
+          {"note", in.note},                       {"date", utc_now("%Y-%m-%d %H:%M UTC")},
+          {"reference", *in.reference},            {"company_name", s.get_string("company.name")},
+          {"company_address", s.get_string("company.address")}, {"company_phone", s.get_string("company.phone")},
+          {"company_fax", s.get_string("company.fax")}};
+    }
+    std::string tsid = s.get_string("company.tsid");
+    if (tsid.empty()) tsid = in.sender_fax.empty() ? s.get_string("company.fax") : in.sender_fax;
+    spec.header = HeaderInfo{*in.reference, utc_now("%Y-%m-%d %H:%M"), tsid,
+                             in.recipient_name.empty() ? in.recipient_number : in.recipient_name};
+    spec.resolution = in.resolution == "standard" ? Resolution::kStandard : Resolution::kFine;
+    for (const auto id : in.document_ids) {
+      auto doc = db::documents::get(tx, id);
+      if (!doc) return doc.error();
+      spec.documents.push_back({std::move(doc->bytes), doc->filename});
+    }
+    return ok();
+  });
+  if (!read) return read.error();
+
+  const auto started = std::chrono::steady_clock::now();
+  auto converted = pipeline_.run(spec);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (!converted && !is_document_error(converted.error())) return converted.error();
+  if (lease_lost()) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");
+
+  auto write = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    auto finished = queue_.finish(tx, job_id, converted ? "ready" : "failed");
+    if (!finished) return finished.error();
+    if (!*finished) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");
+    if (converted) {
+      auto stored = db::conversion::complete(tx, job_id, converted->tiff, converted->page_count, actor_);
+      if (!stored) return stored.error();
+      return ok();
+    }
+    return db::conversion::fail(tx, job_id, converted.error(), actor_);
+  });
+  if (!write) return write.error();
+  if (converted) {
+    last_ = Outcome{job_id, true, converted->page_count, ""};
+    log::info("conversion.ready", {{"job", job_id}, {"pages", converted->page_count}, {"documents", static_cast<std::int64_t>(spec.documents.size())},
+                                   {"ms", static_cast<std::int64_t>(ms)}, {"bytes", static_cast<std::int64_t>(converted->tiff.size())}});
+  } else {
+    last_ = Outcome{job_id, false, 0, std::string(converted.error().name())};
+    log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
+  }
+  return ok();
+}
+
+Result<int> JobConverter::convert_received_pdfs(int limit) {
+  int stored = 0;
+  auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    stored = 0;
+    auto settings = db::settings::load(tx);
+    if (!settings) return settings.error();
+    if (settings->get_string("incoming.attachment_format") != "pdf") return ok();
+    auto pending = db::conversion::pending_pdfs(tx, limit);
+    if (!pending) return pending.error();
+    for (const auto& p : *pending) {
+      auto tiff = db::documents::get(tx, p.tiff_document_id);
+      if (!tiff) return tiff.error();
+      auto info = inspect_tiff(tiff->bytes);
+      auto pdf = info ? fax_to_pdf(tiff->bytes) : Result<std::string>(info.error());
+      if (!pdf) {
+        // A damaged received TIFF cannot become a PDF; the TIFF stays available.
+        log::write_error(log::Level::kWarn, "conversion.pdf_failed", pdf.error(), {{"received_fax", p.received_fax_id}});
+        continue;
+      }
+      auto s = db::conversion::store_pdf(tx, p.received_fax_id, *pdf, static_cast<int>(info->size()));
+      if (!s) return s.error();
+      ++stored;
+    }
+    return ok();
+  });
+  if (!r) return r.error();
+  return stored;
+}
+
+}  // namespace faxbridge::document

@@ -1,0 +1,243 @@
+// faxbridge-document-converter as a real process against the real Postgres harness and
+// bus: submitted jobs become ready with their page count and pages document; a bad
+// document fails its own job with its code and sentence and the next job still
+// converts; received faxes get their PDF.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+
+#include "../../libs/document/fixtures.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/registry.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
+#include "faxbridge/db/users.hpp"
+#include "faxbridge/document/tiff.hpp"
+#include "faxbridge/testing/process.hpp"
+
+namespace faxbridge {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Child;
+using testing::eventually;
+
+class ConverterService : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = db::testing::migrated_database("conv");
+    bus_ = testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
+    char tmpl[] = "/tmp/faxbridge-conv-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 2});
+    auto user = pool_->transact([&](db::Tx& tx) {
+      db::User u;
+      u.username = "alice";
+      u.display_name = "Alice Sender";
+      u.fax_number = "+390200000001";
+      return db::users::create(tx, u);
+    });
+    ASSERT_TRUE(user) << user.error().to_string();
+    user_id_ = user->id;
+  }
+  void TearDown() override {
+    converter_.reset();
+    if (HasFailure()) {
+      std::cerr << "converter log kept in " << dir_ << "\n";
+    } else {
+      std::filesystem::remove_all(dir_);
+    }
+  }
+
+  void start_converter() {
+    std::map<std::string, std::string> env{{"FAXBRIDGE_DB_DSN", dsn_},
+                                           {"FAXBRIDGE_INSTANCE_ID", "converter-1"},
+                                           {"FAXBRIDGE_BUS_PUBLISH_ENDPOINT", ports_.publish_endpoint()},
+                                           {"FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", ports_.subscribe_endpoint()},
+                                           {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
+                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(testing::free_port())},
+                                           {"FAXBRIDGE_CONVERTER_SWEEP_MS", "200"},
+                                           {"FAXBRIDGE_CONVERTER_WORKERS", "1"},
+                                           {"FAXBRIDGE_CONVERTER_OFFICE", "false"},
+                                           {"FAXBRIDGE_CONVERTER_WORK_DIR", dir_}};
+    converter_ = std::make_unique<Child>(FAXBRIDGE_CONVERTER_BIN, std::vector<std::string>{}, env, dir_ + "/converter.log");
+  }
+
+  std::int64_t submit(const std::vector<std::pair<std::string, std::string>>& docs,
+                      std::optional<std::string> cover = std::nullopt, std::int64_t sender = 0) {
+    auto job = pool_->transact([&](db::Tx& tx) -> Result<db::Job> {
+      db::NewJob j;
+      j.sender_user_id = sender ? sender : user_id_;
+      j.recipient_number = "+390212345678";
+      j.recipient_canonical = "+390212345678";
+      j.recipient_name = "Bob Receiver";
+      j.subject = "Invoice 42";
+      j.cover_page_name = cover;
+      for (const auto& [name, bytes] : docs) {
+        db::Document d;
+        d.kind = "upload";
+        d.media_type = "application/octet-stream";
+        d.filename = name;
+        d.bytes = bytes;
+        auto stored = db::documents::put(tx, d);
+        if (!stored) return stored.error();
+        j.document_ids.push_back(stored->id);
+      }
+      return db::jobs::create(tx, j, "test");
+    });
+    EXPECT_TRUE(job) << job.error().to_string();
+    return job ? job->id : 0;
+  }
+
+  db::Job job(std::int64_t id) {
+    auto j = pool_->transact([&](db::Tx& tx) { return db::jobs::get(tx, id); });
+    return j ? *j : db::Job{};
+  }
+
+  bool settled(std::int64_t id) {
+    const auto s = job(id).state;
+    return s == "ready" || s == "failed";
+  }
+
+  std::string dsn_;
+  testing::Ports ports_;
+  std::unique_ptr<Child> bus_;
+  std::unique_ptr<Child> converter_;
+  std::unique_ptr<db::Pool> pool_;
+  std::string dir_;
+  std::int64_t user_id_ = 0;
+};
+
+TEST_F(ConverterService, JobsBecomeReadyAndBadDocumentsFailOnlyTheirJob) {
+  fixtures::PdfPage page;
+  page.text = "Dear Bob, please find the invoice attached.";
+  const std::string pdf = fixtures::make_pdf({page, page});
+  // Queued before the converter starts: its first sweep finds them, in order.
+  const auto good = submit({{"invoice.pdf", pdf}, {"note.txt", "Thanks!\n"}});  // default cover + 2 + 1
+  const auto encrypted = submit({{"locked.pdf", fixtures::encrypt_pdf(pdf, "pw", "owner")}});
+  const auto truncated = submit({{"cut.pdf", pdf.substr(0, pdf.size() / 3)}});
+  const auto empty = submit({{"empty.pdf", ""}});
+  const auto unknown = submit({{"data.bin", std::string("\x7f\x01\x02\x03\xfe\xff\x00\x10", 8) + std::string(500, '\x01')}});
+  const auto huge = submit({{"huge.png", fixtures::make_png_header(60000, 60000)}});
+  const auto after = submit({{"later.txt", "still converting\n"}}, std::string(""));  // no cover page
+  start_converter();
+  for (auto id : {good, encrypted, truncated, empty, unknown, huge, after})
+    ASSERT_TRUE(eventually([&] { return settled(id); }, 60s)) << "job " << id << " is " << job(id).state;
+
+  const auto g = job(good);
+  EXPECT_EQ(g.state, "ready");
+  ASSERT_TRUE(g.page_count.has_value());
+  EXPECT_EQ(*g.page_count, 4);
+  ASSERT_TRUE(g.pages_document_id.has_value());
+  EXPECT_TRUE(g.reference.has_value());
+  auto pages = pool_->transact([&](db::Tx& tx) { return db::documents::get(tx, *g.pages_document_id); });
+  ASSERT_TRUE(pages);
+  EXPECT_EQ(pages->kind, "fax_pages");
+  auto info = document::inspect_tiff(pages->bytes);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size(), 4u);
+  for (const auto& p : *info) {
+    EXPECT_EQ(p.width, 1728);
+    EXPECT_EQ(p.compression, 4);
+  }
+
+  const std::map<std::int64_t, std::string> expected{{encrypted, "document.encrypted"},
+                                                      {truncated, "document.corrupt"},
+                                                      {empty, "document.empty"},
+                                                      {unknown, "document.unsupported_type"},
+                                                      {huge, "document.too_large"}};
+  for (const auto& [id, code] : expected) {
+    const auto j = job(id);
+    EXPECT_EQ(j.state, "failed") << code;
+    EXPECT_EQ(j.error_code.value_or(""), code);
+    EXPECT_FALSE(j.error_detail.value_or("").empty()) << code;
+  }
+  const auto a = job(after);
+  EXPECT_EQ(a.state, "ready");
+  EXPECT_EQ(a.page_count.value_or(0), 1);
+  EXPECT_TRUE(converter_->running());
+}
+
+TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefaultIsDeleted) {
+  // An Italian copy of the default cover: a page that is all black, easy to tell apart.
+  auto italian = pool_->transact([&](db::Tx& tx) -> Result<std::int64_t> {
+    auto put = db::cover_pages::put(tx, {"it_default",
+                                         "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10' "
+                                         "preserveAspectRatio='none'><rect width='10' height='10'/></svg>",
+                                         false});
+    if (!put) return put.error();
+    db::User u;
+    u.username = "mario";
+    u.language = "it";
+    auto user = db::users::create(tx, u);
+    if (!user) return user.error();
+    return user->id;
+  });
+  ASSERT_TRUE(italian) << italian.error().to_string();
+  const auto it_job = submit({{"a.txt", "ciao\n"}}, std::nullopt, *italian);
+  const auto en_job = submit({{"b.txt", "hello\n"}});
+  start_converter();
+  for (auto id : {it_job, en_job}) ASSERT_TRUE(eventually([&] { return settled(id); }, 60s));
+  auto first_page_ink = [&](std::int64_t id) {
+    const auto j = job(id);
+    auto pages = pool_->transact([&](db::Tx& tx) { return db::documents::get(tx, *j.pages_document_id); });
+    auto doc = document::read_fax_tiff(pages->bytes);
+    const auto& p = doc->pages.at(0);
+    return static_cast<double>(p.count_black(0, 100, p.width, p.height - 100)) / (p.width * (p.height - 200.0));
+  };
+  EXPECT_EQ(job(it_job).page_count.value_or(0), 2);
+  EXPECT_GT(first_page_ink(it_job), 0.9);  // the Italian cover
+  EXPECT_EQ(job(en_job).page_count.value_or(0), 2);
+  EXPECT_LT(first_page_ink(en_job), 0.2);  // the shipped default cover
+
+  // The seed: deleting the default cover page turns cover pages off.
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::cover_pages::remove(tx, "default"); }));
+  const auto none = submit({{"c.txt", "no cover\n"}});
+  ASSERT_TRUE(eventually([&] { return settled(none); }, 60s));
+  EXPECT_EQ(job(none).state, "ready");
+  EXPECT_EQ(job(none).page_count.value_or(0), 1);
+}
+
+TEST_F(ConverterService, ReceivedFaxGetsItsPdf) {
+  document::FaxDocument fax;
+  fax.pages = {document::Bitmap::blank(1728, 2292)};
+  const std::string tiff = *document::write_fax_tiff(fax);
+  std::int64_t rx = 0;
+  auto r = pool_->transact([&](db::Tx& tx) -> Result<void> {
+    db::Document d;
+    d.kind = "received_tiff";
+    d.media_type = "image/tiff";
+    d.bytes = tiff;
+    auto stored = db::documents::put(tx, d);
+    if (!stored) return stored.error();
+    (void)stored;
+    return ok();
+  });
+  ASSERT_TRUE(r);
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    rx = w.exec("INSERT INTO received_faxes (state, pages, tiff_document_id) "
+                "SELECT 'received', 1, max(id) FROM documents WHERE kind = 'received_tiff' RETURNING id")[0][0]
+             .as<std::int64_t>();
+    w.commit();
+  }
+  start_converter();
+  ASSERT_TRUE(eventually([&] {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    return !w.exec_params("SELECT pdf_document_id FROM received_faxes WHERE id = $1", rx)[0][0].is_null();
+  }, 30s));
+  pqxx::connection c(dsn_);
+  pqxx::work w(c);
+  auto row = w.exec_params("SELECT d.media_type, d.page_count FROM received_faxes f JOIN documents d "
+                           "ON d.id = f.pdf_document_id WHERE f.id = $1", rx)[0];
+  EXPECT_EQ(row[0].as<std::string>(), "application/pdf");
+  EXPECT_EQ(row[1].as<int>(), 1);
+}
+
+}  // namespace
+}  // namespace faxbridge
