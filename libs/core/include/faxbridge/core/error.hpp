@@ -61,7 +61,16 @@ enum class ErrorKind {
   X(service_stopping, "service.stopping", kUnavailable)                               \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
-  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)
+  X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)                     \
+  X(fax_timeout, "fax.timeout", kUnavailable)                                         \
+  X(fax_rejected, "fax.rejected", kFailedPrecondition)                                \
+  X(fax_no_common_modem, "fax.no_common_modem", kFailedPrecondition)                  \
+  X(fax_training_failed, "fax.training_failed", kAborted)                             \
+  X(fax_protocol_error, "fax.protocol_error", kAborted)                               \
+  X(fax_file_error, "fax.file_error", kInvalidArgument)                               \
+  X(fax_transport_failed, "fax.transport_failed", kUnavailable)                       \
+  X(fax_malformed_packet, "fax.malformed_packet", kInvalidArgument)                   \
+  X(fax_sdp_invalid, "fax.sdp_invalid", kInvalidArgument)
 
 enum class Code {
 #define FAXBRIDGE_X(e, name, kind) k_##e,
