@@ -1,0 +1,60 @@
+#pragma once
+// The channel runtime: many fax channels on a few worker threads. Each worker owns its
+// channels (spandsp has no locking, so a channel never changes thread) and runs one loop:
+//  - real-time pace: epoll over a 20 ms timerfd, the channels' sockets and a wake-up
+//    eventfd; no thread per call, no busy waiting; the lateness of every tick is recorded;
+//  - fast pace: no timer; the loop drains every link and ticks every channel back to back,
+//    so calls run as fast as the CPU allows with the same media time base.
+// Channels added together (the two ends of a loopback call) share a worker, which in fast
+// pace is what keeps their clocks in step.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/fax/channel.hpp"
+
+namespace faxbridge::fax {
+
+enum class Pace { kRealtime, kFast };
+
+struct RuntimeOptions {
+  int threads = 2;
+  Pace pace = Pace::kRealtime;
+};
+
+struct TickStats {
+  std::uint64_t ticks = 0;           // summed over workers
+  // Lateness of a tick's start and of its end (all channels ticked) against its 20 ms
+  // deadline, in microseconds. Real-time pace only.
+  double start_p50_us = 0, start_p99_us = 0, start_max_us = 0;
+  double end_p50_us = 0, end_p99_us = 0, end_max_us = 0;
+  std::uint64_t ends_later_than_10ms = 0;
+};
+
+class ChannelRuntime {
+ public:
+  static Result<std::unique_ptr<ChannelRuntime>> create(RuntimeOptions options);
+  ~ChannelRuntime();  // stops the workers; unfinished channels are dropped unfinished
+  ChannelRuntime(const ChannelRuntime&) = delete;
+  ChannelRuntime& operator=(const ChannelRuntime&) = delete;
+
+  // Hands channels to one worker (the least loaded). They run until finished.
+  Result<void> add(std::vector<std::shared_ptr<FaxChannel>> group);
+  // Blocks until every channel added so far has finished.
+  void wait_idle();
+  // Like wait_idle, but gives up after `timeout` (wall time); true when idle.
+  bool wait_idle_for(std::chrono::milliseconds timeout);
+  std::size_t active() const;
+  TickStats tick_stats() const;
+  const RuntimeOptions& options() const;
+
+  struct Impl;
+
+ private:
+  explicit ChannelRuntime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faxbridge::fax
