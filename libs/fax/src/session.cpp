@@ -79,7 +79,6 @@ Code code_for_t30_completion(int t30_code, bool sending) {
     // spandsp reports "no compatible modem" (and no common coding) as INCOMPATIBLE.
     case T30_ERR_INCOMPATIBLE:
       return Code::k_fax_no_common_modem;
-    case T30_ERR_RX_INCAPABLE:
     case T30_ERR_TX_INCAPABLE:
     case T30_ERR_NORESSUPPORT:
     case T30_ERR_NOSIZESUPPORT:
@@ -95,6 +94,7 @@ Code code_for_t30_completion(int t30_code, bool sending) {
     case T30_ERR_RETRYDCN:
       return Code::k_fax_protocol_error;
     // The far end said DCN where it should have answered: it refused us.
+    case T30_ERR_RX_INCAPABLE:  // the receiver's DIS says it will not take a document
     case T30_ERR_TX_GOTDCN:
     case T30_ERR_NOPOLL:
     case T30_ERR_IDENT_UNACCEPTABLE:
@@ -178,6 +178,9 @@ struct FaxSession::Impl {
   FaxResult result;
   std::int64_t samples = 0;  // media time so far
   bool finished = false;
+  // Modems the far end offered in its last DIS (T.30 Table 2, bits 11-14).
+  bool far_dis_seen = false;
+  Modems far_modems;
 
   bool sending() const { return options.direction == Direction::kSend; }
 
@@ -188,16 +191,34 @@ struct FaxSession::Impl {
     if (t38) t38_terminal_free(t38);
   }
 
-  static int on_phase_b(t30_state_t*, void* user, int /*result*/) {
+  static void on_frame(t30_state_t*, void* user, int incoming, const uint8_t* msg, int len) {
     auto* self = static_cast<Impl*>(user);
+    // [address, control, FCF, FIF...]; DIS is FCF 0x80 (T.30 5.3.6.1). The data signalling
+    // rate sits in FIF bits 11-14 (second FIF octet, bits 3-6 counting the LSB as bit 1):
+    // bit 11 = V.29, bit 12 = V.27ter, bit 14 (with 11 and 12) = V.17; all clear = V.27ter
+    // fall-back mode.
+    if (!incoming || len < 5 || msg[2] != T30_DIS) return;
+    std::uint8_t b = msg[4];
+    bool v29 = b & 0x04, v27 = b & 0x08, v17 = b & 0x20;
+    self->far_dis_seen = true;
+    self->far_modems = Modems{v17, v29, v27 || (b & 0x3C) == 0};
+  }
+
+  static int on_phase_b(t30_state_t*, void* user, int result) {
+    auto* self = static_cast<Impl*>(user);
+    if (self->sending() && result == T30_DIS && self->far_dis_seen) {
+      // spandsp 0.0.6 always keeps V.27ter as a fall-back whatever we allow, so a sender
+      // limited to faster modems would still train at 4800: refuse the call instead.
+      const Modems& m = self->options.modems;
+      const Modems& f = self->far_modems;
+      if (!((m.v17 && f.v17) || (m.v29 && f.v29) || (m.v27ter && f.v27ter))) {
+        log::info("fax.no_common_modem", {{"call", self->options.call_id}});
+        return T30_ERR_INCOMPATIBLE;
+      }
+    }
     self->progress.phase = Phase::kTransferring;
     self->progress.page = self->progress.pages_done + 1;
     log::debug("fax.phase_b", {{"call", self->options.call_id}});
-    if (!self->sending() && !self->options.accept_document) {
-      // A non-OK status makes spandsp answer the DCS with DCN and end the call.
-      log::info("fax.document_refused", {{"call", self->options.call_id}});
-      return T30_ERR_CALLDROPPED;
-    }
     return T30_ERR_OK;
   }
 
@@ -289,12 +310,16 @@ struct FaxSession::Impl {
     if (!o.header_info.empty()) t30_set_tx_page_header_info(t30, o.header_info.c_str());
     if (sending()) {
       t30_set_tx_file(t30, o.tiff_path.c_str(), -1, -1);
-    } else {
+    } else if (o.accept_document) {
       t30_set_rx_file(t30, o.tiff_path.c_str(), -1);
     }
+    // Without a receive file spandsp's DIS leaves "ready to receive" clear (T.30 Table 2,
+    // bit 10): the standard way for a receiver to refuse, which the sender reports as
+    // "far end is not able to receive".
     t30_set_phase_b_handler(t30, on_phase_b, this);
     t30_set_phase_d_handler(t30, on_phase_d, this);
     t30_set_phase_e_handler(t30, on_phase_e, this);
+    t30_set_real_time_frame_handler(t30, on_frame, this);
     setup_logging(t30_get_logging_state(t30), o, "T.30");
     progress.phase = Phase::kNegotiating;
     return ok();

@@ -39,7 +39,8 @@ struct SessionOptions {
   std::string header_info;   // page header text the sender stamps on each page
   bool ecm = true;           // T.30 Annex A error correction mode
   Modems modems;
-  // Receiver only: false refuses the document when the sender's DCS arrives (phase B).
+  // Receiver only: false answers with a DIS that is not ready to receive (T.30 Table 2
+  // bit 10), so the sender ends the call with fax.rejected.
   bool accept_document = true;
   std::string call_id;       // tag on log lines
   bool debug_log = false;    // route spandsp's flow log to our log at debug level

@@ -1,0 +1,113 @@
+// Calls over the in-memory loopback line (no sockets), fast pace: impairments on both
+// directions, and the fax signal detector on G.711 audio.
+#include "faxbridge/fax/channel.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fax_test_support.hpp"
+#include "faxbridge/fax/loopback.hpp"
+#include "faxbridge/fax/tones.hpp"
+
+namespace faxbridge::fax {
+namespace {
+
+using testing::ScratchDir;
+
+SessionOptions tx_options(const std::string& in) {
+  SessionOptions o;
+  o.direction = Direction::kSend;
+  o.tiff_path = in;
+  o.call_id = "tx";
+  return o;
+}
+
+SessionOptions rx_options(const std::string& out) {
+  SessionOptions o;
+  o.direction = Direction::kReceive;
+  o.tiff_path = out;
+  o.call_id = "rx";
+  return o;
+}
+
+LoopbackCall run(const SessionOptions& tx, const SessionOptions& rx, const LoopbackOptions& line) {
+  auto call = make_loopback_call(tx, rx, line);
+  EXPECT_TRUE(call);
+  auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kFast});
+  EXPECT_TRUE(rt);
+  EXPECT_TRUE((*rt)->add({call->caller, call->answerer}));
+  (*rt)->wait_idle();
+  return *call;
+}
+
+Impairments rough(std::uint64_t seed) {
+  Impairments i;
+  i.duplicate = 0.05;
+  i.reorder = 0.05;
+  i.jitter_ticks = 2;
+  i.seed = seed;
+  return i;
+}
+
+TEST(MemoryLoopback, T38SurvivesJitterReorderingAndDuplicates) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kStandard);
+  LoopbackOptions line;
+  line.udp = false;
+  line.media = MediaKind::kT38;
+  line.caller_to_answerer = rough(5);
+  line.answerer_to_caller = rough(6);
+  auto call = run(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(call.caller->result().success) << call.caller->result().t30_text;
+  EXPECT_EQ(call.answerer->result().pages, 2);
+  EXPECT_GT(call.answerer->stats().udptl.duplicates, 0u);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
+TEST(MemoryLoopback, G711SurvivesJitterWithinThePlayoutDelay) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  for (MediaKind media : {MediaKind::kAlaw, MediaKind::kUlaw}) {
+    LoopbackOptions line;
+    line.udp = false;
+    line.media = media;
+    line.jitter_delay_ms = 80;
+    line.caller_to_answerer = rough(7);
+    line.answerer_to_caller = rough(8);
+    auto call = run(tx_options(in), rx_options(dir.file("out.tif")), line);
+    ASSERT_TRUE(call.caller->result().success) << call.caller->result().t30_text;
+    EXPECT_EQ(call.answerer->stats().jitter_late, 0u);
+    auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+    ASSERT_TRUE(diff);
+    EXPECT_TRUE(diff->identical());
+  }
+}
+
+TEST(MemoryLoopback, G711DetectsCngCedAndV21Preamble) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kStandard);
+  LoopbackOptions line;
+  line.udp = false;
+  line.media = MediaKind::kAlaw;
+  auto call = run(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(call.caller->result().success);
+  // The answerer hears the caller's CNG; the caller hears the answerer's CED, and both hear
+  // V.21 preambles (DIS from the answerer, DCS from the caller).
+  EXPECT_TRUE(call.answerer->tone_seen(static_cast<int>(FaxTone::kCng)));
+  EXPECT_TRUE(call.caller->tone_seen(static_cast<int>(FaxTone::kCed)));
+  EXPECT_TRUE(call.caller->tone_seen(static_cast<int>(FaxTone::kV21Preamble)));
+  EXPECT_TRUE(call.answerer->tone_seen(static_cast<int>(FaxTone::kV21Preamble)));
+  EXPECT_FALSE(call.caller->tone_seen(static_cast<int>(FaxTone::kCng)));
+}
+
+TEST(ToneDetector, SilenceTriggersNothing) {
+  std::vector<FaxTone> seen;
+  ToneDetector d([&](FaxTone t, std::int64_t) { seen.push_back(t); });
+  std::vector<std::int16_t> silence(8000, 0);
+  d.feed(silence);
+  EXPECT_TRUE(seen.empty());
+}
+
+}  // namespace
+}  // namespace faxbridge::fax
