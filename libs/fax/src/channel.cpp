@@ -136,16 +136,20 @@ void FaxChannel::on_tick() {
   im.link->tick();
   bool self_hangup = options_.hangup_at_tick && im.tick >= *options_.hangup_at_tick;
   bool backstop = im.tick >= im.max_ticks;
-  if (hangup_requested_.load(std::memory_order_acquire) || self_hangup || backstop) {
+  std::int64_t after = hangup_after_.exchange(-1, std::memory_order_acq_rel);
+  if (after >= 0) {
+    std::uint64_t deadline = im.tick + static_cast<std::uint64_t>(after);
+    if (!hangup_deadline_ || deadline < *hangup_deadline_) hangup_deadline_ = deadline;
+  }
+  bool requested = hangup_deadline_ && im.tick >= *hangup_deadline_;
+  if (requested || self_hangup || backstop) {
     if (backstop) {
       log::warn("fax.backstop_hangup", {{"call", options_.session.call_id},
                                         {"ticks", static_cast<std::int64_t>(im.tick)}});
     }
     im.session->hangup();
     im.link->cut();
-    if (self_hangup || backstop) {
-      if (auto peer = peer_.lock()) peer->request_hangup();
-    }
+    if (self_hangup || backstop) tell_peer(0);
   }
   if (im.udptl_rx) {
     im.udptl_rx->tick();
@@ -187,7 +191,17 @@ void FaxChannel::on_tick() {
 }
 
 void FaxChannel::finish() {
+  // After phase E an application hangs up; the far end hears the BYE a moment later. The
+  // second of grace lets the last T.30 frame (DCN) reach it first, as on a real call.
+  constexpr std::int64_t kByeAfterTicks = 50;
+  tell_peer(kByeAfterTicks);
   finished_.store(true, std::memory_order_release);
+}
+
+void FaxChannel::tell_peer(std::int64_t after_ticks) {
+  if (auto peer = peer_.lock()) {
+    if (!peer->finished()) peer->request_hangup(after_ticks);
+  }
 }
 
 Progress FaxChannel::progress() const {

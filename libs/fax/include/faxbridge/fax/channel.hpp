@@ -64,10 +64,13 @@ class FaxChannel {
   Progress progress() const;
   // Complete once finished() is true.
   const FaxResult& result() const;
-  // Ends the call at the next tick, as a SIP BYE would (the session reports call_dropped).
-  void request_hangup() { hangup_requested_.store(true, std::memory_order_release); }
-  // When this channel hangs up by itself, tell `peer` (the other end of a loopback line),
-  // standing in for the signalling a real call has.
+  // Ends the call `after_ticks` ticks from this channel's next tick, as a SIP BYE would (the
+  // session reports call_dropped unless it has finished by then).
+  void request_hangup(std::int64_t after_ticks = 0) {
+    hangup_after_.store(after_ticks < 0 ? 0 : after_ticks, std::memory_order_release);
+  }
+  // When this channel ends (hang-up, or its call finished), tell `peer` (the other end of a
+  // loopback line), standing in for the signalling a real call has.
   void set_hangup_peer(std::weak_ptr<FaxChannel> peer) { peer_ = std::move(peer); }
   bool tone_seen(int tone_index) const;  // FaxTone as int; see tones.hpp
   // Worker thread, or any thread once finished.
@@ -79,12 +82,14 @@ class FaxChannel {
  private:
   FaxChannel(ChannelOptions options, std::unique_ptr<DatagramLink> link);
   void finish();
+  void tell_peer(std::int64_t after_ticks);
 
   ChannelOptions options_;
   std::unique_ptr<Impl> impl_;
   std::weak_ptr<FaxChannel> peer_;
   std::atomic<bool> finished_{false};
-  std::atomic<bool> hangup_requested_{false};
+  std::atomic<std::int64_t> hangup_after_{-1};  // pending request, in ticks; -1 none
+  std::optional<std::uint64_t> hangup_deadline_;  // worker thread only
   std::atomic<int> phase_{0};
   std::atomic<int> page_{0};
   std::atomic<int> pages_done_{0};

@@ -45,6 +45,7 @@ struct LoopbackFaxRequest {
   Pace pace = Pace::kFast;
   bool ecm = true;
   std::string header_info;
+  bool debug_log = false;  // spandsp's T.30/T.38 flow log at debug level
 };
 
 struct LoopbackFaxReport {
@@ -56,5 +57,11 @@ struct LoopbackFaxReport {
 };
 
 Result<LoopbackFaxReport> run_loopback_fax(const LoopbackFaxRequest& request);
+
+// Human-readable lines: code, pages, rate, ECM, durations, loss figures.
+std::string format_loopback_report(const LoopbackFaxReport& report);
+
+// "5%" -> 0.05, "0.05" -> 0.05; refuses anything outside 0..100%.
+Result<double> parse_loss(std::string_view text);
 
 }  // namespace faxbridge::fax
