@@ -164,7 +164,14 @@ void FaxChannel::on_tick() {
         for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = ulaw_to_linear((*frame)[i]);
       }
       std::span<const std::int16_t> pcm(im.pcm_in.data(), n);
-      if (im.tones) im.tones->feed(pcm);
+      if (im.tones) {
+        im.tones->feed(pcm);
+        // A gateway switches to T.38 on the first of these signals; once the V.21 preamble
+        // has been heard or the document is moving, listening on costs CPU for nothing.
+        if (im.tones->seen(FaxTone::kV21Preamble) || im.session->progress().phase >= Phase::kTransferring) {
+          im.tones.reset();
+        }
+      }
       im.session->rx_audio(pcm);
       if (n < im.pcm_in.size()) im.session->rx_missing(static_cast<int>(im.pcm_in.size() - n));
     } else {

@@ -83,6 +83,7 @@ struct Worker {
   std::mutex mu;
   std::vector<std::shared_ptr<FaxChannel>> incoming;  // guarded by mu
   std::vector<std::shared_ptr<FaxChannel>> channels;  // worker thread only
+  std::vector<FaxChannel*> fdless;                    // memory links: polled every pass
   std::atomic<std::size_t> load{0};
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> ticks{0};
@@ -128,7 +129,8 @@ void Worker::adopt() {
     fresh.swap(incoming);
   }
   for (auto& ch : fresh) {
-    if (pace == Pace::kRealtime && ch->fd() >= 0) {
+    if (ch->fd() < 0) fdless.push_back(ch.get());
+    if (ch->fd() >= 0) {
       epoll_event ev{};
       ev.events = EPOLLIN;
       ev.data.ptr = ch.get();
@@ -144,7 +146,11 @@ void Worker::reap() {
   std::size_t before = channels.size();
   auto it = std::remove_if(channels.begin(), channels.end(), [this](const std::shared_ptr<FaxChannel>& ch) {
     if (!ch->finished()) return false;
-    if (pace == Pace::kRealtime && ch->fd() >= 0) ::epoll_ctl(epfd, EPOLL_CTL_DEL, ch->fd(), nullptr);
+    if (ch->fd() >= 0) {
+      ::epoll_ctl(epfd, EPOLL_CTL_DEL, ch->fd(), nullptr);
+    } else {
+      fdless.erase(std::find(fdless.begin(), fdless.end(), ch.get()));
+    }
     return true;
   });
   channels.erase(it, channels.end());
@@ -217,10 +223,11 @@ void Worker::run_realtime() {
 }
 
 void Worker::run_fast() {
+  std::array<epoll_event, 256> evs;
   while (!stop.load(std::memory_order_acquire)) {
     adopt();
     if (channels.empty()) {
-      // Sleep until work arrives or stop: the eventfd is the only thing in this epoll set.
+      // Idle: only the eventfd is in the epoll set, so this sleeps until work or stop.
       epoll_event ev;
       while (::epoll_wait(epfd, &ev, 1, -1) < 0 && errno == EINTR) {
       }
@@ -229,7 +236,22 @@ void Worker::run_fast() {
       (void)r;
       continue;
     }
-    for (auto& ch : channels) ch->on_readable();
+    // Deliver what arrived since the last pass (one epoll_wait for all sockets), then
+    // tick everybody: the same order a real-time tick sees.
+    for (;;) {
+      int n = ::epoll_wait(epfd, evs.data(), static_cast<int>(evs.size()), 0);
+      for (int i = 0; i < n; ++i) {
+        if (evs[i].data.ptr == &wakefd) {
+          std::uint64_t v;
+          ssize_t r = ::read(wakefd, &v, sizeof v);
+          (void)r;
+        } else {
+          static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
+        }
+      }
+      if (n < static_cast<int>(evs.size())) break;
+    }
+    for (FaxChannel* ch : fdless) ch->on_readable();
     for (auto& ch : channels) ch->on_tick();
     ticks.fetch_add(1, std::memory_order_relaxed);
     reap();
