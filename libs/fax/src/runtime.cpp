@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -31,15 +32,22 @@ namespace faxbridge::fax {
 
 namespace {
 
-// Lateness histogram: 10 us buckets up to 200 ms, the last bucket catching the rest.
+// Lateness histogram: 10 us buckets up to 20 ms, then 1 ms buckets up to 10 s.
 class Histogram {
  public:
-  static constexpr std::size_t kBuckets = 20000;
-  static constexpr double kBucketUs = 10.0;
+  static constexpr std::size_t kFine = 2000;
+  static constexpr std::size_t kBuckets = kFine + 10000;
+  static std::size_t bucket(double us) {
+    if (us < 0) us = 0;
+    if (us < 20'000) return static_cast<std::size_t>(us / 10.0);
+    auto b = kFine + static_cast<std::size_t>((us - 20'000) / 1000.0);
+    return b < kBuckets ? b : kBuckets - 1;
+  }
+  static double upper_us(std::size_t b) {
+    return b < kFine ? (static_cast<double>(b) + 1) * 10.0 : 20'000 + (static_cast<double>(b - kFine) + 1) * 1000.0;
+  }
   void add(double us) {
-    auto b = static_cast<std::size_t>(std::max(0.0, us) / kBucketUs);
-    if (b >= kBuckets) b = kBuckets - 1;
-    buckets_[b].fetch_add(1, std::memory_order_relaxed);
+    buckets_[bucket(us)].fetch_add(1, std::memory_order_relaxed);
     double m = max_.load(std::memory_order_relaxed);
     while (us > m && !max_.compare_exchange_weak(m, us, std::memory_order_relaxed)) {
     }
@@ -63,9 +71,9 @@ double percentile(const std::vector<std::uint64_t>& b, double q) {
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
     seen += b[i];
-    if (seen > want) return (static_cast<double>(i) + 1) * Histogram::kBucketUs;
+    if (seen > want) return Histogram::upper_us(i);
   }
-  return static_cast<double>(b.size()) * Histogram::kBucketUs;
+  return Histogram::upper_us(b.size() - 1);
 }
 
 Error sys_error(const char* op) {
@@ -81,7 +89,8 @@ struct Worker {
   int epfd = -1, timerfd = -1, wakefd = -1;
   std::thread thread;
   std::mutex mu;
-  std::vector<std::shared_ptr<FaxChannel>> incoming;  // guarded by mu
+  std::size_t max_starts = 0;                         // groups per tick, 0 = all
+  std::deque<std::vector<std::shared_ptr<FaxChannel>>> incoming;  // groups, guarded by mu
   std::vector<std::shared_ptr<FaxChannel>> channels;  // worker thread only
   std::vector<FaxChannel*> fdless;                    // memory links: polled every pass
   std::atomic<std::size_t> load{0};
@@ -89,6 +98,9 @@ struct Worker {
   std::atomic<std::uint64_t> ticks{0};
   Histogram start_late, end_late;
   std::atomic<std::uint64_t> ends_over_10ms{0};
+  std::atomic<double> slowest_channel_us{0};
+  std::atomic<double> slowest_tick_us{0};
+  std::atomic<double> slowest_readable_us{0};
   ChannelRuntime::Impl* rt = nullptr;
 
   ~Worker() {
@@ -101,7 +113,7 @@ struct Worker {
     ssize_t n = ::write(wakefd, &one, sizeof one);
     (void)n;
   }
-  void adopt();
+  void adopt(std::size_t max_groups);
   void reap();
   void run_realtime();
   void run_fast();
@@ -122,11 +134,14 @@ struct ChannelRuntime::Impl {
   }
 };
 
-void Worker::adopt() {
+void Worker::adopt(std::size_t max_groups) {
   std::vector<std::shared_ptr<FaxChannel>> fresh;
   {
     std::lock_guard lk(mu);
-    fresh.swap(incoming);
+    for (std::size_t g = 0; !incoming.empty() && (max_groups == 0 || g < max_groups); ++g) {
+      for (auto& ch : incoming.front()) fresh.push_back(std::move(ch));
+      incoming.pop_front();
+    }
   }
   for (auto& ch : fresh) {
     if (ch->fd() < 0) fdless.push_back(ch.get());
@@ -193,14 +208,18 @@ void Worker::run_realtime() {
       } else if (evs[i].data.ptr == &wakefd) {
         woke = true;
       } else {
+        auto t0 = Clock::now();
         static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
+        double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        if (us > slowest_readable_us.load(std::memory_order_relaxed)) slowest_readable_us.store(us);
       }
     }
     if (woke) {
       std::uint64_t v;
       ssize_t r = ::read(wakefd, &v, sizeof v);
       (void)r;
-      adopt();
+      // Unpaced starts join at once; paced ones are admitted at each tick below.
+      if (max_starts == 0) adopt(0);
     }
     if (timer) {
       std::uint64_t expirations = 0;
@@ -209,8 +228,19 @@ void Worker::run_realtime() {
         auto deadline = first + std::chrono::milliseconds(20) * tick_index;
         auto start = Clock::now();
         start_late.add(std::chrono::duration<double, std::micro>(start - deadline).count());
-        for (auto& ch : channels) ch->on_tick();
-        auto end = Clock::now();
+        if (max_starts > 0) adopt(max_starts);
+        auto prev = Clock::now();
+        double slowest = 0;
+        for (auto& ch : channels) {
+          ch->on_tick();
+          auto t = Clock::now();
+          slowest = std::max(slowest, std::chrono::duration<double, std::micro>(t - prev).count());
+          prev = t;
+        }
+        auto end = prev;
+        if (slowest > slowest_channel_us.load(std::memory_order_relaxed)) slowest_channel_us.store(slowest);
+        double pass = std::chrono::duration<double, std::micro>(end - start).count();
+        if (pass > slowest_tick_us.load(std::memory_order_relaxed)) slowest_tick_us.store(pass);
         double end_us = std::chrono::duration<double, std::micro>(end - deadline).count();
         end_late.add(end_us);
         if (end_us > 10'000) ends_over_10ms.fetch_add(1, std::memory_order_relaxed);
@@ -225,7 +255,7 @@ void Worker::run_realtime() {
 void Worker::run_fast() {
   std::array<epoll_event, 256> evs;
   while (!stop.load(std::memory_order_acquire)) {
-    adopt();
+    adopt(0);
     if (channels.empty()) {
       // Idle: only the eventfd is in the epoll set, so this sleeps until work or stop.
       epoll_event ev;
@@ -271,6 +301,7 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
     auto w = std::make_unique<Worker>();
     w->id = i;
     w->pace = options.pace;
+    w->max_starts = options.max_starts_per_tick > 0 ? static_cast<std::size_t>(options.max_starts_per_tick) : 0;
     w->rt = impl.get();
     w->epfd = ::epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) return sys_error("epoll_create1");
@@ -327,7 +358,7 @@ Result<void> ChannelRuntime::add(std::vector<std::shared_ptr<FaxChannel>> group)
   best->load.fetch_add(group.size(), std::memory_order_relaxed);
   {
     std::lock_guard lk(best->mu);
-    for (auto& ch : group) best->incoming.push_back(std::move(ch));
+    best->incoming.push_back(std::move(group));
   }
   best->wake();
   return ok();
@@ -359,6 +390,9 @@ TickStats ChannelRuntime::tick_stats() const {
     w->start_late.merge_into(start, start_max);
     w->end_late.merge_into(end, end_max);
     s.ends_later_than_10ms += w->ends_over_10ms.load(std::memory_order_relaxed);
+    s.slowest_channel_tick_us = std::max(s.slowest_channel_tick_us, w->slowest_channel_us.load());
+    s.slowest_tick_us = std::max(s.slowest_tick_us, w->slowest_tick_us.load());
+    s.slowest_readable_us = std::max(s.slowest_readable_us, w->slowest_readable_us.load());
   }
   s.start_p50_us = percentile(start, 0.50);
   s.start_p99_us = percentile(start, 0.99);

@@ -22,6 +22,11 @@ enum class Pace { kRealtime, kFast };
 struct RuntimeOptions {
   int threads = 2;
   Pace pace = Pace::kRealtime;
+  // Real-time pace: at most this many newly added groups start per tick per worker (0 = no
+  // limit). Calls started on the same tick hit their page boundaries (T.4/T.6 coding and
+  // TIFF I/O, milliseconds each) on the same tick too; admitting a few per tick keeps those
+  // bursts apart, at the price of a start delay of up to (queued / limit) ticks.
+  int max_starts_per_tick = 0;
 };
 
 struct TickStats {
@@ -31,6 +36,9 @@ struct TickStats {
   double start_p50_us = 0, start_p99_us = 0, start_max_us = 0;
   double end_p50_us = 0, end_p99_us = 0, end_max_us = 0;
   std::uint64_t ends_later_than_10ms = 0;
+  double slowest_channel_tick_us = 0;  // the longest single on_tick() of any channel
+  double slowest_tick_us = 0;          // the longest pass over all channels of one worker
+  double slowest_readable_us = 0;      // the longest single on_readable() (datagram delivery)
 };
 
 class ChannelRuntime {
@@ -40,7 +48,8 @@ class ChannelRuntime {
   ChannelRuntime(const ChannelRuntime&) = delete;
   ChannelRuntime& operator=(const ChannelRuntime&) = delete;
 
-  // Hands channels to one worker (the least loaded). They run until finished.
+  // Hands channels to one worker (the least loaded). They start at its next tick (or later,
+  // see max_starts_per_tick) and run until finished.
   Result<void> add(std::vector<std::shared_ptr<FaxChannel>> group);
   // Blocks until every channel added so far has finished.
   void wait_idle();
