@@ -159,7 +159,7 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
 
 int main(int argc, char** argv) {
   CLI::App app{"Fax channel cost and real-time capacity."};
-  int cost_calls = 10, t38_calls = 1000, g711_calls = 500, threads = 2, spread_ms = 0, starts_per_tick = 0;
+  int cost_calls = 10, t38_calls = 1000, g711_calls = 500, threads = 2, spread_ms = 0, starts_per_tick = 1;
   bool skip_cost = false, skip_realtime = false;
   app.add_option("--cost-calls", cost_calls, "calls per mode for the CPU cost comparison");
   app.add_option("--t38-calls", t38_calls, "simultaneous T.38 calls in the real-time run (0 skips)");
@@ -168,6 +168,8 @@ int main(int argc, char** argv) {
   app.add_option("--spread-ms", spread_ms, "start the real-time calls over this many ms instead of at once");
   app.add_option("--starts-per-tick", starts_per_tick,
                  "runtime admission pacing: calls started per 20 ms tick per worker (0 = all at once)");
+  std::string work_dir = fs::temp_directory_path().string();
+  app.add_option("--dir", work_dir, "where the documents are written (e.g. /dev/shm for tmpfs)");
   app.add_flag("--skip-cost", skip_cost);
   app.add_flag("--skip-realtime", skip_realtime);
   CLI11_PARSE(app, argc, argv);
@@ -179,7 +181,7 @@ int main(int argc, char** argv) {
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
 
-  fs::path dir = fs::temp_directory_path() / ("faxbridge-bench-" + std::to_string(getpid()));
+  fs::path dir = fs::path(work_dir) / ("faxbridge-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string in = (dir / "in.tif").string();
   TestDocumentSpec spec;

@@ -93,6 +93,12 @@ struct Worker {
   std::deque<std::vector<std::shared_ptr<FaxChannel>>> incoming;  // groups, guarded by mu
   std::vector<std::shared_ptr<FaxChannel>> channels;  // worker thread only
   std::vector<FaxChannel*> fdless;                    // memory links: polled every pass
+  // Real-time pace: channels are spread over kSlots phases of the 20 ms tick, one timer
+  // firing every 20/kSlots ms ticking one phase, so a worker's load (and a page-boundary
+  // burst) is cut into smaller passes and each channel still ticks exactly every 20 ms.
+  static constexpr std::size_t kSlots = 4;
+  std::array<std::vector<FaxChannel*>, kSlots> slots;
+  std::size_t next_slot = 0;
   std::atomic<std::size_t> load{0};
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> ticks{0};
@@ -153,12 +159,16 @@ void Worker::adopt(std::size_t max_groups) {
         log::error("fax.runtime_epoll_add_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
       }
     }
+    slots[next_slot++ % kSlots].push_back(ch.get());
     channels.push_back(std::move(ch));
   }
 }
 
 void Worker::reap() {
   std::size_t before = channels.size();
+  for (auto& slot : slots) {
+    slot.erase(std::remove_if(slot.begin(), slot.end(), [](FaxChannel* ch) { return ch->finished(); }), slot.end());
+  }
   auto it = std::remove_if(channels.begin(), channels.end(), [this](const std::shared_ptr<FaxChannel>& ch) {
     if (!ch->finished()) return false;
     if (ch->fd() >= 0) {
@@ -182,9 +192,10 @@ void Worker::run_realtime() {
   timespec now_ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &now_ts);
   itimerspec its{};
-  its.it_interval.tv_nsec = 20'000'000;
+  constexpr long kPeriodNs = 20'000'000 / static_cast<long>(kSlots);
+  its.it_interval.tv_nsec = kPeriodNs;
   its.it_value = now_ts;
-  its.it_value.tv_nsec += 20'000'000;
+  its.it_value.tv_nsec += kPeriodNs;
   if (its.it_value.tv_nsec >= 1'000'000'000) {
     its.it_value.tv_sec += 1;
     its.it_value.tv_nsec -= 1'000'000'000;
@@ -225,13 +236,14 @@ void Worker::run_realtime() {
       std::uint64_t expirations = 0;
       if (::read(timerfd, &expirations, sizeof expirations) != sizeof expirations) expirations = 0;
       for (std::uint64_t e = 0; e < expirations; ++e) {
-        auto deadline = first + std::chrono::milliseconds(20) * tick_index;
+        auto deadline = first + std::chrono::nanoseconds(kPeriodNs) * tick_index;
+        const std::size_t slot = tick_index % kSlots;
         auto start = Clock::now();
         start_late.add(std::chrono::duration<double, std::micro>(start - deadline).count());
-        if (max_starts > 0) adopt(max_starts);
+        if (max_starts > 0 && slot == 0) adopt(max_starts);
         auto prev = Clock::now();
         double slowest = 0;
-        for (auto& ch : channels) {
+        for (FaxChannel* ch : slots[slot]) {
           ch->on_tick();
           auto t = Clock::now();
           slowest = std::max(slowest, std::chrono::duration<double, std::micro>(t - prev).count());

@@ -298,8 +298,12 @@ struct FaxSession::Impl {
     // T.6 is only legal with ECM (T.30 Annex A); spandsp drops it itself when ECM is off.
     t30_set_supported_compressions(
         t30, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
-    // Keep received pages in G4 (T.6) rather than spandsp's default T.4 2D (pitfall 5).
-    t30_set_rx_encoding(t30, T4_COMPRESSION_ITU_T6);
+    // spandsp re-encodes received pages (pitfall 5); the coding is the caller's choice.
+    switch (o.store_compression) {
+      case StoreCompression::kT4OneD: t30_set_rx_encoding(t30, T4_COMPRESSION_ITU_T4_1D); break;
+      case StoreCompression::kT4TwoD: t30_set_rx_encoding(t30, T4_COMPRESSION_ITU_T4_2D); break;
+      case StoreCompression::kT6: t30_set_rx_encoding(t30, T4_COMPRESSION_ITU_T6); break;
+    }
     t30_set_supported_resolutions(t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION |
                                            T30_SUPPORT_SUPERFINE_RESOLUTION);
     t30_set_supported_image_sizes(t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH |

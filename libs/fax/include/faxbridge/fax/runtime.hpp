@@ -1,8 +1,10 @@
 #pragma once
 // The channel runtime: many fax channels on a few worker threads. Each worker owns its
 // channels (spandsp has no locking, so a channel never changes thread) and runs one loop:
-//  - real-time pace: epoll over a 20 ms timerfd, the channels' sockets and a wake-up
-//    eventfd; no thread per call, no busy waiting; the lateness of every tick is recorded;
+//  - real-time pace: epoll over a timerfd, the channels' sockets and a wake-up eventfd; no
+//    thread per call, no busy waiting. A worker's channels are spread over four phases of
+//    the 20 ms tick (a firing every 5 ms ticks one phase), so each channel ticks every 20 ms
+//    while the work comes in smaller passes; the lateness of every pass is recorded;
 //  - fast pace: no timer; the loop drains every link and ticks every channel back to back,
 //    so calls run as fast as the CPU allows with the same media time base.
 // Channels added together (the two ends of a loopback call) share a worker, which in fast
@@ -22,16 +24,16 @@ enum class Pace { kRealtime, kFast };
 struct RuntimeOptions {
   int threads = 2;
   Pace pace = Pace::kRealtime;
-  // Real-time pace: at most this many newly added groups start per tick per worker (0 = no
-  // limit). Calls started on the same tick hit their page boundaries (T.4/T.6 coding and
+  // Real-time pace: at most this many newly added groups start per 20 ms tick per worker
+  // (0 = no limit; the default 1 admits 50 calls a second per worker). Calls started on the same tick hit their page boundaries (T.4/T.6 coding and
   // TIFF I/O, milliseconds each) on the same tick too; admitting a few per tick keeps those
   // bursts apart, at the price of a start delay of up to (queued / limit) ticks.
-  int max_starts_per_tick = 0;
+  int max_starts_per_tick = 1;
 };
 
 struct TickStats {
-  std::uint64_t ticks = 0;           // summed over workers
-  // Lateness of a tick's start and of its end (all channels ticked) against its 20 ms
+  std::uint64_t ticks = 0;           // passes, summed over workers (4 per 20 ms in real time)
+  // Lateness of a pass's start and of its end (all its channels ticked) against the pass's
   // deadline, in microseconds. Real-time pace only.
   double start_p50_us = 0, start_p99_us = 0, start_max_us = 0;
   double end_p50_us = 0, end_p99_us = 0, end_max_us = 0;
