@@ -199,3 +199,29 @@ TEST(FailureCases, NoCommonModemIsFatal) {
 
 }  // namespace
 }  // namespace faxbridge::fax
+
+namespace faxbridge::fax {
+namespace {
+
+TEST(T38Loss, ParityFecRecoversLostPacketsAndTheFaxCompletes) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = MediaKind::kT38;
+  line.udptl.recovery = UdptlRecovery::kFec;
+  line.udptl.fec_span = 3;
+  line.udptl.fec_entries = 3;
+  line.caller_to_answerer = loss(0.02, 21);
+  line.answerer_to_caller = loss(0.02, 22);
+  auto r = run(tx_options(in), rx_options(dir.file("out.tif")), line);
+  std::cout << "fec recovered " << r.rx_stats.udptl.recovered_fec << "+" << r.tx_stats.udptl.recovered_fec
+            << ", lost " << r.rx_stats.udptl.lost << "+" << r.tx_stats.udptl.lost << "\n";
+  EXPECT_GT(r.rx_stats.udptl.recovered_fec + r.tx_stats.udptl.recovered_fec, 0u);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
+}  // namespace
+}  // namespace faxbridge::fax
