@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--law", law, "G.711 companding: alaw or ulaw")->check(CLI::IsMember({"alaw", "ulaw"}));
   app.add_option("--loss", loss_text, "random packet loss each way, e.g. 5%");
   app.add_option("--redundancy", redundancy, "UDPTL redundancy depth (T.38)")->check(CLI::Range(0, 16));
+  bool fec = false;
+  app.add_flag("--fec", fec, "T.38 parity FEC instead of redundancy (T38FaxUdpEC:t38UDPFEC)");
   app.add_flag("--realtime", realtime, "run at 20 ms per tick instead of as fast as possible");
   app.add_flag("--no-ecm", no_ecm, "disable error correction mode");
   app.add_flag("--memory", memory, "in-memory line instead of UDP sockets");
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   req.line.udp = !memory;
   req.line.media = g711 ? (law == "ulaw" ? MediaKind::kUlaw : MediaKind::kAlaw) : MediaKind::kT38;
   req.line.udptl.redundancy = redundancy;
+  if (fec) req.line.t38.udp_ec = UdpErrorCorrection::kFec;
   req.line.caller_to_answerer.loss = *loss;
   req.line.caller_to_answerer.seed = 1;
   req.line.answerer_to_caller.loss = *loss;

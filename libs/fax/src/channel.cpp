@@ -68,7 +68,13 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
   im.max_ticks = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
   if (o.media == MediaKind::kT38) {
-    im.udptl_tx = std::make_unique<UdptlSender>(o.udptl);
+    // The negotiated T38FaxUdpEC picks the scheme, T38FaxMaxDatagram bounds the datagram;
+    // UdptlOptions supplies the depth.
+    UdptlOptions u = o.udptl;
+    u.recovery = o.t38.udp_ec == UdpErrorCorrection::kFec ? UdptlRecovery::kFec : UdptlRecovery::kRedundancy;
+    if (o.t38.udp_ec == UdpErrorCorrection::kNone) u.redundancy = 0;
+    if (o.t38.max_datagram > 0) u.max_datagram = std::min<std::size_t>(u.max_datagram, static_cast<std::size_t>(o.t38.max_datagram));
+    im.udptl_tx = std::make_unique<UdptlSender>(u);
     FaxChannel* self = ch.get();
     auto session = FaxSession::create_t38(
         o.session, o.t38, [self](std::span<const std::uint8_t> ifp, int copies) {

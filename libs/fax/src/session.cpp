@@ -357,6 +357,11 @@ Result<std::unique_ptr<FaxSession>> FaxSession::create_t38(const SessionOptions&
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  // T38MaxBitRate caps the image modem. spandsp's terminal does not apply
+  // t38_set_fastest_image_data_rate to T.30's choice, so drop the modems that would exceed
+  // it: V.17 starts at 14400, V.29 runs at 9600/7200, V.27ter at 4800/2400.
+  if (params.max_bit_rate < 14400) impl->options.modems.v17 = false;
+  if (params.max_bit_rate < 7200) impl->options.modems.v29 = false;
   impl->sink = std::move(sink);
   bool calling = options.calling_party.value_or(options.direction == Direction::kSend);
   impl->t38 = t38_terminal_init(nullptr, calling ? 1 : 0, Impl::on_ifp, impl.get());

@@ -208,7 +208,7 @@ TEST(T38Loss, ParityFecRecoversLostPacketsAndTheFaxCompletes) {
   auto in = testing::make_document(dir, 2, TestResolution::kFine);
   LoopbackOptions line;
   line.media = MediaKind::kT38;
-  line.udptl.recovery = UdptlRecovery::kFec;
+  line.t38.udp_ec = UdpErrorCorrection::kFec;
   line.udptl.fec_span = 3;
   line.udptl.fec_entries = 3;
   line.caller_to_answerer = loss(0.02, 21);

@@ -109,3 +109,43 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace faxbridge::fax
+
+namespace faxbridge::fax {
+namespace {
+
+struct ParamCase {
+  const char* name;
+  const char* sdp;
+  int expect_rate;
+};
+
+class T38Negotiated : public ::testing::TestWithParam<ParamCase> {};
+
+TEST_P(T38Negotiated, ParametersFromSdpAreHonoured) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kStandard);
+  auto params = T38Params::parse_sdp(GetParam().sdp);
+  ASSERT_TRUE(params) << params.error().to_string();
+  LoopbackOptions line;
+  line.media = MediaKind::kT38;
+  line.t38 = *params;
+  auto r = run_call(tx_options(in, true), rx_options(dir.file("out.tif"), true), line);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  EXPECT_EQ(r.tx.bit_rate, GetParam().expect_rate);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sdp, T38Negotiated,
+    ::testing::Values(
+        ParamCase{"v0_transferred", "a=T38FaxVersion:0\na=T38MaxBitRate:14400\na=T38FaxRateManagement:transferredTCF", 14400},
+        ParamCase{"v3_9600", "a=T38FaxVersion:3\na=T38MaxBitRate:9600\na=T38FaxRateManagement:transferredTCF", 9600},
+        ParamCase{"v2_local_tcf", "a=T38FaxVersion:2\na=T38MaxBitRate:14400\na=T38FaxRateManagement:localTCF", 14400},
+        ParamCase{"v1_fill_bit_removal_small_datagrams",
+                  "a=T38FaxVersion:1\na=T38FaxFillBitRemoval\na=T38FaxMaxDatagram:176\na=T38FaxMaxBuffer:262", 14400}),
+    [](const ::testing::TestParamInfo<ParamCase>& i) { return std::string(i.param.name); });
+
+}  // namespace
+}  // namespace faxbridge::fax

@@ -25,8 +25,8 @@ std::string_view media_name(MediaKind m);
 struct ChannelOptions {
   SessionOptions session;
   MediaKind media = MediaKind::kT38;
-  T38Params t38;          // T.38 only
-  UdptlOptions udptl;     // T.38 only: redundancy depth or parity FEC
+  T38Params t38;          // T.38 only; udp_ec and max_datagram shape the UDPTL framing
+  UdptlOptions udptl;     // T.38 only: redundancy depth, FEC span/entries
   int jitter_delay_ms = 60;  // audio only: fixed playout delay, a multiple of 20 ms
   bool detect_tones = true;  // audio only: CNG / CED / V.21 preamble on received audio
   // Backstop: a call still running after this much media time is hung up. T.30's own timers
