@@ -1,3 +1,9 @@
+// DESIGN: RTP framing is a pure pack/parse pair. The JitterBuffer anchors on the first
+// packet: frame index = (timestamp - first timestamp) / frame size, played at the arrival
+// tick + the fixed delay + index. A 64-slot ring holds frames by index; take() is called once
+// per tick and frees the slots it passes, so the buffer never grows and never blocks. A frame
+// far outside the window (a timestamp jump) re-anchors the buffer instead of silencing the
+// rest of the call.
 #include "faxbridge/fax/rtp.hpp"
 
 #include <string>

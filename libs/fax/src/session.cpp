@@ -216,9 +216,12 @@ struct FaxSession::Impl {
         return T30_ERR_INCOMPATIBLE;
       }
     }
+    if (self->progress.phase != Phase::kTransferring) {
+      log::info("fax.state", {{"call", self->options.call_id}, {"from", phase_name(self->progress.phase)},
+                              {"to", phase_name(Phase::kTransferring)}});
+    }
     self->progress.phase = Phase::kTransferring;
     self->progress.page = self->progress.pages_done + 1;
-    log::debug("fax.phase_b", {{"call", self->options.call_id}});
     return T30_ERR_OK;
   }
 
@@ -228,7 +231,7 @@ struct FaxSession::Impl {
     t30_get_transfer_statistics(t30, &st);
     self->progress.pages_done = self->sending() ? st.pages_tx : st.pages_rx;
     self->progress.page = self->progress.pages_done + 1;
-    log::debug("fax.page", {{"call", self->options.call_id},
+    log::info("fax.page", {{"call", self->options.call_id},
                             {"pages", self->progress.pages_done},
                             {"rate", st.bit_rate}});
     return T30_ERR_OK;
