@@ -104,10 +104,10 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
   std::fflush(stdout);
 }
 
-void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int starts_per_tick,
+void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int starts_per_tick, int priority,
                   const std::string& in, const fs::path& dir) {
   if (calls <= 0) return;
-  auto rt = ChannelRuntime::create(RuntimeOptions{threads, Pace::kRealtime, starts_per_tick});
+  auto rt = ChannelRuntime::create(RuntimeOptions{threads, Pace::kRealtime, starts_per_tick, priority});
   if (!rt) {
     std::fprintf(stderr, "%s\n", rt.error().to_string().c_str());
     return;
@@ -143,13 +143,14 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
     }
   }
   auto st = (*rt)->tick_stats();
-  std::printf("realtime %-6s calls=%d threads=%d spread=%dms starts/tick/worker=%s  finished=%s failed=%d  wall=%.1fs cpu=%.1fs "
+  std::printf("realtime %-6s calls=%d threads=%d priority=%s spread=%dms starts/tick/worker=%s  finished=%s failed=%d  wall=%.1fs cpu=%.1fs "
               "(%.0f%% of %d cores)\n"
               "         tick lateness, start: p50=%.2fms p99=%.2fms max=%.2fms | end: p50=%.2fms p99=%.2fms "
               "max=%.2fms | ticks ending >10ms late: %llu of %llu\n"
               "         slowest pass over a worker's channels=%.2fms, slowest single channel tick=%.2fms, "
               "slowest datagram delivery=%.2fms\n",
-              std::string(media_name(media)).c_str(), calls, threads, spread_ms,
+              std::string(media_name(media)).c_str(), calls, threads,
+              priority > 0 ? ("fifo:" + std::to_string(priority)).c_str() : "normal", spread_ms,
               starts_per_tick > 0 ? std::to_string(starts_per_tick).c_str() : "all", idle ? "all" : "NOT ALL",
               failed, wall, cpu, 100.0 * cpu / wall / threads, threads, st.start_p50_us / 1000,
               st.start_p99_us / 1000, st.start_max_us / 1000, st.end_p50_us / 1000, st.end_p99_us / 1000,
@@ -170,7 +171,7 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
 
 int main(int argc, char** argv) {
   CLI::App app{"Fax channel cost and real-time capacity."};
-  int cost_calls = 10, t38_calls = 1000, g711_calls = 500, threads = 2, spread_ms = 0, starts_per_tick = 1;
+  int cost_calls = 10, t38_calls = 1000, g711_calls = 500, threads = 2, spread_ms = 0, starts_per_tick = 1, priority = 0;
   bool skip_cost = false, skip_realtime = false;
   app.add_option("--cost-calls", cost_calls, "calls per mode for the CPU cost comparison");
   app.add_option("--t38-calls", t38_calls, "simultaneous T.38 calls in the real-time run (0 skips)");
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
   app.add_option("--spread-ms", spread_ms, "start the real-time calls over this many ms instead of at once");
   app.add_option("--starts-per-tick", starts_per_tick,
                  "runtime admission pacing: calls started per 20 ms tick per worker (0 = all at once)");
+  app.add_option("--rt-priority", priority, "run the runtime workers under SCHED_FIFO at this priority");
   std::string work_dir = fs::temp_directory_path().string();
   app.add_option("--dir", work_dir, "where the documents are written (e.g. /dev/shm for tmpfs)");
   app.add_flag("--skip-cost", skip_cost);
@@ -208,8 +210,8 @@ int main(int argc, char** argv) {
     measure_cost(MediaKind::kAlaw, in, dir, cost_calls);
   }
   if (!skip_realtime) {
-    realtime_run(MediaKind::kT38, t38_calls, threads, spread_ms, starts_per_tick, in, dir);
-    realtime_run(MediaKind::kAlaw, g711_calls, threads, spread_ms, starts_per_tick, in, dir);
+    realtime_run(MediaKind::kT38, t38_calls, threads, spread_ms, starts_per_tick, priority, in, dir);
+    realtime_run(MediaKind::kAlaw, g711_calls, threads, spread_ms, starts_per_tick, priority, in, dir);
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

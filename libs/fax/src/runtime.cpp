@@ -11,6 +11,8 @@
 // the end of the pass; the runtime counts active channels for wait_idle().
 #include "faxbridge/fax/runtime.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -90,6 +92,7 @@ struct Worker {
   std::thread thread;
   std::mutex mu;
   std::size_t max_starts = 0;                         // groups per tick, 0 = all
+  int rt_priority = 0;
   std::deque<std::vector<std::shared_ptr<FaxChannel>>> incoming;  // groups, guarded by mu
   std::vector<std::shared_ptr<FaxChannel>> channels;  // worker thread only
   std::vector<FaxChannel*> fdless;                    // memory links: polled every pass
@@ -314,6 +317,7 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
     w->id = i;
     w->pace = options.pace;
     w->max_starts = options.max_starts_per_tick > 0 ? static_cast<std::size_t>(options.max_starts_per_tick) : 0;
+    w->rt_priority = options.pace == Pace::kRealtime ? std::clamp(options.realtime_priority, 0, 99) : 0;
     w->rt = impl.get();
     w->epfd = ::epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) return sys_error("epoll_create1");
@@ -334,6 +338,14 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
   for (auto& w : impl->workers) {
     Worker* wp = w.get();
     wp->thread = std::thread([wp] {
+      if (wp->rt_priority > 0) {
+        sched_param sp{};
+        sp.sched_priority = wp->rt_priority;
+        int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+        if (rc != 0) {
+          log::warn("fax.runtime_priority_refused", {{"worker", wp->id}, {"reason", std::strerror(rc)}});
+        }
+      }
       if (wp->pace == Pace::kRealtime) {
         wp->run_realtime();
       } else {

@@ -29,6 +29,10 @@ struct RuntimeOptions {
   // TIFF I/O, milliseconds each) on the same tick too; admitting a few per tick keeps those
   // bursts apart, at the price of a start delay of up to (queued / limit) ticks.
   int max_starts_per_tick = 1;
+  // Real-time pace: run the workers under SCHED_FIFO at this priority (1..99; 0 = normal
+  // scheduling), as media servers do so that other load on the host cannot delay a tick.
+  // Needs CAP_SYS_NICE; without it the runtime logs a warning and runs normally.
+  int realtime_priority = 0;
 };
 
 struct TickStats {
