@@ -29,8 +29,11 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+std::string g_prepare_dir;  // where senders decode documents ahead of the call ("" = they do not)
+
 SessionOptions sender(const std::string& in) {
   SessionOptions o;
+  o.prepare_dir = g_prepare_dir;
   o.direction = Direction::kSend;
   o.tiff_path = in;
   o.local_ident = "bench-tx";
@@ -57,12 +60,13 @@ bool full_call(ChannelRuntime& rt, MediaKind media, bool udp, const std::string&
   LoopbackOptions line;
   line.media = media;
   line.udp = udp;
+  // Setting the call up (sockets, spandsp, decoding the document) is part of its cost.
+  double t0 = process_cpu_seconds();
   auto call = make_loopback_call(sender(in), receiver(out), line);
   if (!call) {
     std::fprintf(stderr, "%s\n", call.error().to_string().c_str());
     return false;
   }
-  double t0 = process_cpu_seconds();
   (void)rt.add({call->caller, call->answerer});
   rt.wait_idle();
   c.cpu += process_cpu_seconds() - t0;
@@ -183,6 +187,8 @@ int main(int argc, char** argv) {
   app.add_option("--rt-priority", priority, "run the runtime workers under SCHED_FIFO at this priority");
   std::string work_dir = fs::temp_directory_path().string();
   app.add_option("--dir", work_dir, "where the documents are written (e.g. /dev/shm for tmpfs)");
+  bool no_prepare = false;
+  app.add_flag("--no-prepare", no_prepare, "senders decode the G4 document inside the tick (spandsp's default)");
   app.add_flag("--skip-cost", skip_cost);
   app.add_flag("--skip-realtime", skip_realtime);
   CLI11_PARSE(app, argc, argv);
@@ -197,6 +203,7 @@ int main(int argc, char** argv) {
   fs::path dir = fs::path(work_dir) / ("faxbridge-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string in = (dir / "in.tif").string();
+  if (!no_prepare) g_prepare_dir = dir.string();
   TestDocumentSpec spec;
   spec.pages = 1;
   spec.resolution = TestResolution::kFine;
@@ -204,7 +211,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
     return 1;
   }
-  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17\n");
+  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s\n",
+              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)");
   if (!skip_cost) {
     measure_cost(MediaKind::kT38, in, dir, cost_calls);
     measure_cost(MediaKind::kAlaw, in, dir, cost_calls);

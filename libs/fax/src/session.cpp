@@ -12,10 +12,15 @@
 #include <spandsp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/fax/tiff_pages.hpp"
 
 namespace faxbridge::fax {
 
@@ -181,6 +186,7 @@ struct FaxSession::Impl {
   // Modems the far end offered in its last DIS (T.30 Table 2, bits 11-14).
   bool far_dis_seen = false;
   Modems far_modems;
+  std::string prepared_copy;  // decoded copy of the document to send, removed at the end
 
   bool sending() const { return options.direction == Direction::kSend; }
 
@@ -189,6 +195,10 @@ struct FaxSession::Impl {
     if (t30 && !finished) t30_terminate(t30);
     if (audio) fax_free(audio);
     if (t38) t38_terminal_free(t38);
+    if (!prepared_copy.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(prepared_copy, ec);
+    }
   }
 
   static void on_frame(t30_state_t*, void* user, int incoming, const uint8_t* msg, int len) {
@@ -316,7 +326,21 @@ struct FaxSession::Impl {
     if (!o.local_ident.empty()) t30_set_tx_ident(t30, o.local_ident.c_str());
     if (!o.header_info.empty()) t30_set_tx_page_header_info(t30, o.header_info.c_str());
     if (sending()) {
-      t30_set_tx_file(t30, o.tiff_path.c_str(), -1, -1);
+      std::string file = o.tiff_path;
+      if (!o.prepare_dir.empty()) {
+        static std::atomic<unsigned> counter{0};
+        prepared_copy = (std::filesystem::path(o.prepare_dir) /
+                         ("faxbridge-tx-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tif"))
+                            .string();
+        if (auto w = write_uncompressed_copy(o.tiff_path, prepared_copy); !w) {
+          std::error_code ec;
+          std::filesystem::remove(prepared_copy, ec);
+          prepared_copy.clear();
+          return std::move(w).error();
+        }
+        file = prepared_copy;
+      }
+      t30_set_tx_file(t30, file.c_str(), -1, -1);
     } else if (o.accept_document) {
       t30_set_rx_file(t30, o.tiff_path.c_str(), -1);
     }

@@ -145,6 +145,51 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
   return diff;
 }
 
+Result<void> write_uncompressed_copy(const std::string& in, const std::string& out) {
+  auto src = open_tiff(in, "r");
+  if (!src) return std::move(src).error();
+  auto dst = open_tiff(out, "w");
+  if (!dst) return std::move(dst).error();
+  const int pages = TIFFNumberOfDirectories(src->get());
+  for (int i = 0; i < pages; ++i) {
+    if (!TIFFSetDirectory(src->get(), static_cast<tdir_t>(i))) {
+      return Error(Code::k_fax_file_error, "A TIFF page cannot be found.").with("path", in);
+    }
+    PageInfo info;
+    auto rows = read_page_bits(src->get(), info);
+    if (!rows) return std::move(rows).error();
+    float xres = 204, yres = 196;
+    std::uint16_t unit = RESUNIT_INCH;
+    TIFFGetField(src->get(), TIFFTAG_XRESOLUTION, &xres);
+    TIFFGetField(src->get(), TIFFTAG_YRESOLUTION, &yres);
+    TIFFGetFieldDefaulted(src->get(), TIFFTAG_RESOLUTIONUNIT, &unit);
+    TIFF* t = dst->get();
+    TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, info.width);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, info.length);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+    TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, info.length);
+    TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, unit);
+    TIFFSetField(t, TIFFTAG_XRESOLUTION, xres);
+    TIFFSetField(t, TIFFTAG_YRESOLUTION, yres);
+    TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(pages));
+    for (std::size_t y = 0; y < rows->size(); ++y) {
+      if (TIFFWriteScanline(t, (*rows)[y].data(), static_cast<std::uint32_t>(y), 0) < 0) {
+        return Error(Code::k_fax_file_error, "Writing the decoded document failed.").with("path", out);
+      }
+    }
+    if (!TIFFWriteDirectory(t)) {
+      return Error(Code::k_fax_file_error, "Writing a decoded page failed.").with("path", out);
+    }
+  }
+  return ok();
+}
+
 Result<void> write_test_document(const std::string& path, const TestDocumentSpec& spec) {
   constexpr int kWidth = 1728;
   constexpr int kRowBytes = kWidth / 8;

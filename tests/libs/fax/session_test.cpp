@@ -6,6 +6,7 @@
 
 #include <array>
 #include <deque>
+#include <filesystem>
 #include <vector>
 
 #include "fax_test_support.hpp"
@@ -177,6 +178,27 @@ TEST(FaxSession, PageHeaderAddsRowsAboveAnUnchangedPage) {
   auto plain = compare_tiff_documents(in, dir.file("out.tif"));
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->identical());
+}
+
+TEST(FaxSession, SenderCanDecodeTheDocumentBeforeTheCall) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kStandard);
+  auto o = sender_options(in);
+  o.prepare_dir = dir.file("");
+  auto tx = FaxSession::create_audio(o);
+  ASSERT_TRUE(tx) << tx.error().to_string();
+  auto rx = FaxSession::create_audio(receiver_options(dir.file("out.tif")));
+  ASSERT_TRUE(rx);
+  run_audio(**tx, **rx);
+  ASSERT_TRUE((*tx)->result().success) << (*tx)->result().t30_text;
+  expect_same_document(in, dir.file("out.tif"));
+  tx->reset();
+  // The decoded copy goes with the session.
+  int left = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.file(""))) {
+    if (e.path().filename().string().rfind("faxbridge-tx-", 0) == 0) ++left;
+  }
+  EXPECT_EQ(left, 0);
 }
 
 TEST(FaxSession, ReceiverHangingUpMidPageIsReportedAsCallDropped) {

@@ -48,6 +48,10 @@ struct SessionOptions {
   // bit 10), so the sender ends the call with fax.rejected.
   bool accept_document = true;
   StoreCompression store_compression = StoreCompression::kT4OneD;  // receiver only
+  // Sender only: when set, the document is decoded into an uncompressed copy in this
+  // directory (use fast storage, e.g. tmpfs) when the session is created, so the page
+  // starts inside the media tick skip the G4 decode; the copy is removed with the session.
+  std::string prepare_dir;
   std::string call_id;       // tag on log lines
   bool debug_log = false;    // route spandsp's flow log to our log at debug level
 };
