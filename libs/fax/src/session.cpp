@@ -100,7 +100,6 @@ Code code_for_t30_completion(int t30_code, bool sending) {
       return Code::k_fax_protocol_error;
     // The far end said DCN where it should have answered: it refused us.
     case T30_ERR_RX_INCAPABLE:  // the receiver's DIS says it will not take a document
-    case T30_ERR_TX_GOTDCN:
     case T30_ERR_NOPOLL:
     case T30_ERR_IDENT_UNACCEPTABLE:
     case T30_ERR_SUB_UNACCEPTABLE:
@@ -119,6 +118,9 @@ Code code_for_t30_completion(int t30_code, bool sending) {
     case T30_ERR_TX_PHDDEAD:
       return sending ? Code::k_fax_outcome_unknown : Code::k_fax_call_dropped;
     case T30_ERR_TX_BADPG:
+    // DCN before any DIS: the far end gave up on the call (seen when its timers ran out),
+    // not a statement about the document, so the job may try again.
+    case T30_ERR_TX_GOTDCN:
     case T30_ERR_RX_NOCARRIER:
     case T30_ERR_RX_DCNWHY:
     case T30_ERR_RX_DCNDATA:
