@@ -120,7 +120,7 @@ int FaxChannel::fd() const { return impl_->link->fd(); }
 void FaxChannel::on_readable() {
   if (finished()) return;
   Impl& im = *impl_;
-  im.link->receive_all([this, &im](std::span<const std::uint8_t> d) {
+  im.link->receive_all([&im](std::span<const std::uint8_t> d) {
     if (im.udptl_rx) {
       // Refused datagrams are counted in the receiver's stats; the call goes on.
       (void)im.udptl_rx->receive(d);

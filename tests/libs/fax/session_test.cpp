@@ -234,6 +234,17 @@ TEST(FaxSession, MissingFileIsAFileError) {
   EXPECT_FALSE((*tx)->result().retryable);
 }
 
+TEST(FaxSession, EveryT30FailureCodeHasAStableFaxCode) {
+  // spandsp 0.0.6 defines completion codes 1..~70; none may fall through to "internal".
+  for (int c = 1; c < 80; ++c) {
+    for (bool sending : {true, false}) {
+      Code code = code_for_t30_completion(c, sending);
+      EXPECT_NE(code, Code::k_internal) << c;
+      EXPECT_EQ(code_name(code).substr(0, 4), "fax.") << c;
+    }
+  }
+}
+
 TEST(FaxSession, T30CodesMapToStableCodes) {
   // Spot checks of the table the router relies on (numbers are spandsp's T30_ERR_*).
   EXPECT_EQ(code_for_t30_completion(2, true), Code::k_fax_timeout);         // T0 expired
