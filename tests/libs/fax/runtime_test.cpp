@@ -63,6 +63,30 @@ TEST(ChannelRuntime, RealtimePaceTicksEvery20msAndEndsHungUpCalls) {
   EXPECT_GE(st.ticks, 50u);
 }
 
+TEST(ChannelRuntime, RealtimePaceCarriesAWholeT38FaxOverUdp) {
+  // The "running suite" mode: a short page so the call takes ~15 s of wall time.
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kStandard, 5, 200);
+  auto rt = ChannelRuntime::create(RuntimeOptions{2, Pace::kRealtime});
+  ASSERT_TRUE(rt);
+  SessionOptions tx, rx;
+  tx.direction = Direction::kSend;
+  tx.tiff_path = in;
+  rx.direction = Direction::kReceive;
+  rx.tiff_path = dir.file("out.tif");
+  LoopbackOptions line;
+  line.media = MediaKind::kT38;
+  auto call = make_loopback_call(tx, rx, line);
+  ASSERT_TRUE(call);
+  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  ASSERT_TRUE((*rt)->wait_idle_for(std::chrono::minutes(2)));
+  ASSERT_TRUE(call->caller->result().success) << call->caller->result().t30_text;
+  EXPECT_EQ(call->answerer->result().pages, 1);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
 TEST(ChannelRuntime, RefusesAbsurdThreadCounts) {
   EXPECT_FALSE(ChannelRuntime::create(RuntimeOptions{0, Pace::kFast}));
 }
