@@ -109,6 +109,7 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
         log::info("fax.tone_detected", {{"call", self->options_.session.call_id},
                                         {"tone", tone_name(t)},
                                         {"ms", static_cast<std::int64_t>(sample / 8)}});
+        if (self->options_.on_tone) self->options_.on_tone(static_cast<int>(t), sample / 8);
       });
     }
   }

@@ -101,6 +101,37 @@ TEST(MemoryLoopback, G711DetectsCngCedAndV21Preamble) {
   EXPECT_FALSE(call.caller->tone_seen(static_cast<int>(FaxTone::kCng)));
 }
 
+TEST(MemoryLoopback, ToneCallbackFiresOnceForCngOnTheAnsweringSide) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kStandard, 9, 200);
+  auto links = make_memory_link_pair();
+  std::vector<std::pair<int, std::int64_t>> heard;
+  ChannelOptions a;
+  a.session = tx_options(in);
+  a.session.calling_party = true;
+  a.media = MediaKind::kUlaw;
+  ChannelOptions b;
+  b.session = rx_options(dir.file("out.tif"));
+  b.session.calling_party = false;
+  b.media = MediaKind::kUlaw;
+  b.on_tone = [&](int tone, std::int64_t at_ms) { heard.emplace_back(tone, at_ms); };
+  auto ca = FaxChannel::create(a, std::move(links.first));
+  auto cb = FaxChannel::create(b, std::move(links.second));
+  ASSERT_TRUE(ca && cb);
+  auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kFast});
+  ASSERT_TRUE(rt);
+  ASSERT_TRUE((*rt)->add({*ca, *cb}));
+  (*rt)->wait_idle();
+  ASSERT_TRUE((*ca)->result().success);
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(heard.front().first, static_cast<int>(FaxTone::kCng));
+  // CNG is 0.5 s on; detection needs part of it, after the jitter buffer's 60 ms.
+  EXPECT_GT(heard.front().second, 0);
+  int cng = 0;
+  for (auto& h : heard) cng += h.first == static_cast<int>(FaxTone::kCng);
+  EXPECT_EQ(cng, 1);
+}
+
 TEST(ToneDetector, SilenceTriggersNothing) {
   std::vector<FaxTone> seen;
   ToneDetector d([&](FaxTone t, std::int64_t) { seen.push_back(t); });

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,10 @@ struct ChannelOptions {
   UdptlOptions udptl;     // T.38 only: redundancy depth, FEC span/entries
   int jitter_delay_ms = 60;  // audio only: fixed playout delay, a multiple of 20 ms
   bool detect_tones = true;  // audio only: CNG / CED / V.21 preamble on received audio
+  // Audio only: called on the worker thread the first time each fax signal is heard (the
+  // tone as int, see FaxTone in tones.hpp; the media time in ms). Must not block: a gateway
+  // posts a T.38 re-INVITE request from here.
+  std::function<void(int tone, std::int64_t at_ms)> on_tone;
   // Backstop: a call still running after this much media time is hung up. T.30's own timers
   // end every stalled call well before; this only catches a call that keeps "progressing".
   std::chrono::minutes max_duration{60};
