@@ -225,3 +225,37 @@ TEST(T38Loss, ParityFecRecoversLostPacketsAndTheFaxCompletes) {
 
 }  // namespace
 }  // namespace faxbridge::fax
+
+namespace faxbridge::fax {
+namespace {
+
+class UdpImpairments : public ::testing::TestWithParam<MediaKind> {};
+
+TEST_P(UdpImpairments, DuplicationReorderingAndJitterOnRealSocketsAreAbsorbed) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = GetParam();
+  line.jitter_delay_ms = 80;
+  for (Impairments* i : {&line.caller_to_answerer, &line.answerer_to_caller}) {
+    i->duplicate = 0.05;
+    i->reorder = 0.05;
+    i->jitter_ticks = 2;
+  }
+  line.caller_to_answerer.seed = 31;
+  line.answerer_to_caller.seed = 32;
+  auto r = run(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+  EXPECT_GT(r.tx_stats.link.duplicated, 0u);
+  EXPECT_GT(r.tx_stats.link.delayed, 0u);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
+INSTANTIATE_TEST_SUITE_P(Media, UdpImpairments, ::testing::Values(MediaKind::kT38, MediaKind::kAlaw, MediaKind::kUlaw),
+                         [](const ::testing::TestParamInfo<MediaKind>& i) { return std::string(media_name(i.param)); });
+
+}  // namespace
+}  // namespace faxbridge::fax
