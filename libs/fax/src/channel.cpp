@@ -237,6 +237,7 @@ ChannelStats FaxChannel::stats() const {
   s.ticks = impl_->tick;
   s.link = impl_->link->stats();
   if (impl_->udptl_rx) s.udptl = impl_->udptl_rx->stats();
+  if (impl_->udptl_tx) s.ifp_sent = impl_->udptl_tx->next_seq();
   s.rtp_received = impl_->rtp_received;
   s.rtp_malformed = impl_->rtp_malformed;
   if (impl_->jitter) {

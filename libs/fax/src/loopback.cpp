@@ -94,9 +94,11 @@ std::string describe(const char* who, const FaxResult& r) {
 
 std::string format_loopback_report(const LoopbackFaxReport& rep) {
   std::string s = describe("sender", rep.sender) + "\n" + describe("receiver", rep.receiver) + "\n";
-  char line[256];
+  char line[320];
   std::snprintf(line, sizeof line,
-                "line     datagrams sent=%llu/%llu dropped=%llu/%llu recovered=%llu/%llu gaps=%llu/%llu  wall=%.2fs\n",
+                "line     ifp=%llu/%llu datagrams sent=%llu/%llu dropped=%llu/%llu recovered=%llu/%llu gaps=%llu/%llu  wall=%.2fs\n",
+                static_cast<unsigned long long>(rep.sender_stats.ifp_sent),
+                static_cast<unsigned long long>(rep.receiver_stats.ifp_sent),
                 static_cast<unsigned long long>(rep.sender_stats.link.sent),
                 static_cast<unsigned long long>(rep.receiver_stats.link.sent),
                 static_cast<unsigned long long>(rep.sender_stats.link.dropped),

@@ -44,7 +44,8 @@ struct ChannelOptions {
 struct ChannelStats {
   std::uint64_t ticks = 0;
   LinkStats link;
-  UdptlStats udptl;          // T.38
+  UdptlStats udptl;          // T.38, receiving side
+  std::uint64_t ifp_sent = 0;  // T.38: distinct IFP packets sent (datagrams include repeats)
   std::uint64_t rtp_received = 0;
   std::uint64_t rtp_malformed = 0;
   std::uint64_t jitter_missing = 0;
