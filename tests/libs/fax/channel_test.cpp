@@ -60,6 +60,10 @@ TEST(MemoryLoopback, T38SurvivesJitterReorderingAndDuplicates) {
   ASSERT_TRUE(call.caller->result().success) << call.caller->result().t30_text;
   EXPECT_EQ(call.answerer->result().pages, 2);
   EXPECT_GT(call.answerer->stats().udptl.duplicates, 0u);
+  // Live status as the router reads it: finished, with the page count.
+  EXPECT_EQ(call.caller->progress().phase, Phase::kFinished);
+  EXPECT_EQ(call.caller->progress().pages_done, 2);
+  EXPECT_EQ(call.answerer->progress().pages_done, 2);
   auto diff = compare_tiff_documents(in, dir.file("out.tif"));
   ASSERT_TRUE(diff);
   EXPECT_TRUE(diff->identical());
