@@ -1,14 +1,18 @@
-// DESIGN: N workers, each a thread with its own channel list, epoll instance, 20 ms timerfd
+// DESIGN: N workers, each a thread with its own channel list, epoll instance, timerfd
 // (CLOCK_MONOTONIC, absolute deadlines so ticks never drift) and an eventfd used to hand
 // new channels over and to stop. A channel belongs to exactly one worker for its whole life
 // (spandsp's state must be used from one thread, pitfall 10 of the spandsp notes).
 // Real-time loop: epoll_wait blocks until a socket is readable, the timer fires or the
-// eventfd is written. A socket event delivers that channel's datagrams at once; a timer
-// event runs one tick of every channel per expiration (after a stall it catches up, so the
-// media clock stays at 8000 samples/s) and records how late the tick started and ended.
-// Fast loop: the same steps without waiting: drain every link, tick every channel, repeat;
-// an idle fast worker sleeps on its eventfd. Finished channels leave the list (and epoll) at
-// the end of the pass; the runtime counts active channels for wait_idle().
+// eventfd is written. A socket event delivers that channel's datagrams at once. The timer
+// fires every 5 ms and each firing ticks one of four phases of the worker's channels, so
+// every channel ticks every 20 ms while the work comes in quarter-size passes; after a
+// stall every missed firing is run (the media clock stays at 8000 samples/s) and each pass
+// records how late it started and ended. New calls are admitted a few per 20 ms (pacing),
+// so calls added together do not reach their page boundaries on the same tick.
+// Fast loop: the same steps without waiting: deliver what the sockets hold (one epoll_wait
+// for all), tick every channel, repeat; an idle fast worker sleeps on its eventfd.
+// Finished channels leave the lists (and epoll) at the end of the pass; the runtime counts
+// active channels for wait_idle().
 #include "faxbridge/fax/runtime.hpp"
 
 #include <pthread.h>
