@@ -119,6 +119,8 @@ struct ParamCase {
   int expect_rate;
 };
 
+void PrintTo(const ParamCase& c, std::ostream* os) { *os << c.name; }
+
 class T38Negotiated : public ::testing::TestWithParam<ParamCase> {};
 
 TEST_P(T38Negotiated, ParametersFromSdpAreHonoured) {

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <string_view>
 
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/fax/link.hpp"
@@ -22,6 +24,8 @@ namespace faxbridge::fax {
 
 enum class MediaKind { kT38, kAlaw, kUlaw };
 std::string_view media_name(MediaKind m);
+// Prints the media name (GoogleTest and logs).
+inline std::ostream& operator<<(std::ostream& os, MediaKind m) { return os << media_name(m); }
 
 struct ChannelOptions {
   SessionOptions session;
