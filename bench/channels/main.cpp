@@ -168,6 +168,10 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
     }
   }
   for (auto& [k, n] : codes) std::printf("         failure: %s x%d\n", k.c_str(), n);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("         peak RSS of the process so far: %.0f MB (%.0f KB per call, both ends)\n",
+              static_cast<double>(ru.ru_maxrss) / 1024, static_cast<double>(ru.ru_maxrss) / calls);
   std::fflush(stdout);
 }
 
