@@ -134,6 +134,8 @@ struct Worker {
 
 struct ChannelRuntime::Impl {
   RuntimeOptions options;
+  metrics::Gauge* active_gauge = nullptr;
+  metrics::Histogram* lateness = nullptr;
   std::vector<std::unique_ptr<Worker>> workers;
   std::mutex idle_mu;
   std::condition_variable idle_cv;
@@ -143,7 +145,20 @@ struct ChannelRuntime::Impl {
     if (n == 0) return;
     std::lock_guard lk(idle_mu);
     active -= n;
+    if (active_gauge) active_gauge->set(static_cast<double>(active));
     if (active == 0) idle_cv.notify_all();
+  }
+
+  void count_result(const FaxChannel& ch) {
+    if (!options.metrics) return;
+    const FaxResult& r = ch.result();
+    std::string result = r.success ? "ok" : (r.error ? std::string(r.error->name()) : "unknown");
+    // Series are created once per code; the registry lock is taken only then and here is
+    // the end of a call, not the media path.
+    options.metrics
+        ->counter("faxbridge_fax_channel_results_total", "Fax channels ended, by result code.",
+                  {{"result", result}})
+        .inc();
   }
 };
 
@@ -178,6 +193,7 @@ void Worker::reap() {
   }
   auto it = std::remove_if(channels.begin(), channels.end(), [this](const std::shared_ptr<FaxChannel>& ch) {
     if (!ch->finished()) return false;
+    rt->count_result(*ch);
     if (ch->fd() >= 0) {
       ::epoll_ctl(epfd, EPOLL_CTL_DEL, ch->fd(), nullptr);
     } else {
@@ -262,6 +278,7 @@ void Worker::run_realtime() {
         if (pass > slowest_tick_us.load(std::memory_order_relaxed)) slowest_tick_us.store(pass);
         double end_us = std::chrono::duration<double, std::micro>(end - deadline).count();
         end_late.add(end_us);
+        if (rt->lateness) rt->lateness->observe(end_us / 1e6);
         if (end_us > 10'000) ends_over_10ms.fetch_add(1, std::memory_order_relaxed);
         ++tick_index;
         ticks.fetch_add(1, std::memory_order_relaxed);
@@ -316,6 +333,12 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (options.metrics) {
+    impl->active_gauge = &options.metrics->gauge("faxbridge_fax_channels_active", "Fax channels running.");
+    impl->lateness = &options.metrics->histogram(
+        "faxbridge_fax_tick_lateness_seconds", "How late each real-time pass ended against its deadline.",
+        {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0});
+  }
   for (int i = 0; i < options.threads; ++i) {
     auto w = std::make_unique<Worker>();
     w->id = i;
@@ -382,6 +405,7 @@ Result<void> ChannelRuntime::add(std::vector<std::shared_ptr<FaxChannel>> group)
   {
     std::lock_guard lk(impl_->idle_mu);
     impl_->active += group.size();
+    if (impl_->active_gauge) impl_->active_gauge->set(static_cast<double>(impl_->active));
   }
   best->load.fetch_add(group.size(), std::memory_order_relaxed);
   {

@@ -87,6 +87,28 @@ TEST(ChannelRuntime, RealtimePaceCarriesAWholeT38FaxOverUdp) {
   EXPECT_TRUE(diff->identical());
 }
 
+TEST(ChannelRuntime, PublishesActiveChannelsAndResultsAsMetrics) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kStandard, 3, 200);
+  metrics::Registry registry;
+  RuntimeOptions o{1, Pace::kFast};
+  o.metrics = &registry;
+  auto rt = ChannelRuntime::create(o);
+  ASSERT_TRUE(rt);
+  SessionOptions tx, rx;
+  tx.direction = Direction::kSend;
+  tx.tiff_path = in;
+  rx.direction = Direction::kReceive;
+  rx.tiff_path = dir.file("out.tif");
+  auto call = make_loopback_call(tx, rx, LoopbackOptions{});
+  ASSERT_TRUE(call);
+  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  (*rt)->wait_idle();
+  std::string text = registry.render();
+  EXPECT_NE(text.find("faxbridge_fax_channels_active 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("faxbridge_fax_channel_results_total{result=\"ok\"} 2"), std::string::npos) << text;
+}
+
 TEST(ChannelRuntime, RefusesAbsurdThreadCounts) {
   EXPECT_FALSE(ChannelRuntime::create(RuntimeOptions{0, Pace::kFast}));
 }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/fax/channel.hpp"
 
@@ -33,6 +34,11 @@ struct RuntimeOptions {
   // scheduling), as media servers do so that other load on the host cannot delay a tick.
   // Needs CAP_SYS_NICE; without it the runtime logs a warning and runs normally.
   int realtime_priority = 0;
+  // When set, the runtime keeps these series up to date (for the service's /metrics):
+  //   faxbridge_fax_channels_active                      gauge
+  //   faxbridge_fax_channel_results_total{result="ok"|"fax.timeout"|...}   counter
+  //   faxbridge_fax_tick_lateness_seconds                histogram of pass-end lateness
+  metrics::Registry* metrics = nullptr;
 };
 
 struct TickStats {
