@@ -149,6 +149,13 @@ void FaxChannel::on_tick() {
     if (!hangup_deadline_ || deadline < *hangup_deadline_) hangup_deadline_ = deadline;
   }
   bool requested = hangup_deadline_ && im.tick >= *hangup_deadline_;
+  if (switch_requested_.load(std::memory_order_acquire) && !im.session->finished()) {
+    // The call goes on elsewhere: end quietly, the line stays up for the new media.
+    im.session->stop_for_media_switch();
+    phase_.store(static_cast<int>(Phase::kFinished), std::memory_order_relaxed);
+    finished_.store(true, std::memory_order_release);
+    return;
+  }
   if (requested || self_hangup || backstop) {
     if (backstop) {
       log::warn("fax.backstop_hangup", {{"call", options_.session.call_id},

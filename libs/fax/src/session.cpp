@@ -189,6 +189,7 @@ struct FaxSession::Impl {
   bool far_dis_seen = false;
   Modems far_modems;
   std::string prepared_copy;  // decoded copy of the document to send, removed at the end
+  bool switching = false;     // stop_for_media_switch() ended the session
 
   bool sending() const { return options.direction == Direction::kSend; }
 
@@ -271,6 +272,7 @@ struct FaxSession::Impl {
     r.resolution = resolution_from_y(st.y_resolution);
     r.duration = std::chrono::milliseconds(self->samples * 1000 / kSampleRate);
     r.success = code == T30_ERR_OK;
+    r.media_switched = self->switching;
     if (!r.success) {
       Code c = code_for_t30_completion(code, self->sending());
       Error e(c, "The fax call failed: " + r.t30_text + ".");
@@ -458,6 +460,13 @@ void FaxSession::tick_t38(int samples) {
     // result is complete.
     t30_terminate(impl_->t30);
   }
+}
+
+void FaxSession::stop_for_media_switch() {
+  if (impl_->finished || !impl_->t30) return;
+  log::info("fax.media_switch", {{"call", impl_->options.call_id}, {"phase", phase_name(impl_->progress.phase)}});
+  impl_->switching = true;
+  t30_terminate(impl_->t30);
 }
 
 void FaxSession::hangup() {

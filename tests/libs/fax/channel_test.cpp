@@ -136,6 +136,50 @@ TEST(MemoryLoopback, ToneCallbackFiresOnceForCngOnTheAnsweringSide) {
   EXPECT_EQ(cng, 1);
 }
 
+TEST(MemoryLoopback, AudioCallSwitchesToT38WhenTheAnswererHearsCng) {
+  // What the media gateway does: answer on G.711, hear CNG, re-INVITE to T.38, and let T.30
+  // start afresh over the new media.
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  auto links = make_memory_link_pair();
+  ChannelOptions co, ao;
+  co.session = tx_options(in);
+  co.session.calling_party = true;
+  co.media = MediaKind::kAlaw;
+  ao.session = rx_options(dir.file("out.tif"));
+  ao.session.calling_party = false;
+  ao.media = MediaKind::kAlaw;
+  std::shared_ptr<FaxChannel> c, a;
+  ao.on_tone = [&c, &a](int tone, std::int64_t) {
+    if (tone == static_cast<int>(FaxTone::kCng)) {
+      c->request_media_switch();
+      a->request_media_switch();
+    }
+  };
+  c = *FaxChannel::create(co, std::move(links.first));
+  a = *FaxChannel::create(ao, std::move(links.second));
+  auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kFast});
+  ASSERT_TRUE(rt);
+  ASSERT_TRUE((*rt)->add({c, a}));
+  (*rt)->wait_idle();
+  EXPECT_TRUE(c->result().media_switched);
+  EXPECT_TRUE(a->result().media_switched);
+  EXPECT_EQ(c->result().pages, 0);
+
+  LoopbackOptions t38;
+  t38.udp = false;
+  t38.media = MediaKind::kT38;
+  auto second = make_loopback_call(tx_options(in), rx_options(dir.file("out.tif")), t38);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE((*rt)->add({second->caller, second->answerer}));
+  (*rt)->wait_idle();
+  ASSERT_TRUE(second->caller->result().success) << second->caller->result().t30_text;
+  EXPECT_FALSE(second->caller->result().media_switched);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
 TEST(ToneDetector, SilenceTriggersNothing) {
   std::vector<FaxTone> seen;
   ToneDetector d([&](FaxTone t, std::int64_t) { seen.push_back(t); });

@@ -79,6 +79,9 @@ class FaxChannel {
   void request_hangup(std::int64_t after_ticks = 0) {
     hangup_after_.store(after_ticks < 0 ? 0 : after_ticks, std::memory_order_release);
   }
+  // Ends this channel at its next tick because the call moves to other media (audio ->
+  // T.38): the session's result has media_switched set and no hang-up reaches the peer.
+  void request_media_switch() { switch_requested_.store(true, std::memory_order_release); }
   // When this channel ends (hang-up, or its call finished), tell `peer` (the other end of a
   // loopback line), standing in for the signalling a real call has.
   void set_hangup_peer(std::weak_ptr<FaxChannel> peer) { peer_ = std::move(peer); }
@@ -98,6 +101,7 @@ class FaxChannel {
   std::unique_ptr<Impl> impl_;
   std::weak_ptr<FaxChannel> peer_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> switch_requested_{false};
   std::atomic<std::int64_t> hangup_after_{-1};  // pending request, in ticks; -1 none
   std::optional<std::uint64_t> hangup_deadline_;  // worker thread only
   std::atomic<int> phase_{0};

@@ -80,6 +80,9 @@ struct FaxResult {
   int x_resolution = 0;         // pixels per metre, last page
   int y_resolution = 0;         // pixels per metre, last page
   std::chrono::milliseconds duration{0};  // media time, from the first tick to phase E
+  // The session was stopped so the call could move to other media (audio -> T.38); not a
+  // failure of the call, which goes on in a new session.
+  bool media_switched = false;
 };
 
 // Maps a T.30 completion code to our stable code. `sending` matters for codes whose
@@ -120,6 +123,10 @@ class FaxSession {
   // Ends the call now (the other side hung up, or the job was cancelled). Phase E runs with
   // T30_ERR_CALLDROPPED unless the call had already finished.
   void hangup();
+  // Ends this session because the call is switching media (a T.38 re-INVITE after CNG/CED):
+  // the result has media_switched set. Meant for before phase B; a document already moving
+  // is lost as with hangup().
+  void stop_for_media_switch();
 
   bool finished() const;
   Progress progress() const;
