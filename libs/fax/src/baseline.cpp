@@ -1,0 +1,120 @@
+// DESIGN: the minimum work a fax call costs in spandsp, for bench/channels to divide by.
+// Deliberately written against spandsp directly (not FaxSession) so the ratio it yields
+// includes our wrapper too. One function, one call, everything freed before it returns.
+#include "faxbridge/fax/baseline.hpp"
+
+#include <spandsp.h>
+
+#include <deque>
+#include <vector>
+
+namespace faxbridge::fax {
+
+namespace {
+
+struct Ends {
+  bool done[2] = {false, false};
+  int code[2] = {-1, -1};
+  t30_state_t* t30[2] = {nullptr, nullptr};
+};
+
+void phase_e(t30_state_t*, void* user, int code) {
+  auto* flag = static_cast<int*>(user);
+  *flag = code;
+}
+
+void configure(t30_state_t* t, bool sender, const std::string& file, bool ecm, int* done_code) {
+  t30_set_ecm_capability(t, ecm ? 1 : 0);
+  t30_set_supported_compressions(
+      t, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
+  // The same storage coding as FaxSession's default, so the comparison is like for like.
+  t30_set_rx_encoding(t, T4_COMPRESSION_ITU_T4_1D);
+  if (sender) {
+    t30_set_tx_file(t, file.c_str(), -1, -1);
+  } else {
+    t30_set_rx_file(t, file.c_str(), -1);
+  }
+  t30_set_phase_e_handler(t, phase_e, done_code);
+}
+
+struct Packet {
+  std::vector<std::uint8_t> bytes;
+};
+
+struct T38Pipe {
+  std::deque<Packet> q;
+};
+
+int t38_tx(t38_core_state_t*, void* user, const uint8_t* buf, int len, int) {
+  static_cast<T38Pipe*>(user)->q.push_back(Packet{std::vector<std::uint8_t>(buf, buf + len)});
+  return 0;
+}
+
+}  // namespace
+
+Result<BaselineResult> run_bare_spandsp_call(MediaKind media, const std::string& in_tiff,
+                                             const std::string& out_tiff, bool ecm) {
+  constexpr int kMaxTicks = 60 * 60 * 50;  // an hour of media time: far beyond any test call
+  int code_tx = -1, code_rx = -1;
+  BaselineResult r;
+  int ticks = 0;
+  if (media == MediaKind::kT38) {
+    T38Pipe to_rx, to_tx;
+    t38_terminal_state_t* tx = t38_terminal_init(nullptr, 1, t38_tx, &to_rx);
+    t38_terminal_state_t* rx = t38_terminal_init(nullptr, 0, t38_tx, &to_tx);
+    if (!tx || !rx) return Error(Code::k_internal, "spandsp could not create T.38 terminals.");
+    configure(t38_terminal_get_t30_state(tx), true, in_tiff, ecm, &code_tx);
+    configure(t38_terminal_get_t30_state(rx), false, out_tiff, ecm, &code_rx);
+    std::uint16_t seq_tx = 0, seq_rx = 0;
+    for (; ticks < kMaxTicks && (code_tx < 0 || code_rx < 0); ++ticks) {
+      while (!to_rx.q.empty()) {
+        auto& p = to_rx.q.front().bytes;
+        t38_core_rx_ifp_packet(t38_terminal_get_t38_core_state(rx), p.data(), static_cast<int>(p.size()), seq_tx++);
+        to_rx.q.pop_front();
+      }
+      while (!to_tx.q.empty()) {
+        auto& p = to_tx.q.front().bytes;
+        t38_core_rx_ifp_packet(t38_terminal_get_t38_core_state(tx), p.data(), static_cast<int>(p.size()), seq_rx++);
+        to_tx.q.pop_front();
+      }
+      t38_terminal_send_timeout(tx, 160);
+      t38_terminal_send_timeout(rx, 160);
+    }
+    t30_stats_t st;
+    t30_get_transfer_statistics(t38_terminal_get_t30_state(rx), &st);
+    r.pages = st.pages_rx;
+    t38_terminal_free(tx);
+    t38_terminal_free(rx);
+  } else {
+    fax_state_t* tx = fax_init(nullptr, 1);
+    fax_state_t* rx = fax_init(nullptr, 0);
+    if (!tx || !rx) return Error(Code::k_internal, "spandsp could not create fax engines.");
+    fax_set_transmit_on_idle(tx, 1);
+    fax_set_transmit_on_idle(rx, 1);
+    configure(fax_get_t30_state(tx), true, in_tiff, ecm, &code_tx);
+    configure(fax_get_t30_state(rx), false, out_tiff, ecm, &code_rx);
+    const bool alaw = media == MediaKind::kAlaw;
+    int16_t a[160], b[160];
+    uint8_t g[160];
+    for (; ticks < kMaxTicks && (code_tx < 0 || code_rx < 0); ++ticks) {
+      fax_tx(tx, a, 160);
+      fax_tx(rx, b, 160);
+      for (int i = 0; i < 160; ++i) g[i] = alaw ? linear_to_alaw(a[i]) : linear_to_ulaw(a[i]);
+      for (int i = 0; i < 160; ++i) a[i] = alaw ? alaw_to_linear(g[i]) : ulaw_to_linear(g[i]);
+      for (int i = 0; i < 160; ++i) g[i] = alaw ? linear_to_alaw(b[i]) : linear_to_ulaw(b[i]);
+      for (int i = 0; i < 160; ++i) b[i] = alaw ? alaw_to_linear(g[i]) : ulaw_to_linear(g[i]);
+      fax_rx(rx, a, 160);
+      fax_rx(tx, b, 160);
+    }
+    t30_stats_t st;
+    t30_get_transfer_statistics(fax_get_t30_state(rx), &st);
+    r.pages = st.pages_rx;
+    fax_free(tx);
+    fax_free(rx);
+  }
+  r.success = code_tx == T30_ERR_OK && code_rx == T30_ERR_OK;
+  r.media_seconds = ticks * 0.02;
+  return r;
+}
+
+}  // namespace faxbridge::fax

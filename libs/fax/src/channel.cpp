@@ -1,0 +1,257 @@
+// DESIGN: FaxChannel glues a FaxSession to the wire. Per 20 ms tick (on_tick, worker thread):
+//   1. the link's impairment clock advances (delayed datagrams leave);
+//   2. a pending hang-up (requested, test hook, or the backstop) ends the session and cuts
+//      the line;
+//   3. T.38: the UDPTL receiver gives up gaps older than a tick, then the T.38 terminal runs
+//      for 160 samples and every IFP packet it emits is framed by UdptlSender and sent as
+//      many times as spandsp asks (indicators 3x);
+//      audio: the jitter buffer hands over this tick's frame (or nothing: the session fills
+//      in), the tone detector listens to it, and 160 samples of modem audio go out as one
+//      G.711 RTP packet;
+//   4. once the session reaches phase E the channel is finished and the runtime drops it.
+// Received datagrams (on_readable) go straight into the UDPTL receiver (which feeds the
+// session in sequence order) or into the jitter buffer.
+#include "faxbridge/fax/channel.hpp"
+
+#include <spandsp.h>
+
+#include <array>
+#include <vector>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/fax/rtp.hpp"
+#include "faxbridge/fax/tones.hpp"
+
+namespace faxbridge::fax {
+
+std::string_view media_name(MediaKind m) {
+  switch (m) {
+    case MediaKind::kT38: return "t38";
+    case MediaKind::kAlaw: return "g711a";
+    case MediaKind::kUlaw: return "g711u";
+  }
+  return "unknown";
+}
+
+struct FaxChannel::Impl {
+  std::unique_ptr<DatagramLink> link;
+  std::unique_ptr<FaxSession> session;
+  std::unique_ptr<UdptlSender> udptl_tx;
+  std::unique_ptr<UdptlReceiver> udptl_rx;
+  std::unique_ptr<JitterBuffer> jitter;
+  std::unique_ptr<ToneDetector> tones;
+  std::uint64_t tick = 0;
+  std::uint64_t max_ticks = 0;
+  RtpHeader rtp;
+  std::array<std::int16_t, kSamplesPerTick> pcm_in{};
+  std::array<std::int16_t, kSamplesPerTick> pcm_out{};
+  std::array<std::uint8_t, kSamplesPerTick> g711{};
+  std::vector<std::uint8_t> packet;
+  std::uint64_t rtp_received = 0;
+  std::uint64_t rtp_malformed = 0;
+  bool hung_up = false;
+};
+
+FaxChannel::FaxChannel(ChannelOptions options, std::unique_ptr<DatagramLink> link)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  impl_->link = std::move(link);
+}
+
+FaxChannel::~FaxChannel() = default;
+
+Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
+                                                       std::unique_ptr<DatagramLink> link) {
+  if (!link) return Error(Code::k_internal, "A fax channel needs a link.");
+  std::shared_ptr<FaxChannel> ch(new FaxChannel(std::move(options), std::move(link)));
+  Impl& im = *ch->impl_;
+  const ChannelOptions& o = ch->options_;
+  im.max_ticks = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
+  if (o.media == MediaKind::kT38) {
+    // The negotiated T38FaxUdpEC picks the scheme, T38FaxMaxDatagram bounds the datagram;
+    // UdptlOptions supplies the depth.
+    UdptlOptions u = o.udptl;
+    u.recovery = o.t38.udp_ec == UdpErrorCorrection::kFec ? UdptlRecovery::kFec : UdptlRecovery::kRedundancy;
+    if (o.t38.udp_ec == UdpErrorCorrection::kNone) u.redundancy = 0;
+    if (o.t38.max_datagram > 0) u.max_datagram = std::min<std::size_t>(u.max_datagram, static_cast<std::size_t>(o.t38.max_datagram));
+    im.udptl_tx = std::make_unique<UdptlSender>(u);
+    FaxChannel* self = ch.get();
+    auto session = FaxSession::create_t38(
+        o.session, o.t38, [self](std::span<const std::uint8_t> ifp, int copies) {
+          Impl& i = *self->impl_;
+          auto d = i.udptl_tx->build(ifp);
+          if (!d) {
+            log::write_error(log::Level::kWarn, "fax.udptl_build_failed", d.error(),
+                             {{"call", self->options_.session.call_id}});
+            return;
+          }
+          // spandsp asks for repeats of indicators (pitfall 8); the copies share a sequence
+          // number, so the receiver keeps one.
+          for (int c = 0; c < std::max(1, copies); ++c) i.link->send(*d);
+        });
+    if (!session) return std::move(session).error();
+    im.session = std::move(session).value();
+    im.udptl_rx = std::make_unique<UdptlReceiver>(
+        [self](std::span<const std::uint8_t> ifp, std::uint16_t seq) { self->impl_->session->rx_ifp(ifp, seq); });
+  } else {
+    auto session = FaxSession::create_audio(o.session);
+    if (!session) return std::move(session).error();
+    im.session = std::move(session).value();
+    int delay_frames = std::max(1, o.jitter_delay_ms / static_cast<int>(kTickPeriod.count()));
+    im.jitter = std::make_unique<JitterBuffer>(delay_frames, kSamplesPerTick);
+    im.rtp.payload_type = o.media == MediaKind::kAlaw ? kPayloadPcma : kPayloadPcmu;
+    im.rtp.ssrc = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(ch.get()) >> 4) ^ 0x5A5A1234u;
+    im.rtp.marker = true;
+    if (o.detect_tones) {
+      FaxChannel* self = ch.get();
+      im.tones = std::make_unique<ToneDetector>([self](FaxTone t, std::int64_t sample) {
+        self->tones_.fetch_or(1u << static_cast<unsigned>(t), std::memory_order_relaxed);
+        log::info("fax.tone_detected", {{"call", self->options_.session.call_id},
+                                        {"tone", tone_name(t)},
+                                        {"ms", static_cast<std::int64_t>(sample / 8)}});
+        if (self->options_.on_tone) self->options_.on_tone(static_cast<int>(t), sample / 8);
+      });
+    }
+  }
+  return ch;
+}
+
+int FaxChannel::fd() const { return impl_->link->fd(); }
+
+void FaxChannel::on_readable() {
+  if (finished()) return;
+  Impl& im = *impl_;
+  im.link->receive_all([&im](std::span<const std::uint8_t> d) {
+    if (im.udptl_rx) {
+      // Refused datagrams are counted in the receiver's stats; the call goes on.
+      (void)im.udptl_rx->receive(d);
+      return;
+    }
+    auto p = rtp_parse(d);
+    if (!p || p->header.payload_type != im.rtp.payload_type) {
+      ++im.rtp_malformed;
+      return;
+    }
+    ++im.rtp_received;
+    im.jitter->put(p->header.timestamp, p->payload, im.tick);
+  });
+}
+
+void FaxChannel::on_tick() {
+  if (finished()) return;
+  Impl& im = *impl_;
+  im.link->tick();
+  bool self_hangup = options_.hangup_at_tick && im.tick >= *options_.hangup_at_tick;
+  bool backstop = im.tick >= im.max_ticks;
+  std::int64_t after = hangup_after_.exchange(-1, std::memory_order_acq_rel);
+  if (after >= 0) {
+    std::uint64_t deadline = im.tick + static_cast<std::uint64_t>(after);
+    if (!hangup_deadline_ || deadline < *hangup_deadline_) hangup_deadline_ = deadline;
+  }
+  bool requested = hangup_deadline_ && im.tick >= *hangup_deadline_;
+  if (switch_requested_.load(std::memory_order_acquire) && !im.session->finished()) {
+    // The call goes on elsewhere: end quietly, the line stays up for the new media.
+    im.session->stop_for_media_switch();
+    phase_.store(static_cast<int>(Phase::kFinished), std::memory_order_relaxed);
+    finished_.store(true, std::memory_order_release);
+    return;
+  }
+  if (requested || self_hangup || backstop) {
+    if (backstop) {
+      log::warn("fax.backstop_hangup", {{"call", options_.session.call_id},
+                                        {"ticks", static_cast<std::int64_t>(im.tick)}});
+    }
+    im.session->hangup();
+    im.link->cut();
+    if (self_hangup || backstop) tell_peer(0);
+  }
+  if (im.udptl_rx) {
+    im.udptl_rx->tick();
+    im.session->tick_t38(kSamplesPerTick);
+  } else {
+    auto frame = im.jitter->take(im.tick);
+    if (frame) {
+      std::size_t n = std::min(frame->size(), im.pcm_in.size());
+      if (im.rtp.payload_type == kPayloadPcma) {
+        for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = alaw_to_linear((*frame)[i]);
+      } else {
+        for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = ulaw_to_linear((*frame)[i]);
+      }
+      std::span<const std::int16_t> pcm(im.pcm_in.data(), n);
+      if (im.tones) {
+        im.tones->feed(pcm);
+        // A gateway switches to T.38 on the first of these signals; once the V.21 preamble
+        // has been heard or the document is moving, listening on costs CPU for nothing.
+        if (im.tones->seen(FaxTone::kV21Preamble) || im.session->progress().phase >= Phase::kTransferring) {
+          im.tones.reset();
+        }
+      }
+      im.session->rx_audio(pcm);
+      if (n < im.pcm_in.size()) im.session->rx_missing(static_cast<int>(im.pcm_in.size() - n));
+    } else {
+      im.session->rx_missing(kSamplesPerTick);
+    }
+    im.session->tx_audio(im.pcm_out);
+    if (im.rtp.payload_type == kPayloadPcma) {
+      for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_alaw(im.pcm_out[i]);
+    } else {
+      for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_ulaw(im.pcm_out[i]);
+    }
+    rtp_write(im.rtp, im.g711, im.packet);
+    im.link->send(im.packet);
+    im.rtp.marker = false;
+    ++im.rtp.seq;
+    im.rtp.timestamp += kSamplesPerTick;
+  }
+  ++im.tick;
+  Progress p = im.session->progress();
+  phase_.store(static_cast<int>(p.phase), std::memory_order_relaxed);
+  page_.store(p.page, std::memory_order_relaxed);
+  pages_done_.store(p.pages_done, std::memory_order_relaxed);
+  if (im.session->finished()) finish();
+}
+
+void FaxChannel::finish() {
+  // After phase E an application hangs up; the far end hears the BYE a moment later. The
+  // second of grace lets the last T.30 frame (DCN) reach it first, as on a real call.
+  constexpr std::int64_t kByeAfterTicks = 50;
+  tell_peer(kByeAfterTicks);
+  finished_.store(true, std::memory_order_release);
+}
+
+void FaxChannel::tell_peer(std::int64_t after_ticks) {
+  if (auto peer = peer_.lock()) {
+    if (!peer->finished()) peer->request_hangup(after_ticks);
+  }
+}
+
+Progress FaxChannel::progress() const {
+  Progress p;
+  p.phase = static_cast<Phase>(phase_.load(std::memory_order_relaxed));
+  p.page = page_.load(std::memory_order_relaxed);
+  p.pages_done = pages_done_.load(std::memory_order_relaxed);
+  return p;
+}
+
+const FaxResult& FaxChannel::result() const { return impl_->session->result(); }
+
+bool FaxChannel::tone_seen(int tone_index) const {
+  return (tones_.load(std::memory_order_relaxed) >> tone_index) & 1u;
+}
+
+ChannelStats FaxChannel::stats() const {
+  ChannelStats s;
+  s.ticks = impl_->tick;
+  s.link = impl_->link->stats();
+  if (impl_->udptl_rx) s.udptl = impl_->udptl_rx->stats();
+  if (impl_->udptl_tx) s.ifp_sent = impl_->udptl_tx->next_seq();
+  s.rtp_received = impl_->rtp_received;
+  s.rtp_malformed = impl_->rtp_malformed;
+  if (impl_->jitter) {
+    s.jitter_missing = impl_->jitter->stats().missing;
+    s.jitter_late = impl_->jitter->stats().late;
+  }
+  return s;
+}
+
+}  // namespace faxbridge::fax

@@ -1,0 +1,458 @@
+// DESIGN: N workers, each a thread with its own channel list, epoll instance, timerfd
+// (CLOCK_MONOTONIC, absolute deadlines so ticks never drift) and an eventfd used to hand
+// new channels over and to stop. A channel belongs to exactly one worker for its whole life
+// (spandsp's state must be used from one thread, pitfall 10 of the spandsp notes).
+// Real-time loop: epoll_wait blocks until a socket is readable, the timer fires or the
+// eventfd is written. A socket event delivers that channel's datagrams at once. The timer
+// fires every 5 ms and each firing ticks one of four phases of the worker's channels, so
+// every channel ticks every 20 ms while the work comes in quarter-size passes; after a
+// stall every missed firing is run (the media clock stays at 8000 samples/s) and each pass
+// records how late it started and ended. New calls are admitted a few per 20 ms (pacing),
+// so calls added together do not reach their page boundaries on the same tick.
+// Fast loop: the same steps without waiting: deliver what the sockets hold (one epoll_wait
+// for all), tick every channel, repeat; an idle fast worker sleeps on its eventfd.
+// Finished channels leave the lists (and epoll) at the end of the pass; the runtime counts
+// active channels for wait_idle().
+#include "faxbridge/fax/runtime.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "faxbridge/core/log.hpp"
+
+namespace faxbridge::fax {
+
+namespace {
+
+// Lateness histogram: 10 us buckets up to 20 ms, then 1 ms buckets up to 10 s.
+class Histogram {
+ public:
+  static constexpr std::size_t kFine = 2000;
+  static constexpr std::size_t kBuckets = kFine + 10000;
+  static std::size_t bucket(double us) {
+    if (us < 0) us = 0;
+    if (us < 20'000) return static_cast<std::size_t>(us / 10.0);
+    auto b = kFine + static_cast<std::size_t>((us - 20'000) / 1000.0);
+    return b < kBuckets ? b : kBuckets - 1;
+  }
+  static double upper_us(std::size_t b) {
+    return b < kFine ? (static_cast<double>(b) + 1) * 10.0 : 20'000 + (static_cast<double>(b - kFine) + 1) * 1000.0;
+  }
+  void add(double us) {
+    buckets_[bucket(us)].fetch_add(1, std::memory_order_relaxed);
+    double m = max_.load(std::memory_order_relaxed);
+    while (us > m && !max_.compare_exchange_weak(m, us, std::memory_order_relaxed)) {
+    }
+  }
+  void merge_into(std::vector<std::uint64_t>& out, double& max) const {
+    out.resize(kBuckets);
+    for (std::size_t i = 0; i < kBuckets; ++i) out[i] += buckets_[i].load(std::memory_order_relaxed);
+    max = std::max(max, max_.load(std::memory_order_relaxed));
+  }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kBuckets> buckets_{};
+  std::atomic<double> max_{0};
+};
+
+double percentile(const std::vector<std::uint64_t>& b, double q) {
+  std::uint64_t total = 0;
+  for (auto v : b) total += v;
+  if (total == 0) return 0;
+  auto want = static_cast<std::uint64_t>(q * static_cast<double>(total));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    seen += b[i];
+    if (seen > want) return Histogram::upper_us(i);
+  }
+  return Histogram::upper_us(b.size() - 1);
+}
+
+Error sys_error(const char* op) {
+  return Error(Code::k_internal, std::string("The channel runtime could not start: ") + op + ".")
+      .with("reason", std::strerror(errno));
+}
+
+}  // namespace
+
+struct Worker {
+  int id = 0;
+  Pace pace = Pace::kRealtime;
+  int epfd = -1, timerfd = -1, wakefd = -1;
+  std::thread thread;
+  std::mutex mu;
+  std::size_t max_starts = 0;                         // groups per tick, 0 = all
+  int rt_priority = 0;
+  std::deque<std::vector<std::shared_ptr<FaxChannel>>> incoming;  // groups, guarded by mu
+  std::vector<std::shared_ptr<FaxChannel>> channels;  // worker thread only
+  std::vector<FaxChannel*> fdless;                    // memory links: polled every pass
+  // Real-time pace: channels are spread over kSlots phases of the 20 ms tick, one timer
+  // firing every 20/kSlots ms ticking one phase, so a worker's load (and a page-boundary
+  // burst) is cut into smaller passes and each channel still ticks exactly every 20 ms.
+  static constexpr std::size_t kSlots = 4;
+  std::array<std::vector<FaxChannel*>, kSlots> slots;
+  std::size_t next_slot = 0;
+  std::atomic<std::size_t> load{0};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> ticks{0};
+  Histogram start_late, end_late;
+  std::atomic<std::uint64_t> ends_over_10ms{0};
+  std::atomic<double> slowest_channel_us{0};
+  std::atomic<double> slowest_tick_us{0};
+  std::atomic<double> slowest_readable_us{0};
+  ChannelRuntime::Impl* rt = nullptr;
+
+  ~Worker() {
+    for (int fd : {epfd, timerfd, wakefd}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  void wake() {
+    std::uint64_t one = 1;
+    ssize_t n = ::write(wakefd, &one, sizeof one);
+    (void)n;
+  }
+  void adopt(std::size_t max_groups);
+  void reap();
+  void run_realtime();
+  void run_fast();
+};
+
+struct ChannelRuntime::Impl {
+  RuntimeOptions options;
+  metrics::Gauge* active_gauge = nullptr;
+  metrics::Histogram* lateness = nullptr;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::mutex idle_mu;
+  std::condition_variable idle_cv;
+  std::size_t active = 0;  // guarded by idle_mu
+
+  void finished(std::size_t n) {
+    if (n == 0) return;
+    std::lock_guard lk(idle_mu);
+    active -= n;
+    if (active_gauge) active_gauge->set(static_cast<double>(active));
+    if (active == 0) idle_cv.notify_all();
+  }
+
+  void count_result(const FaxChannel& ch) {
+    if (!options.metrics) return;
+    const FaxResult& r = ch.result();
+    std::string result = r.success ? "ok" : (r.error ? std::string(r.error->name()) : "unknown");
+    // Series are created once per code; the registry lock is taken only then and here is
+    // the end of a call, not the media path.
+    options.metrics
+        ->counter("faxbridge_fax_channel_results_total", "Fax channels ended, by result code.",
+                  {{"result", result}})
+        .inc();
+  }
+};
+
+void Worker::adopt(std::size_t max_groups) {
+  std::vector<std::shared_ptr<FaxChannel>> fresh;
+  {
+    std::lock_guard lk(mu);
+    for (std::size_t g = 0; !incoming.empty() && (max_groups == 0 || g < max_groups); ++g) {
+      for (auto& ch : incoming.front()) fresh.push_back(std::move(ch));
+      incoming.pop_front();
+    }
+  }
+  for (auto& ch : fresh) {
+    if (ch->fd() < 0) fdless.push_back(ch.get());
+    if (ch->fd() >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = ch.get();
+      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, ch->fd(), &ev) < 0) {
+        log::error("fax.runtime_epoll_add_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
+      }
+    }
+    slots[next_slot++ % kSlots].push_back(ch.get());
+    channels.push_back(std::move(ch));
+  }
+}
+
+void Worker::reap() {
+  std::size_t before = channels.size();
+  for (auto& slot : slots) {
+    slot.erase(std::remove_if(slot.begin(), slot.end(), [](FaxChannel* ch) { return ch->finished(); }), slot.end());
+  }
+  auto it = std::remove_if(channels.begin(), channels.end(), [this](const std::shared_ptr<FaxChannel>& ch) {
+    if (!ch->finished()) return false;
+    rt->count_result(*ch);
+    if (ch->fd() >= 0) {
+      ::epoll_ctl(epfd, EPOLL_CTL_DEL, ch->fd(), nullptr);
+    } else {
+      fdless.erase(std::find(fdless.begin(), fdless.end(), ch.get()));
+    }
+    return true;
+  });
+  channels.erase(it, channels.end());
+  std::size_t gone = before - channels.size();
+  if (gone) {
+    load.fetch_sub(gone, std::memory_order_relaxed);
+    rt->finished(gone);
+  }
+}
+
+void Worker::run_realtime() {
+  using Clock = std::chrono::steady_clock;
+  // timerfd and steady_clock both run on CLOCK_MONOTONIC.
+  timespec now_ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now_ts);
+  itimerspec its{};
+  constexpr long kPeriodNs = 20'000'000 / static_cast<long>(kSlots);
+  its.it_interval.tv_nsec = kPeriodNs;
+  its.it_value = now_ts;
+  its.it_value.tv_nsec += kPeriodNs;
+  if (its.it_value.tv_nsec >= 1'000'000'000) {
+    its.it_value.tv_sec += 1;
+    its.it_value.tv_nsec -= 1'000'000'000;
+  }
+  ::timerfd_settime(timerfd, TFD_TIMER_ABSTIME, &its, nullptr);
+  const auto first = Clock::time_point(std::chrono::seconds(its.it_value.tv_sec) +
+                                       std::chrono::nanoseconds(its.it_value.tv_nsec));
+  std::uint64_t tick_index = 0;
+  std::array<epoll_event, 256> evs;
+  while (!stop.load(std::memory_order_acquire)) {
+    int n = ::epoll_wait(epfd, evs.data(), static_cast<int>(evs.size()), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log::error("fax.runtime_epoll_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
+      return;
+    }
+    bool timer = false, woke = false;
+    for (int i = 0; i < n; ++i) {
+      if (evs[i].data.ptr == &timerfd) {
+        timer = true;
+      } else if (evs[i].data.ptr == &wakefd) {
+        woke = true;
+      } else {
+        auto t0 = Clock::now();
+        static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
+        double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        if (us > slowest_readable_us.load(std::memory_order_relaxed)) slowest_readable_us.store(us);
+      }
+    }
+    if (woke) {
+      std::uint64_t v;
+      ssize_t r = ::read(wakefd, &v, sizeof v);
+      (void)r;
+      // Unpaced starts join at once; paced ones are admitted at each tick below.
+      if (max_starts == 0) adopt(0);
+    }
+    if (timer) {
+      std::uint64_t expirations = 0;
+      if (::read(timerfd, &expirations, sizeof expirations) != sizeof expirations) expirations = 0;
+      for (std::uint64_t e = 0; e < expirations; ++e) {
+        auto deadline = first + std::chrono::nanoseconds(kPeriodNs) * tick_index;
+        const std::size_t slot = tick_index % kSlots;
+        auto start = Clock::now();
+        start_late.add(std::chrono::duration<double, std::micro>(start - deadline).count());
+        if (max_starts > 0 && slot == 0) adopt(max_starts);
+        auto prev = Clock::now();
+        double slowest = 0;
+        for (FaxChannel* ch : slots[slot]) {
+          ch->on_tick();
+          auto t = Clock::now();
+          slowest = std::max(slowest, std::chrono::duration<double, std::micro>(t - prev).count());
+          prev = t;
+        }
+        auto end = prev;
+        if (slowest > slowest_channel_us.load(std::memory_order_relaxed)) slowest_channel_us.store(slowest);
+        double pass = std::chrono::duration<double, std::micro>(end - start).count();
+        if (pass > slowest_tick_us.load(std::memory_order_relaxed)) slowest_tick_us.store(pass);
+        double end_us = std::chrono::duration<double, std::micro>(end - deadline).count();
+        end_late.add(end_us);
+        if (rt->lateness) rt->lateness->observe(end_us / 1e6);
+        if (end_us > 10'000) ends_over_10ms.fetch_add(1, std::memory_order_relaxed);
+        ++tick_index;
+        ticks.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    reap();
+  }
+}
+
+void Worker::run_fast() {
+  std::array<epoll_event, 256> evs;
+  while (!stop.load(std::memory_order_acquire)) {
+    adopt(0);
+    if (channels.empty()) {
+      // Idle: only the eventfd is in the epoll set, so this sleeps until work or stop.
+      epoll_event ev;
+      while (::epoll_wait(epfd, &ev, 1, -1) < 0 && errno == EINTR) {
+      }
+      std::uint64_t v;
+      ssize_t r = ::read(wakefd, &v, sizeof v);
+      (void)r;
+      continue;
+    }
+    // Deliver what arrived since the last pass (one epoll_wait for all sockets), then
+    // tick everybody: the same order a real-time tick sees.
+    for (;;) {
+      int n = ::epoll_wait(epfd, evs.data(), static_cast<int>(evs.size()), 0);
+      for (int i = 0; i < n; ++i) {
+        if (evs[i].data.ptr == &wakefd) {
+          std::uint64_t v;
+          ssize_t r = ::read(wakefd, &v, sizeof v);
+          (void)r;
+        } else {
+          static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
+        }
+      }
+      if (n < static_cast<int>(evs.size())) break;
+    }
+    for (FaxChannel* ch : fdless) ch->on_readable();
+    for (auto& ch : channels) ch->on_tick();
+    ticks.fetch_add(1, std::memory_order_relaxed);
+    reap();
+  }
+}
+
+ChannelRuntime::ChannelRuntime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions options) {
+  if (options.threads < 1 || options.threads > 256) {
+    return Error(Code::k_config_invalid, "The channel runtime needs 1 to 256 threads.")
+        .with("threads", std::to_string(options.threads));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (options.metrics) {
+    impl->active_gauge = &options.metrics->gauge("faxbridge_fax_channels_active", "Fax channels running.");
+    impl->lateness = &options.metrics->histogram(
+        "faxbridge_fax_tick_lateness_seconds", "How late each real-time pass ended against its deadline.",
+        {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0});
+  }
+  for (int i = 0; i < options.threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->id = i;
+    w->pace = options.pace;
+    w->max_starts = options.max_starts_per_tick > 0 ? static_cast<std::size_t>(options.max_starts_per_tick) : 0;
+    w->rt_priority = options.pace == Pace::kRealtime ? std::clamp(options.realtime_priority, 0, 99) : 0;
+    w->rt = impl.get();
+    w->epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0) return sys_error("epoll_create1");
+    w->wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wakefd < 0) return sys_error("eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &w->wakefd;
+    if (::epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev) < 0) return sys_error("epoll_ctl");
+    if (options.pace == Pace::kRealtime) {
+      w->timerfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+      if (w->timerfd < 0) return sys_error("timerfd_create");
+      ev.data.ptr = &w->timerfd;
+      if (::epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->timerfd, &ev) < 0) return sys_error("epoll_ctl");
+    }
+    impl->workers.push_back(std::move(w));
+  }
+  for (auto& w : impl->workers) {
+    Worker* wp = w.get();
+    wp->thread = std::thread([wp] {
+      if (wp->rt_priority > 0) {
+        sched_param sp{};
+        sp.sched_priority = wp->rt_priority;
+        int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+        if (rc != 0) {
+          log::warn("fax.runtime_priority_refused", {{"worker", wp->id}, {"reason", std::strerror(rc)}});
+        }
+      }
+      if (wp->pace == Pace::kRealtime) {
+        wp->run_realtime();
+      } else {
+        wp->run_fast();
+      }
+    });
+  }
+  return std::unique_ptr<ChannelRuntime>(new ChannelRuntime(std::move(impl)));
+}
+
+ChannelRuntime::~ChannelRuntime() {
+  for (auto& w : impl_->workers) {
+    w->stop.store(true, std::memory_order_release);
+    w->wake();
+  }
+  for (auto& w : impl_->workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+Result<void> ChannelRuntime::add(std::vector<std::shared_ptr<FaxChannel>> group) {
+  if (group.empty()) return ok();
+  for (const auto& ch : group) {
+    if (!ch) return Error(Code::k_internal, "A null channel was handed to the runtime.");
+  }
+  Worker* best = impl_->workers.front().get();
+  for (auto& w : impl_->workers) {
+    if (w->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = w.get();
+  }
+  {
+    std::lock_guard lk(impl_->idle_mu);
+    impl_->active += group.size();
+    if (impl_->active_gauge) impl_->active_gauge->set(static_cast<double>(impl_->active));
+  }
+  best->load.fetch_add(group.size(), std::memory_order_relaxed);
+  {
+    std::lock_guard lk(best->mu);
+    best->incoming.push_back(std::move(group));
+  }
+  best->wake();
+  return ok();
+}
+
+void ChannelRuntime::wait_idle() {
+  std::unique_lock lk(impl_->idle_mu);
+  impl_->idle_cv.wait(lk, [this] { return impl_->active == 0; });
+}
+
+bool ChannelRuntime::wait_idle_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(impl_->idle_mu);
+  return impl_->idle_cv.wait_for(lk, timeout, [this] { return impl_->active == 0; });
+}
+
+std::size_t ChannelRuntime::active() const {
+  std::lock_guard lk(impl_->idle_mu);
+  return impl_->active;
+}
+
+const RuntimeOptions& ChannelRuntime::options() const { return impl_->options; }
+
+TickStats ChannelRuntime::tick_stats() const {
+  TickStats s;
+  std::vector<std::uint64_t> start, end;
+  double start_max = 0, end_max = 0;
+  for (const auto& w : impl_->workers) {
+    s.ticks += w->ticks.load(std::memory_order_relaxed);
+    w->start_late.merge_into(start, start_max);
+    w->end_late.merge_into(end, end_max);
+    s.ends_later_than_10ms += w->ends_over_10ms.load(std::memory_order_relaxed);
+    s.slowest_channel_tick_us = std::max(s.slowest_channel_tick_us, w->slowest_channel_us.load());
+    s.slowest_tick_us = std::max(s.slowest_tick_us, w->slowest_tick_us.load());
+    s.slowest_readable_us = std::max(s.slowest_readable_us, w->slowest_readable_us.load());
+  }
+  s.start_p50_us = percentile(start, 0.50);
+  s.start_p99_us = percentile(start, 0.99);
+  s.start_max_us = start_max;
+  s.end_p50_us = percentile(end, 0.50);
+  s.end_p99_us = percentile(end, 0.99);
+  s.end_max_us = end_max;
+  return s;
+}
+
+}  // namespace faxbridge::fax
