@@ -93,6 +93,15 @@ bool safe_header_text(std::string_view s) {
   return true;
 }
 
+// "+39 02 9786-5403" -> "+390297865403": the visual separators people type.
+std::string dial_digits(std::string_view n) {
+  std::string out;
+  for (char c : n) {
+    if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') out += c;
+  }
+  return out;
+}
+
 Result<std::string> target_uri(const CallRequest& r) {
   if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
     if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
@@ -104,11 +113,12 @@ Result<std::string> target_uri(const CallRequest& r) {
     return Error(Code::k_sip_invalid_target, "The SIP target must be a sip: URI or host[:port].")
         .with("target", r.target);
   }
-  if (!valid_number(r.number)) {
+  const std::string number = dial_digits(r.number);
+  if (!valid_number(number)) {
     return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
         .with("number", log::mask_number(r.number));
   }
-  return "sip:" + r.number + "@" + r.target;
+  return "sip:" + number + "@" + r.target;
 }
 
 std::string strip_quotes(std::string_view s) {
@@ -407,7 +417,7 @@ class UserAgent::Impl {
     }
     su_wait_t wait;
     su_wait_create(&wait, efd_, SU_WAIT_IN);
-    su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
+    wait_index_ = su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
     log::info("sip.agent.started", {{"url", url}});
     ready.set_value(ok());
 
@@ -440,6 +450,7 @@ class UserAgent::Impl {
       log::warn("sip.agent.shutdown_incomplete", {});
     }
     nua_ = nullptr;
+    if (wait_index_ > 0) su_root_deregister(root_, wait_index_);
     su_root_destroy(root_);
     root_ = nullptr;
   }
@@ -696,8 +707,15 @@ class UserAgent::Impl {
   void on_invite_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
     Call* c = find(nh);
     if (c == nullptr) return;
-    const bool from_network = sip != nullptr && sip->sip_status != nullptr;
-    if (from_network) c->got_response = true;
+    // The stack reports its own failures (timer B, ICMP unreachable) as 408/503 with a
+    // message it makes up: To tag and all, but no Server or User-Agent header. Any
+    // provisional response proves the address alive (the stack never fakes those), so
+    // a 408 after one is the far end's "no answer".
+    const bool made_up = sip == nullptr || sip->sip_status == nullptr ||
+                         (status >= 200 && sip->sip_server == nullptr &&
+                          sip->sip_user_agent == nullptr);
+    const bool from_network = !made_up;
+    if (from_network && status < 200) c->got_response = true;
     if (status >= 180 || from_network) {
       c->trace.push_back("<- " + std::to_string(status) + " " + phrase_of(status, phrase) +
                          (from_network ? "" : " (local)"));
@@ -747,7 +765,7 @@ class UserAgent::Impl {
       }
       return;
     }
-    const bool local = !from_network || (!c->got_response && (status == 408 || status == 503));
+    const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
     FailureClass f = classify_final_status(status, local);
     switch (c->cancel_cause) {
       case CancelCause::kUser: f = {Code::k_call_cancelled, false}; break;
@@ -953,10 +971,10 @@ class UserAgent::Impl {
     for (auto& m : monitors_) {
       if (m.nh != nh) continue;
       const auto now = Clock::now();
-      const bool from_network = sip != nullptr && sip->sip_status != nullptr;
-      // Any answer shows a live SIP stack, except 503: the gateway says it cannot
-      // take calls now.
-      m.health.up = from_network && status != 503;
+      // Any answer below 500 shows a SIP stack that takes requests; a 408 or a 5xx is
+      // either the stack's own timeout/ICMP report or the gateway saying it cannot.
+      (void)sip;
+      m.health.up = status < 500 && status != 408;
       m.health.last_status = status;
       m.health.round_trip_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(now - m.sent_at).count();
@@ -1018,6 +1036,7 @@ class UserAgent::Impl {
 
   // Loop-thread state from here on.
   su_root_t* root_ = nullptr;
+  int wait_index_ = -1;
   nua_t* nua_ = nullptr;
   bool shutdown_done_ = false;
   CallId next_id_ = 1;
