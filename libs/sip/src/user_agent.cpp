@@ -400,8 +400,9 @@ class UserAgent::Impl {
     const auto t1x64 = static_cast<unsigned>(settings_.transaction_timeout.count());
     nua_ = nua_create(root_, &Impl::nua_callback, this, NUTAG_URL(url.c_str()),
                       NUTAG_USER_AGENT(settings_.user_agent.c_str()),
-                      NUTAG_M_USERNAME(settings_.contact_user.c_str()),
-                      NUTAG_M_DISPLAY(settings_.display_name.c_str()), NUTAG_MEDIA_ENABLE(0),
+                      // No display name in Contact: some peers (SIPp's [next_url] among
+                      // them) take it for part of the URI. The From carries it instead.
+                      NUTAG_M_USERNAME(settings_.contact_user.c_str()), NUTAG_MEDIA_ENABLE(0),
                       NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
                       NUTAG_ENABLEINVITE(1),
                       NUTAG_SESSION_TIMER(static_cast<unsigned>(settings_.session_timer.count())),
