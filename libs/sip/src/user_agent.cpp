@@ -514,7 +514,7 @@ class UserAgent::Impl {
                              (event == nua_r_bye ? " (BYE)" : " (CANCEL)"));
         }
         break;
-      case nua_r_options: on_options_response(status, nh, sip); break;
+      case nua_r_options: on_options_response(status, nh); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
         break;
@@ -967,14 +967,13 @@ class UserAgent::Impl {
     return false;
   }
 
-  void on_options_response(int status, nua_handle_t* nh, const sip_t* sip) {
+  void on_options_response(int status, nua_handle_t* nh) {
     if (status < 200) return;
     for (auto& m : monitors_) {
       if (m.nh != nh) continue;
       const auto now = Clock::now();
       // Any answer below 500 shows a SIP stack that takes requests; a 408 or a 5xx is
       // either the stack's own timeout/ICMP report or the gateway saying it cannot.
-      (void)sip;
       m.health.up = status < 500 && status != 408;
       m.health.last_status = status;
       m.health.round_trip_ms =

@@ -144,5 +144,26 @@ TEST_F(SippTest, SippAnswersWithT38AndWeHangUp) {
   EXPECT_EQ(rec_.ended[0].by, Party::kLocal);
 }
 
+TEST_F(SippTest, SippRefreshKeepsOurSdpAndItsReinviteToT38IsAccepted) {
+  rec_.decide = [](const IncomingCall&) { return InboundDecision::answer_with(audio_media(34200)); };
+  rec_.on_reinvite = [](const ReinviteRequest& r) -> std::optional<MediaOffer> {
+    if (r.offered.kind != MediaKind::kT38) return std::nullopt;
+    return t38_media(34202);
+  };
+  auto sipp = start_sipp("uac_audio_refresh_reinvite_t38.xml", free_udp_port(),
+                         "127.0.0.1:" + std::to_string(ua_->settings().port));
+  EXPECT_EQ(finish(*sipp), 0);
+  ASSERT_TRUE(rec_.wait([&] { return !rec_.ended.empty(); }));
+  EXPECT_EQ(rec_.incoming.at(0).offered.kind, MediaKind::kPcma);
+  // The refresh never reached the application; the switch to T.38 did, once.
+  ASSERT_EQ(rec_.reinvites.size(), 1u);
+  EXPECT_EQ(rec_.reinvites[0].current.kind, MediaKind::kPcma);
+  ASSERT_EQ(rec_.media_changed.size(), 1u);
+  EXPECT_EQ(rec_.media_changed[0].media.kind, MediaKind::kT38);
+  EXPECT_EQ(rec_.media_changed[0].media.t38_attributes.at(0), "T38FaxVersion:0");
+  EXPECT_EQ(rec_.ended[0].by, Party::kRemote);
+  EXPECT_TRUE(rec_.ended[0].was_answered);
+}
+
 }  // namespace
 }  // namespace faxbridge::sip

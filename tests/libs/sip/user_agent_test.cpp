@@ -300,5 +300,34 @@ TEST_F(UserAgentTest, APortInUseIsAStartFailure) {
   EXPECT_EQ(again.error().code, Code::k_sip_start_failed);
 }
 
+TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
+  answered_audio_call();
+  a_.reset();  // returns only once the stack has shut down
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.ended.empty(); }));
+  EXPECT_EQ(b_rec_.ended[0].by, Party::kRemote);
+  EXPECT_EQ(b_rec_.ended[0].reason, EndReason::kBye);
+  EXPECT_TRUE(a_rec_.ended.empty());  // no callbacks while stopping
+}
+
+TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
+  Recorder a_rec, b_rec;
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
+  sa.tcp = sb.tcp = true;
+  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
+  auto a = UserAgent::start(sa, a_rec.handlers());
+  auto b = UserAgent::start(sb, b_rec.handlers());
+  ASSERT_TRUE(a && b);
+  CallRequest r;
+  r.target = "sip:+390297865403@127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp";
+  r.offer = t38_media(35100);
+  auto id = (*a)->place_call(r);
+  ASSERT_TRUE(id) << id.error().to_string();
+  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty(); }));
+  EXPECT_EQ(a_rec.answered[0].media.port, 35000);
+  ASSERT_TRUE((*a)->hang_up(*id));
+  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+}
+
 }  // namespace
 }  // namespace faxbridge::sip

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "faxbridge/core/password.hpp"
+#include "faxbridge/db/migrate.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
 
@@ -16,7 +17,8 @@ TEST(Commands, MigrateThenBootstrapAnAdministrator) {
   ASSERT_TRUE(dsn);
   std::ostringstream out, err;
   ASSERT_EQ(migrate(*dsn, 0, out, err), 0) << err.str();
-  EXPECT_NE(out.str().find("Applied 1 migration(s)"), std::string::npos) << out.str();
+  const auto applied = "Applied " + std::to_string(db::builtin_migrations().size()) + " migration(s)";
+  EXPECT_NE(out.str().find(applied), std::string::npos) << out.str();
   out.str("");
   ASSERT_EQ(migrate(*dsn, 0, out, err), 0);
   EXPECT_NE(out.str().find("up to date"), std::string::npos);
