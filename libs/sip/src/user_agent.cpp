@@ -121,6 +121,18 @@ Result<std::string> target_uri(const CallRequest& r) {
   return "sip:" + number + "@" + r.target;
 }
 
+// "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
+// info and above, where numbers are masked.
+std::string masked_target(std::string_view uri) {
+  const auto colon = uri.find(':');
+  const auto at = uri.find('@');
+  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) {
+    return std::string(uri);
+  }
+  return std::string(uri.substr(0, colon + 1)) + log::mask_number(uri.substr(colon + 1, at - colon - 1)) +
+         std::string(uri.substr(at));
+}
+
 std::string strip_quotes(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return std::string(s);
@@ -735,8 +747,7 @@ class UserAgent::Impl {
     if (status < 300) {
       if (c->cancel_cause != CancelCause::kNone) {
         // The answer crossed our CANCEL (RFC 3261 section 9.1): the call exists, end it.
-        report_failure(*c, status, phrase_of(status, phrase), false);
-        c->end_reason = EndReason::kCancelled;
+        report_failure(*c, status, phrase_of(status, phrase), false, cancelled_class(*c));
         end_session(*c, *c->end_reason);
         return;
       }
@@ -767,19 +778,19 @@ class UserAgent::Impl {
       return;
     }
     const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
-    FailureClass f = classify_final_status(status, local);
-    switch (c->cancel_cause) {
-      case CancelCause::kUser: f = {Code::k_call_cancelled, false}; break;
-      case CancelCause::kNoAnswer:
-      case CancelCause::kWatchdog: f = {Code::k_call_no_answer, false}; break;
-      default: break;
-    }
+    const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
+                                                                 : cancelled_class(*c);
     report_failure(*c, status, phrase_of(status, phrase), local, f);
   }
 
+  // A call we cancelled failed because of why we cancelled it, whatever the status.
+  static FailureClass cancelled_class(const Call& c) {
+    return c.cancel_cause == CancelCause::kUser ? FailureClass{Code::k_call_cancelled, false}
+                                                : FailureClass{Code::k_call_no_answer, false};
+  }
+
   void report_failure(Call& c, int status, const std::string& phrase, bool local,
-                      std::optional<FailureClass> cls = std::nullopt) {
-    FailureClass f = cls ? *cls : FailureClass{Code::k_call_cancelled, false};
+                      const FailureClass& f) {
     if (!c.end_reason) {
       c.end_reason = c.cancel_cause == CancelCause::kUser       ? EndReason::kCancelled
                      : c.cancel_cause == CancelCause::kNone     ? EndReason::kFailed
@@ -792,7 +803,7 @@ class UserAgent::Impl {
     e.local = local;
     e.failure = f;
     e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
-    e.error.with("sip_status", std::to_string(status)).with("target", c.target);
+    e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
     if (local) e.error.with("local", "true");
     e.trace = c.trace;
     log::write_error(log::Level::kWarn, "sip.call.failed", e.error,

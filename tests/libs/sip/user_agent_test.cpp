@@ -329,5 +329,34 @@ TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
   ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
 }
 
+TEST(UserAgentTimeout, ASilentAddressIsARouteFailureAfterTheTransactionTimeout) {
+  // A bound socket that never answers: no ICMP, so only timer B ends the INVITE.
+  const int silent_port = free_udp_port();
+  int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(silent_port));
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+  Recorder rec;
+  Settings s = test_settings(free_udp_port());
+  s.transaction_timeout = 2s;
+  auto ua = UserAgent::start(s, rec.handlers());
+  ASSERT_TRUE(ua);
+  CallRequest r;
+  r.target = "127.0.0.1:" + std::to_string(silent_port);
+  r.number = "123";
+  r.offer = t38_media(30600);
+  ASSERT_TRUE((*ua)->place_call(r));
+  ASSERT_TRUE(rec.wait([&] { return !rec.failed.empty(); }, 20s));
+  EXPECT_EQ(rec.failed[0].sip_status, 408);
+  EXPECT_TRUE(rec.failed[0].local);
+  EXPECT_EQ(rec.failed[0].failure.code, Code::k_call_route_failed);
+  EXPECT_TRUE(rec.failed[0].failure.try_next_address);
+  ASSERT_TRUE(rec.wait([&] { return !rec.ended.empty(); }, 20s));
+  ::close(silent);
+}
+
 }  // namespace
 }  // namespace faxbridge::sip
