@@ -585,7 +585,7 @@ class UserAgent::Impl {
     in.call = id;
     in.request_user = user_of(sip->sip_request != nullptr ? sip->sip_request->rq_url : nullptr);
     if (in.request_user.empty() && sip->sip_to != nullptr) in.request_user = user_of(sip->sip_to->a_url);
-    auto normalised = normalize_phone(in.request_user);
+    auto normalised = normalize_phone(in.request_user, settings_.dial_plan);
     in.called_number = normalised ? normalised->canonical : in.request_user;
     if (sip->sip_from != nullptr) {
       in.caller_id = user_of(sip->sip_from->a_url);
@@ -1038,7 +1038,8 @@ class UserAgent::Impl {
   std::uint64_t session_base_ = 1;
 
   std::thread thread_;
-  std::thread::id loop_id_{};
+  // Read by callers on other threads to tell whether they already run on the loop.
+  std::atomic<std::thread::id> loop_id_{};
   std::atomic<bool> stopping_{false};
   int efd_ = -1;
   std::mutex queue_mu_;

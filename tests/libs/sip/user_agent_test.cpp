@@ -300,6 +300,22 @@ TEST_F(UserAgentTest, APortInUseIsAStartFailure) {
   EXPECT_EQ(again.error().code, Code::k_sip_start_failed);
 }
 
+TEST_F(UserAgentTest, CalledNumbersAreNormalisedWithTheDialPlan) {
+  Settings sb = test_settings(free_udp_port());
+  sb.dial_plan.country_code = "44";  // national prefix 0, as in the UK
+  b_.reset();
+  b_settings_ = sb;
+  auto rb = UserAgent::start(sb, b_rec_.handlers());
+  ASSERT_TRUE(rb);
+  b_ = std::move(*rb);
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::refuse(404); };
+  call_b("020 7946 0000", t38_media(31100));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.incoming.empty(); }));
+  EXPECT_EQ(b_rec_.incoming[0].request_user, "02079460000");
+  EXPECT_EQ(b_rec_.incoming[0].called_number, "+442079460000");
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.failed.empty(); }));
+}
+
 TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
   answered_audio_call();
   a_.reset();  // returns only once the stack has shut down

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/phone.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/sip/sdp.hpp"
 #include "faxbridge/sip/status.hpp"
@@ -33,6 +34,8 @@ struct Settings {
   std::string contact_user = "faxbridge";
   std::string display_name = "Faxbridge";
   std::string user_agent = "Faxbridge";
+  // How called numbers of inbound calls are normalised (IncomingCall::called_number).
+  DialPlan dial_plan;
   // RFC 4028 session timer; 0 disables it. Refreshes never change the media.
   std::chrono::seconds session_timer{0};
   // SIP timer B/F (64*T1, RFC 3261 section 17.1.1.2): how long a request may go
