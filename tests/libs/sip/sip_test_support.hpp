@@ -32,6 +32,22 @@ inline int free_udp_port() {
   return ntohs(a.sin_port);
 }
 
+// A port free for both UDP and TCP (an agent with `tcp = true` binds both).
+inline int free_udp_tcp_port() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = free_udp_port();
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return port;
+  }
+  return 0;
+}
+
 // Whether somebody has bound this UDP port on loopback (a peer is listening).
 inline bool udp_port_taken(int port) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);

@@ -327,13 +327,14 @@ TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
 
 TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_port());
-  Settings sb = test_settings(free_udp_port());
+  Settings sa = test_settings(free_udp_tcp_port());
+  Settings sb = test_settings(free_udp_tcp_port());
   sa.tcp = sb.tcp = true;
   b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
   auto a = UserAgent::start(sa, a_rec.handlers());
+  ASSERT_TRUE(a) << a.error().to_string();
   auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(b) << b.error().to_string();
   CallRequest r;
   r.target = "sip:+390297865403@127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp";
   r.offer = t38_media(35100);
