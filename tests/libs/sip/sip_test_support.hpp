@@ -60,6 +60,19 @@ inline bool udp_port_taken(int port) {
   return taken;
 }
 
+// The first of `count` consecutive free UDP ports: SIPp binds its audio RTP port and
+// the video port two above it (-mp).
+inline int free_udp_port_block(int count) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int first = free_udp_port();
+    if (first + count > 65535) continue;
+    bool all_free = true;
+    for (int p = first + 1; p < first + count && all_free; ++p) all_free = !udp_port_taken(p);
+    if (all_free) return first;
+  }
+  return 0;
+}
+
 inline Settings test_settings(int port) {
   Settings s;
   s.bind_address = "127.0.0.1";

@@ -36,7 +36,7 @@ class SippTest : public ::testing::Test {
     std::vector<std::string> args = {
         "-sf", std::string(FAXBRIDGE_SIP_SCENARIOS) + "/" + scenario,
         "-i", "127.0.0.1", "-p", std::to_string(port),
-        "-mp", std::to_string(free_udp_port()),
+        "-mp", std::to_string(free_udp_port_block(4)),
         "-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
         "-trace_err", "-error_file", (dir_ / "errors.log").string(),
         "-trace_msg", "-message_file", (dir_ / "messages.log").string()};
