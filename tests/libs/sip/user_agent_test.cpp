@@ -129,6 +129,25 @@ TEST_F(UserAgentTest, AudioCallSwitchesToT38WhenTheFarEndAcceptsTheReinvite) {
   ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.ended.empty(); }));
 }
 
+TEST_F(UserAgentTest, TheCalledSideCanSwitchOurOutboundCallToT38) {
+  // The usual gateway flow: we call with audio, the gateway hears fax tones and
+  // re-INVITEs to T.38; our side (the caller here) accepts.
+  a_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return t38_media(30250); };
+  const CallId id = answered_audio_call();
+  ASSERT_TRUE(b_->reinvite_t38(b_rec_.incoming.at(0).call, t38_offer(32250)));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.media_changed.empty(); }));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.media_changed.empty(); }));
+  EXPECT_EQ(a_rec_.reinvites.at(0).call, id);
+  EXPECT_EQ(a_rec_.media_changed[0].media.kind, MediaKind::kT38);
+  EXPECT_EQ(a_rec_.media_changed[0].media.port, 32250);
+  EXPECT_EQ(b_rec_.media_changed[0].media.port, 30250);
+  // A second switch to what is already running is not a kind change: no question asked.
+  ASSERT_TRUE(b_->reinvite_t38(b_rec_.incoming.at(0).call, t38_offer(32252)));
+  ASSERT_TRUE(a_rec_.wait([&] { return a_rec_.media_changed.size() == 2; }));
+  EXPECT_EQ(a_rec_.media_changed[1].media.port, 32252);
+  EXPECT_EQ(a_rec_.reinvites.size(), 1u);
+}
+
 TEST_F(UserAgentTest, FarEndRefusingTheT38ReinviteLeavesTheCallOnAudio) {
   b_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return std::nullopt; };
   const CallId id = answered_audio_call();
