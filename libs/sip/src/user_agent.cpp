@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <exception>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -606,7 +607,7 @@ class UserAgent::Impl {
                                     {"called", log::mask_number(in.called_number)},
                                     {"media", media_kind_name(preferred->kind)}});
     InboundDecision decision = InboundDecision::refuse(480);
-    if (handlers_.on_incoming && !stopping_) decision = handlers_.on_incoming(in);
+    if (handlers_.on_incoming && !stopping_) guarded("on_incoming", [&] { decision = handlers_.on_incoming(in); });
     Call* cp = find(id);  // the callback may have hung up already
     if (cp == nullptr || cp->ending || cp->state != State::kRinging) return;
     switch (decision.action) {
@@ -692,13 +693,15 @@ class UserAgent::Impl {
       c.media = *offered;
       respond(c, 200, &c.local_sdp);
       if (changed && handlers_.on_media_changed && !stopping_) {
-        handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media});
+        guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media}); });
       }
       return;
     }
     std::optional<MediaOffer> answer;
     if (handlers_.on_reinvite && !stopping_) {
-      answer = handlers_.on_reinvite(ReinviteRequest{c.id, *offer, *offered, c.media});
+      guarded("on_reinvite", [&] {
+        answer = handlers_.on_reinvite(ReinviteRequest{c.id, *offer, *offered, c.media});
+      });
     }
     Call* cp = find(c.id);
     if (cp == nullptr || cp->ending) return;
@@ -711,7 +714,7 @@ class UserAgent::Impl {
     cp->media = *offered;
     respond(*cp, 200, &cp->local_sdp);
     if (handlers_.on_media_changed && !stopping_) {
-      handlers_.on_media_changed(MediaChanged{cp->id, cp->remote_sdp, cp->media});
+      guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{cp->id, cp->remote_sdp, cp->media}); });
     }
   }
 
@@ -740,7 +743,7 @@ class UserAgent::Impl {
     if (status < 200) {
       if ((status == 180 || status == 183) && c->cancel_cause == CancelCause::kNone) {
         c->state = State::kEarly;
-        if (handlers_.on_progress && !stopping_) handlers_.on_progress(CallProgress{c->id, status});
+        if (handlers_.on_progress && !stopping_) guarded("on_progress", [&] { handlers_.on_progress(CallProgress{c->id, status}); });
       }
       return;
     }
@@ -773,7 +776,7 @@ class UserAgent::Impl {
       log::info("sip.call.answered", {{"call", static_cast<std::int64_t>(c->id)},
                                       {"media", media_kind_name(media->kind)}});
       if (handlers_.on_answered && !stopping_) {
-        handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media});
+        guarded("on_answered", [&] { handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media}); });
       }
       return;
     }
@@ -808,7 +811,7 @@ class UserAgent::Impl {
     e.trace = c.trace;
     log::write_error(log::Level::kWarn, "sip.call.failed", e.error,
                      {{"call", static_cast<std::int64_t>(c.id)}});
-    if (handlers_.on_failed && !stopping_) handlers_.on_failed(e);
+    if (handlers_.on_failed && !stopping_) guarded("on_failed", [&] { handlers_.on_failed(e); });
   }
 
   void on_reinvite_response(Call& c, int status, const sip_t* sip) {
@@ -826,7 +829,7 @@ class UserAgent::Impl {
         c.remote_sdp = *answer;
         c.media = *media;
         if (handlers_.on_media_changed && !stopping_) {
-          handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media});
+          guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media}); });
         }
         return;
       }
@@ -840,7 +843,7 @@ class UserAgent::Impl {
     c.local_media = c.previous_media;
     c.local_sdp = c.previous_sdp;
     if (handlers_.on_reinvite_refused && !stopping_) {
-      handlers_.on_reinvite_refused(ReinviteRefused{c.id, status});
+      guarded("on_reinvite_refused", [&] { handlers_.on_reinvite_refused(ReinviteRefused{c.id, status}); });
     }
   }
 
@@ -855,7 +858,7 @@ class UserAgent::Impl {
         c->state == State::kAnswered) {
       c->answered_reported = true;
       if (handlers_.on_answered && !stopping_) {
-        handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media});
+        guarded("on_answered", [&] { handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media}); });
       }
     }
     if (state == nua_callstate_terminated) finish(*c);
@@ -872,7 +875,7 @@ class UserAgent::Impl {
       log::info("sip.call.ended", {{"call", static_cast<std::int64_t>(id)},
                                    {"reason", end_reason_name(e.reason)},
                                    {"by", e.by == Party::kLocal ? "local" : "remote"}});
-      handlers_.on_ended(e);
+      guarded("on_ended", [&] { handlers_.on_ended(e); });
     }
     Call* cp = find(id);  // the callback cannot remove it, but stay defensive
     if (cp == nullptr) return;
@@ -993,12 +996,27 @@ class UserAgent::Impl {
       nua_handle_destroy(m.nh);
       m.nh = nullptr;
       m.next_at = m.sent_at + settings_.options_interval;
-      if (handlers_.on_health && !stopping_) handlers_.on_health(m.health);
+      if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(m.health); });
       return;
     }
   }
 
   // ---- bookkeeping ---------------------------------------------------------------
+
+  // User callbacks run inside sofia's C stack frames, where an escaping exception is
+  // undefined behaviour. It is logged and swallowed here; the agent goes on as if the
+  // callback had returned nothing (an inbound call is then refused with 480, a
+  // re-INVITE with 488).
+  template <class F>
+  void guarded(std::string_view which, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      log::error("sip.callback.threw", {{"callback", which}, {"what", e.what()}});
+    } catch (...) {
+      log::error("sip.callback.threw", {{"callback", which}});
+    }
+  }
 
   Call& add_call(CallId id, nua_handle_t* nh, bool outbound) {
     Call& c = calls_[id];

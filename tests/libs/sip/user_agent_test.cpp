@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "sip_test_support.hpp"
 
@@ -333,6 +334,16 @@ TEST_F(UserAgentTest, CalledNumbersAreNormalisedWithTheDialPlan) {
   EXPECT_EQ(b_rec_.incoming[0].request_user, "02079460000");
   EXPECT_EQ(b_rec_.incoming[0].called_number, "+442079460000");
   ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.failed.empty(); }));
+}
+
+TEST_F(UserAgentTest, AThrowingCallbackRefusesTheCallAndTheAgentGoesOn) {
+  b_rec_.decide = [](const IncomingCall&) -> InboundDecision { throw std::runtime_error("bug"); };
+  call_b("+390297865403", t38_media(31200));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.failed.empty(); }));
+  EXPECT_EQ(a_rec_.failed[0].sip_status, 480);
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(32300)); };
+  call_b("+390297865403", t38_media(31201));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.answered.empty(); }));
 }
 
 TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
