@@ -67,6 +67,12 @@ enum class ErrorKind {
   X(call_route_failed, "call.route_failed", kUnavailable)                             \
   X(call_cancelled, "call.cancelled", kFailedPrecondition)                            \
   X(call_interrupted, "call.interrupted", kAborted)                                   \
+  X(call_media_refused, "call.media_refused", kFailedPrecondition)                    \
+  X(call_rejected, "call.rejected", kAborted)                                         \
+  X(sip_start_failed, "sip.start_failed", kUnavailable)                               \
+  X(sip_call_not_found, "sip.call_not_found", kNotFound)                              \
+  X(sip_invalid_state, "sip.invalid_state", kFailedPrecondition)                      \
+  X(sip_invalid_target, "sip.invalid_target", kInvalidArgument)                      \
   X(fax_partially_sent, "fax.partially_sent", kFailedPrecondition)                    \
   X(fax_no_pages_confirmed, "fax.no_pages_confirmed", kAborted)                       \
   X(inbound_no_recipient, "inbound.no_recipient", kFailedPrecondition)                \

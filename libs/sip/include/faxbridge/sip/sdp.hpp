@@ -1,0 +1,85 @@
+#pragma once
+// SDP for fax calls (RFC 4566 / RFC 3264, T.38 in SDP per ITU-T T.38 Annex E): what we
+// offer or answer, and what the far end described, in our own types. Only the lines a
+// fax call needs are interpreted (o=, c=, m=, a=); everything else is kept as text.
+// The T.38 attributes travel as raw text ("T38FaxVersion:0", "T38FaxUdpEC:t38UDPRedundancy")
+// because the fax media engine owns their meaning; this library only carries them.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+
+namespace faxbridge::sip {
+
+enum class MediaKind { kT38, kPcma, kPcmu, kOther };
+std::string_view media_kind_name(MediaKind kind);
+
+// m=image <port> udptl t38, followed by the given attribute lines (without "a=").
+struct T38Offer {
+  int port = 0;
+  std::vector<std::string> attributes;
+};
+
+// m=audio <port> RTP/AVP 8 0 101: the codecs enabled, in this order (PCMA first, as
+// European gateways expect), telephone-event for DTMF.
+struct AudioOffer {
+  int port = 0;
+  bool pcma = true;
+  bool pcmu = true;
+  bool telephone_event = true;
+};
+
+// What we put in an offer or an answer. With both, T.38 is listed first; an answer
+// should carry exactly one of them.
+struct MediaOffer {
+  std::optional<T38Offer> t38;
+  std::optional<AudioOffer> audio;
+  // c= address; empty: the agent's media address.
+  std::string address;
+};
+
+// One m= section of a received description.
+struct MediaSection {
+  std::string media;     // "image", "audio", ...
+  int port = 0;          // 0: rejected or disabled stream
+  std::string protocol;  // "udptl", "RTP/AVP", ...
+  std::vector<std::string> formats;     // "t38", "8", "0", "101"
+  std::vector<std::string> attributes;  // every a= line of the section, without "a="
+  std::string connection_address;       // its own c= line, if any
+};
+
+struct SessionDescription {
+  std::string origin_session_id;
+  std::string origin_version;
+  std::string connection_address;  // session-level c=
+  std::vector<MediaSection> media;
+};
+
+// The media to run: where to send it and how, chosen from a received description.
+struct NegotiatedMedia {
+  MediaKind kind = MediaKind::kOther;
+  std::string address;
+  int port = 0;
+  int payload_type = -1;                  // audio only: 8 (PCMA) or 0 (PCMU)
+  std::vector<std::string> t38_attributes;  // T.38 only: the raw a= lines, without "a="
+
+  bool operator==(const NegotiatedMedia&) const = default;
+};
+
+// Parses a received body; fax.sdp_invalid when it is not SDP we can use (no v=, no
+// m= line, an m= line that does not parse, no connection address for a stream).
+Result<SessionDescription> parse_sdp(std::string_view text);
+
+// The usable stream: T.38 first when `prefer_t38` (and the far end offered it with a
+// port), otherwise PCMA, then PCMU. nullopt when nothing usable is there.
+std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool prefer_t38 = true);
+
+// Writes a description. `session_id` and `version` fill the o= line; the version must
+// grow with each change of our media (RFC 3264 section 8) and stay put otherwise.
+std::string build_sdp(const MediaOffer& offer, std::string_view address, std::uint64_t session_id,
+                      std::uint64_t version, std::string_view user = "faxbridge");
+
+}  // namespace faxbridge::sip

@@ -1,0 +1,211 @@
+#pragma once
+// SIP call control for fax calls (the media gateway's signalling half), over sofia-sip.
+// The agent places and answers INVITE sessions, negotiates SDP, switches calls to T.38
+// with re-INVITEs, pings gateways with OPTIONS and reports everything through
+// callbacks. It never touches media: the negotiated address, port and kind are handed
+// to the user, who runs T.38 or G.711 elsewhere.
+//
+// Threading: the agent runs its own event loop thread. Every callback runs on that
+// thread, one at a time; callbacks must not block, but they may call the agent back
+// (hang_up, answer, ...). The public functions are safe from any thread.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/phone.hpp"
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/sip/sdp.hpp"
+#include "faxbridge/sip/status.hpp"
+
+namespace faxbridge::sip {
+
+using CallId = std::uint64_t;
+
+struct Settings {
+  std::string bind_address = "127.0.0.1";
+  int port = 5060;
+  bool tcp = false;  // also listen on TCP (same port); UDP is always on
+  // The address written in our SDP c= lines; empty: bind_address.
+  std::string media_address;
+  std::string contact_user = "faxbridge";
+  std::string display_name = "Faxbridge";
+  std::string user_agent = "Faxbridge";
+  // How called numbers of inbound calls are normalised (IncomingCall::called_number).
+  DialPlan dial_plan;
+  // RFC 4028 session timer; 0 disables it. Refreshes never change the media.
+  std::chrono::seconds session_timer{0};
+  // SIP timer B/F (64*T1, RFC 3261 section 17.1.1.2): how long a request may go
+  // unanswered before the address counts as unreachable.
+  std::chrono::milliseconds transaction_timeout{32000};
+  // Outbound: ringing without an answer this long is cancelled (call.no_answer).
+  // Inbound: a call left ringing this long is refused with 480.
+  std::chrono::milliseconds no_answer_timeout{60000};
+  // Watchdog: any call older than this is hung up, so no call stays stuck. Three hours
+  // is a 300-page fax at the slowest rate with room to spare.
+  std::chrono::milliseconds max_call_duration{std::chrono::hours(3)};
+  // OPTIONS keep-alive period for monitored gateways.
+  std::chrono::milliseconds options_interval{std::chrono::seconds(30)};
+};
+
+struct CallRequest {
+  // Either a full URI ("sip:+390297865403@pbx.example:5060") or "host[:port]", with
+  // `number` then becoming the user part.
+  std::string target;
+  std::string number;
+  std::string caller_number;   // From user; empty: the contact user
+  std::string caller_display;  // From display name; empty: the settings' display name
+  MediaOffer offer;
+};
+
+enum class Party { kLocal, kRemote };
+
+enum class EndReason {
+  kBye,        // hung up with BYE (see `by`)
+  kCancelled,  // ended before the answer by a CANCEL (see `by`)
+  kFailed,     // an outbound call that was never answered (the failure event came first)
+  kRefused,    // an inbound call we refused
+  kWatchdog,   // hung up by the max-call-duration or no-answer watchdog
+  kShutdown,   // never delivered to callbacks: the agent was stopping
+};
+std::string_view end_reason_name(EndReason reason);
+
+struct CallProgress {
+  CallId call = 0;
+  int status = 0;  // 180 or 183
+};
+
+struct CallAnswered {
+  CallId call = 0;
+  SessionDescription remote_sdp;
+  NegotiatedMedia media;
+};
+
+struct CallFailed {
+  CallId call = 0;
+  int sip_status = 0;       // the final status (a made-up 408/503 when `local`)
+  std::string reason;       // its phrase
+  bool local = false;       // no response came from the network
+  FailureClass failure;     // what the router should do about it
+  Error error;              // the same as an Error, with status and target in its context
+  std::vector<std::string> trace;  // the call's SIP messages, first lines, in order
+};
+
+struct CallEnded {
+  CallId call = 0;
+  EndReason reason = EndReason::kBye;
+  Party by = Party::kLocal;
+  bool was_answered = false;
+};
+
+// The media of an answered call changed (a re-INVITE either way succeeded).
+struct MediaChanged {
+  CallId call = 0;
+  SessionDescription remote_sdp;
+  NegotiatedMedia media;
+};
+
+// Our re-INVITE was refused; the call goes on with its previous media.
+struct ReinviteRefused {
+  CallId call = 0;
+  int sip_status = 0;
+};
+
+struct IncomingCall {
+  CallId call = 0;
+  std::string request_user;   // Request-URI user as received
+  std::string called_number;  // normalised (normalize_phone); the raw user when that fails
+  std::string caller_id;      // From user
+  std::string caller_display; // From display name
+  std::string source;         // the far end's address ("host:port")
+  SessionDescription offer;
+  NegotiatedMedia offered;    // the stream we would use (T.38 first)
+};
+
+// What to do with an incoming INVITE.
+struct InboundDecision {
+  enum class Action { kAnswer, kRefuse, kRing };
+  Action action = Action::kRefuse;
+  int status = 480;
+  MediaOffer answer;
+
+  static InboundDecision answer_with(MediaOffer m) {
+    return {Action::kAnswer, 200, std::move(m)};
+  }
+  static InboundDecision refuse(int status) { return {Action::kRefuse, status, {}}; }
+  // Sends 180 Ringing; answer() or refuse() later (the no-answer timeout applies).
+  static InboundDecision ring() { return {Action::kRing, 180, {}}; }
+};
+
+// The far end asks to change the media kind of an answered call (usually to T.38).
+struct ReinviteRequest {
+  CallId call = 0;
+  SessionDescription offer;
+  NegotiatedMedia offered;
+  NegotiatedMedia current;
+};
+
+struct GatewayHealth {
+  std::string target;   // as given to monitor()
+  bool up = false;
+  int last_status = 0;  // 0: nothing sent yet
+  std::int64_t round_trip_ms = -1;
+  std::chrono::system_clock::time_point checked_at{};
+};
+
+struct Handlers {
+  std::function<void(const CallProgress&)> on_progress;
+  std::function<void(const CallAnswered&)> on_answered;
+  std::function<void(const CallFailed&)> on_failed;
+  std::function<void(const CallEnded&)> on_ended;
+  std::function<void(const MediaChanged&)> on_media_changed;
+  std::function<void(const ReinviteRefused&)> on_reinvite_refused;
+  // Unset: every INVITE is refused with 480.
+  std::function<InboundDecision(const IncomingCall&)> on_incoming;
+  // Our answer, or nullopt to refuse with 488 (the call goes on). Unset: 488.
+  std::function<std::optional<MediaOffer>(const ReinviteRequest&)> on_reinvite;
+  std::function<void(const GatewayHealth&)> on_health;
+};
+
+class UserAgent {
+ public:
+  // Binds and starts the loop thread; sip.start_failed when the address is not usable.
+  static Result<std::unique_ptr<UserAgent>> start(Settings settings, Handlers handlers);
+  // Stops: active calls are hung up (no callbacks any more), then the loop ends.
+  ~UserAgent();
+  UserAgent(const UserAgent&) = delete;
+  UserAgent& operator=(const UserAgent&) = delete;
+
+  Result<CallId> place_call(const CallRequest& request);
+  // CANCEL before the answer, BYE after it; an inbound call still ringing is refused
+  // with 480.
+  Result<void> hang_up(CallId call);
+  // Offers T.38 alone on an answered call; on_media_changed or on_reinvite_refused follow.
+  Result<void> reinvite_t38(CallId call, const T38Offer& offer);
+  // For an inbound call that was left ringing.
+  Result<void> answer(CallId call, const MediaOffer& media);
+  Result<void> refuse(CallId call, int status);
+
+  // OPTIONS keep-alive to these "host[:port]" targets every options_interval (the
+  // first round at once); replaces the previous list.
+  Result<void> monitor(const std::vector<std::string>& targets);
+  std::vector<GatewayHealth> health() const;
+
+  // The first lines of every SIP message of a call, for diagnosis; kept for the last
+  // kTraceHistory calls after they end.
+  Result<std::vector<std::string>> trace(CallId call) const;
+  static constexpr std::size_t kTraceHistory = 256;
+
+  const Settings& settings() const;
+
+  class Impl;
+
+ private:
+  explicit UserAgent(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faxbridge::sip

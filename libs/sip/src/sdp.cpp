@@ -1,0 +1,202 @@
+#include "faxbridge/sip/sdp.hpp"
+
+#include <charconv>
+
+namespace faxbridge::sip {
+namespace {
+
+// A backstop against hostile bodies: a fax call has one or two streams; anything
+// beyond this many m= lines is not a description we will act on.
+constexpr std::size_t kMaxMediaSections = 16;
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+bool parse_port(std::string_view text, int& out) {
+  // "<port>/<count>" is allowed by RFC 4566; the count is irrelevant for fax.
+  text = text.substr(0, text.find('/'));
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0 || value > 65535) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+// "IN IP4 192.0.2.1" -> "192.0.2.1"
+std::string parse_connection(std::string_view value) {
+  auto words = split_words(value);
+  if (words.size() < 3 || words[0] != "IN") return {};
+  return std::string(words[2]);
+}
+
+Error sdp_error(std::string message) {
+  return Error(Code::k_fax_sdp_invalid, std::move(message));
+}
+
+}  // namespace
+
+std::string_view media_kind_name(MediaKind kind) {
+  switch (kind) {
+    case MediaKind::kT38: return "t38";
+    case MediaKind::kPcma: return "pcma";
+    case MediaKind::kPcmu: return "pcmu";
+    default: return "other";
+  }
+}
+
+Result<SessionDescription> parse_sdp(std::string_view text) {
+  SessionDescription sdp;
+  bool seen_version = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (line.size() < 2 || line[1] != '=') {
+      return sdp_error("SDP line is not <type>=<value>").with("line", std::string(line.substr(0, 40)));
+    }
+    const char type = line[0];
+    std::string_view value = line.substr(2);
+    if (!seen_version) {
+      if (type != 'v') return sdp_error("SDP does not start with v=");
+      seen_version = true;
+      continue;
+    }
+    switch (type) {
+      case 'o': {
+        auto words = split_words(value);
+        if (words.size() >= 3) {
+          sdp.origin_session_id = std::string(words[1]);
+          sdp.origin_version = std::string(words[2]);
+        }
+        break;
+      }
+      case 'c': {
+        std::string address = parse_connection(value);
+        if (address.empty()) return sdp_error("SDP c= line does not parse");
+        if (sdp.media.empty()) {
+          sdp.connection_address = address;
+        } else {
+          sdp.media.back().connection_address = address;
+        }
+        break;
+      }
+      case 'm': {
+        if (sdp.media.size() >= kMaxMediaSections) return sdp_error("SDP has too many m= lines");
+        auto words = split_words(value);
+        MediaSection section;
+        if (words.size() < 3 || !parse_port(words[1], section.port)) {
+          return sdp_error("SDP m= line does not parse").with("line", std::string(line.substr(0, 60)));
+        }
+        section.media = std::string(words[0]);
+        section.protocol = std::string(words[2]);
+        for (std::size_t i = 3; i < words.size(); ++i) section.formats.emplace_back(words[i]);
+        sdp.media.push_back(std::move(section));
+        break;
+      }
+      case 'a':
+        if (!sdp.media.empty()) sdp.media.back().attributes.emplace_back(value);
+        break;
+      default:
+        break;  // s=, t=, b=, ...: nothing a fax call acts on
+    }
+  }
+  if (!seen_version) return sdp_error("SDP body is empty");
+  if (sdp.media.empty()) return sdp_error("SDP has no m= line");
+  for (const auto& m : sdp.media) {
+    if (m.port != 0 && m.connection_address.empty() && sdp.connection_address.empty()) {
+      return sdp_error("SDP stream has no connection address").with("media", m.media);
+    }
+  }
+  return sdp;
+}
+
+std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool prefer_t38) {
+  auto address_of = [&](const MediaSection& m) {
+    return m.connection_address.empty() ? sdp.connection_address : m.connection_address;
+  };
+  auto find_t38 = [&]() -> std::optional<NegotiatedMedia> {
+    for (const auto& m : sdp.media) {
+      if (m.port == 0 || m.media != "image") continue;
+      bool t38 = false;
+      for (const auto& f : m.formats) t38 = t38 || f == "t38";
+      if (!t38) continue;
+      NegotiatedMedia n;
+      n.kind = MediaKind::kT38;
+      n.address = address_of(m);
+      n.port = m.port;
+      n.t38_attributes = m.attributes;
+      return n;
+    }
+    return std::nullopt;
+  };
+  auto find_audio = [&]() -> std::optional<NegotiatedMedia> {
+    for (const auto& m : sdp.media) {
+      if (m.port == 0 || m.media != "audio") continue;
+      // The far end's order is its preference (RFC 3264 section 6.1): take its first
+      // G.711 format.
+      for (const auto& f : m.formats) {
+        if (f != "8" && f != "0") continue;
+        NegotiatedMedia n;
+        n.kind = f == "8" ? MediaKind::kPcma : MediaKind::kPcmu;
+        n.payload_type = f == "8" ? 8 : 0;
+        n.address = address_of(m);
+        n.port = m.port;
+        return n;
+      }
+    }
+    return std::nullopt;
+  };
+  if (prefer_t38) {
+    if (auto t = find_t38()) return t;
+    return find_audio();
+  }
+  if (auto a = find_audio()) return a;
+  return find_t38();
+}
+
+std::string build_sdp(const MediaOffer& offer, std::string_view address, std::uint64_t session_id,
+                      std::uint64_t version, std::string_view user) {
+  const std::string addr = offer.address.empty() ? std::string(address) : offer.address;
+  std::string s;
+  s += "v=0\r\n";
+  s += "o=" + std::string(user) + " " + std::to_string(session_id) + " " +
+       std::to_string(version) + " IN IP4 " + addr + "\r\n";
+  s += "s=faxbridge\r\n";
+  s += "c=IN IP4 " + addr + "\r\n";
+  s += "t=0 0\r\n";
+  if (offer.t38) {
+    s += "m=image " + std::to_string(offer.t38->port) + " udptl t38\r\n";
+    for (const auto& a : offer.t38->attributes) s += "a=" + a + "\r\n";
+  }
+  if (offer.audio) {
+    const auto& a = *offer.audio;
+    std::string formats;
+    if (a.pcma) formats += " 8";
+    if (a.pcmu) formats += " 0";
+    if (a.telephone_event) formats += " 101";
+    s += "m=audio " + std::to_string(a.port) + " RTP/AVP" + formats + "\r\n";
+    if (a.pcma) s += "a=rtpmap:8 PCMA/8000\r\n";
+    if (a.pcmu) s += "a=rtpmap:0 PCMU/8000\r\n";
+    if (a.telephone_event) s += "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
+    s += "a=ptime:20\r\na=sendrecv\r\n";
+  }
+  return s;
+}
+
+}  // namespace faxbridge::sip

@@ -1,0 +1,1140 @@
+// DESIGN: one sofia-sip `nua` stack per UserAgent, owned by one loop thread.
+// - sofia's objects (su_root, nua, handles) are not thread-safe, so the loop thread
+//   creates, drives and destroys all of them. Public functions hand a closure to the
+//   loop (a queue plus an eventfd registered in the su_root) and wait for its result;
+//   a function called from a callback (already on the loop) runs inline.
+// - Media handling in nua is off (NUTAG_MEDIA_ENABLE(0)): its SDP engine does not know
+//   T.38, so SDP goes in and out as plain bodies and sdp.cpp does offer/answer.
+// - A Call is created for every INVITE session (ours or theirs) and lives until nua
+//   reports the session terminated (nua_i_state, nua_callstate_terminated); then the
+//   handle is destroyed and its trace moves to a bounded history. That is also where
+//   on_ended fires, exactly once per call the user saw.
+// - A 200 ms tick runs the watchdogs (no-answer, max duration, a session stuck while
+//   ending) and the OPTIONS keep-alive, so no call or ping stays pending forever.
+// - Stopping: nua_shutdown() ends every session, then nua_destroy(); callbacks are no
+//   longer delivered once the destructor has started.
+#include "faxbridge/sip/user_agent.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <exception>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/core/phone.hpp"
+
+// sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
+// this file, so the warning cannot be scoped to the includes.
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_wait.h>
+
+namespace faxbridge::sip {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Watchdog and keep-alive resolution: fine enough for second-scale timeouts, cheap.
+constexpr auto kTickInterval = 200ms;
+// A session that is ending (BYE or CANCEL sent) gets two transaction timeouts plus this
+// before it is dropped by force: the stack itself gives up after one.
+constexpr auto kEndingGrace = 1s;
+// The far end's user parts and numbers are short; longer ones are refused, not truncated.
+constexpr std::size_t kMaxUserLength = 64;
+
+std::string_view view(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
+
+std::string phrase_of(int status, const char* phrase) {
+  if (phrase != nullptr && *phrase != '\0') return phrase;
+  const char* p = sip_status_phrase(status);
+  return p == nullptr ? "" : p;
+}
+
+bool valid_number(std::string_view n) {
+  if (n.empty() || n.size() > kMaxUserLength) return false;
+  for (char c : n) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_host_port(std::string_view h) {
+  if (h.empty() || h.size() > 255) return false;
+  for (char c : h) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+          c == '[' || c == ']')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Anything a header could be split or forged with.
+bool safe_header_text(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '<' || c == '>' || c == '"') return false;
+  }
+  return true;
+}
+
+// "+39 02 9786-5403" -> "+390297865403": the visual separators people type.
+std::string dial_digits(std::string_view n) {
+  std::string out;
+  for (char c : n) {
+    if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') out += c;
+  }
+  return out;
+}
+
+Result<std::string> target_uri(const CallRequest& r) {
+  if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
+    if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
+      return Error(Code::k_sip_invalid_target, "The SIP target URI contains invalid characters.");
+    }
+    return r.target;
+  }
+  if (!valid_host_port(r.target)) {
+    return Error(Code::k_sip_invalid_target, "The SIP target must be a sip: URI or host[:port].")
+        .with("target", r.target);
+  }
+  const std::string number = dial_digits(r.number);
+  if (!valid_number(number)) {
+    return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
+        .with("number", log::mask_number(r.number));
+  }
+  return "sip:" + number + "@" + r.target;
+}
+
+// "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
+// info and above, where numbers are masked.
+std::string masked_target(std::string_view uri) {
+  const auto colon = uri.find(':');
+  const auto at = uri.find('@');
+  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) {
+    return std::string(uri);
+  }
+  return std::string(uri.substr(0, colon + 1)) + log::mask_number(uri.substr(colon + 1, at - colon - 1)) +
+         std::string(uri.substr(at));
+}
+
+std::string strip_quotes(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
+std::string user_of(const url_t* url) {
+  if (url == nullptr || url->url_user == nullptr) return {};
+  std::string_view u(url->url_user);
+  return std::string(u.substr(0, u.find(';')));  // user parameters (";phone-context=...")
+}
+
+bool same_kind_family(MediaKind a, MediaKind b) {
+  return (a == MediaKind::kT38) == (b == MediaKind::kT38);
+}
+
+}  // namespace
+
+std::string_view end_reason_name(EndReason reason) {
+  switch (reason) {
+    case EndReason::kBye: return "bye";
+    case EndReason::kCancelled: return "cancelled";
+    case EndReason::kFailed: return "failed";
+    case EndReason::kRefused: return "refused";
+    case EndReason::kWatchdog: return "watchdog";
+    case EndReason::kShutdown: return "shutdown";
+    default: return "unknown";
+  }
+}
+
+class UserAgent::Impl {
+ public:
+  Impl(Settings settings, Handlers handlers)
+      : settings_(std::move(settings)), handlers_(std::move(handlers)) {
+    if (settings_.media_address.empty()) settings_.media_address = settings_.bind_address;
+    std::random_device rd;
+    session_base_ = (static_cast<std::uint64_t>(rd()) << 16) % 1000000000ULL + 1;
+  }
+
+  ~Impl() { stop(); }
+
+  Result<void> start() {
+    efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd_ < 0) {
+      return Error(Code::k_sip_start_failed, "Cannot create the SIP agent's wake-up descriptor.")
+          .with("reason", std::strerror(errno));
+    }
+    // Shared: the loop thread may still be inside set_value() when start() returns.
+    auto ready = std::make_shared<std::promise<Result<void>>>();
+    auto started = ready->get_future();
+    thread_ = std::thread([this, ready] { run(*ready); });
+    auto r = started.get();
+    if (!r) {
+      thread_.join();
+      return r;
+    }
+    return ok();
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!accepting_ && !thread_.joinable()) return;
+      accepting_ = false;
+    }
+    stopping_ = true;
+    wake();
+    if (thread_.joinable()) thread_.join();
+    if (efd_ >= 0) ::close(efd_);
+    efd_ = -1;
+  }
+
+  // Runs `f` on the loop thread and returns its result; nullopt once stopping.
+  template <class F>
+  auto on_loop(F&& f) -> std::optional<decltype(f())> {
+    using R = decltype(f());
+    if (std::this_thread::get_id() == loop_id_) return f();
+    auto task = std::make_shared<std::packaged_task<R()>>(std::forward<F>(f));
+    auto result = task->get_future();
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!accepting_) return std::nullopt;
+      queue_.emplace_back([task] { (*task)(); });
+    }
+    wake();
+    return result.get();
+  }
+
+  template <class T>
+  Result<T> call_on_loop(std::function<Result<T>()> f) {
+    auto r = on_loop(std::move(f));
+    if (!r) return Error(Code::k_service_stopping, "The SIP agent is stopping.");
+    return std::move(*r);
+  }
+
+  // ---- the API, on the loop thread --------------------------------------------------
+
+  Result<CallId> place_call(const std::string& uri, const CallRequest& req) {
+    const CallId id = next_id_++;
+    std::string display = req.caller_display.empty() ? settings_.display_name : req.caller_display;
+    if (!safe_header_text(display)) display = settings_.display_name;
+    const std::string user = valid_number(req.caller_number) ? req.caller_number : settings_.contact_user;
+    const std::string from = "\"" + display + "\" <sip:" + user + "@" + settings_.bind_address +
+                             ":" + std::to_string(settings_.port) + ">";
+    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(uri.c_str()),
+                                  SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    if (nh == nullptr) {
+      return Error(Code::k_sip_invalid_target, "The SIP stack refused the target.").with("target", uri);
+    }
+    Call& c = add_call(id, nh, true);
+    c.target = uri;
+    c.local_media = req.offer;
+    c.local_sdp = build_sdp(c.local_media, settings_.media_address, c.session_id, c.sdp_version,
+                            settings_.contact_user);
+    nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(c.local_sdp.c_str()), TAG_END());
+    c.trace.push_back("-> INVITE " + uri);
+    log::info("sip.call.placed", {{"call", static_cast<std::int64_t>(id)},
+                                  {"t38", req.offer.t38.has_value()},
+                                  {"audio", req.offer.audio.has_value()}});
+    return id;
+  }
+
+  Result<void> hang_up(CallId id) {
+    Call* c = find(id);
+    if (c == nullptr) return not_found(id);
+    if (c->ending) return ok();
+    if (c->outbound) {
+      if (c->state == State::kAnswered) {
+        end_session(*c, EndReason::kBye);
+      } else {
+        cancel(*c, CancelCause::kUser);
+      }
+    } else if (c->state == State::kAnswered) {
+      end_session(*c, EndReason::kBye);
+    } else {
+      c->end_reason = EndReason::kRefused;
+      respond(*c, 480, nullptr);
+    }
+    return ok();
+  }
+
+  Result<void> reinvite_t38(CallId id, const T38Offer& offer) {
+    Call* c = find(id);
+    if (c == nullptr) return not_found(id);
+    if (c->state != State::kAnswered || c->ending || c->reinvite_pending) {
+      return Error(Code::k_sip_invalid_state,
+                   "A re-INVITE needs an answered call with no other re-INVITE pending.")
+          .with("call", std::to_string(id));
+    }
+    c->previous_media = c->local_media;
+    c->previous_sdp = c->local_sdp;
+    MediaOffer m;
+    m.t38 = offer;
+    set_local(*c, m);
+    c->reinvite_pending = true;
+    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(c->local_sdp.c_str()), TAG_END());
+    c->trace.push_back("-> INVITE (re-INVITE to T.38)");
+    return ok();
+  }
+
+  Result<void> answer(CallId id, const MediaOffer& media) {
+    Call* c = find(id);
+    if (c == nullptr) return not_found(id);
+    if (c->outbound || c->state != State::kRinging || c->ending) {
+      return Error(Code::k_sip_invalid_state, "Only a ringing inbound call can be answered.")
+          .with("call", std::to_string(id));
+    }
+    if (!media.t38 && !media.audio) {
+      return Error(Code::k_sip_invalid_state, "An answer needs T.38 or audio media.");
+    }
+    set_local(*c, media);
+    c->state = State::kAnswered;
+    respond(*c, 200, &c->local_sdp);
+    return ok();
+  }
+
+  Result<void> refuse(CallId id, int status) {
+    Call* c = find(id);
+    if (c == nullptr) return not_found(id);
+    if (c->outbound || c->state != State::kRinging || c->ending) {
+      return Error(Code::k_sip_invalid_state, "Only a ringing inbound call can be refused.")
+          .with("call", std::to_string(id));
+    }
+    if (status < 300 || status > 699) status = 480;
+    c->end_reason = EndReason::kRefused;
+    respond(*c, status, nullptr);
+    return ok();
+  }
+
+  Result<void> monitor(const std::vector<std::string>& targets) {
+    for (auto& m : monitors_) {
+      if (m.nh != nullptr) nua_handle_destroy(m.nh);
+    }
+    monitors_.clear();
+    for (const auto& t : targets) {
+      Monitor m;
+      m.health.target = t;
+      m.uri = t.rfind("sip:", 0) == 0 ? t : "sip:" + t;
+      m.next_at = Clock::now();
+      monitors_.push_back(std::move(m));
+    }
+    run_monitors();
+    return ok();
+  }
+
+  std::vector<GatewayHealth> health() const {
+    std::vector<GatewayHealth> out;
+    for (const auto& m : monitors_) out.push_back(m.health);
+    return out;
+  }
+
+  Result<std::vector<std::string>> trace(CallId id) const {
+    if (auto it = calls_.find(id); it != calls_.end()) return it->second.trace;
+    for (const auto& [hid, lines] : history_) {
+      if (hid == id) return lines;
+    }
+    return not_found(id);
+  }
+
+  const Settings& settings() const { return settings_; }
+
+ private:
+  enum class State { kCalling, kEarly, kRinging, kAnswered };
+  enum class CancelCause { kNone, kUser, kNoAnswer, kWatchdog };
+
+  struct Call {
+    CallId id = 0;
+    nua_handle_t* nh = nullptr;
+    bool outbound = false;
+    bool surfaced = false;  // the user has heard of it: on_ended is owed
+    State state = State::kCalling;
+    Clock::time_point started{};
+    std::string target;
+    MediaOffer local_media;
+    std::string local_sdp;
+    std::uint64_t session_id = 0;
+    std::uint64_t sdp_version = 1;
+    SessionDescription remote_sdp;
+    NegotiatedMedia media;
+    bool answered_reported = false;
+    bool reinvite_pending = false;
+    MediaOffer previous_media;
+    std::string previous_sdp;
+    bool got_response = false;
+    CancelCause cancel_cause = CancelCause::kNone;
+    std::optional<EndReason> end_reason;
+    Party end_by = Party::kLocal;
+    bool ending = false;
+    Clock::time_point ending_since{};
+    std::vector<std::string> trace;
+  };
+
+  struct Monitor {
+    std::string uri;
+    GatewayHealth health;
+    nua_handle_t* nh = nullptr;
+    Clock::time_point sent_at{};
+    Clock::time_point next_at{};
+  };
+
+  // ---- the loop -----------------------------------------------------------------
+
+  void run(std::promise<Result<void>>& ready) {
+    loop_id_ = std::this_thread::get_id();
+    // su_init() sets process-wide state; sofia counts nothing, so it runs once and
+    // is never undone while other agents may still be running.
+    static std::once_flag su_once;
+    std::call_once(su_once, [] { su_init(); });
+    root_ = su_root_create(this);
+    if (root_ == nullptr) {
+      ready.set_value(Error(Code::k_sip_start_failed, "Cannot create the SIP event loop."));
+      return;
+    }
+    const std::string url = "sip:" + settings_.bind_address + ":" + std::to_string(settings_.port) +
+                            (settings_.tcp ? "" : ";transport=udp");
+    const auto t1x64 = static_cast<unsigned>(settings_.transaction_timeout.count());
+    nua_ = nua_create(root_, &Impl::nua_callback, this, NUTAG_URL(url.c_str()),
+                      NUTAG_USER_AGENT(settings_.user_agent.c_str()),
+                      // No display name in Contact: some peers (SIPp's [next_url] among
+                      // them) take it for part of the URI. The From carries it instead.
+                      NUTAG_M_USERNAME(settings_.contact_user.c_str()), NUTAG_MEDIA_ENABLE(0),
+                      NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
+                      NUTAG_ENABLEINVITE(1),
+                      NUTAG_SESSION_TIMER(static_cast<unsigned>(settings_.session_timer.count())),
+                      // Refresh with UPDATE (no body): a refresh can then never touch media.
+                      NUTAG_UPDATE_REFRESH(1), NTATAG_SIP_T1X64(t1x64), TAG_END());
+    if (nua_ == nullptr) {
+      su_root_destroy(root_);
+      root_ = nullptr;
+      ready.set_value(Error(Code::k_sip_start_failed,
+                            "Cannot bind the SIP agent: the address is not local or the port is in use.")
+                          .with("url", url));
+      return;
+    }
+    su_wait_t wait;
+    su_wait_create(&wait, efd_, SU_WAIT_IN);
+    wait_index_ = su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
+    log::info("sip.agent.started", {{"url", url}});
+    ready.set_value(ok());
+
+    auto next_tick = Clock::now() + kTickInterval;
+    while (!stopping_) {
+      su_root_step(root_, 100);
+      drain();
+      if (Clock::now() >= next_tick) {
+        tick();
+        next_tick = Clock::now() + kTickInterval;
+      }
+    }
+    drain();
+    shut_down();
+  }
+
+  void shut_down() {
+    for (auto& m : monitors_) {
+      if (m.nh != nullptr) nua_handle_destroy(m.nh);
+    }
+    monitors_.clear();
+    nua_shutdown(nua_);
+    const auto deadline = Clock::now() + settings_.transaction_timeout + 2s;
+    while (!shutdown_done_ && Clock::now() < deadline) su_root_step(root_, 50);
+    if (shutdown_done_) {
+      nua_destroy(nua_);
+    } else {
+      // nua_destroy() before the shutdown completed would free transactions the stack
+      // still uses; leaking one stack at exit is the lesser harm.
+      log::warn("sip.agent.shutdown_incomplete", {});
+    }
+    nua_ = nullptr;
+    if (wait_index_ > 0) su_root_deregister(root_, wait_index_);
+    su_root_destroy(root_);
+    root_ = nullptr;
+  }
+
+  static int wakeup_callback(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    std::uint64_t n = 0;
+    while (::read(self->efd_, &n, sizeof n) > 0) {
+    }
+    return 0;
+  }
+
+  void wake() {
+    const std::uint64_t one = 1;
+    if (efd_ >= 0) {
+      // A full counter already means "wake up"; nothing else can fail here.
+      [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
+    }
+  }
+
+  void drain() {
+    std::deque<std::function<void()>> work;
+    {
+      std::lock_guard lock(queue_mu_);
+      work.swap(queue_);
+    }
+    for (auto& f : work) f();
+  }
+
+  static void nua_callback(nua_event_t event, int status, char const* phrase, nua_t*,
+                           nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip,
+                           tagi_t tags[]) {
+    static_cast<Impl*>(magic)->on_event(event, status, phrase, nh, sip, tags);
+  }
+
+  void on_event(nua_event_t event, int status, const char* phrase, nua_handle_t* nh,
+                const sip_t* sip, tagi_t tags[]) {
+    switch (event) {
+      case nua_i_invite: on_invite(nh, sip); break;
+      case nua_r_invite: on_invite_response(status, phrase, nh, sip); break;
+      case nua_i_state: on_state(nh, tags); break;
+      case nua_i_bye:
+        if (Call* c = find(nh)) {
+          c->trace.push_back("<- BYE");
+          if (!c->end_reason) c->end_reason = EndReason::kBye;
+          c->end_by = Party::kRemote;
+        }
+        break;
+      case nua_i_cancel:
+        if (Call* c = find(nh)) {
+          c->trace.push_back("<- CANCEL");
+          if (!c->end_reason) c->end_reason = EndReason::kCancelled;
+          c->end_by = Party::kRemote;
+        }
+        break;
+      case nua_r_bye:
+      case nua_r_cancel:
+        if (Call* c = find(nh)) {
+          c->trace.push_back("<- " + std::to_string(status) + " " + phrase_of(status, phrase) +
+                             (event == nua_r_bye ? " (BYE)" : " (CANCEL)"));
+        }
+        break;
+      case nua_r_options: on_options_response(status, nh); break;
+      case nua_r_shutdown:
+        if (status >= 200) shutdown_done_ = true;
+        break;
+      case nua_i_options:
+      case nua_i_message:
+      case nua_i_info:
+      case nua_i_refer:
+      case nua_i_subscribe:
+      case nua_i_notify:
+      case nua_i_publish:
+        // Answered by the stack already; a handle it made for a request outside any of
+        // our calls is ours to free.
+        if (nh != nullptr && find(nh) == nullptr && !is_monitor(nh)) nua_handle_destroy(nh);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- inbound ------------------------------------------------------------------
+
+  void on_invite(nua_handle_t* nh, const sip_t* sip) {
+    if (Call* existing = find(nh)) {
+      on_reinvite(*existing, sip);
+      return;
+    }
+    const CallId id = next_id_++;
+    Call& c = add_call(id, nh, false);
+    c.state = State::kRinging;
+    const std::string ruri = sip != nullptr && sip->sip_request != nullptr
+                                 ? url_as_string_c(sip)
+                                 : std::string();
+    c.trace.push_back("<- INVITE " + ruri);
+
+    std::string_view body;
+    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
+      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    }
+    if (body.empty()) {
+      // A late offer would need our offer in the 200 and the answer in the ACK; no fax
+      // gateway we target sends one, so it is refused plainly.
+      refuse_unusable(c, "INVITE without SDP offer");
+      return;
+    }
+    auto offer = parse_sdp(body);
+    if (!offer) {
+      refuse_unusable(c, offer.error().message);
+      return;
+    }
+    auto preferred = select_media(*offer, true);
+    if (!preferred) {
+      refuse_unusable(c, "no T.38 or G.711 stream offered");
+      return;
+    }
+    IncomingCall in;
+    in.call = id;
+    in.request_user = user_of(sip->sip_request != nullptr ? sip->sip_request->rq_url : nullptr);
+    if (in.request_user.empty() && sip->sip_to != nullptr) in.request_user = user_of(sip->sip_to->a_url);
+    auto normalised = normalize_phone(in.request_user, settings_.dial_plan);
+    in.called_number = normalised ? normalised->canonical : in.request_user;
+    if (sip->sip_from != nullptr) {
+      in.caller_id = user_of(sip->sip_from->a_url);
+      in.caller_display = strip_quotes(view(sip->sip_from->a_display));
+    }
+    if (sip->sip_via != nullptr) {
+      const char* host = sip->sip_via->v_received != nullptr ? sip->sip_via->v_received
+                                                             : sip->sip_via->v_host;
+      in.source = std::string(view(host));
+      if (sip->sip_via->v_port != nullptr) in.source += ":" + std::string(sip->sip_via->v_port);
+    }
+    in.offer = *offer;
+    in.offered = *preferred;
+    c.remote_sdp = *offer;
+    c.media = *preferred;
+    c.surfaced = true;
+    log::info("sip.call.incoming", {{"call", static_cast<std::int64_t>(id)},
+                                    {"called", log::mask_number(in.called_number)},
+                                    {"media", media_kind_name(preferred->kind)}});
+    InboundDecision decision = InboundDecision::refuse(480);
+    if (handlers_.on_incoming && !stopping_) guarded("on_incoming", [&] { decision = handlers_.on_incoming(in); });
+    Call* cp = find(id);  // the callback may have hung up already
+    if (cp == nullptr || cp->ending || cp->state != State::kRinging) return;
+    switch (decision.action) {
+      case InboundDecision::Action::kAnswer:
+        if (!decision.answer.t38 && !decision.answer.audio) {
+          cp->end_reason = EndReason::kRefused;
+          respond(*cp, 488, nullptr);
+          break;
+        }
+        set_local(*cp, decision.answer);
+        cp->state = State::kAnswered;
+        respond(*cp, 200, &cp->local_sdp);
+        break;
+      case InboundDecision::Action::kRing:
+        respond(*cp, 180, nullptr);
+        break;
+      case InboundDecision::Action::kRefuse:
+      default: {
+        int status = decision.status;
+        if (status < 300 || status > 699) status = 480;
+        cp->end_reason = EndReason::kRefused;
+        respond(*cp, status, nullptr);
+        break;
+      }
+    }
+  }
+
+  static std::string url_as_string_c(const sip_t* sip) {
+    const url_t* u = sip->sip_request->rq_url;
+    if (u == nullptr) return {};
+    std::string s = "sip:";
+    if (u->url_user != nullptr) s += std::string(u->url_user) + "@";
+    if (u->url_host != nullptr) s += u->url_host;
+    if (u->url_port != nullptr) s += std::string(":") + u->url_port;
+    return s;
+  }
+
+  void refuse_unusable(Call& c, const std::string& why) {
+    log::warn("sip.call.refused_unusable", {{"call", static_cast<std::int64_t>(c.id)}, {"reason", why}});
+    c.end_reason = EndReason::kRefused;
+    respond(c, 488, nullptr);
+  }
+
+  void on_reinvite(Call& c, const sip_t* sip) {
+    c.trace.push_back("<- INVITE (re-INVITE)");
+    if (c.state != State::kAnswered || c.ending) {
+      respond(c, 491, nullptr);
+      return;
+    }
+    if (c.reinvite_pending) {
+      respond(c, 491, nullptr);  // glare (RFC 3261 section 14.2)
+      return;
+    }
+    std::string_view body;
+    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
+      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    }
+    if (body.empty()) {
+      // An offer-less re-INVITE (a session refresh, RFC 4028): offer what we have.
+      respond(c, 200, &c.local_sdp);
+      return;
+    }
+    auto offer = parse_sdp(body);
+    if (!offer) {
+      respond(c, 488, nullptr);
+      return;
+    }
+    if (offer->origin_session_id == c.remote_sdp.origin_session_id &&
+        offer->origin_version == c.remote_sdp.origin_version) {
+      // Unchanged description: a session refresh. Same answer, same version.
+      respond(c, 200, &c.local_sdp);
+      return;
+    }
+    auto offered = select_media(*offer, true);
+    if (!offered) {
+      respond(c, 488, nullptr);
+      return;
+    }
+    if (same_kind_family(offered->kind, c.media.kind)) {
+      // Same kind of media, perhaps a new address or codec: our side stays as it is.
+      c.remote_sdp = *offer;
+      const bool changed = !(*offered == c.media);
+      c.media = *offered;
+      respond(c, 200, &c.local_sdp);
+      if (changed && handlers_.on_media_changed && !stopping_) {
+        guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media}); });
+      }
+      return;
+    }
+    std::optional<MediaOffer> answer;
+    if (handlers_.on_reinvite && !stopping_) {
+      guarded("on_reinvite", [&] {
+        answer = handlers_.on_reinvite(ReinviteRequest{c.id, *offer, *offered, c.media});
+      });
+    }
+    Call* cp = find(c.id);
+    if (cp == nullptr || cp->ending) return;
+    if (!answer || (!answer->t38 && !answer->audio)) {
+      respond(*cp, 488, nullptr);
+      return;
+    }
+    set_local(*cp, *answer);
+    cp->remote_sdp = *offer;
+    cp->media = *offered;
+    respond(*cp, 200, &cp->local_sdp);
+    if (handlers_.on_media_changed && !stopping_) {
+      guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{cp->id, cp->remote_sdp, cp->media}); });
+    }
+  }
+
+  // ---- outbound -----------------------------------------------------------------
+
+  void on_invite_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
+    Call* c = find(nh);
+    if (c == nullptr) return;
+    // The stack reports its own failures (timer B, ICMP unreachable) as 408/503 with a
+    // message it makes up: To tag and all, but no Server or User-Agent header. Any
+    // provisional response proves the address alive (the stack never fakes those), so
+    // a 408 after one is the far end's "no answer".
+    const bool made_up = sip == nullptr || sip->sip_status == nullptr ||
+                         (status >= 200 && sip->sip_server == nullptr &&
+                          sip->sip_user_agent == nullptr);
+    const bool from_network = !made_up;
+    if (from_network && status < 200) c->got_response = true;
+    if (status >= 180 || from_network) {
+      c->trace.push_back("<- " + std::to_string(status) + " " + phrase_of(status, phrase) +
+                         (from_network ? "" : " (local)"));
+    }
+    if (c->state == State::kAnswered) {
+      on_reinvite_response(*c, status, sip);
+      return;
+    }
+    if (status < 200) {
+      if ((status == 180 || status == 183) && c->cancel_cause == CancelCause::kNone) {
+        c->state = State::kEarly;
+        if (handlers_.on_progress && !stopping_) guarded("on_progress", [&] { handlers_.on_progress(CallProgress{c->id, status}); });
+      }
+      return;
+    }
+    if (status < 300) {
+      if (c->cancel_cause != CancelCause::kNone) {
+        // The answer crossed our CANCEL (RFC 3261 section 9.1): the call exists, end it.
+        report_failure(*c, status, phrase_of(status, phrase), false, cancelled_class(*c));
+        end_session(*c, *c->end_reason);
+        return;
+      }
+      std::string_view body;
+      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
+        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+      }
+      auto answer = parse_sdp(body);
+      std::optional<NegotiatedMedia> media;
+      if (answer) media = select_media(*answer, c->local_media.t38.has_value());
+      if (!media) {
+        // Answered without anything we can run: hang up rather than hold a dead line.
+        FailureClass f{Code::k_call_media_refused, false};
+        report_failure(*c, status, "answer without usable SDP", false, f);
+        c->state = State::kAnswered;
+        end_session(*c, EndReason::kFailed);
+        return;
+      }
+      c->state = State::kAnswered;
+      c->remote_sdp = *answer;
+      c->media = *media;
+      c->answered_reported = true;
+      log::info("sip.call.answered", {{"call", static_cast<std::int64_t>(c->id)},
+                                      {"media", media_kind_name(media->kind)}});
+      if (handlers_.on_answered && !stopping_) {
+        guarded("on_answered", [&] { handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media}); });
+      }
+      return;
+    }
+    const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
+    const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
+                                                                 : cancelled_class(*c);
+    report_failure(*c, status, phrase_of(status, phrase), local, f);
+  }
+
+  // A call we cancelled failed because of why we cancelled it, whatever the status.
+  static FailureClass cancelled_class(const Call& c) {
+    return c.cancel_cause == CancelCause::kUser ? FailureClass{Code::k_call_cancelled, false}
+                                                : FailureClass{Code::k_call_no_answer, false};
+  }
+
+  void report_failure(Call& c, int status, const std::string& phrase, bool local,
+                      const FailureClass& f) {
+    if (!c.end_reason) {
+      c.end_reason = c.cancel_cause == CancelCause::kUser       ? EndReason::kCancelled
+                     : c.cancel_cause == CancelCause::kNone     ? EndReason::kFailed
+                                                                : EndReason::kWatchdog;
+    }
+    CallFailed e;
+    e.call = c.id;
+    e.sip_status = status;
+    e.reason = phrase;
+    e.local = local;
+    e.failure = f;
+    e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
+    e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
+    if (local) e.error.with("local", "true");
+    e.trace = c.trace;
+    log::write_error(log::Level::kWarn, "sip.call.failed", e.error,
+                     {{"call", static_cast<std::int64_t>(c.id)}});
+    if (handlers_.on_failed && !stopping_) guarded("on_failed", [&] { handlers_.on_failed(e); });
+  }
+
+  void on_reinvite_response(Call& c, int status, const sip_t* sip) {
+    if (!c.reinvite_pending || status < 200) return;
+    c.reinvite_pending = false;
+    if (status < 300) {
+      std::string_view body;
+      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
+        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+      }
+      auto answer = parse_sdp(body);
+      std::optional<NegotiatedMedia> media;
+      if (answer) media = select_media(*answer, c.local_media.t38.has_value());
+      if (media) {
+        c.remote_sdp = *answer;
+        c.media = *media;
+        if (handlers_.on_media_changed && !stopping_) {
+          guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media}); });
+        }
+        return;
+      }
+      // A 200 without a usable answer: the far end's media are unknown now. Ending the
+      // call is the only state both sides can agree on.
+      log::warn("sip.reinvite.bad_answer", {{"call", static_cast<std::int64_t>(c.id)}});
+      end_session(c, EndReason::kFailed);
+      return;
+    }
+    // Refused (488 and the like): RFC 3261 section 14.1, the session goes on unchanged.
+    c.local_media = c.previous_media;
+    c.local_sdp = c.previous_sdp;
+    if (handlers_.on_reinvite_refused && !stopping_) {
+      guarded("on_reinvite_refused", [&] { handlers_.on_reinvite_refused(ReinviteRefused{c.id, status}); });
+    }
+  }
+
+  // ---- session end ---------------------------------------------------------------
+
+  void on_state(nua_handle_t* nh, tagi_t tags[]) {
+    Call* c = find(nh);
+    if (c == nullptr) return;
+    int state = nua_callstate_init;
+    tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+    if (state == nua_callstate_ready && !c->outbound && !c->answered_reported &&
+        c->state == State::kAnswered) {
+      c->answered_reported = true;
+      if (handlers_.on_answered && !stopping_) {
+        guarded("on_answered", [&] { handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media}); });
+      }
+    }
+    if (state == nua_callstate_terminated) finish(*c);
+  }
+
+  void finish(Call& c) {
+    const CallId id = c.id;
+    if (c.surfaced && handlers_.on_ended && !stopping_) {
+      CallEnded e;
+      e.call = id;
+      e.was_answered = c.answered_reported;
+      e.reason = c.end_reason.value_or(EndReason::kBye);
+      e.by = c.end_by;
+      log::info("sip.call.ended", {{"call", static_cast<std::int64_t>(id)},
+                                   {"reason", end_reason_name(e.reason)},
+                                   {"by", e.by == Party::kLocal ? "local" : "remote"}});
+      guarded("on_ended", [&] { handlers_.on_ended(e); });
+    }
+    Call* cp = find(id);  // the callback cannot remove it, but stay defensive
+    if (cp == nullptr) return;
+    history_.emplace_back(id, std::move(cp->trace));
+    while (history_.size() > UserAgent::kTraceHistory) history_.pop_front();
+    by_handle_.erase(cp->nh);
+    nua_handle_destroy(cp->nh);
+    calls_.erase(id);
+  }
+
+  void end_session(Call& c, EndReason reason) {
+    if (!c.end_reason) c.end_reason = reason;
+    c.end_by = Party::kLocal;
+    mark_ending(c);
+    nua_bye(c.nh, TAG_END());
+    c.trace.push_back("-> BYE");
+  }
+
+  void cancel(Call& c, CancelCause cause) {
+    c.cancel_cause = cause;
+    c.end_by = Party::kLocal;
+    mark_ending(c);
+    nua_cancel(c.nh, TAG_END());
+    c.trace.push_back("-> CANCEL");
+  }
+
+  void mark_ending(Call& c) {
+    if (!c.ending) {
+      c.ending = true;
+      c.ending_since = Clock::now();
+    }
+  }
+
+  void respond(Call& c, int status, const std::string* sdp) {
+    const char* phrase = sip_status_phrase(status);
+    if (phrase == nullptr) phrase = "";
+    if (sdp != nullptr) {
+      nua_respond(c.nh, status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                  SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+    } else {
+      nua_respond(c.nh, status, phrase, TAG_END());
+    }
+    c.trace.push_back("-> " + std::to_string(status) + " " + phrase);
+    if (status >= 300 && c.state != State::kAnswered) mark_ending(c);
+  }
+
+  // ---- watchdogs and keep-alive --------------------------------------------------
+
+  void tick() {
+    const auto now = Clock::now();
+    std::vector<CallId> ids;
+    for (auto& [id, c] : calls_) ids.push_back(id);
+    for (CallId id : ids) {
+      Call* c = find(id);
+      if (c == nullptr) continue;
+      const auto age = now - c->started;
+      if (c->ending) {
+        if (now - c->ending_since > 2 * settings_.transaction_timeout + kEndingGrace) {
+          // The stack never reported the end (a lost final response): drop it anyway.
+          log::warn("sip.call.forced_end", {{"call", static_cast<std::int64_t>(id)}});
+          finish(*c);
+        }
+        continue;
+      }
+      const bool overdue = age > settings_.max_call_duration;
+      const bool unanswered = c->state != State::kAnswered;
+      if (overdue || (unanswered && age > settings_.no_answer_timeout)) {
+        log::warn("sip.call.watchdog", {{"call", static_cast<std::int64_t>(id)},
+                                        {"overdue", overdue}});
+        if (!unanswered) {
+          end_session(*c, EndReason::kWatchdog);
+        } else if (c->outbound) {
+          cancel(*c, overdue ? CancelCause::kWatchdog : CancelCause::kNoAnswer);
+        } else {
+          c->end_reason = EndReason::kWatchdog;
+          respond(*c, 480, nullptr);
+        }
+      }
+    }
+    run_monitors();
+  }
+
+  void run_monitors() {
+    const auto now = Clock::now();
+    for (auto& m : monitors_) {
+      if (m.nh != nullptr) continue;
+      if (now < m.next_at) continue;
+      m.nh = nua_handle(nua_, nullptr, NUTAG_URL(m.uri.c_str()), SIPTAG_TO_STR(m.uri.c_str()),
+                        TAG_END());
+      if (m.nh == nullptr) {
+        m.next_at = now + settings_.options_interval;
+        continue;
+      }
+      m.sent_at = now;
+      nua_options(m.nh, TAG_END());
+    }
+  }
+
+  bool is_monitor(nua_handle_t* nh) const {
+    for (const auto& m : monitors_) {
+      if (m.nh == nh) return true;
+    }
+    return false;
+  }
+
+  void on_options_response(int status, nua_handle_t* nh) {
+    if (status < 200) return;
+    for (auto& m : monitors_) {
+      if (m.nh != nh) continue;
+      const auto now = Clock::now();
+      // Any answer below 500 shows a SIP stack that takes requests; a 408 or a 5xx is
+      // either the stack's own timeout/ICMP report or the gateway saying it cannot.
+      m.health.up = status < 500 && status != 408;
+      m.health.last_status = status;
+      m.health.round_trip_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - m.sent_at).count();
+      m.health.checked_at = std::chrono::system_clock::now();
+      nua_handle_destroy(m.nh);
+      m.nh = nullptr;
+      m.next_at = m.sent_at + settings_.options_interval;
+      if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(m.health); });
+      return;
+    }
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------
+
+  // User callbacks run inside sofia's C stack frames, where an escaping exception is
+  // undefined behaviour. It is logged and swallowed here; the agent goes on as if the
+  // callback had returned nothing (an inbound call is then refused with 480, a
+  // re-INVITE with 488).
+  template <class F>
+  void guarded(std::string_view which, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      log::error("sip.callback.threw", {{"callback", which}, {"what", e.what()}});
+    } catch (...) {
+      log::error("sip.callback.threw", {{"callback", which}});
+    }
+  }
+
+  Call& add_call(CallId id, nua_handle_t* nh, bool outbound) {
+    Call& c = calls_[id];
+    c.id = id;
+    c.nh = nh;
+    c.outbound = outbound;
+    c.surfaced = outbound;
+    c.started = Clock::now();
+    c.session_id = session_base_ + id;
+    by_handle_[nh] = id;
+    return c;
+  }
+
+  void set_local(Call& c, const MediaOffer& m) {
+    // RFC 3264 section 8: each new description of ours carries a higher version.
+    if (!c.local_sdp.empty()) ++c.sdp_version;
+    c.local_media = m;
+    c.local_sdp = build_sdp(m, settings_.media_address, c.session_id, c.sdp_version,
+                            settings_.contact_user);
+  }
+
+  Call* find(CallId id) {
+    auto it = calls_.find(id);
+    return it == calls_.end() ? nullptr : &it->second;
+  }
+  Call* find(nua_handle_t* nh) {
+    auto it = by_handle_.find(nh);
+    return it == by_handle_.end() ? nullptr : find(it->second);
+  }
+
+  static Error not_found(CallId id) {
+    return Error(Code::k_sip_call_not_found, "No such call in progress.").with("call", std::to_string(id));
+  }
+
+  Settings settings_;
+  Handlers handlers_;
+  std::uint64_t session_base_ = 1;
+
+  std::thread thread_;
+  // Read by callers on other threads to tell whether they already run on the loop.
+  std::atomic<std::thread::id> loop_id_{};
+  std::atomic<bool> stopping_{false};
+  int efd_ = -1;
+  std::mutex queue_mu_;
+  std::deque<std::function<void()>> queue_;
+  bool accepting_ = true;
+
+  // Loop-thread state from here on.
+  su_root_t* root_ = nullptr;
+  int wait_index_ = -1;
+  nua_t* nua_ = nullptr;
+  bool shutdown_done_ = false;
+  CallId next_id_ = 1;
+  std::map<CallId, Call> calls_;
+  std::unordered_map<nua_handle_t*, CallId> by_handle_;
+  std::deque<std::pair<CallId, std::vector<std::string>>> history_;
+  std::vector<Monitor> monitors_;
+};
+
+// ---- the public face -------------------------------------------------------------
+
+UserAgent::UserAgent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+UserAgent::~UserAgent() = default;
+
+Result<std::unique_ptr<UserAgent>> UserAgent::start(Settings settings, Handlers handlers) {
+  if (settings.port <= 0 || settings.port > 65535 || settings.bind_address.empty()) {
+    return Error(Code::k_sip_start_failed, "The SIP agent needs a bind address and a port 1-65535.")
+        .with("port", std::to_string(settings.port));
+  }
+  auto impl = std::make_unique<Impl>(std::move(settings), std::move(handlers));
+  if (auto r = impl->start(); !r) return std::move(r).error();
+  return std::unique_ptr<UserAgent>(new UserAgent(std::move(impl)));
+}
+
+Result<CallId> UserAgent::place_call(const CallRequest& request) {
+  if (!request.offer.t38 && !request.offer.audio) {
+    return Error(Code::k_sip_invalid_target, "The call request offers neither T.38 nor audio.");
+  }
+  auto uri = target_uri(request);
+  if (!uri) return std::move(uri).error();
+  return impl_->call_on_loop<CallId>([&] { return impl_->place_call(*uri, request); });
+}
+
+Result<void> UserAgent::hang_up(CallId call) {
+  return impl_->call_on_loop<void>([&] { return impl_->hang_up(call); });
+}
+
+Result<void> UserAgent::reinvite_t38(CallId call, const T38Offer& offer) {
+  return impl_->call_on_loop<void>([&] { return impl_->reinvite_t38(call, offer); });
+}
+
+Result<void> UserAgent::answer(CallId call, const MediaOffer& media) {
+  return impl_->call_on_loop<void>([&] { return impl_->answer(call, media); });
+}
+
+Result<void> UserAgent::refuse(CallId call, int status) {
+  return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status); });
+}
+
+Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
+  for (const auto& t : targets) {
+    const std::string_view hp = std::string_view(t).substr(t.rfind("sip:", 0) == 0 ? 4 : 0);
+    if (!valid_host_port(hp)) {
+      return Error(Code::k_sip_invalid_target, "A monitored gateway must be host[:port].").with("target", t);
+    }
+  }
+  return impl_->call_on_loop<void>([&] { return impl_->monitor(targets); });
+}
+
+std::vector<GatewayHealth> UserAgent::health() const {
+  auto r = impl_->on_loop([&] { return impl_->health(); });
+  return r ? std::move(*r) : std::vector<GatewayHealth>{};
+}
+
+Result<std::vector<std::string>> UserAgent::trace(CallId call) const {
+  return impl_->call_on_loop<std::vector<std::string>>([&] { return impl_->trace(call); });
+}
+
+const Settings& UserAgent::settings() const { return impl_->settings(); }
+
+}  // namespace faxbridge::sip

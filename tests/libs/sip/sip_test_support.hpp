@@ -1,0 +1,171 @@
+#pragma once
+// Shared by the SIP tests: free UDP ports on loopback and a recorder of every agent
+// event that tests wait on (condition variable, no sleeps).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "faxbridge/sip/user_agent.hpp"
+
+namespace faxbridge::sip::testing {
+
+using namespace std::chrono_literals;
+
+// A UDP port nobody uses right now (the kernel picks it; we let it go again).
+inline int free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A port free for both UDP and TCP (an agent with `tcp = true` binds both).
+inline int free_udp_tcp_port() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = free_udp_port();
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return port;
+  }
+  return 0;
+}
+
+// Whether somebody has bound this UDP port on loopback (a peer is listening).
+inline bool udp_port_taken(int port) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+  ::close(fd);
+  return taken;
+}
+
+// The first of `count` consecutive free UDP ports: SIPp binds its audio RTP port and
+// the video port two above it (-mp).
+inline int free_udp_port_block(int count) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int first = free_udp_port();
+    if (first + count > 65535) continue;
+    bool all_free = true;
+    for (int p = first + 1; p < first + count && all_free; ++p) all_free = !udp_port_taken(p);
+    if (all_free) return first;
+  }
+  return 0;
+}
+
+inline Settings test_settings(int port) {
+  Settings s;
+  s.bind_address = "127.0.0.1";
+  s.port = port;
+  // Short enough that a dead address fails in seconds, long enough for a loaded CI box.
+  s.transaction_timeout = 4s;
+  s.options_interval = 1s;
+  return s;
+}
+
+struct Recorder {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<CallProgress> progress;
+  std::vector<CallAnswered> answered;
+  std::vector<CallFailed> failed;
+  std::vector<CallEnded> ended;
+  std::vector<MediaChanged> media_changed;
+  std::vector<ReinviteRefused> reinvite_refused;
+  std::vector<IncomingCall> incoming;
+  std::vector<ReinviteRequest> reinvites;
+  std::vector<GatewayHealth> health;
+  // Set by the test before the call; read on the agent's thread.
+  std::function<InboundDecision(const IncomingCall&)> decide = [](const IncomingCall&) {
+    return InboundDecision::refuse(480);
+  };
+  std::function<std::optional<MediaOffer>(const ReinviteRequest&)> on_reinvite;
+
+  template <class E>
+  std::function<void(const E&)> push(std::vector<E>& into) {
+    return [this, &into](const E& e) {
+      std::lock_guard lock(mu);
+      into.push_back(e);
+      cv.notify_all();
+    };
+  }
+
+  Handlers handlers() {
+    Handlers h;
+    h.on_progress = push(progress);
+    h.on_answered = push(answered);
+    h.on_failed = push(failed);
+    h.on_ended = push(ended);
+    h.on_media_changed = push(media_changed);
+    h.on_reinvite_refused = push(reinvite_refused);
+    h.on_health = push(health);
+    h.on_incoming = [this](const IncomingCall& c) {
+      std::function<InboundDecision(const IncomingCall&)> d;
+      {
+        std::lock_guard lock(mu);
+        incoming.push_back(c);
+        cv.notify_all();
+        d = decide;
+      }
+      return d(c);
+    };
+    h.on_reinvite = [this](const ReinviteRequest& r) -> std::optional<MediaOffer> {
+      std::function<std::optional<MediaOffer>(const ReinviteRequest&)> f;
+      {
+        std::lock_guard lock(mu);
+        reinvites.push_back(r);
+        cv.notify_all();
+        f = on_reinvite;
+      }
+      return f ? f(r) : std::nullopt;
+    };
+    return h;
+  }
+
+  // Waits until `pred` (called under the lock) holds; false after `limit`.
+  template <class Pred>
+  bool wait(Pred pred, std::chrono::milliseconds limit = 20s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, limit, [&] { return pred(); });
+  }
+};
+
+inline T38Offer t38_offer(int port) {
+  return T38Offer{port,
+                  {"T38FaxVersion:0", "T38MaxBitRate:14400", "T38FaxRateManagement:transferredTCF",
+                   "T38FaxMaxBuffer:2000", "T38FaxMaxDatagram:400", "T38FaxUdpEC:t38UDPRedundancy"}};
+}
+
+inline MediaOffer t38_media(int port) {
+  MediaOffer m;
+  m.t38 = t38_offer(port);
+  return m;
+}
+
+inline MediaOffer audio_media(int port) {
+  MediaOffer m;
+  m.audio = AudioOffer{port};
+  return m;
+}
+
+}  // namespace faxbridge::sip::testing
