@@ -42,6 +42,11 @@ class RouterTest : public ::testing::Test {
   void TearDown() override {
     gateways_.clear();
     routers_.clear();
+    for (auto& p : router_processes_) {
+      p->signal(SIGTERM);
+      auto status = p->wait(30s);
+      EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "a router did not stop cleanly";
+    }
   }
 
   void set(const std::string& key, const std::string& json) {
@@ -117,6 +122,19 @@ class RouterTest : public ::testing::Test {
     routers_.back()->start();
     return *routers_.back();
   }
+  // The real faxbridge-router as a separate process.
+  void start_router_process(const std::string& name) {
+    std::map<std::string, std::string> env{{"FAXBRIDGE_DB_DSN", dsn_},
+                                           {"FAXBRIDGE_INSTANCE_ID", name},
+                                           {"FAXBRIDGE_BUS_PUBLISH_ENDPOINT", ports_.publish_endpoint()},
+                                           {"FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", ports_.subscribe_endpoint()},
+                                           {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
+                                           {"FAXBRIDGE_HTTP_PORT", "0"},
+                                           {"FAXBRIDGE_ROUTER_SWEEP_MS", "300"},
+                                           {"FAXBRIDGE_LOG_LEVEL", "warn"}};
+    router_processes_.push_back(std::make_unique<faxbridge::testing::Child>(FAXBRIDGE_ROUTER_BIN,
+                                                                            std::vector<std::string>{}, env));
+  }
   FakeGateway& start_gateway(faxbridge::testing::Script script = faxbridge::testing::sends_everything,
                              const std::string& name = "gw-1", int channels = 4, int max_concurrent = 100) {
     gateways_.push_back(
@@ -132,6 +150,7 @@ class RouterTest : public ::testing::Test {
   std::unique_ptr<bus::Publisher> publisher_;
   std::int64_t sender_ = 0;
   std::vector<std::unique_ptr<Router>> routers_;
+  std::vector<std::unique_ptr<faxbridge::testing::Child>> router_processes_;
   std::vector<std::unique_ptr<FakeGateway>> gateways_;
 };
 
@@ -321,13 +340,14 @@ TEST_F(RouterTest, ACancelDuringTheCallEndsCancelled) {
             "cancelled");
 }
 
-// Two routers, two gateways of 8 channels each, a global limit of 3 concurrent calls
-// and 200 jobs to 20 numbers: the attempts' time spans never overlap more than allowed.
+// Two router processes, two gateways of 8 channels each, a global limit of 3
+// concurrent calls and 200 jobs to 20 numbers: the attempts' time spans never overlap
+// more than allowed.
 TEST_F(RouterTest, LimitsHoldWithTwoRoutersAndTwoGateways) {
   constexpr int kJobs = 200;
   constexpr int kMax = 3;
-  start_router("router-1");
-  start_router("router-2");
+  start_router_process("router-1");
+  start_router_process("router-2");
   auto script = [](const db::outbound::Call& call) {
     ScriptedCall s = faxbridge::testing::sends_everything(call);
     s.duration = 15ms;
@@ -350,6 +370,8 @@ TEST_F(RouterTest, LimitsHoldWithTwoRoutersAndTwoGateways) {
   EXPECT_EQ(sql("SELECT count(*) FROM attempts")[0][0].as<int>(), kJobs);
   EXPECT_GT(gateways_[0]->calls(), 0);
   EXPECT_GT(gateways_[1]->calls(), 0);
+  EXPECT_EQ(sql("SELECT count(DISTINCT actor) FROM job_events WHERE to_state = 'queued'")[0][0].as<int>(), 2)
+      << "both router processes routed jobs";
 }
 
 TEST_F(RouterTest, ACallWhoseGatewayDiedIsRetriedOnlyIfNoPageWent) {
