@@ -153,6 +153,7 @@ void Consumer::worker_loop() {
         lock.unlock();
         auto r = source_.claim_next(want);
         lock.lock();
+        ++stats_.sweeps;
         if (!r) {
           log::write_error(log::Level::kWarn, "consumer.sweep_failed", r.error(), {{"stage", settings_.name}});
           next_sweep_ = Clock::now() + settings_.error_backoff;

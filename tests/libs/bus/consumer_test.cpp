@@ -89,8 +89,7 @@ TEST_F(ConsumerTest, ANotifiedRowIsClaimedWithoutWaitingForTheSweep) {
   s.sweep_interval = 1h;
   Consumer consumer(q, s, finishing_handler(q));
   consumer.start();
-  ASSERT_TRUE(wait_for([&] { return consumer.stats().claimed_by_sweep == 0; }));
-  std::this_thread::sleep_for(100ms);  // let the start-up sweep find nothing
+  ASSERT_TRUE(wait_for([&] { return consumer.stats().sweeps >= 1; }));  // the start-up sweep found nothing
   auto ids = submit(20);
   for (auto id : ids) consumer.notify(id);
   ASSERT_TRUE(wait_for([&] { return count("SELECT count(*) FROM fax_jobs WHERE state = 'ready'") == 20; }, 30s));

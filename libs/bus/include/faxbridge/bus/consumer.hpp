@@ -64,6 +64,7 @@ struct ConsumerStats {
   std::int64_t completed = 0;
   std::int64_t failed = 0;
   std::int64_t leases_lost = 0;
+  std::int64_t sweeps = 0;  // sweeps that reached the database
 };
 
 class Consumer final {
