@@ -51,6 +51,7 @@ namespace faxbridge::gateway {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kByeGraceTicks = 50;  // 1 s of media time
 
 struct OutCall {
   db::outbound::Call call;
@@ -377,7 +378,9 @@ struct Gateway::Impl {
 
   void on_out_ended(OutCall& call, const sip::CallEnded& e) {
     call.sip_ended = true;
-    if (call.channel && !call.channel->finished()) call.channel->request_hangup();
+    // The receiver usually hangs up as soon as it has our DCN: give the session a second of
+    // media time to end on its own before the hang-up counts as a dropped call.
+    if (call.channel && !call.channel->finished() && !call.cancelled) call.channel->request_hangup(kByeGraceTicks);
     if (!call.channel && e.reason != sip::EndReason::kFailed) {
       // Ended before media ran (hung up during set-up, or cancelled).
       if (call.cancelled) {
@@ -676,7 +679,7 @@ struct Gateway::Impl {
           on_out_ended(*it->second, e);
         } else if (auto in = in_by_sip.find(e.call); in != in_by_sip.end()) {
           in->second->sip_ended = true;
-          if (!in->second->channel->finished()) in->second->channel->request_hangup(25);  // let DCN land
+          if (!in->second->channel->finished()) in->second->channel->request_hangup(kByeGraceTicks);
         }
       });
     };

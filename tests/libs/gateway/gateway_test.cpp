@@ -137,6 +137,20 @@ class GatewayTest : public ::testing::Test {
     router_->start();
   }
 
+  // Router, gateway A (places calls) and gateway B (answers, default route), connected.
+  std::pair<Gateway*, Gateway*> start_pair() {
+    const int sip_a = faxbridge::testing::free_port();
+    const int sip_b = faxbridge::testing::free_port();
+    const int media_base = 20000 + 40 * (::getpid() % 300);  // below the ephemeral range
+    default_route("127.0.0.1:" + std::to_string(sip_b));
+    start_router();
+    auto& a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true);
+    auto& b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false);
+    EXPECT_TRUE(eventually([&] { return a.connected() && b.connected(); }, 10s));
+    return {&a, &b};
+  }
+  std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
+
   std::string dsn_;
   faxbridge::testing::Ports ports_;
   std::unique_ptr<faxbridge::testing::Child> bus_;
@@ -150,14 +164,7 @@ class GatewayTest : public ::testing::Test {
 TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbox) {
   const auto alice = add_user("alice", std::nullopt);
   const auto bob = add_user("bob", "403");
-  const int sip_a = faxbridge::testing::free_port();
-  const int sip_b = faxbridge::testing::free_port();
-  const int media_base = 20000 + 40 * (::getpid() % 500);
-  default_route("127.0.0.1:" + std::to_string(sip_b));
-  start_router();
-  auto& a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true);
-  auto& b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false);
-  ASSERT_TRUE(eventually([&] { return a.connected() && b.connected(); }, 10s));
+  auto [a, b] = start_pair();
 
   const auto job = ready_job("403", alice);
   const std::string j = std::to_string(job);
@@ -187,20 +194,13 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
                   "d.id = f.tiff_document_id"),
             "received_tiff/1");
   EXPECT_EQ(field("SELECT count(*) FROM inbox_entries WHERE user_id = " + std::to_string(bob)), "1");
-  EXPECT_EQ(a.stats().outbound_closed, 1u);
-  EXPECT_EQ(b.stats().inbound_stored, 1u);
+  EXPECT_EQ(a->stats().outbound_closed, 1u);
+  EXPECT_EQ(b->stats().inbound_stored, 1u);
 }
 
 TEST_F(GatewayTest, ANumberNobodyOwnsIsRefusedWith404AndTheJobFails) {
   const auto alice = add_user("alice", std::nullopt);
-  const int sip_a = faxbridge::testing::free_port();
-  const int sip_b = faxbridge::testing::free_port();
-  const int media_base = 20000 + 40 * (::getpid() % 500);
-  default_route("127.0.0.1:" + std::to_string(sip_b));
-  start_router();
-  auto& a = start_gateway("gw-a", sip_a, media_base, true);
-  auto& b = start_gateway("gw-b", sip_b, media_base + 20, false);
-  ASSERT_TRUE(eventually([&] { return a.connected() && b.connected(); }, 10s));
+  start_pair();
   const auto job = ready_job("499", alice);
   const std::string j = std::to_string(job);
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM attempts WHERE outcome IS NOT NULL AND job_id = " + j) == "1"; },
@@ -208,6 +208,36 @@ TEST_F(GatewayTest, ANumberNobodyOwnsIsRefusedWith404AndTheJobFails) {
   EXPECT_EQ(field("SELECT outcome || '/' || sip_status || '/' || error_code FROM attempts WHERE job_id = " + j),
             "rejected/404/call.invalid_number");
   EXPECT_EQ(field("SELECT count(*) FROM received_faxes"), "0");
+}
+
+TEST_F(GatewayTest, ARouteFailureMovesToTheNextAddressThenTheDefaultRoute) {
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  start_pair();
+  // A route for "4" whose only address answers nothing: the call times out there (a local
+  // 408, a route failure) and goes on to the default route, gateway B.
+  const int dead = faxbridge::testing::free_port();
+  db::Route route;
+  route.prefix = "4";
+  route.gateways.push_back({"127.0.0.1:" + std::to_string(dead)});
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); }));
+  const auto job = ready_job("403", alice);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
+  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(field("SELECT count(*) || '/' || max(outcome) FROM attempts WHERE job_id = " + std::to_string(job)),
+            "1/sent");
+}
+
+TEST_F(GatewayTest, ACancelDuringTheCallHangsUpAndClosesTheAttemptAsCancelled) {
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  start_pair();
+  const auto job = ready_job("403", alice);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "dialing" || job_state(job) == "sending"; }, 60s));
+  auto r = router::cancel_job(*pool_, *publisher_, job, "test");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "cancelled"; }, 60s)) << job_state(job);
+  EXPECT_EQ(field("SELECT outcome FROM attempts WHERE job_id = " + std::to_string(job)), "cancelled");
 }
 
 }  // namespace
