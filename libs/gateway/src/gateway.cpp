@@ -52,6 +52,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kByeGraceTicks = 50;  // 1 s of media time
+constexpr int kPortAttempts = 4;
 
 struct OutCall {
   db::outbound::Call call;
@@ -524,16 +525,19 @@ struct Gateway::Impl {
     }
     auto ic = std::make_unique<InCall>();
     ic->info = in;
-    ic->local_port = allocate_port();
-    if (ic->local_port == 0) {
-      (void)agent->refuse(in.call, 503);
-      return;
-    }
     fax::T38Params params;
     for (const auto& attr : in.offered.t38_attributes) (void)params.apply_attribute(attr);
-    auto link = fax::open_udp_link(settings.media_address, ic->local_port, in.offered.address, in.offered.port);
+    // A port of the range may be taken by another program: try a few.
+    Result<std::unique_ptr<fax::DatagramLink>> link =
+        Error(Code::k_fax_transport_failed, "No free media port.");
+    for (int attempt = 0; attempt < kPortAttempts && !link; ++attempt) {
+      ic->local_port = allocate_port();
+      if (ic->local_port == 0) break;
+      link = fax::open_udp_link(settings.media_address, ic->local_port, in.offered.address, in.offered.port);
+      if (!link) release_port(ic->local_port);
+    }
     if (!link) {
-      release_port(ic->local_port);
+      log::write_error(log::Level::kWarn, "gateway.media_port_failed", link.error());
       (void)agent->refuse(in.call, 503);
       return;
     }
