@@ -18,6 +18,11 @@
 // call.media_refused); audio with a switch to T.38 is the next slice.
 #include "faxbridge/gateway/gateway.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -87,6 +92,19 @@ std::string phase_letter(fax::Phase max_phase, bool success) {
     case fax::Phase::kFinished: return "C";
   }
   return "A";
+}
+
+// Whether a UDP socket can bind address:port now (checked before offering the port).
+bool udp_port_free(const std::string& address, int port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return true;  // let the link report it
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -279,7 +297,12 @@ struct Gateway::Impl {
       finish_outbound_error(*call, w.error(), "failed");
       return;
     }
-    call->local_port = allocate_port();
+    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+      call->local_port = allocate_port();
+      if (call->local_port == 0 || udp_port_free(settings.media_address, call->local_port)) break;
+      release_port(call->local_port);
+      call->local_port = 0;
+    }
     if (call->local_port == 0) {
       finish_outbound_error(*call, Error(Code::k_fax_transport_failed, "No free media port."), "failed");
       return;
