@@ -122,6 +122,9 @@ class GatewayTest : public ::testing::Test {
     s.channels = 2;
     s.place_calls = place_calls;
     s.claim_interval = 200ms;
+    // Shorter than the ~20 s call: the job only stays ours (and ends sent, not interrupted
+    // by the router's tick) because the gateway renews the lease while the call runs.
+    s.lease = 6s;
     s.spool_dir = spool_.string();
     auto g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
     EXPECT_TRUE(g) << g.error().to_string();
