@@ -110,7 +110,7 @@ class GatewayTest : public ::testing::Test {
     return j->id;
   }
 
-  Gateway& start_gateway(const std::string& instance, int sip_port, int media_base, bool place_calls) {
+  Gateway* start_gateway(const std::string& instance, int sip_port, int media_base, bool place_calls) {
     GatewaySettings s;
     s.instance = instance;
     s.sip.bind_address = "127.0.0.1";
@@ -127,9 +127,12 @@ class GatewayTest : public ::testing::Test {
     s.lease = 6s;
     s.spool_dir = spool_.string();
     auto g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
-    EXPECT_TRUE(g) << g.error().to_string();
+    if (!g) {
+      ADD_FAILURE() << g.error().to_string();
+      return nullptr;
+    }
     gateways_.push_back(std::move(*g));
-    return *gateways_.back();
+    return gateways_.back().get();
   }
   void start_router() {
     router::RouterSettings rs;
@@ -147,10 +150,11 @@ class GatewayTest : public ::testing::Test {
     const int media_base = 20000 + 40 * (::getpid() % 300);  // below the ephemeral range
     default_route("127.0.0.1:" + std::to_string(sip_b));
     start_router();
-    auto& a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true);
-    auto& b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false);
-    EXPECT_TRUE(eventually([&] { return a.connected() && b.connected(); }, 10s));
-    return {&a, &b};
+    auto* a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true);
+    auto* b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false);
+    if (a == nullptr || b == nullptr) return {nullptr, nullptr};
+    EXPECT_TRUE(eventually([&] { return a->connected() && b->connected(); }, 10s));
+    return {a, b};
   }
   std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
 
@@ -168,6 +172,7 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
   const auto alice = add_user("alice", std::nullopt);
   const auto bob = add_user("bob", "403");
   auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
 
   const auto job = ready_job("403", alice);
   const std::string j = std::to_string(job);
@@ -203,7 +208,7 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
 
 TEST_F(GatewayTest, ANumberNobodyOwnsIsRefusedWith404AndTheJobFails) {
   const auto alice = add_user("alice", std::nullopt);
-  start_pair();
+  ASSERT_TRUE(start_pair().first != nullptr);
   const auto job = ready_job("499", alice);
   const std::string j = std::to_string(job);
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM attempts WHERE outcome IS NOT NULL AND job_id = " + j) == "1"; },
@@ -216,7 +221,7 @@ TEST_F(GatewayTest, ANumberNobodyOwnsIsRefusedWith404AndTheJobFails) {
 TEST_F(GatewayTest, ARouteFailureMovesToTheNextAddressThenTheDefaultRoute) {
   const auto alice = add_user("alice", std::nullopt);
   add_user("bob", "403");
-  start_pair();
+  ASSERT_TRUE(start_pair().first != nullptr);
   // A route for "4" whose only address answers nothing: the call times out there (a local
   // 408, a route failure) and goes on to the default route, gateway B.
   const int dead = faxbridge::testing::free_port();
@@ -234,7 +239,7 @@ TEST_F(GatewayTest, ARouteFailureMovesToTheNextAddressThenTheDefaultRoute) {
 TEST_F(GatewayTest, ACancelDuringTheCallHangsUpAndClosesTheAttemptAsCancelled) {
   const auto alice = add_user("alice", std::nullopt);
   add_user("bob", "403");
-  start_pair();
+  ASSERT_TRUE(start_pair().first != nullptr);
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "dialing" || job_state(job) == "sending"; }, 60s));
   auto r = router::cancel_job(*pool_, *publisher_, job, "test");
