@@ -692,7 +692,13 @@ struct Gateway::Impl {
     sip::Handlers h;
     h.on_answered = [this](const sip::CallAnswered& a) {
       post([this, a] {
-        if (auto it = out_by_sip.find(a.call); it != out_by_sip.end()) on_out_answered(*it->second, a);
+        if (auto it = out_by_sip.find(a.call); it != out_by_sip.end()) {
+          on_out_answered(*it->second, a);
+        } else if (in_by_sip.count(a.call) == 0) {
+          // An outbound call answered after we gave up on it (a 200 crossing our CANCEL).
+          // (Inbound calls we answered are reported here too: those are in in_by_sip.)
+          (void)agent->hang_up(a.call);
+        }
       });
     };
     h.on_failed = [this](const sip::CallFailed& f) {
