@@ -1,0 +1,72 @@
+#pragma once
+// The media gateway (ARCHITECTURE.md sections 3-4): places the calls the router queued and
+// answers the calls for numbers users or groups own, SIP (libs/sip) for signalling and the
+// fax engine (libs/fax) for T.38 over UDP. Results are rows: an outbound attempt is closed
+// with db::outbound::close and announced on router::kResultsStage; a received fax becomes a
+// received_tiff document plus a received_faxes row, announced on router::kInboundStage.
+// Cancels for calls this instance holds arrive on bus::topics::cancel_topic(instance).
+//
+// Threading: one control thread owns every call's state and does all database work; the
+// SIP agent's callbacks and the bus subscriber only post events to it (they must not
+// block), and the fax channels run on the ChannelRuntime's workers. The control thread
+// polls channels for progress (phase C -> mark_sending) and completion.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "faxbridge/bus/bus.hpp"
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/fax/runtime.hpp"
+#include "faxbridge/sip/user_agent.hpp"
+
+namespace faxbridge::gateway {
+
+struct GatewaySettings {
+  std::string instance = "media-gateway";  // lease owner and cancel topic
+  sip::Settings sip;
+  // Local UDP ports for T.38 media, one per call, taken round robin from this range.
+  std::string media_address = "127.0.0.1";
+  int media_port_min = 40000;
+  int media_port_max = 40999;
+  int channels = 8;  // calls at once, both directions
+  bool place_calls = true;  // false: an inbound-only gateway that never claims calls
+  int media_threads = 1;
+  fax::Pace pace = fax::Pace::kRealtime;
+  std::chrono::milliseconds claim_interval{1000};
+  std::chrono::milliseconds lease{60000};
+  std::string spool_dir = "/tmp";  // documents being sent and faxes being received
+  std::string local_ident = "Faxbridge";  // TSID/CSID
+};
+
+struct GatewayStats {
+  int outbound_active = 0;
+  int inbound_active = 0;
+  std::uint64_t outbound_closed = 0;
+  std::uint64_t inbound_stored = 0;
+};
+
+class Gateway final {
+ public:
+  // Starts the SIP agent, the media runtime, the bus subscriber and the control thread.
+  static Result<std::unique_ptr<Gateway>> start(db::Pool& pool, bus::Publisher& publisher,
+                                                std::string subscribe_endpoint, GatewaySettings settings);
+  // Stops taking work; calls still up are hung up and left to the router's tick (their
+  // leases expire and they are closed as interrupted).
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  GatewayStats stats() const;
+  bool connected() const;
+  const GatewaySettings& settings() const;
+
+  struct Impl;
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faxbridge::gateway

@@ -1,0 +1,785 @@
+// DESIGN: the media gateway, first slice (issue 6).
+//
+// One control thread owns all call state. Everything else only posts work to it:
+//  - the SIP agent's callbacks (its own loop thread, must not block) post answered /
+//    failed / ended / incoming events; an incoming INVITE is answered 180 at once and
+//    decided on the control thread after the database lookup (answer or 404);
+//  - the bus subscriber thread posts CancelJob for this instance and wakes the claim on
+//    a kQueuedStage work message;
+//  - fax channels run on the ChannelRuntime workers; the control thread polls them every
+//    20 ms for phase C (mark_sending) and completion.
+// Outbound: claim (limits in the claim) -> document to a spool file -> route addresses
+// (the job's route, then the default route) -> INVITE with a T.38 offer -> on 200 a send
+// channel to the answered address -> close the attempt with the fax result -> announce
+// kResultsStage. A route failure (try_next_address) moves to the next address.
+// Inbound: number owned by a user or group -> answer T.38 -> receive channel -> store the
+// TIFF as a received_tiff document and a received_faxes row -> announce kInboundStage.
+// Media: T.38 only in this slice (an audio-only call is refused with 488 / closed as
+// call.media_refused); audio with a switch to T.38 is the next slice.
+#include "faxbridge/gateway/gateway.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "faxbridge/bus.pb.h"
+#include "faxbridge/bus/topics.hpp"
+#include "faxbridge/bus/work_feed.hpp"
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/outbound.hpp"
+#include "faxbridge/db/records.hpp"
+#include "faxbridge/db/routes.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/db/users.hpp"
+#include "faxbridge/fax/channel.hpp"
+#include "faxbridge/fax/link.hpp"
+#include "faxbridge/fax/t38_params.hpp"
+#include "faxbridge/router/router.hpp"
+
+namespace faxbridge::gateway {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kByeGraceTicks = 50;  // 1 s of media time
+constexpr int kPortAttempts = 4;
+
+struct OutCall {
+  db::outbound::Call call;
+  std::vector<std::string> targets;
+  std::size_t next_target = 0;
+  std::optional<sip::CallId> sip_call;
+  int local_port = 0;
+  std::string tiff_path;
+  std::shared_ptr<fax::FaxChannel> channel;
+  fax::Phase max_phase = fax::Phase::kIdle;
+  bool marked_sending = false;
+  bool cancelled = false;
+  bool sip_ended = false;
+  std::optional<int> sip_status;
+  Clock::time_point renewed = Clock::now();
+};
+
+struct InCall {
+  sip::IncomingCall info;
+  int local_port = 0;
+  std::string tiff_path;
+  std::shared_ptr<fax::FaxChannel> channel;
+  bool sip_ended = false;
+};
+
+std::string phase_letter(fax::Phase max_phase, bool success) {
+  if (success) return "E";
+  switch (max_phase) {
+    case fax::Phase::kIdle: return "A";
+    case fax::Phase::kNegotiating: return "B";
+    case fax::Phase::kTransferring:
+    case fax::Phase::kFinished: return "C";
+  }
+  return "A";
+}
+
+// Whether a UDP socket can bind address:port now (checked before offering the port).
+bool udp_port_free(const std::string& address, int port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return true;  // let the link report it
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Code::k_io_failed, "Cannot read the received fax file.").with("path", path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<void> write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) return Error(Code::k_io_failed, "Cannot write the document to the spool.").with("path", path);
+  return ok();
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  Impl(db::Pool& p, bus::Publisher& pub, std::string sub, GatewaySettings s)
+      : pool(p), publisher(pub), subscribe_endpoint(std::move(sub)), settings(std::move(s)),
+        next_port(settings.media_port_min) {}
+
+  db::Pool& pool;
+  bus::Publisher& publisher;
+  std::string subscribe_endpoint;
+  GatewaySettings settings;
+
+  std::unique_ptr<fax::ChannelRuntime> runtime;
+  std::unique_ptr<sip::UserAgent> agent;
+  std::unique_ptr<bus::Subscriber> subscriber;
+
+  // Events posted to the control thread.
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> events;
+  bool claim_requested = true;
+  std::atomic<bool> stop{false};
+  std::thread control_thread, bus_thread;
+
+  // Control thread only.
+  std::vector<std::unique_ptr<OutCall>> outbound;
+  std::vector<std::unique_ptr<InCall>> inbound;
+  std::map<sip::CallId, OutCall*> out_by_sip;
+  std::map<sip::CallId, InCall*> in_by_sip;
+  std::set<int> ports_in_use;
+  int next_port;
+  Clock::time_point next_claim = Clock::now();
+  std::uint64_t sequence = 0;
+
+  std::atomic<int> outbound_active{0}, inbound_active{0};
+  std::atomic<std::uint64_t> outbound_closed{0}, inbound_stored{0};
+
+  void post(std::function<void()> fn) {
+    {
+      std::lock_guard lock(mutex);
+      events.push_back(std::move(fn));
+    }
+    cv.notify_one();
+  }
+  void request_claim() {
+    {
+      std::lock_guard lock(mutex);
+      claim_requested = true;
+    }
+    cv.notify_one();
+  }
+
+  int allocate_port() {
+    const int span = settings.media_port_max - settings.media_port_min + 1;
+    for (int i = 0; i < span; i += 2) {
+      int p = next_port;
+      next_port += 2;
+      if (next_port > settings.media_port_max) next_port = settings.media_port_min;
+      if (ports_in_use.insert(p).second) return p;
+    }
+    return 0;
+  }
+  void release_port(int p) { ports_in_use.erase(p); }
+
+  std::string spool_path(const std::string& what) {
+    return settings.spool_dir + "/gw-" + settings.instance + "-" + what + "-" + std::to_string(++sequence) + ".tiff";
+  }
+
+  // ---- control loop ----------------------------------------------------------------
+  void control_loop() {
+    while (!stop.load()) {
+      std::deque<std::function<void()>> batch;
+      bool claim = false;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait_for(lock, std::chrono::milliseconds(20),
+                    [&] { return stop.load() || !events.empty() || claim_requested; });
+        batch.swap(events);
+        claim = claim_requested;
+        claim_requested = false;
+      }
+      for (auto& fn : batch) fn();
+      if (stop.load()) break;
+      if (settings.place_calls && (claim || Clock::now() >= next_claim)) {
+        claim_calls();
+        next_claim = Clock::now() + settings.claim_interval;
+      }
+      poll_channels();
+    }
+  }
+
+  void bus_loop() {
+    const std::string cancel = bus::topics::cancel_topic(settings.instance);
+    const std::string queued = bus::topics::work_topic(router::kQueuedStage);
+    while (!stop.load()) {
+      auto m = subscriber->receive(std::chrono::milliseconds(100));
+      if (!m || !m->has_value()) continue;
+      const bus::Message& msg = **m;
+      if (msg.topic == cancel) {
+        auto c = bus::decode<bus::v1::CancelJob>(msg);
+        if (!c) continue;
+        const std::int64_t job = c->job_id();
+        post([this, job] { cancel_job(job); });
+      } else if (msg.topic == queued) {
+        request_claim();
+      }
+    }
+  }
+
+  // ---- outbound --------------------------------------------------------------------
+  int free_channels() const {
+    return settings.channels - static_cast<int>(outbound.size() + inbound.size());
+  }
+
+  void claim_calls() {
+    const int free = free_channels();
+    if (free <= 0) return;
+    auto claimed = pool.transact([&](db::Tx& tx) -> Result<std::vector<db::outbound::Call>> {
+      auto s = db::settings::load(tx);
+      if (!s) return s.error();
+      const int max_out = static_cast<int>(s->get_int("fax.max_concurrent_outgoing"));
+      return db::outbound::claim_calls(tx, settings.instance, free, max_out, settings.lease);
+    });
+    if (!claimed) {
+      log::write_error(log::Level::kWarn, "gateway.claim_failed", claimed.error());
+      return;
+    }
+    for (auto& c : *claimed) start_outbound(c);
+  }
+
+  void start_outbound(const db::outbound::Call& c) {
+    auto oc = std::make_unique<OutCall>();
+    oc->call = c;
+    OutCall* call = oc.get();
+    outbound.push_back(std::move(oc));
+    outbound_active = static_cast<int>(outbound.size());
+    log::info("gateway.call_claimed", {{"job", c.job_id}, {"attempt", c.attempt_id}, {"number", c.dial_number}});
+
+    struct Prepared {
+      std::string bytes;
+      std::vector<std::string> targets;
+    };
+    auto prepared = pool.transact([&](db::Tx& tx) -> Result<Prepared> {
+      Prepared p;
+      if (!c.pages_document_id) return Error(Code::k_fax_file_error, "The job has no pages document.");
+      auto doc = db::documents::get(tx, *c.pages_document_id);
+      if (!doc) return doc.error();
+      p.bytes = std::move(doc->bytes);
+      auto routes = db::routes::list(tx);
+      if (!routes) return routes.error();
+      const db::Route* chosen = nullptr;
+      const db::Route* fallback = nullptr;
+      for (const auto& r : *routes) {
+        if (c.route_id && r.id == *c.route_id) chosen = &r;
+        if (r.is_default && r.enabled) fallback = &r;
+      }
+      if (chosen) {
+        for (const auto& g : chosen->gateways) p.targets.push_back(g.address);
+      }
+      if (fallback && fallback != chosen) {
+        for (const auto& g : fallback->gateways) p.targets.push_back(g.address);
+      }
+      if (p.targets.empty()) return Error(Code::k_route_no_default, "No gateway address for this call.");
+      return p;
+    });
+    if (!prepared) {
+      finish_outbound_error(*call, prepared.error(), "failed");
+      return;
+    }
+    call->targets = std::move(prepared->targets);
+    call->tiff_path = spool_path("job" + std::to_string(c.job_id));
+    if (auto w = write_file(call->tiff_path, prepared->bytes); !w) {
+      finish_outbound_error(*call, w.error(), "failed");
+      return;
+    }
+    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+      call->local_port = allocate_port();
+      if (call->local_port == 0 || udp_port_free(settings.media_address, call->local_port)) break;
+      release_port(call->local_port);
+      call->local_port = 0;
+    }
+    if (call->local_port == 0) {
+      finish_outbound_error(*call, Error(Code::k_fax_transport_failed, "No free media port."), "failed");
+      return;
+    }
+    place_next(*call);
+  }
+
+  // Dials the next address of the call's route; false when none is left.
+  void place_next(OutCall& call) {
+    while (call.next_target < call.targets.size()) {
+      sip::CallRequest req;
+      req.target = call.targets[call.next_target++];
+      req.number = call.call.dial_number;
+      sip::T38Offer t38;
+      t38.port = call.local_port;
+      t38.attributes = fax::T38Params{}.to_sdp_attributes();
+      req.offer.t38 = std::move(t38);
+      req.offer.address = settings.media_address;
+      auto id = agent->place_call(req);
+      if (!id) {
+        log::write_error(log::Level::kWarn, "gateway.place_call_failed", id.error(), {{"target", req.target}});
+        continue;
+      }
+      call.sip_call = *id;
+      out_by_sip[*id] = &call;
+      log::info("gateway.dialing", {{"job", call.call.job_id}, {"target", req.target}});
+      return;
+    }
+    finish_outbound_error(call, Error(Code::k_call_route_failed, "Every gateway address of the route failed."),
+                          "failed");
+  }
+
+  void on_out_answered(OutCall& call, const sip::CallAnswered& a) {
+    if (call.cancelled) return;
+    if (a.media.kind != sip::MediaKind::kT38) {
+      (void)agent->hang_up(a.call);
+      finish_outbound_error(call, Error(Code::k_call_media_refused, "The far end did not answer with T.38."),
+                            "failed");
+      return;
+    }
+    fax::T38Params params;
+    for (const auto& attr : a.media.t38_attributes) (void)params.apply_attribute(attr);
+    auto link = fax::open_udp_link(settings.media_address, call.local_port, a.media.address, a.media.port);
+    if (!link) {
+      (void)agent->hang_up(a.call);
+      finish_outbound_error(call, link.error(), "failed");
+      return;
+    }
+    fax::ChannelOptions o;
+    o.media = fax::MediaKind::kT38;
+    o.t38 = params;
+    o.session.direction = fax::Direction::kSend;
+    o.session.calling_party = true;
+    o.session.tiff_path = call.tiff_path;
+    o.session.local_ident = settings.local_ident;
+    o.session.call_id = "job" + std::to_string(call.call.job_id);
+    auto ch = fax::FaxChannel::create(o, std::move(*link));
+    if (!ch) {
+      (void)agent->hang_up(a.call);
+      finish_outbound_error(call, ch.error(), "failed");
+      return;
+    }
+    call.channel = *ch;
+    if (auto r = runtime->add({call.channel}); !r) {
+      call.channel.reset();
+      (void)agent->hang_up(a.call);
+      finish_outbound_error(call, r.error(), "failed");
+      return;
+    }
+    log::info("gateway.answered", {{"job", call.call.job_id}, {"media", a.media.address + ":" + std::to_string(a.media.port)}});
+  }
+
+  void on_out_failed(OutCall& call, const sip::CallFailed& f) {
+    out_by_sip.erase(f.call);
+    call.sip_call.reset();
+    call.sip_status = f.sip_status;
+    if (call.cancelled) {
+      close_outbound(call, cancelled_end(call));
+      return;
+    }
+    if (f.failure.try_next_address && call.next_target < call.targets.size()) {
+      log::info("gateway.route_failover", {{"job", call.call.job_id}, {"status", f.sip_status}});
+      place_next(call);
+      return;
+    }
+    std::string outcome = "failed";
+    switch (f.failure.code) {
+      case Code::k_call_busy: outcome = "busy"; break;
+      case Code::k_call_no_answer: outcome = "no_answer"; break;
+      case Code::k_call_invalid_number:
+      case Code::k_call_not_authorised:
+      case Code::k_call_rejected: outcome = "rejected"; break;
+      default: break;
+    }
+    finish_outbound_error(call, f.error, outcome);
+  }
+
+  void on_out_ended(OutCall& call, const sip::CallEnded& e) {
+    call.sip_ended = true;
+    // The receiver usually hangs up as soon as it has our DCN: give the session a second of
+    // media time to end on its own before the hang-up counts as a dropped call.
+    if (call.channel && !call.channel->finished() && !call.cancelled) call.channel->request_hangup(kByeGraceTicks);
+    if (!call.channel && e.reason != sip::EndReason::kFailed) {
+      // Ended before media ran (hung up during set-up, or cancelled).
+      if (call.cancelled) {
+        close_outbound(call, cancelled_end(call));
+      } else {
+        finish_outbound_error(call, Error(Code::k_call_interrupted, "The call ended before the fax started."),
+                              "failed");
+      }
+    }
+  }
+
+  db::AttemptEnd cancelled_end(const OutCall& call) {
+    db::AttemptEnd end;
+    end.outcome = "cancelled";
+    end.media = "t38";
+    end.sip_status = call.sip_status;
+    end.phase_reached = phase_letter(call.max_phase, false);
+    end.error_code = std::string(code_name(Code::k_call_cancelled));
+    end.retryable = false;
+    if (call.channel && call.channel->finished()) end.pages_sent = call.channel->result().pages;
+    return end;
+  }
+
+  void finish_outbound_error(OutCall& call, const Error& error, const std::string& outcome) {
+    log::write_error(log::Level::kInfo, "gateway.call_failed", error, {{"job", call.call.job_id}, {"outcome", outcome}});
+    db::AttemptEnd end;
+    end.outcome = outcome;
+    end.sip_status = call.sip_status;
+    end.phase_reached = phase_letter(call.max_phase, false);
+    end.error_code = std::string(error.name());
+    end.retryable = is_retryable_call(error.code);
+    close_outbound(call, end);
+  }
+
+  void finish_outbound_fax(OutCall& call) {
+    const fax::FaxResult& r = call.channel->result();
+    db::AttemptEnd end;
+    if (call.cancelled) {
+      end = cancelled_end(call);
+    } else {
+      end.outcome = r.success ? "sent" : (r.pages > 0 ? "partially_sent" : "failed");
+      end.media = "t38";
+      end.sip_status = call.sip_status.value_or(200);
+      if (!r.success && r.error) {
+        end.error_code = std::string(r.error->name());
+        end.retryable = r.retryable;
+      }
+    }
+    end.t30_code = r.t30_code;
+    end.t30_text = r.t30_text;
+    end.pages_sent = r.pages;
+    end.bit_rate = r.bit_rate;
+    end.ecm = r.ecm_used;
+    end.remote_station_id = r.remote_ident;
+    end.phase_reached = phase_letter(call.max_phase, r.success);
+    close_outbound(call, end);
+  }
+
+  void close_outbound(OutCall& call, const db::AttemptEnd& end) {
+    if (call.sip_call) {
+      if (!call.sip_ended) (void)agent->hang_up(*call.sip_call);
+      out_by_sip.erase(*call.sip_call);
+    }
+    auto closed = pool.transact([&](db::Tx& tx) { return db::outbound::close(tx, call.call, settings.instance, end); });
+    if (!closed) {
+      log::write_error(log::Level::kError, "gateway.close_failed", closed.error(), {{"job", call.call.job_id}});
+    } else if (!*closed) {
+      log::warn("gateway.lease_lost", {{"job", call.call.job_id}});
+    } else {
+      (void)bus::announce_work(publisher, router::kResultsStage, call.call.attempt_id);
+      log::info("gateway.attempt_closed", {{"job", call.call.job_id}, {"outcome", end.outcome}, {"pages", end.pages_sent}});
+    }
+    ++outbound_closed;
+    if (!call.tiff_path.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(call.tiff_path, ec);
+    }
+    if (call.local_port) release_port(call.local_port);
+    for (auto it = outbound.begin(); it != outbound.end(); ++it) {
+      if (it->get() == &call) {
+        outbound.erase(it);
+        break;
+      }
+    }
+    outbound_active = static_cast<int>(outbound.size());
+  }
+
+  void cancel_job(std::int64_t job_id) {
+    for (auto& c : outbound) {
+      if (c->call.job_id != job_id) continue;
+      log::info("gateway.cancel", {{"job", job_id}});
+      c->cancelled = true;
+      if (c->channel) {
+        c->channel->request_hangup();
+        if (c->sip_call && !c->sip_ended) (void)agent->hang_up(*c->sip_call);
+        c->sip_ended = true;
+      } else if (c->sip_call) {
+        (void)agent->hang_up(*c->sip_call);  // CANCEL; on_failed or on_ended closes it
+      } else {
+        close_outbound(*c, cancelled_end(*c));
+      }
+      return;
+    }
+  }
+
+  // ---- inbound ---------------------------------------------------------------------
+  void on_incoming(const sip::IncomingCall& in) {
+    struct Owner {
+      bool found = false;
+    };
+    auto owner = pool.transact([&](db::Tx& tx) -> Result<Owner> {
+      Owner o;
+      for (const std::string& n : {in.called_number, in.request_user}) {
+        auto u = db::users::by_fax_number(tx, n);
+        if (!u) return u.error();
+        if (*u && !(*u)->disabled) o.found = true;
+        auto g = db::groups::by_fax_number(tx, n);
+        if (!g) return g.error();
+        if (*g) o.found = true;
+        if (o.found) break;
+      }
+      return o;
+    });
+    if (!owner) {
+      log::write_error(log::Level::kWarn, "gateway.inbound_lookup_failed", owner.error());
+      (void)agent->refuse(in.call, 503);
+      return;
+    }
+    if (!owner->found) {
+      log::info("gateway.inbound_refused", {{"number", in.called_number}, {"status", 404}});
+      (void)agent->refuse(in.call, 404);
+      return;
+    }
+    if (free_channels() <= 0) {
+      (void)agent->refuse(in.call, 486);
+      return;
+    }
+    if (in.offered.kind != sip::MediaKind::kT38) {
+      (void)agent->refuse(in.call, 488);
+      return;
+    }
+    auto ic = std::make_unique<InCall>();
+    ic->info = in;
+    fax::T38Params params;
+    for (const auto& attr : in.offered.t38_attributes) (void)params.apply_attribute(attr);
+    // A port of the range may be taken by another program: try a few.
+    Result<std::unique_ptr<fax::DatagramLink>> link =
+        Error(Code::k_fax_transport_failed, "No free media port.");
+    for (int attempt = 0; attempt < kPortAttempts && !link; ++attempt) {
+      ic->local_port = allocate_port();
+      if (ic->local_port == 0) break;
+      link = fax::open_udp_link(settings.media_address, ic->local_port, in.offered.address, in.offered.port);
+      if (!link) release_port(ic->local_port);
+    }
+    if (!link) {
+      log::write_error(log::Level::kWarn, "gateway.media_port_failed", link.error());
+      (void)agent->refuse(in.call, 503);
+      return;
+    }
+    ic->tiff_path = spool_path("rx");
+    fax::ChannelOptions o;
+    o.media = fax::MediaKind::kT38;
+    o.t38 = params;
+    o.session.direction = fax::Direction::kReceive;
+    o.session.calling_party = false;
+    o.session.tiff_path = ic->tiff_path;
+    o.session.local_ident = settings.local_ident;
+    o.session.call_id = "in" + std::to_string(in.call);
+    auto ch = fax::FaxChannel::create(o, std::move(*link));
+    if (!ch) {
+      release_port(ic->local_port);
+      (void)agent->refuse(in.call, 503);
+      return;
+    }
+    sip::MediaOffer answer;
+    sip::T38Offer t38;
+    t38.port = ic->local_port;
+    t38.attributes = params.to_sdp_attributes();
+    answer.t38 = std::move(t38);
+    answer.address = settings.media_address;
+    if (auto a = agent->answer(in.call, answer); !a) {
+      release_port(ic->local_port);
+      log::write_error(log::Level::kWarn, "gateway.answer_failed", a.error());
+      return;
+    }
+    ic->channel = *ch;
+    if (auto r = runtime->add({ic->channel}); !r) {
+      log::write_error(log::Level::kError, "gateway.media_failed", r.error());
+      (void)agent->hang_up(in.call);
+      release_port(ic->local_port);
+      return;
+    }
+    log::info("gateway.inbound_answered", {{"number", in.called_number}, {"caller", in.caller_id}});
+    in_by_sip[in.call] = ic.get();
+    inbound.push_back(std::move(ic));
+    inbound_active = static_cast<int>(inbound.size());
+  }
+
+  void finish_inbound(InCall& call) {
+    if (!call.sip_ended) (void)agent->hang_up(call.info.call);
+    in_by_sip.erase(call.info.call);
+    const fax::FaxResult& r = call.channel->result();
+    std::optional<std::string> bytes;
+    if (r.pages > 0) {
+      auto b = read_file(call.tiff_path);
+      if (b) bytes = std::move(*b);
+      else log::write_error(log::Level::kError, "gateway.inbound_file", b.error());
+    }
+    auto id = pool.transact([&](db::Tx& tx) -> Result<std::int64_t> {
+      db::ReceivedFax f;
+      f.call_id = settings.instance + "-" + std::to_string(call.info.call);
+      f.gateway_instance = settings.instance;
+      f.caller_number = call.info.caller_id;
+      f.called_number = call.info.called_number;
+      f.remote_station_id = r.remote_ident;
+      f.pages = r.pages;
+      f.media = "t38";
+      f.bit_rate = r.bit_rate;
+      f.ecm = r.ecm_used;
+      f.resolution = std::string(fax::resolution_name(r.resolution));
+      f.t30_code = r.t30_code;
+      f.t30_text = r.t30_text;
+      if (!r.success && r.error) f.error_code = std::string(r.error->name());
+      if (bytes) {
+        db::Document d;
+        d.kind = "received_tiff";
+        d.media_type = "image/tiff";
+        d.filename = "fax-" + f.call_id + ".tiff";
+        d.page_count = r.pages;
+        d.bytes = *bytes;
+        auto doc = db::documents::put(tx, std::move(d));
+        if (!doc) return doc.error();
+        f.tiff_document_id = doc->id;
+      }
+      return db::received::create(tx, f);
+    });
+    if (!id) {
+      log::write_error(log::Level::kError, "gateway.inbound_store_failed", id.error());
+    } else {
+      (void)bus::announce_work(publisher, router::kInboundStage, *id);
+      ++inbound_stored;
+      log::info("gateway.fax_received", {{"id", *id}, {"pages", r.pages}, {"number", call.info.called_number}});
+    }
+    std::error_code ec;
+    std::filesystem::remove(call.tiff_path, ec);
+    release_port(call.local_port);
+    for (auto it = inbound.begin(); it != inbound.end(); ++it) {
+      if (it->get() == &call) {
+        inbound.erase(it);
+        break;
+      }
+    }
+    inbound_active = static_cast<int>(inbound.size());
+  }
+
+  // ---- channels --------------------------------------------------------------------
+  void poll_channels() {
+    const auto now = Clock::now();
+    std::vector<OutCall*> done_out;
+    for (auto& c : outbound) {
+      if (c->channel) {
+        const auto p = c->channel->progress();
+        if (static_cast<int>(p.phase) > static_cast<int>(c->max_phase)) c->max_phase = p.phase;
+        if (!c->marked_sending && p.phase == fax::Phase::kTransferring) {
+          c->marked_sending = true;
+          (void)pool.transact([&](db::Tx& tx) { return db::outbound::mark_sending(tx, c->call.job_id, settings.instance); });
+        }
+        if (c->channel->finished()) done_out.push_back(c.get());
+      }
+      if (now - c->renewed > settings.lease / 3) {
+        c->renewed = now;
+        (void)pool.transact([&](db::Tx& tx) { return db::outbound::renew(tx, c->call.job_id, settings.instance, settings.lease); });
+      }
+    }
+    for (auto* c : done_out) finish_outbound_fax(*c);
+    std::vector<InCall*> done_in;
+    for (auto& c : inbound) {
+      if (c->channel->finished()) done_in.push_back(c.get());
+    }
+    for (auto* c : done_in) finish_inbound(*c);
+  }
+
+  // ---- SIP callbacks (agent thread: post only) ---------------------------------------
+  sip::Handlers handlers() {
+    sip::Handlers h;
+    h.on_answered = [this](const sip::CallAnswered& a) {
+      post([this, a] {
+        if (auto it = out_by_sip.find(a.call); it != out_by_sip.end()) {
+          on_out_answered(*it->second, a);
+        } else if (in_by_sip.count(a.call) == 0) {
+          // An outbound call answered after we gave up on it (a 200 crossing our CANCEL).
+          // (Inbound calls we answered are reported here too: those are in in_by_sip.)
+          (void)agent->hang_up(a.call);
+        }
+      });
+    };
+    h.on_failed = [this](const sip::CallFailed& f) {
+      post([this, f] {
+        if (auto it = out_by_sip.find(f.call); it != out_by_sip.end()) on_out_failed(*it->second, f);
+      });
+    };
+    h.on_ended = [this](const sip::CallEnded& e) {
+      post([this, e] {
+        if (auto it = out_by_sip.find(e.call); it != out_by_sip.end()) {
+          on_out_ended(*it->second, e);
+        } else if (auto in = in_by_sip.find(e.call); in != in_by_sip.end()) {
+          in->second->sip_ended = true;
+          if (!in->second->channel->finished()) in->second->channel->request_hangup(kByeGraceTicks);
+        }
+      });
+    };
+    h.on_incoming = [this](const sip::IncomingCall& in) {
+      post([this, in] { on_incoming(in); });
+      return sip::InboundDecision::ring();
+    };
+    return h;
+  }
+};
+
+Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& publisher,
+                                                std::string subscribe_endpoint, GatewaySettings settings) {
+  if (settings.media_port_min <= 0 || settings.media_port_max < settings.media_port_min || settings.channels <= 0) {
+    return Error(Code::k_config_invalid, "The media port range or the channel count is not usable.");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(settings.spool_dir, ec);
+  auto impl = std::make_unique<Impl>(pool, publisher, std::move(subscribe_endpoint), std::move(settings));
+  fax::RuntimeOptions ro;
+  ro.threads = impl->settings.media_threads;
+  ro.pace = impl->settings.pace;
+  auto rt = fax::ChannelRuntime::create(ro);
+  if (!rt) return std::move(rt).error();
+  impl->runtime = std::move(*rt);
+  if (impl->settings.sip.media_address.empty()) impl->settings.sip.media_address = impl->settings.media_address;
+  auto agent = sip::UserAgent::start(impl->settings.sip, impl->handlers());
+  if (!agent) return std::move(agent).error();
+  impl->agent = std::move(*agent);
+  impl->subscriber = std::make_unique<bus::Subscriber>(
+      impl->subscribe_endpoint,
+      std::vector<std::string>{bus::topics::cancel_topic(impl->settings.instance),
+                               bus::topics::work_topic(router::kQueuedStage)});
+  Impl* p = impl.get();
+  impl->bus_thread = std::thread([p] { p->bus_loop(); });
+  impl->control_thread = std::thread([p] { p->control_loop(); });
+  log::info("gateway.started", {{"instance", p->settings.instance}, {"sip_port", p->settings.sip.port}});
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Gateway::~Gateway() {
+  impl_->stop = true;
+  impl_->cv.notify_all();
+  if (impl_->control_thread.joinable()) impl_->control_thread.join();
+  if (impl_->bus_thread.joinable()) impl_->bus_thread.join();
+  // The agent hangs up what is still up without callbacks; the runtime drops its channels.
+  impl_->agent.reset();
+  impl_->runtime.reset();
+  for (auto& c : impl_->outbound) {
+    std::error_code ec;
+    std::filesystem::remove(c->tiff_path, ec);
+  }
+  for (auto& c : impl_->inbound) {
+    std::error_code ec;
+    std::filesystem::remove(c->tiff_path, ec);
+  }
+}
+
+GatewayStats Gateway::stats() const {
+  return {impl_->outbound_active.load(), impl_->inbound_active.load(), impl_->outbound_closed.load(),
+          impl_->inbound_stored.load()};
+}
+
+bool Gateway::connected() const { return impl_->subscriber && impl_->subscriber->connected(); }
+
+const GatewaySettings& Gateway::settings() const { return impl_->settings; }
+
+}  // namespace faxbridge::gateway

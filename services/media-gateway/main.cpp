@@ -1,0 +1,58 @@
+// faxbridge-media-gateway: places the queued fax calls and answers incoming ones, SIP and
+// T.38 over UDP (libs/gateway).
+#include <cstdio>
+#include <string_view>
+
+#include "faxbridge/gateway/gateway.hpp"
+#include "faxbridge/service/runtime.hpp"
+
+using namespace faxbridge;
+using namespace std::chrono_literals;
+
+constexpr const char* kUsage = R"(usage: faxbridge-media-gateway [--help]
+Places the fax calls the router queued and answers calls for the numbers users and
+groups own, over SIP with T.38 media. Environment: the common FAXBRIDGE_* variables
+(docs/configuration.md), plus
+  FAXBRIDGE_GATEWAY_SIP_BIND          SIP bind address (0.0.0.0)
+  FAXBRIDGE_GATEWAY_SIP_PORT          SIP port, UDP (5060)
+  FAXBRIDGE_GATEWAY_MEDIA_ADDRESS     address for T.38 media, written in SDP (127.0.0.1)
+  FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN    first UDP media port (40000)
+  FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX    last UDP media port (40999)
+  FAXBRIDGE_GATEWAY_CHANNELS          calls at once, both directions (8)
+  FAXBRIDGE_GATEWAY_SPOOL_DIR         where documents wait while on the wire (/tmp)
+)";
+
+int main(int argc, char** argv) {
+  if (auto exit_status = service::handle_arguments(argc, argv, kUsage)) return *exit_status;
+  config::ConfigReader cfg(config::process_env());
+  auto settings = service::read_settings(cfg, "media-gateway", 9105);
+  gateway::GatewaySettings gs;
+  gs.instance = settings.instance;
+  gs.sip.bind_address = cfg.string("FAXBRIDGE_GATEWAY_SIP_BIND", "0.0.0.0", "IP address");
+  gs.sip.port = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_SIP_PORT", 5060, 1, 65535));
+  gs.media_address = cfg.string("FAXBRIDGE_GATEWAY_MEDIA_ADDRESS", "127.0.0.1", "IP address");
+  gs.media_port_min = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN", 40000, 1024, 65535));
+  gs.media_port_max = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", 40999, 1024, 65535));
+  gs.channels = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_CHANNELS", 8, 1, 10000));
+  gs.spool_dir = cfg.string("FAXBRIDGE_GATEWAY_SPOOL_DIR", "/tmp", "directory");
+  if (auto r = cfg.finish(); !r) {
+    std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
+    return 2;
+  }
+  service::Runtime rt(settings);
+  service::log_effective_config(cfg);
+  if (auto r = rt.start(); !r) return r.error().code == Code::k_service_stopping ? 0 : 1;
+  auto gw = gateway::Gateway::start(rt.pool(), rt.publisher(), settings.bus.subscribe, gs);
+  if (!gw) {
+    log::write_error(log::Level::kError, "gateway.start_failed", gw.error());
+    return 1;
+  }
+  rt.add_health_check("subscriptions", [&](std::string& detail) {
+    const bool up = (*gw)->connected();
+    detail = up ? "subscribed" : "not connected";
+    return up;
+  });
+  rt.wait();
+  gw->reset();
+  return 0;
+}
