@@ -13,21 +13,9 @@ namespace {
 
 using testing::ScratchDir;
 
-SessionOptions tx_options(const std::string& in) {
-  SessionOptions o;
-  o.direction = Direction::kSend;
-  o.tiff_path = in;
-  o.call_id = "tx";
-  return o;
-}
+SessionOptions tx_options(const std::string& in) { return testing::send_options(in); }
 
-SessionOptions rx_options(const std::string& out) {
-  SessionOptions o;
-  o.direction = Direction::kReceive;
-  o.tiff_path = out;
-  o.call_id = "rx";
-  return o;
-}
+SessionOptions rx_options(const std::string& out) { return testing::receive_options(out); }
 
 LoopbackCall run(const SessionOptions& tx, const SessionOptions& rx, const LoopbackOptions& line) {
   auto call = make_loopback_call(tx, rx, line);

@@ -12,23 +12,9 @@ namespace {
 
 using testing::ScratchDir;
 
-SessionOptions tx_options(const std::string& in) {
-  SessionOptions o;
-  o.direction = Direction::kSend;
-  o.tiff_path = in;
-  o.local_ident = "1111";
-  o.call_id = "tx";
-  return o;
-}
+SessionOptions tx_options(const std::string& in) { return testing::send_options(in, "1111"); }
 
-SessionOptions rx_options(const std::string& out) {
-  SessionOptions o;
-  o.direction = Direction::kReceive;
-  o.tiff_path = out;
-  o.local_ident = "2222";
-  o.call_id = "rx";
-  return o;
-}
+SessionOptions rx_options(const std::string& out) { return testing::receive_options(out, "2222"); }
 
 struct Outcome {
   FaxResult tx, rx;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "faxbridge/fax/session.hpp"
 #include "faxbridge/fax/tiff_pages.hpp"
 
 namespace faxbridge::fax::testing {
@@ -44,6 +45,25 @@ inline std::string make_document(const ScratchDir& dir, int pages, TestResolutio
   auto r = write_test_document(path, spec);
   EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
   return path;
+}
+
+// The two ends of a test call: the sender of `tiff` and the receiver into `tiff`.
+inline SessionOptions send_options(const std::string& tiff, std::string ident = "") {
+  SessionOptions o;
+  o.direction = Direction::kSend;
+  o.tiff_path = tiff;
+  o.local_ident = std::move(ident);
+  o.call_id = "tx";
+  return o;
+}
+
+inline SessionOptions receive_options(const std::string& tiff, std::string ident = "") {
+  SessionOptions o;
+  o.direction = Direction::kReceive;
+  o.tiff_path = tiff;
+  o.local_ident = std::move(ident);
+  o.call_id = "rx";
+  return o;
 }
 
 }  // namespace faxbridge::fax::testing

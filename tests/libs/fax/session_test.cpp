@@ -19,23 +19,9 @@ using testing::ScratchDir;
 // Backstop: 30 simulated minutes is far beyond any call these tests make.
 constexpr int kMaxTicks = 30 * 60 * 50;
 
-SessionOptions sender_options(const std::string& in) {
-  SessionOptions o;
-  o.direction = Direction::kSend;
-  o.tiff_path = in;
-  o.local_ident = "+39 02 1111";
-  o.call_id = "tx";
-  return o;
-}
+SessionOptions sender_options(const std::string& in) { return testing::send_options(in, "+39 02 1111"); }
 
-SessionOptions receiver_options(const std::string& out) {
-  SessionOptions o;
-  o.direction = Direction::kReceive;
-  o.tiff_path = out;
-  o.local_ident = "+39 02 2222";
-  o.call_id = "rx";
-  return o;
-}
+SessionOptions receiver_options(const std::string& out) { return testing::receive_options(out, "+39 02 2222"); }
 
 // Audio: each tick moves 160 samples each way.
 int run_audio(FaxSession& a, FaxSession& b, int hangup_b_at_tick = -1) {
