@@ -34,8 +34,11 @@ int free_port() {
 }
 
 bus::Endpoints loopback_endpoints() {
-  return {"tcp://127.0.0.1:" + std::to_string(free_port()),
-          "tcp://127.0.0.1:" + std::to_string(free_port())};
+  const int publish = free_port();
+  int subscribe = free_port();
+  while (subscribe == publish) subscribe = free_port();
+  return {"tcp://127.0.0.1:" + std::to_string(publish),
+          "tcp://127.0.0.1:" + std::to_string(subscribe)};
 }
 
 class RunningForwarder {
@@ -91,8 +94,8 @@ TEST(Forwarder, CarriesMessagesInOrderAndFillsMeta) {
   warmup.set_job_id(0);
   auto first = publish_until_seen(pub, sub, bus::topics::kJobQueued, warmup);
   ASSERT_TRUE(first) << "no message crossed the forwarder";
-  EXPECT_TRUE(pub.connected());
-  EXPECT_TRUE(sub.connected());
+  // The socket monitors report on their own threads and may trail the first message.
+  EXPECT_TRUE(eventually([&] { return pub.connected() && sub.connected(); }));
   EXPECT_TRUE(fwd.get().running());
 
   for (int i = 1; i <= 50; ++i) {

@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <set>
 #include <vector>
 
 #include "faxbridge/db/migrate.hpp"
@@ -22,20 +24,28 @@
 namespace faxbridge::db::testing {
 namespace fs = std::filesystem;
 
+// Ports the kernel just handed out and released: good enough on a test machine. The
+// kernel may hand the same port out twice in a row, so this process never repeats one.
 int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
+  static std::mutex mutex;
+  static std::set<int> handed_out;
+  std::lock_guard lock(mutex);
+  for (int tries = 0; tries < 100; ++tries) {
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+    ::close(s);
+    if (port != 0 && handed_out.insert(port).second) return port;
   }
-  ::close(s);
-  return port;
+  return 0;
 }
 
 int run_command(const std::vector<std::string>& argv, const std::string& run_as, const std::string& log_file) {
