@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/gateway/gateway.hpp"
 #include "faxbridge/service/runtime.hpp"
 
@@ -20,6 +21,11 @@ groups own, over SIP with T.38 media. Environment: the common FAXBRIDGE_* variab
   FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX    last UDP media port (40999)
   FAXBRIDGE_GATEWAY_CHANNELS          calls at once, both directions (8)
   FAXBRIDGE_GATEWAY_SPOOL_DIR         where documents wait while on the wire (/tmp)
+  FAXBRIDGE_GATEWAY_PLACE_CALLS       false: answer only, never claim outbound calls (true)
+  FAXBRIDGE_GATEWAY_OPTIONS_INTERVAL_MS   OPTIONS ping period per route address (30000)
+  FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS     how often routes are reloaded for pings; 0 off (5000)
+  FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS  unanswered INVITE/OPTIONS: address failed (32000)
+  FAXBRIDGE_GATEWAY_NO_ANSWER_TIMEOUT_MS    ringing this long is cancelled: no answer (60000)
 )";
 
 int main(int argc, char** argv) {
@@ -35,6 +41,12 @@ int main(int argc, char** argv) {
   gs.media_port_max = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", 40999, 1024, 65535));
   gs.channels = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_CHANNELS", 8, 1, 10000));
   gs.spool_dir = cfg.string("FAXBRIDGE_GATEWAY_SPOOL_DIR", "/tmp", "directory");
+  gs.place_calls = cfg.boolean("FAXBRIDGE_GATEWAY_PLACE_CALLS", true);
+  gs.sip.options_interval = cfg.duration_ms("FAXBRIDGE_GATEWAY_OPTIONS_INTERVAL_MS", 30000ms, 1000ms, 3600000ms);
+  gs.routes_refresh = cfg.duration_ms("FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS", 5000ms, 0ms, 3600000ms);
+  gs.sip.transaction_timeout = cfg.duration_ms("FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS", 32000ms, 1000ms, 64000ms);
+  gs.sip.no_answer_timeout = cfg.duration_ms("FAXBRIDGE_GATEWAY_NO_ANSWER_TIMEOUT_MS", 60000ms, 1000ms, 600000ms);
+  gs.metrics = &metrics::Registry::global();
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
     return 2;

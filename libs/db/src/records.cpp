@@ -22,9 +22,10 @@ Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
   auto r = W(tx).exec_params(
       "UPDATE attempts SET ended_at = clock_timestamp(), outcome = $2, media = $3, sip_status = $4, t30_code = $5, "
       "t30_text = $6, phase_reached = $7, pages_sent = $8, bit_rate = $9, ecm = $10, remote_station_id = $11, "
-      "error_code = $12, retryable = $13, diagnostics = $14::jsonb WHERE id = $1 AND ended_at IS NULL",
+      "error_code = $12, retryable = $13, diagnostics = $14::jsonb, "
+      "gateway_address = coalesce($15, gateway_address) WHERE id = $1 AND ended_at IS NULL",
       id, e.outcome, e.media, e.sip_status, e.t30_code, e.t30_text, e.phase_reached, e.pages_sent, e.bit_rate,
-      e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json);
+      e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json, e.gateway_address);
   return r.affected_rows() > 0;
 }
 

@@ -80,19 +80,21 @@ namespace gateway_health {
 
 Result<void> report(Tx& tx, const GatewayHealth& h) {
   W(tx).exec_params(
-      "INSERT INTO gateway_health (address, state, rtt_ms, detail, last_ok_at, last_fail_at) "
-      "VALUES ($1, $2, $3, $4, CASE WHEN $2 = 'up' THEN now() END, CASE WHEN $2 = 'down' THEN now() END) "
+      "INSERT INTO gateway_health (address, state, rtt_ms, detail, last_status, last_ok_at, last_fail_at) "
+      "VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 = 'up' THEN now() END, CASE WHEN $2 = 'down' THEN now() END) "
       "ON CONFLICT (address) DO UPDATE SET state = EXCLUDED.state, rtt_ms = EXCLUDED.rtt_ms, detail = EXCLUDED.detail, "
+      "last_status = EXCLUDED.last_status, "
       "last_ok_at = coalesce(EXCLUDED.last_ok_at, gateway_health.last_ok_at), "
       "last_fail_at = coalesce(EXCLUDED.last_fail_at, gateway_health.last_fail_at), updated_at = now()",
-      h.address, h.state, h.rtt_ms, h.detail);
+      h.address, h.state, h.rtt_ms, h.detail, h.last_status);
   return ok();
 }
 
 Result<std::vector<GatewayHealth>> list(Tx& tx) {
   std::vector<GatewayHealth> out;
-  for (const auto& r : W(tx).exec("SELECT address, state, rtt_ms, detail FROM gateway_health ORDER BY address")) {
-    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), opt<int>(r[2]), r[3].as<std::string>()});
+  for (const auto& r :
+       W(tx).exec("SELECT address, state, rtt_ms, detail, last_status FROM gateway_health ORDER BY address")) {
+    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), opt<int>(r[2]), r[3].as<std::string>(), opt<int>(r[4])});
   }
   return out;
 }

@@ -49,6 +49,9 @@
 #include "faxbridge/fax/channel.hpp"
 #include "faxbridge/fax/link.hpp"
 #include "faxbridge/fax/t38_params.hpp"
+#include "faxbridge/gateway/call_diagnostics.hpp"
+#include "faxbridge/gateway/gateway_metrics.hpp"
+#include "faxbridge/gateway/route_health.hpp"
 #include "faxbridge/router/router.hpp"
 
 namespace faxbridge::gateway {
@@ -73,6 +76,8 @@ struct OutCall {
   bool sip_ended = false;
   std::optional<int> sip_status;
   Clock::time_point renewed = Clock::now();
+  Clock::time_point dialed_at{};
+  CallDiagnostics diag;  // kept on the attempt row when the call fails
 };
 
 struct InCall {
@@ -137,6 +142,8 @@ struct Gateway::Impl {
   std::unique_ptr<fax::ChannelRuntime> runtime;
   std::unique_ptr<sip::UserAgent> agent;
   std::unique_ptr<bus::Subscriber> subscriber;
+  std::unique_ptr<HealthMonitor> health;     // control thread
+  std::unique_ptr<GatewayMetrics> metrics;
 
   // Events posted to the control thread.
   std::mutex mutex;
@@ -210,6 +217,8 @@ struct Gateway::Impl {
         next_claim = Clock::now() + settings.claim_interval;
       }
       poll_channels();
+      health->tick();
+      metrics->channels_in_use(static_cast<int>(outbound.size()), static_cast<int>(inbound.size()));
     }
   }
 
@@ -291,7 +300,7 @@ struct Gateway::Impl {
       finish_outbound_error(*call, prepared.error(), "failed");
       return;
     }
-    call->targets = std::move(prepared->targets);
+    call->targets = health->order(prepared->targets);  // addresses known down go last
     call->tiff_path = spool_path("job" + std::to_string(c.job_id));
     if (auto w = write_file(call->tiff_path, prepared->bytes); !w) {
       finish_outbound_error(*call, w.error(), "failed");
@@ -327,6 +336,7 @@ struct Gateway::Impl {
         continue;
       }
       call.sip_call = *id;
+      call.dialed_at = Clock::now();
       out_by_sip[*id] = &call;
       log::info("gateway.dialing", {{"job", call.call.job_id}, {"target", req.target}});
       return;
@@ -337,6 +347,7 @@ struct Gateway::Impl {
 
   void on_out_answered(OutCall& call, const sip::CallAnswered& a) {
     if (call.cancelled) return;
+    metrics->call_set_up(Clock::now() - call.dialed_at);
     if (a.media.kind != sip::MediaKind::kT38) {
       (void)agent->hang_up(a.call);
       finish_outbound_error(call, Error(Code::k_call_media_refused, "The far end did not answer with T.38."),
@@ -373,9 +384,11 @@ struct Gateway::Impl {
       return;
     }
     log::info("gateway.answered", {{"job", call.call.job_id}, {"media", a.media.address + ":" + std::to_string(a.media.port)}});
+    call.diag.media_started(a.media.address + ":" + std::to_string(a.media.port));
   }
 
   void on_out_failed(OutCall& call, const sip::CallFailed& f) {
+    call.diag.add_dialog(call.targets[call.next_target - 1], f.trace);
     out_by_sip.erase(f.call);
     call.sip_call.reset();
     call.sip_status = f.sip_status;
@@ -385,6 +398,7 @@ struct Gateway::Impl {
     }
     if (f.failure.try_next_address && call.next_target < call.targets.size()) {
       log::info("gateway.route_failover", {{"job", call.call.job_id}, {"status", f.sip_status}});
+      metrics->route_failover();
       place_next(call);
       return;
     }
@@ -463,7 +477,22 @@ struct Gateway::Impl {
     close_outbound(call, end);
   }
 
-  void close_outbound(OutCall& call, const db::AttemptEnd& end) {
+  // Every attempt closes through here: the address used, the outcome counted, and for
+  // a failed call its SIP dialogs and first media events (CallDiagnostics).
+  void attach_diagnostics(OutCall& call, db::AttemptEnd& end) {
+    if (call.next_target > 0) end.gateway_address = call.targets[call.next_target - 1];
+    if (call.sip_call) {
+      if (auto t = agent->trace(*call.sip_call); t) call.diag.add_dialog(*end.gateway_address, std::move(*t));
+    }
+    if (call.channel && call.channel->finished()) {
+      call.diag.media_ended(call.channel->stats(), call.channel->result().t30_text);
+    }
+    metrics->call_finished("outbound", end.outcome);
+    if (end.outcome != "sent" && !end.diagnostics_json && !call.diag.empty()) end.diagnostics_json = call.diag.json();
+  }
+
+  void close_outbound(OutCall& call, db::AttemptEnd end) {
+    attach_diagnostics(call, end);
     if (call.sip_call) {
       if (!call.sip_ended) (void)agent->hang_up(*call.sip_call);
       out_by_sip.erase(*call.sip_call);
@@ -607,6 +636,7 @@ struct Gateway::Impl {
     if (!call.sip_ended) (void)agent->hang_up(call.info.call);
     in_by_sip.erase(call.info.call);
     const fax::FaxResult& r = call.channel->result();
+    metrics->call_finished("inbound", r.success ? "received" : "failed");
     std::optional<std::string> bytes;
     if (r.pages > 0) {
       auto b = read_file(call.tiff_path);
@@ -667,6 +697,7 @@ struct Gateway::Impl {
     for (auto& c : outbound) {
       if (c->channel) {
         const auto p = c->channel->progress();
+        c->diag.observe(p);
         if (static_cast<int>(p.phase) > static_cast<int>(c->max_phase)) c->max_phase = p.phase;
         if (!c->marked_sending && p.phase == fax::Phase::kTransferring) {
           c->marked_sending = true;
@@ -713,7 +744,15 @@ struct Gateway::Impl {
         } else if (auto in = in_by_sip.find(e.call); in != in_by_sip.end()) {
           in->second->sip_ended = true;
           if (!in->second->channel->finished()) in->second->channel->request_hangup(kByeGraceTicks);
+        } else if (e.reason == sip::EndReason::kRefused) {
+          metrics->call_finished("inbound", "refused");
         }
+      });
+    };
+    h.on_health = [this](const sip::GatewayHealth& g) {
+      post([this, g] {
+        health->record(g);
+        metrics->address_states(health->states());
       });
     };
     h.on_incoming = [this](const sip::IncomingCall& in) {
@@ -742,6 +781,11 @@ Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& 
   auto agent = sip::UserAgent::start(impl->settings.sip, impl->handlers());
   if (!agent) return std::move(agent).error();
   impl->agent = std::move(*agent);
+  impl->metrics = std::make_unique<GatewayMetrics>(impl->settings.metrics, impl->settings.channels);
+  sip::UserAgent* ua = impl->agent.get();
+  impl->health = std::make_unique<HealthMonitor>(
+      pool, [ua](const std::vector<std::string>& targets) { return ua->monitor(targets); },
+      impl->settings.routes_refresh);
   impl->subscriber = std::make_unique<bus::Subscriber>(
       impl->subscribe_endpoint,
       std::vector<std::string>{bus::topics::cancel_topic(impl->settings.instance),

@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <cstring>
@@ -325,17 +326,27 @@ class UserAgent::Impl {
   }
 
   Result<void> monitor(const std::vector<std::string>& targets) {
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) nua_handle_destroy(m.nh);
-    }
-    monitors_.clear();
+    // A target that stays keeps its health and its ping in flight: a route edited while
+    // the gateway runs must not make every address look new (and unknown) again.
+    std::vector<Monitor> kept;
     for (const auto& t : targets) {
+      auto it = std::find_if(monitors_.begin(), monitors_.end(),
+                             [&](const Monitor& m) { return m.health.target == t; });
+      if (it != monitors_.end()) {
+        kept.push_back(std::move(*it));
+        monitors_.erase(it);
+        continue;
+      }
       Monitor m;
       m.health.target = t;
       m.uri = t.rfind("sip:", 0) == 0 ? t : "sip:" + t;
       m.next_at = Clock::now();
-      monitors_.push_back(std::move(m));
+      kept.push_back(std::move(m));
     }
+    for (auto& m : monitors_) {
+      if (m.nh != nullptr) nua_handle_destroy(m.nh);
+    }
+    monitors_ = std::move(kept);
     run_monitors();
     return ok();
   }

@@ -44,11 +44,12 @@ TEST_F(Registry, CoverPagesResolveTheSeedsWay) {
 
 TEST_F(Registry, GatewayHealthAndRemoteCapabilities) {
   ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "up", 12, "200 OK"}); }));
-  ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "down", std::nullopt, "timeout"}); }));
+  ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "down", std::nullopt, "timeout", 408}); }));
   auto list = tx([](Tx& t) { return gateway_health::list(t); });
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].state, "down");
+  EXPECT_EQ((*list)[0].last_status, 408);
   EXPECT_FALSE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403"); }));
   ASSERT_TRUE(tx([](Tx& t) { return remote_capabilities::mark_t38_failed(t, "+390297865403"); }));
   EXPECT_TRUE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403"); }));

@@ -3,6 +3,7 @@
 // event that tests wait on (condition variable, no sleeps).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "faxbridge/sip/user_agent.hpp"
@@ -165,6 +167,75 @@ inline MediaOffer t38_media(int port) {
 inline MediaOffer audio_media(int port) {
   MediaOffer m;
   m.audio = AudioOffer{port};
+  return m;
+}
+
+// A raw UDP socket on loopback for sending what no SIP stack would (malformed tests).
+class RawUdp {
+ public:
+  explicit RawUdp(int to_port) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    to_.sin_family = AF_INET;
+    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to_.sin_port = htons(static_cast<std::uint16_t>(to_port));
+  }
+  ~RawUdp() { ::close(fd_); }
+  int port() const { return port_; }
+  void send(const std::string& data) {
+    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&to_), sizeof to_);
+  }
+  // Sends `request` and again every 500 ms (RFC 3261 timer A: UDP loses datagrams, the
+  // more so right after a flood) until a reply starting with `prefix` comes back.
+  std::string request(const std::string& request, const std::string& prefix,
+                      std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      send(request);
+      std::string reply = receive_starting_with(prefix, 500ms);
+      if (!reply.empty()) return reply;
+    }
+    return {};
+  }
+  // The first received datagram starting with `prefix`, or "" after `limit`.
+  std::string receive_starting_with(const std::string& prefix, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[65536];
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      std::string d(buf, static_cast<std::size_t>(n));
+      if (d.rfind(prefix, 0) == 0) return d;
+    }
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  sockaddr_in to_{};
+};
+
+inline std::string invite(int to_port, int from_port, const std::string& tag, const std::string& body,
+                   bool with_call_id = true) {
+  std::string m = "INVITE sip:+390297865403@127.0.0.1:" + std::to_string(to_port) + " SIP/2.0\r\n";
+  m += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(from_port) + ";branch=z9hG4bK" + tag + "\r\n";
+  m += "Max-Forwards: 70\r\n";
+  m += "From: <sip:attacker@127.0.0.1:" + std::to_string(from_port) + ">;tag=" + tag + "\r\n";
+  m += "To: <sip:+390297865403@127.0.0.1:" + std::to_string(to_port) + ">\r\n";
+  if (with_call_id) m += "Call-ID: " + tag + "@127.0.0.1\r\n";
+  m += "CSeq: 1 INVITE\r\n";
+  m += "Contact: <sip:attacker@127.0.0.1:" + std::to_string(from_port) + ">\r\n";
+  m += "Content-Type: application/sdp\r\n";
+  m += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   return m;
 }
 

@@ -34,6 +34,7 @@ struct AttemptEnd {
   std::optional<std::string> error_code;
   std::optional<bool> retryable;
   std::optional<std::string> diagnostics_json;
+  std::optional<std::string> gateway_address;  // the address dialled last (unset: keep the stored one)
 };
 
 // A call detail record as stored.

@@ -33,6 +33,7 @@ struct GatewayHealth {
   std::string state;  // up | down | unknown
   std::optional<int> rtt_ms;
   std::string detail;
+  std::optional<int> last_status;  // SIP status of the last OPTIONS ping (a local 408: no answer)
 };
 
 namespace gateway_health {

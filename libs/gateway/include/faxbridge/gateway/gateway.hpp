@@ -16,6 +16,7 @@
 #include <string>
 
 #include "faxbridge/bus/bus.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/fax/runtime.hpp"
@@ -36,6 +37,10 @@ struct GatewaySettings {
   fax::Pace pace = fax::Pace::kRealtime;
   std::chrono::milliseconds claim_interval{1000};
   std::chrono::milliseconds lease{60000};
+  // How often the routes are reloaded for OPTIONS monitoring (sip.options_interval is
+  // the ping period): an edited route is watched without a restart. 0: no monitoring.
+  std::chrono::milliseconds routes_refresh{5000};
+  metrics::Registry* metrics = nullptr;  // the gateway's series (gateway_metrics.hpp); none when unset
   std::string spool_dir = "/tmp";  // documents being sent and faxes being received
   std::string local_ident = "Faxbridge";  // TSID/CSID
 };

@@ -190,7 +190,8 @@ class UserAgent {
   Result<void> refuse(CallId call, int status);
 
   // OPTIONS keep-alive to these "host[:port]" targets every options_interval (the
-  // first round at once); replaces the previous list.
+  // first round at once); replaces the previous list. Targets already monitored keep
+  // their health and their ping in flight.
   Result<void> monitor(const std::vector<std::string>& targets);
   std::vector<GatewayHealth> health() const;
 

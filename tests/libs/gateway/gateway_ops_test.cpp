@@ -1,0 +1,207 @@
+// The media gateway's operations on loopback (issue 6): route health from OPTIONS pings
+// (written to gateway_health, used for the dialling order, following route edits without
+// a restart), busy from a receiving gateway with no free channel, no answer from a SIPp
+// that rings forever, and the SIP messages and media events kept on failed attempts.
+#include <nlohmann/json.hpp>
+
+#include "faxbridge/core/metrics.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/testing/sipp.hpp"
+#include "gateway_fixture.hpp"
+
+namespace faxbridge::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using faxbridge::testing::eventually;
+
+class GatewayOpsTest : public testing::GatewayTest {
+ protected:
+  void set(const std::string& key, const std::string& json) {
+    auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, json); });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  std::string attempt(std::int64_t job, const std::string& columns) {
+    return field("SELECT " + columns + " FROM attempts WHERE job_id = " + std::to_string(job) +
+                 " ORDER BY attempt_no LIMIT 1");
+  }
+  bool attempt_closed(std::int64_t job) {
+    return field("SELECT count(*) FROM attempts WHERE outcome IS NOT NULL AND job_id = " + std::to_string(job)) != "0";
+  }
+  faxbridge::testing::SippRun sipp(const std::string& scenario) {
+    faxbridge::testing::SippRun run;
+    run.binary = FAXBRIDGE_SIPP_BIN;
+    run.scenario = scenario;
+    run.dir = spool_ / ("sipp-" + std::filesystem::path(scenario).stem().string());
+    return run;
+  }
+};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(GatewayOpsTest, EveryRouteAddressGetsHealthAndAnAddressThatIsDownIsDialledLast) {
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  metrics::Registry registry;
+  auto [a, b] = start_pair([&](GatewaySettings& s) {
+    s.sip.options_interval = 500ms;
+    s.routes_refresh = 200ms;
+    s.metrics = &registry;
+  });
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  const std::string b_address = "127.0.0.1:" + std::to_string(sip_b_);
+  ASSERT_TRUE(eventually([&] { return field("SELECT state FROM gateway_health WHERE address = '" + b_address + "'") == "up"; },
+                         30s));
+  EXPECT_EQ(field("SELECT (rtt_ms >= 0) || '/' || last_status || '/' || (last_ok_at IS NOT NULL) FROM gateway_health "
+                  "WHERE address = '" + b_address + "'"),
+            "true/200/true");
+
+  // A route added while the gateways run, whose first address answers nothing: it is
+  // pinged without a restart, found down, and dialled after B, so the call never waits
+  // for its timeout (no failover happens).
+  const std::string dead = "127.0.0.1:" + std::to_string(faxbridge::testing::free_port());
+  db::Route route;
+  route.prefix = "4";
+  route.gateways = {{dead}, {b_address}};
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); }));
+  ASSERT_TRUE(eventually([&] { return field("SELECT state FROM gateway_health WHERE address = '" + dead + "'") == "down"; },
+                         60s))
+      << field("SELECT string_agg(address || '=' || state, ',') FROM gateway_health");
+  EXPECT_EQ(field("SELECT (last_fail_at IS NOT NULL) || '/' || (last_ok_at IS NULL) || '/' || (last_status >= 400) "
+                  "FROM gateway_health WHERE address = '" + dead + "'"),
+            "true/true/true");
+  ASSERT_TRUE(eventually([&] { return contains(registry.render(), "faxbridge_gateway_address_up{address=\"" + dead + "\"} 0"); },
+                         30s))
+      << registry.render();
+  EXPECT_TRUE(contains(registry.render(), "faxbridge_gateway_address_up{address=\"" + b_address + "\"} 1"));
+
+  const auto job = ready_job("403", alice);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
+  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(attempt(job, "outcome || '/' || gateway_address"), "sent/" + b_address);
+  EXPECT_TRUE(contains(registry.render(), "faxbridge_gateway_route_failovers_total 0")) << registry.render();
+}
+
+TEST_F(GatewayOpsTest, AnAddressThatIsDownIsStillDialledWhenNothingElseIsLeft) {
+  // Health only reorders. The default route's one address is down when pinged; the
+  // gateway there comes up before the next ping, and the job still goes through it.
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  const int sip_b = faxbridge::testing::free_port();
+  const std::string b_address = "127.0.0.1:" + std::to_string(sip_b);
+  const int media_base = 20000 + 40 * (::getpid() % 300);
+  default_route(b_address);
+  start_router();
+  ASSERT_TRUE(start_gateway("gw-a", faxbridge::testing::free_port(), media_base, true, [](GatewaySettings& s) {
+    s.sip.options_interval = 10min;  // one ping, at the start
+    s.routes_refresh = 200ms;
+  }));
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM gateway_health WHERE state = 'down'") == "1"; }, 60s));
+  ASSERT_TRUE(start_gateway("gw-b", sip_b, media_base + 20, false, [](GatewaySettings& s) { s.routes_refresh = 0ms; }));
+  const auto job = ready_job("403", alice);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
+  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(field("SELECT state FROM gateway_health"), "down");  // no ping since: the data was stale
+}
+
+TEST_F(GatewayOpsTest, AReceivingGatewayWithEveryChannelInUseAnswersBusyAndTheJobIsRetried) {
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  add_user("carol", "405");
+  set("fax.retry_busy_s", "10");
+  metrics::Registry registry_b;
+  auto [a, b] = start_pair({}, [&](GatewaySettings& s) {
+    s.channels = 1;
+    s.metrics = &registry_b;
+  });
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  // Two destinations, so the per-destination limit lets A dial both at once; B has one
+  // channel, so whichever call comes second finds it in use.
+  const auto first = ready_job("403", alice);
+  const auto second = ready_job("405", alice);
+  ASSERT_TRUE(eventually(
+      [&] { return field("SELECT count(*) FROM attempts WHERE outcome = 'busy'") != "0"; }, 120s))
+      << field("SELECT string_agg(coalesce(outcome, '-') || '/' || coalesce(sip_status, 0), ',') FROM attempts");
+  EXPECT_EQ(field("SELECT sip_status || '/' || error_code || '/' || retryable || '/' || gateway_address FROM attempts "
+                  "WHERE outcome = 'busy' LIMIT 1"),
+            "486/call.busy/true/127.0.0.1:" + std::to_string(sip_b_));
+  // Busy is retried: both faxes end sent.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto j : {first, second}) {
+          const auto s = job_state(j);
+          if (s != "sent" && s != "failed") return false;
+        }
+        return true;
+      },
+      300s));
+  EXPECT_EQ(job_state(first), "sent");
+  EXPECT_EQ(job_state(second), "sent");
+  EXPECT_TRUE(contains(registry_b.render(), "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"refused\"} 1"))
+      << registry_b.render();
+  EXPECT_TRUE(contains(registry_b.render(), "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"received\"} 2"));
+}
+
+TEST_F(GatewayOpsTest, ACallNobodyAnswersEndsNoAnswerWithItsSipMessagesOnTheAttempt) {
+  const auto alice = add_user("alice", std::nullopt);
+  auto run = sipp(std::string(FAXBRIDGE_GATEWAY_SCENARIOS) + "/uas_ring_no_answer.xml");
+  auto peer = run.start();
+  ASSERT_TRUE(peer->running());
+  const std::string peer_address = "127.0.0.1:" + std::to_string(run.port);
+  default_route(peer_address);
+  start_router();
+  metrics::Registry registry;
+  ASSERT_TRUE(start_gateway("gw-a", faxbridge::testing::free_port(), 20000 + 40 * (::getpid() % 300), true,
+                            [&](GatewaySettings& s) {
+                              s.sip.no_answer_timeout = 3s;
+                              s.routes_refresh = 0ms;  // SIPp takes no OPTIONS in this scenario
+                              s.metrics = &registry;
+                            }));
+  const auto job = ready_job("403", alice);
+  ASSERT_TRUE(eventually([&] { return attempt_closed(job); }, 60s));
+  EXPECT_EQ(attempt(job, "outcome || '/' || error_code || '/' || retryable || '/' || gateway_address"),
+            "no_answer/call.no_answer/true/" + peer_address);
+  std::string report;
+  EXPECT_EQ(run.finish(*peer, 30s, &report), 0) << report;
+
+  const auto diagnostics = nlohmann::json::parse(attempt(job, "diagnostics"));
+  ASSERT_EQ(diagnostics["sip"].size(), 1u) << diagnostics.dump();
+  EXPECT_EQ(diagnostics["sip"][0]["target"], peer_address);
+  const std::string messages = diagnostics["sip"][0]["messages"].dump();
+  EXPECT_TRUE(contains(messages, "INVITE")) << messages;
+  EXPECT_TRUE(contains(messages, "180")) << messages;
+  EXPECT_TRUE(contains(messages, "CANCEL")) << messages;
+  EXPECT_TRUE(diagnostics["media"].empty());
+  EXPECT_TRUE(contains(registry.render(), "faxbridge_gateway_calls_total{direction=\"outbound\",outcome=\"no_answer\"} 1"))
+      << registry.render();
+}
+
+TEST_F(GatewayOpsTest, ADeadAddressFailsOverAndBothDialogsAreKeptWhenTheCallFails) {
+  // Route "4": a dead address (a route failure after the transaction timeout), then the
+  // default route, gateway B, where nobody owns 499: the attempt fails as an invalid
+  // number and keeps both dialogs, the dead one first.
+  const auto alice = add_user("alice", std::nullopt);
+  metrics::Registry registry;
+  auto [a, b] = start_pair([&](GatewaySettings& s) {
+    s.routes_refresh = 0ms;  // no health: the dead address is dialled first
+    s.metrics = &registry;
+  });
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  const std::string dead = "127.0.0.1:" + std::to_string(faxbridge::testing::free_port());
+  db::Route route;
+  route.prefix = "4";
+  route.gateways = {{dead}};
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); }));
+  const auto job = ready_job("499", alice);
+  ASSERT_TRUE(eventually([&] { return attempt_closed(job); }, 90s));
+  EXPECT_EQ(attempt(job, "outcome || '/' || sip_status || '/' || error_code || '/' || gateway_address"),
+            "rejected/404/call.invalid_number/127.0.0.1:" + std::to_string(sip_b_));
+  const auto diagnostics = nlohmann::json::parse(attempt(job, "diagnostics"));
+  ASSERT_EQ(diagnostics["sip"].size(), 2u) << diagnostics.dump();
+  EXPECT_EQ(diagnostics["sip"][0]["target"], dead);
+  EXPECT_TRUE(contains(diagnostics["sip"][1]["messages"].dump(), "404")) << diagnostics.dump();
+  EXPECT_TRUE(contains(registry.render(), "faxbridge_gateway_route_failovers_total 1")) << registry.render();
+}
+
+}  // namespace
+}  // namespace faxbridge::gateway

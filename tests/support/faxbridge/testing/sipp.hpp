@@ -1,0 +1,86 @@
+#pragma once
+// SIPp (Debian sip-tester) as an independent SIP peer in tests: one scenario, one call
+// (or `calls`), on loopback, its messages and errors logged under `dir`. Its exit status
+// says whether the scenario went as scripted (0).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "faxbridge/testing/process.hpp"
+
+namespace faxbridge::testing {
+
+// Whether somebody has bound this UDP port on loopback (SIPp is listening).
+inline bool udp_port_bound(int port) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+  ::close(fd);
+  return taken;
+}
+
+// The first of `count` consecutive ports free on loopback UDP (SIPp's -mp binds its
+// audio port and the one two above it).
+inline int free_udp_block(int count) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int first = free_port();
+    bool all_free = first + count <= 65535;
+    for (int p = first; p < first + count && all_free; ++p) all_free = !udp_port_bound(p);
+    if (all_free) return first;
+  }
+  return 0;
+}
+
+struct SippRun {
+  std::string binary;    // FAXBRIDGE_SIPP_BIN
+  std::string scenario;  // full path of the XML file
+  std::filesystem::path dir;
+  int port = free_port();  // SIPp's SIP port
+  int media_port = free_udp_block(4);  // SIPp's media port (it also binds media_port + 2)
+  std::string remote;    // host:port to call (UAC scenarios); empty for a UAS
+  std::string service = "403";  // the number a UAC scenario calls
+  int calls = 1;
+  std::chrono::seconds timeout{60};
+
+  std::unique_ptr<Child> start() const {
+    std::filesystem::create_directories(dir);
+    std::vector<std::string> args = {"-sf", scenario, "-i", "127.0.0.1", "-p", std::to_string(port),
+                                     "-mp", std::to_string(media_port), "-m", std::to_string(calls),
+                                     "-timeout", std::to_string(timeout.count()) + "s", "-timeout_error",
+                                     "-nostdin", "-trace_err", "-error_file", (dir / "errors.log").string(),
+                                     "-trace_msg", "-message_file", (dir / "messages.log").string()};
+    if (!remote.empty()) args.insert(args.end(), {"-s", service, remote});
+    auto child = std::make_unique<Child>(binary, args, std::map<std::string, std::string>{},
+                                         (dir / "sipp.out").string());
+    // A UAS must listen before anybody calls it.
+    eventually([&] { return udp_port_bound(port) || !child->running(); }, 10s);
+    return child;
+  }
+
+  // SIPp's exit code (0: as scripted; -1: still running after `limit`); its logs go to
+  // `report` when it is not 0.
+  int finish(Child& sipp, std::chrono::milliseconds limit, std::string* report = nullptr) const {
+    auto status = sipp.wait(limit);
+    if (!status) return -1;
+    const int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+    if (code != 0 && report != nullptr) {
+      for (const char* f : {"errors.log", "messages.log", "sipp.out"}) {
+        std::ifstream in(dir / f);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        *report += std::string(f) + ":\n" + ss.str().substr(0, 6000) + "\n";
+      }
+    }
+    return code;
+  }
+};
+
+}  // namespace faxbridge::testing
