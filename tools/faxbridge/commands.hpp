@@ -35,6 +35,17 @@ int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err);
 
+// `faxbridge routes list` and `faxbridge routes add` (route_commands.cpp).
+struct NewRouteArgs {
+  bool is_default = false;
+  std::string prefix;
+  std::string description;
+  std::vector<std::string> addresses;  // host[:port] or sip: URIs, in dialling order
+  bool only_if_none = false;           // add nothing when any route exists (first-run seeding)
+};
+int routes_list(const std::string& dsn, std::ostream& out, std::ostream& err);
+int routes_add(const std::string& dsn, const NewRouteArgs& args, std::ostream& out, std::ostream& err);
+
 // `faxbridge convert IN... -o OUT.tif`: the converter's pipeline without a database
 // (commands_convert.cpp). OUT ending in .pdf writes the fax as PDF instead.
 struct ConvertArgs {

@@ -49,6 +49,16 @@ int main(int argc, char** argv) try {
   std::string bus = config::process_env()("FAXBRIDGE_BUS_PUBLISH_ENDPOINT").value_or("tcp://127.0.0.1:5570");
   cancel_cmd->add_option("--bus", bus, "Bus endpoint to tell a gateway (default: $FAXBRIDGE_BUS_PUBLISH_ENDPOINT)");
 
+  auto* routes = app.add_subcommand("routes", "Outbound routes and their gateways' health")->require_subcommand(1);
+  auto* routes_list = routes->add_subcommand("list", "List routes, addresses in dialling order, with health");
+  cli::NewRouteArgs nr;
+  auto* routes_add = routes->add_subcommand("add", "Add a route: --default or --prefix, then its addresses");
+  routes_add->add_option("addresses", nr.addresses, "Gateway addresses (host[:port]) in dialling order")->required();
+  auto* default_flag = routes_add->add_flag("--default", nr.is_default, "The default route (numbers no prefix matches)");
+  routes_add->add_option("--prefix", nr.prefix, "Numbers starting with this prefix")->excludes(default_flag);
+  routes_add->add_option("--description", nr.description, "A note for administrators");
+  routes_add->add_flag("--if-none", nr.only_if_none, "Add nothing when any route exists (first-run seeding)");
+
   cli::ConvertArgs ca;
   bool no_office = false, no_sandbox = false;
   auto* conv = app.add_subcommand("convert", "Convert documents to fax pages (TIFF Class F, G4), as the converter does");
@@ -67,7 +77,8 @@ int main(int argc, char** argv) try {
     ca.sandbox = !no_sandbox;
     return cli::convert(ca, std::cout, std::cerr);
   }
-  if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed()) {
+  if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed() ||
+      routes_list->parsed() || routes_add->parsed()) {
     if (dsn.empty()) {
       std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";
       return 2;
@@ -88,6 +99,14 @@ int main(int argc, char** argv) try {
   if (list->parsed()) status = cli::users_list(dsn, json, std::cout, std::cerr);
   if (status_cmd->parsed()) status = cli::job_status(dsn, job_id, std::cout, std::cerr);
   if (cancel_cmd->parsed()) status = cli::job_cancel(dsn, bus, job_id, std::cout, std::cerr);
+  if (routes_list->parsed()) status = cli::routes_list(dsn, std::cout, std::cerr);
+  if (routes_add->parsed()) {
+    if (!nr.is_default && nr.prefix.empty()) {
+      std::cerr << "faxbridge: [config.invalid] Give --default or --prefix for the route.\n";
+      return 2;
+    }
+    status = cli::routes_add(dsn, nr, std::cout, std::cerr);
+  }
   return status;
 } catch (const std::exception& e) {
   std::cerr << "faxbridge: [internal] " << e.what() << "\n";

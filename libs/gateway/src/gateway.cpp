@@ -449,7 +449,7 @@ struct Gateway::Impl {
     end.sip_status = call.sip_status;
     end.phase_reached = phase_letter(call.max_phase, false);
     end.error_code = std::string(error.name());
-    end.retryable = is_retryable_call(error.code);
+    end.retryable = fax::is_retryable(error.code);  // the job may be tried again (busy and no answer too)
     close_outbound(call, end);
   }
 
@@ -774,6 +774,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& 
   fax::RuntimeOptions ro;
   ro.threads = impl->settings.media_threads;
   ro.pace = impl->settings.pace;
+  ro.metrics = impl->settings.metrics;  // channels active, results, tick lateness
   auto rt = fax::ChannelRuntime::create(ro);
   if (!rt) return std::move(rt).error();
   impl->runtime = std::move(*rt);

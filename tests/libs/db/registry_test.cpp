@@ -43,7 +43,7 @@ TEST_F(Registry, CoverPagesResolveTheSeedsWay) {
 }
 
 TEST_F(Registry, GatewayHealthAndRemoteCapabilities) {
-  ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "up", 12, "200 OK"}); }));
+  ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "up", 12, "200 OK", 200}); }));
   ASSERT_TRUE(tx([](Tx& t) { return gateway_health::report(t, {"pbx.example.test", "down", std::nullopt, "timeout", 408}); }));
   auto list = tx([](Tx& t) { return gateway_health::list(t); });
   ASSERT_TRUE(list);
