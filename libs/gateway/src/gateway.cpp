@@ -698,7 +698,11 @@ struct Gateway::Impl {
       if (c->channel) {
         const auto p = c->channel->progress();
         c->diag.observe(p);
-        if (static_cast<int>(p.phase) > static_cast<int>(c->max_phase)) c->max_phase = p.phase;
+        // kFinished says the session ended, not how far it got: a call that fails in
+        // negotiation must not read as phase C (maybe delivered).
+        if (p.phase != fax::Phase::kFinished && static_cast<int>(p.phase) > static_cast<int>(c->max_phase)) {
+          c->max_phase = p.phase;
+        }
         if (!c->marked_sending && p.phase == fax::Phase::kTransferring) {
           c->marked_sending = true;
           (void)pool.transact([&](db::Tx& tx) { return db::outbound::mark_sending(tx, c->call.job_id, settings.instance); });
