@@ -52,15 +52,21 @@ class MediaGatewayService : public testing::GatewayTest {
   void start_service() {
     sip_port_ = faxbridge::testing::free_port();
     http_port_ = faxbridge::testing::free_port();
-    const int media = 20000 + 40 * (::getpid() % 300) + 20;  // the fixture's gateway B would use +20 too
+    // The fixture's in-process gateway B uses the range below.
+    service_ = start_instance("gw-service", sip_port_, http_port_, 20000 + 40 * (::getpid() % 300) + 20, true);
+  }
+
+  std::unique_ptr<Child> start_instance(const std::string& instance, int sip_port, int http_port, int media,
+                                        bool place_calls) {
     std::map<std::string, std::string> env{{"FAXBRIDGE_DB_DSN", dsn_},
-                                           {"FAXBRIDGE_INSTANCE_ID", "gw-service"},
+                                           {"FAXBRIDGE_INSTANCE_ID", instance},
                                            {"FAXBRIDGE_BUS_PUBLISH_ENDPOINT", ports_.publish_endpoint()},
                                            {"FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", ports_.subscribe_endpoint()},
                                            {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
-                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(http_port_)},
+                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(http_port)},
                                            {"FAXBRIDGE_GATEWAY_SIP_BIND", "127.0.0.1"},
-                                           {"FAXBRIDGE_GATEWAY_SIP_PORT", std::to_string(sip_port_)},
+                                           {"FAXBRIDGE_GATEWAY_SIP_PORT", std::to_string(sip_port)},
+                                           {"FAXBRIDGE_GATEWAY_PLACE_CALLS", place_calls ? "true" : "false"},
                                            {"FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN", std::to_string(media)},
                                            {"FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", std::to_string(media + 18)},
                                            {"FAXBRIDGE_GATEWAY_CHANNELS", "4"},
@@ -68,12 +74,13 @@ class MediaGatewayService : public testing::GatewayTest {
                                            {"FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS", "4000"},
                                            // SIPp scenarios take no OPTIONS: no pings at them.
                                            {"FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS", "0"}};
-    service_ = std::make_unique<Child>(FAXBRIDGE_MEDIA_GATEWAY_BIN, std::vector<std::string>{}, env,
-                                       (spool_ / "media-gateway.log").string());
-    ASSERT_TRUE(eventually([&] { return contains(http_get(http_port_, "/healthz"), "200 OK") || !service_->running(); },
+    auto child = std::make_unique<Child>(FAXBRIDGE_MEDIA_GATEWAY_BIN, std::vector<std::string>{}, env,
+                                         (spool_ / (instance + ".log")).string());
+    EXPECT_TRUE(eventually([&] { return contains(http_get(http_port, "/healthz"), "200 OK") || !child->running(); },
                            60s));
-    ASSERT_TRUE(service_->running()) << "the service exited; see " << (spool_ / "media-gateway.log");
-    ASSERT_TRUE(eventually([&] { return faxbridge::testing::udp_port_bound(sip_port_); }, 10s));
+    EXPECT_TRUE(child->running()) << "the service exited; see " << (spool_ / (instance + ".log"));
+    EXPECT_TRUE(eventually([&] { return faxbridge::testing::udp_port_bound(sip_port); }, 10s));
+    return child;
   }
   std::string metrics() { return http_get(http_port_, "/metrics"); }
   std::string attempt(std::int64_t job, const std::string& columns) {
@@ -195,6 +202,33 @@ TEST_F(MediaGatewayService, AFloodOfMalformedSipLeavesTheServicePlacingARealFaxC
   EXPECT_EQ(job_state(job), "sent") << attempt(job, "error_code");
   EXPECT_TRUE(contains(metrics(), "faxbridge_gateway_calls_total{direction=\"outbound\",outcome=\"sent\"} 1"));
   EXPECT_TRUE(contains(metrics(), "faxbridge_gateway_channels_in_use{direction=\"outbound\"} 0"));
+}
+
+TEST_F(MediaGatewayService, TwoInstancesSeededAsScriptsRunDoesAreALoopbackPbx) {
+  // What scripts/run does with an empty database: the CLI adds a default route to the
+  // answer-only instance, and a fax to a user's own number arrives in that user's inbox.
+  const auto bob = add_user("bob", "403");
+  const int loop_sip = faxbridge::testing::free_port();
+  for (int round = 0; round < 2; ++round) {  // the second run must add nothing
+    Child cli(FAXBRIDGE_CLI_BIN, {"routes", "add", "--default", "--if-none", "127.0.0.1:" + std::to_string(loop_sip)},
+              {{"FAXBRIDGE_DB_DSN", dsn_}}, (spool_ / "cli.log").string());
+    auto status = cli.wait(30s);
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  }
+  ASSERT_EQ(field("SELECT count(*) || '/' || string_agg(g.address, ',') FROM routes r JOIN route_gateways g ON "
+                  "g.route_id = r.id WHERE r.is_default"),
+            "1/127.0.0.1:" + std::to_string(loop_sip));
+  start_router();
+  const int media = 20000 + 40 * (::getpid() % 300);
+  service_ = start_instance("media-gateway", faxbridge::testing::free_port(), faxbridge::testing::free_port(), media,
+                            true);
+  auto loop = start_instance("media-gateway-loop", loop_sip, faxbridge::testing::free_port(), media + 20, false);
+  const auto job = ready_job("403", bob);  // bob faxes himself
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
+  EXPECT_EQ(job_state(job), "sent") << attempt(job, "error_code");
+  ASSERT_TRUE(eventually(
+      [&] { return field("SELECT count(*) FROM inbox_entries WHERE user_id = " + std::to_string(bob)) == "1"; }, 60s));
+  EXPECT_EQ(field("SELECT gateway_instance || '/' || pages FROM received_faxes"), "media-gateway-loop/1");
 }
 
 }  // namespace
