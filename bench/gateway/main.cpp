@@ -71,8 +71,8 @@ int free_udp_port() {
 void setup_rate(int calls, int in_flight) {
   std::mutex mu;
   std::condition_variable cv;
-  std::map<sip::CallId, Clock::time_point> started;
-  double setup_sum = 0;
+  // Start and answer times by call; the answer may come before place_call returns.
+  std::map<sip::CallId, Clock::time_point> started, answered_at;
   int answered = 0, failed = 0, ended = 0;
   sip::Handlers hb;
   hb.on_incoming = [](const sip::IncomingCall&) {
@@ -86,9 +86,11 @@ void setup_rate(int calls, int in_flight) {
   std::unique_ptr<sip::UserAgent> a_holder;
   sip::Handlers ha;
   ha.on_answered = [&](const sip::CallAnswered& e) {
-    std::lock_guard lock(mu);
-    setup_sum += seconds_since(started[e.call]);
-    ++answered;
+    {
+      std::lock_guard lock(mu);
+      answered_at[e.call] = Clock::now();
+      ++answered;
+    }
     (void)a_holder->hang_up(e.call);
   };
   ha.on_failed = [&](const sip::CallFailed&) {
@@ -122,14 +124,15 @@ void setup_rate(int calls, int in_flight) {
     r.target = "127.0.0.1:" + std::to_string(sb.port);
     r.number = std::to_string(7000 + i);
     r.offer.t38 = sip::T38Offer{36000, {"T38FaxVersion:0", "T38MaxBitRate:14400"}};
-    std::lock_guard lock(mu);  // on_answered must find the start time
-    auto id = a_holder->place_call(r);
+    const auto placed = Clock::now();
+    auto id = a_holder->place_call(r);  // never under `mu`: the agent's callbacks take it
+    std::lock_guard lock(mu);
     if (!id) {
       ++failed;
       ++ended;
       continue;
     }
-    started[*id] = Clock::now();
+    started[*id] = placed;
   }
   {
     std::unique_lock lock(mu);
@@ -137,6 +140,8 @@ void setup_rate(int calls, int in_flight) {
   }
   const double wall = seconds_since(t0);
   const double cpu = process_cpu_seconds() - cpu0;
+  double setup_sum = 0;
+  for (const auto& [id, at] : answered_at) setup_sum += std::chrono::duration<double>(at - started[id]).count();
   std::printf("set-up   calls=%d in-flight=%d answered=%d failed=%d  %.0f calls/s (INVITE..200/ACK..BYE/200)  "
               "mean set-up %.2f ms  CPU %.2f ms per call (both agents)\n",
               calls, in_flight, answered, failed, calls / wall, answered ? 1000 * setup_sum / answered : 0,
@@ -273,6 +278,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("document: 1 page, 1728x2286 fine, G4; T.38 over UDPTL on 127.0.0.1; machine shared, figures noisy\n");
+  std::fflush(stdout);
 
   if (setup_calls > 0) setup_rate(setup_calls, setup_in_flight);
   const Reference ref = channels_reference(doc, dir, reference_calls);
