@@ -26,6 +26,8 @@ groups own, over SIP with T.38 media. Environment: the common FAXBRIDGE_* variab
   FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS     how often routes are reloaded for pings; 0 off (5000)
   FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS  unanswered INVITE/OPTIONS: address failed (32000)
   FAXBRIDGE_GATEWAY_NO_ANSWER_TIMEOUT_MS    ringing this long is cancelled: no answer (60000)
+  FAXBRIDGE_GATEWAY_REGISTRAR         host[:port] to REGISTER with; empty: no registration
+  FAXBRIDGE_GATEWAY_REGISTER_USER, _AUTH_USER, _PASSWORD, _EXPIRES_S   the trunk account
 )";
 
 int main(int argc, char** argv) {
@@ -47,6 +49,13 @@ int main(int argc, char** argv) {
   gs.sip.transaction_timeout = cfg.duration_ms("FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS", 32000ms, 1000ms, 64000ms);
   gs.sip.no_answer_timeout = cfg.duration_ms("FAXBRIDGE_GATEWAY_NO_ANSWER_TIMEOUT_MS", 60000ms, 1000ms, 600000ms);
   gs.metrics = &metrics::Registry::global();
+  const std::string registrar = cfg.string("FAXBRIDGE_GATEWAY_REGISTRAR", "", "host[:port]");
+  const std::string register_user = cfg.string("FAXBRIDGE_GATEWAY_REGISTER_USER", "", "user name");
+  const std::string auth_user = cfg.string("FAXBRIDGE_GATEWAY_REGISTER_AUTH_USER", "", "user name");
+  const std::string password = cfg.string("FAXBRIDGE_GATEWAY_REGISTER_PASSWORD", "", "password", config::Visibility::kSecret);
+  const auto expires = cfg.integer("FAXBRIDGE_GATEWAY_REGISTER_EXPIRES_S", 3600, 60, 86400);
+  if (!registrar.empty()) gs.registration = sip::Registration{registrar, register_user, auth_user, password,
+                                                              std::chrono::seconds(expires)};
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
     return 2;

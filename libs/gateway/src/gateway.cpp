@@ -753,6 +753,7 @@ struct Gateway::Impl {
         }
       });
     };
+    h.on_registration = [this](const sip::RegistrationState& r) { metrics->registration(r.registered); };
     h.on_health = [this](const sip::GatewayHealth& g) {
       post([this, g] {
         health->record(g);
@@ -787,6 +788,9 @@ Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& 
   if (!agent) return std::move(agent).error();
   impl->agent = std::move(*agent);
   impl->metrics = std::make_unique<GatewayMetrics>(impl->settings.metrics, impl->settings.channels);
+  if (impl->settings.registration) {
+    if (auto r = impl->agent->register_account(*impl->settings.registration); !r) return r.error();
+  }
   sip::UserAgent* ua = impl->agent.get();
   impl->health = std::make_unique<HealthMonitor>(
       pool, [ua](const std::vector<std::string>& targets) { return ua->monitor(targets); },

@@ -40,6 +40,11 @@ void GatewayMetrics::route_failover() {
   failovers_->inc();
 }
 
+void GatewayMetrics::registration(bool registered) {
+  if (registry_ == nullptr) return;
+  registry_->gauge("faxbridge_gateway_registered", "1 while the trunk account is registered.").set(registered ? 1 : 0);
+}
+
 void GatewayMetrics::address_states(const std::map<std::string, std::string>& states) {
   if (registry_ == nullptr) return;
   for (const auto& [address, state] : states) {

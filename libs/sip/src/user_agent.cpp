@@ -351,6 +351,23 @@ class UserAgent::Impl {
     return ok();
   }
 
+  Result<void> register_account(const Registration& r) {
+    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
+    registration_ = r;
+    auth_tries_ = 0;
+    const std::string aor = "sip:" + r.user + "@" + r.registrar;
+    register_nh_ = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()), TAG_END());
+    if (register_nh_ == nullptr) {
+      return Error(Code::k_sip_invalid_target, "Cannot register with this account.").with("registrar", r.registrar);
+    }
+    const std::string registrar = "sip:" + r.registrar;
+    const std::string expires = std::to_string(r.expires.count());
+    nua_register(register_nh_, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
+                 NUTAG_M_USERNAME(r.user.c_str()), TAG_END());
+    log::info("sip.register", {{"registrar", r.registrar}});
+    return ok();
+  }
+
   std::vector<GatewayHealth> health() const {
     std::vector<GatewayHealth> out;
     for (const auto& m : monitors_) out.push_back(m.health);
@@ -464,6 +481,10 @@ class UserAgent::Impl {
       if (m.nh != nullptr) nua_handle_destroy(m.nh);
     }
     monitors_.clear();
+    // No un-REGISTER: a registrar that is gone would hold the stop for a whole
+    // transaction timeout. The binding lapses at the registrar on its own.
+    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
+    register_nh_ = nullptr;
     nua_shutdown(nua_);
     const auto deadline = Clock::now() + settings_.transaction_timeout + 2s;
     while (!shutdown_done_ && Clock::now() < deadline) su_root_step(root_, 50);
@@ -539,6 +560,7 @@ class UserAgent::Impl {
         }
         break;
       case nua_r_options: on_options_response(status, nh); break;
+      case nua_r_register: on_register_response(status, phrase, nh, sip); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
         break;
@@ -985,6 +1007,34 @@ class UserAgent::Impl {
     }
   }
 
+  // ---- registration ----------------------------------------------------------------
+
+  void on_register_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
+    if (nh == nullptr || nh != register_nh_ || status < 200) return;
+    // A challenge is answered once per request; a second one in a row means the
+    // credentials are wrong (the registrar would challenge forever).
+    const msg_auth_t* challenge = nullptr;
+    if (sip != nullptr) challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    if ((status == 401 || status == 407) && challenge != nullptr && auth_tries_ < kMaxAuthTries) {
+      ++auth_tries_;
+      const char* realm = msg_params_find(challenge->au_params, "realm=");
+      const std::string user = registration_.auth_user.empty() ? registration_.user : registration_.auth_user;
+      // NUTAG_AUTH wants "scheme:\"realm\":user:password"; the realm comes quoted.
+      const std::string credentials = std::string(challenge->au_scheme) + ":" + (realm ? realm : "\"\"") + ":" +
+                                      user + ":" + registration_.password;
+      nua_authenticate(nh, NUTAG_AUTH(credentials.c_str()), TAG_END());
+      return;
+    }
+    auth_tries_ = 0;
+    RegistrationState st;
+    st.registrar = registration_.registrar;
+    st.registered = status < 300;
+    st.last_status = status;
+    st.reason = phrase_of(status, phrase);
+    log::info("sip.registration", {{"registrar", st.registrar}, {"status", status}, {"registered", st.registered}});
+    if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
+  }
+
   bool is_monitor(nua_handle_t* nh) const {
     for (const auto& m : monitors_) {
       if (m.nh == nh) return true;
@@ -1085,6 +1135,10 @@ class UserAgent::Impl {
   std::unordered_map<nua_handle_t*, CallId> by_handle_;
   std::deque<std::pair<CallId, std::vector<std::string>>> history_;
   std::vector<Monitor> monitors_;
+  static constexpr int kMaxAuthTries = 1;
+  nua_handle_t* register_nh_ = nullptr;
+  Registration registration_;
+  int auth_tries_ = 0;
 };
 
 // ---- the public face -------------------------------------------------------------
@@ -1125,6 +1179,15 @@ Result<void> UserAgent::answer(CallId call, const MediaOffer& media) {
 
 Result<void> UserAgent::refuse(CallId call, int status) {
   return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status); });
+}
+
+Result<void> UserAgent::register_account(const Registration& registration) {
+  if (!valid_host_port(registration.registrar) || registration.user.empty() ||
+      !safe_header_text(registration.user) || registration.user.find_first_of(" @:;") != std::string::npos) {
+    return Error(Code::k_sip_invalid_target, "A registration needs a registrar host[:port] and a plain user name.")
+        .with("registrar", registration.registrar);
+  }
+  return impl_->call_on_loop<void>([&] { return impl_->register_account(registration); });
 }
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "faxbridge/bus/bus.hpp"
@@ -41,6 +42,7 @@ struct GatewaySettings {
   // the ping period): an edited route is watched without a restart. 0: no monitoring.
   std::chrono::milliseconds routes_refresh{5000};
   metrics::Registry* metrics = nullptr;  // the gateway's series (gateway_metrics.hpp); none when unset
+  std::optional<sip::Registration> registration;  // REGISTER with this trunk account at start
   std::string spool_dir = "/tmp";  // documents being sent and faxes being received
   std::string local_ident = "Faxbridge";  // TSID/CSID
 };

@@ -8,6 +8,8 @@
 //   faxbridge_gateway_call_setup_seconds                histogram, INVITE to 200 OK, outbound
 //   faxbridge_gateway_route_failovers_total             counter, route failures that moved a
 //       call on to the next address
+//   faxbridge_gateway_registered                        gauge, 1 while the trunk account is
+//       registered (only with a registration)
 //   faxbridge_gateway_address_up{address}               gauge, 1 up / 0 down, per route address
 //       once pinged (an address removed from every route keeps its last value)
 // With no registry every call is a no-op (tests that do not look at metrics).
@@ -26,6 +28,7 @@ class GatewayMetrics final {
   void call_finished(const std::string& direction, const std::string& outcome);
   void call_set_up(std::chrono::steady_clock::duration invite_to_answer);
   void route_failover();
+  void registration(bool registered);  // any thread
   void address_states(const std::map<std::string, std::string>& states);
 
  private:

@@ -156,6 +156,24 @@ struct GatewayHealth {
   std::chrono::system_clock::time_point checked_at{};
 };
 
+// A trunk account the agent registers with (RFC 3261 section 10), answering a 401/407
+// challenge with digest authentication. The stack refreshes the binding before it
+// expires.
+struct Registration {
+  std::string registrar;  // "host[:port]"
+  std::string user;       // the address-of-record user part
+  std::string auth_user;  // digest user name; empty: `user`
+  std::string password;
+  std::chrono::seconds expires{3600};
+};
+
+struct RegistrationState {
+  std::string registrar;
+  bool registered = false;
+  int last_status = 0;  // 200 registered; 401/407 the credentials were refused; 408/503 unreachable
+  std::string reason;
+};
+
 struct Handlers {
   std::function<void(const CallProgress&)> on_progress;
   std::function<void(const CallAnswered&)> on_answered;
@@ -168,6 +186,7 @@ struct Handlers {
   // Our answer, or nullopt to refuse with 488 (the call goes on). Unset: 488.
   std::function<std::optional<MediaOffer>(const ReinviteRequest&)> on_reinvite;
   std::function<void(const GatewayHealth&)> on_health;
+  std::function<void(const RegistrationState&)> on_registration;
 };
 
 class UserAgent {
@@ -194,6 +213,10 @@ class UserAgent {
   // their health and their ping in flight.
   Result<void> monitor(const std::vector<std::string>& targets);
   std::vector<GatewayHealth> health() const;
+
+  // Registers with the account (replacing any earlier one); on_registration reports each
+  // result, refreshes included.
+  Result<void> register_account(const Registration& registration);
 
   // The first lines of every SIP message of a call, for diagnosis; kept for the last
   // kTraceHistory calls after they end.
