@@ -145,6 +145,28 @@ std::string user_of(const url_t* url) {
   return std::string(u.substr(0, u.find(';')));  // user parameters (";phone-context=...")
 }
 
+// RFC 3261 section 20.43: warn-code, warn-agent, quoted text (quotes and control
+// characters taken out). 305: "incompatible media format".
+std::string warning_header(int status, std::string_view text) {
+  std::string clean;
+  for (const char ch : text.substr(0, 200)) {
+    if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) clean += ch;
+  }
+  const char* code = (status == 488 || status == 606) ? "305" : "399";
+  return std::string(code) + " faxbridge \"" + clean + "\"";
+}
+
+// The text of a received Warning header, for traces and errors; empty when none.
+std::string warning_text(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_warning == nullptr || sip->sip_warning->w_text == nullptr) return {};
+  std::string text;
+  // sofia keeps the quotes of the quoted-string.
+  for (const char ch : strip_quotes(std::string_view(sip->sip_warning->w_text).substr(0, 200))) {
+    if (static_cast<unsigned char>(ch) >= 0x20) text += ch;
+  }
+  return text;
+}
+
 bool same_kind_family(MediaKind a, MediaKind b) {
   return (a == MediaKind::kT38) == (b == MediaKind::kT38);
 }
@@ -311,7 +333,7 @@ class UserAgent::Impl {
     return ok();
   }
 
-  Result<void> refuse(CallId id, int status) {
+  Result<void> refuse(CallId id, int status, std::string_view warning) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
     if (c->outbound || c->state != State::kRinging || c->ending) {
@@ -320,7 +342,7 @@ class UserAgent::Impl {
     }
     if (status < 300 || status > 699) status = 480;
     c->end_reason = EndReason::kRefused;
-    respond(*c, status, nullptr);
+    respond(*c, status, nullptr, warning);
     return ok();
   }
 
@@ -385,6 +407,7 @@ class UserAgent::Impl {
     bool ending = false;
     Clock::time_point ending_since{};
     std::vector<std::string> trace;
+    std::string warning;  // the Warning text of the last final response, if any
   };
 
   struct Monitor {
@@ -732,9 +755,11 @@ class UserAgent::Impl {
                           sip->sip_user_agent == nullptr);
     const bool from_network = !made_up;
     if (from_network && status < 200) c->got_response = true;
+    if (from_network && status >= 300) c->warning = warning_text(sip);
     if (status >= 180 || from_network) {
       c->trace.push_back("<- " + std::to_string(status) + " " + phrase_of(status, phrase) +
-                         (from_network ? "" : " (local)"));
+                         (from_network ? "" : " (local)") +
+                         (status >= 300 && !c->warning.empty() ? " (" + c->warning + ")" : ""));
     }
     if (c->state == State::kAnswered) {
       on_reinvite_response(*c, status, sip);
@@ -808,6 +833,7 @@ class UserAgent::Impl {
     e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
     e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
     if (local) e.error.with("local", "true");
+    if (!c.warning.empty()) e.error.with("warning", c.warning);
     e.trace = c.trace;
     log::write_error(log::Level::kWarn, "sip.call.failed", e.error,
                      {{"call", static_cast<std::int64_t>(c.id)}});
@@ -909,16 +935,20 @@ class UserAgent::Impl {
     }
   }
 
-  void respond(Call& c, int status, const std::string* sdp) {
+  void respond(Call& c, int status, const std::string* sdp, std::string_view warning = {}) {
     const char* phrase = sip_status_phrase(status);
     if (phrase == nullptr) phrase = "";
     if (sdp != nullptr) {
       nua_respond(c.nh, status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+    } else if (!warning.empty()) {
+      const std::string header = warning_header(status, warning);
+      nua_respond(c.nh, status, phrase, SIPTAG_WARNING_STR(header.c_str()), TAG_END());
     } else {
       nua_respond(c.nh, status, phrase, TAG_END());
     }
-    c.trace.push_back("-> " + std::to_string(status) + " " + phrase);
+    c.trace.push_back("-> " + std::to_string(status) + " " + phrase +
+                      (warning.empty() ? "" : " (" + std::string(warning) + ")"));
     if (status >= 300 && c.state != State::kAnswered) mark_ending(c);
   }
 
@@ -1112,8 +1142,8 @@ Result<void> UserAgent::answer(CallId call, const MediaOffer& media) {
   return impl_->call_on_loop<void>([&] { return impl_->answer(call, media); });
 }
 
-Result<void> UserAgent::refuse(CallId call, int status) {
-  return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status); });
+Result<void> UserAgent::refuse(CallId call, int status, std::string_view warning) {
+  return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status, warning); });
 }
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {

@@ -191,6 +191,25 @@ TEST_F(UserAgentTest, BusyRefusalIsARetryableBusyWithItsTrace) {
   EXPECT_EQ(b_rec_.ended[0].reason, EndReason::kRefused);
 }
 
+TEST_F(UserAgentTest, ARefusalWithAWarningTellsTheCallerWhy) {
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::ring(); };
+  const CallId id = call_b("+390297865403", t38_media(30600));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.incoming.empty(); }));
+  // Quotes would end the header's quoted text: they are taken out.
+  ASSERT_TRUE(b_->refuse(b_rec_.incoming.at(0).call, 488, "T.38 is \"disabled\" here"));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.failed.empty(); }));
+  const CallFailed f = a_rec_.failed[0];
+  EXPECT_EQ(f.call, id);
+  EXPECT_EQ(f.sip_status, 488);
+  EXPECT_EQ(f.failure.code, Code::k_call_media_refused);
+  const auto warning = std::find_if(f.error.context.begin(), f.error.context.end(),
+                                    [](const auto& kv) { return kv.first == "warning"; });
+  ASSERT_NE(warning, f.error.context.end()) << f.error.to_string();
+  EXPECT_EQ(warning->second, "T.38 is disabled here");
+  EXPECT_NE(std::find(f.trace.begin(), f.trace.end(), "<- 488 Not Acceptable Here (T.38 is disabled here)"),
+            f.trace.end());
+}
+
 TEST_F(UserAgentTest, UnknownNumberIsAFatalInvalidNumber) {
   b_rec_.decide = [](const IncomingCall& c) {
     return c.called_number == "+390297865403" ? InboundDecision::answer_with(t38_media(1))

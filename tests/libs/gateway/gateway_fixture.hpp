@@ -1,0 +1,176 @@
+#pragma once
+// Test support for the media gateway's integration tests: the real Postgres harness (a
+// database of its own per test), faxbridge-bus as a process, a real router, and two
+// gateways in the test process on different SIP ports of 127.0.0.1. Gateway A places the
+// queued jobs' calls; gateway B is the default route and answers for the users' numbers.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+#include "faxbridge/bus/work_feed.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/records.hpp"
+#include "faxbridge/db/routes.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
+#include "faxbridge/db/users.hpp"
+#include "faxbridge/fax/tiff_pages.hpp"
+#include "faxbridge/gateway/gateway.hpp"
+#include "faxbridge/router/router.hpp"
+#include "faxbridge/testing/process.hpp"
+
+namespace faxbridge::gateway {
+
+using namespace std::chrono_literals;
+using faxbridge::testing::eventually;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = db::testing::migrated_database("gateway");
+    bus_ = faxbridge::testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
+    pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8});
+    publisher_ = std::make_unique<bus::Publisher>(ports_.publish_endpoint(), "test", "gateway-test");
+    ASSERT_TRUE(eventually([&] { return publisher_->connected(); }, 10s));
+    spool_ = std::filesystem::temp_directory_path() / ("gw-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(spool_);
+  }
+  void TearDown() override {
+    gateways_.clear();
+    if (router_) router_->stop();
+    router_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(spool_, ec);
+  }
+
+  pqxx::result sql(const std::string& q) {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    auto r = w.exec(q);
+    w.commit();
+    return r;
+  }
+  std::string field(const std::string& q) {
+    auto f = sql(q)[0][0];
+    return f.is_null() ? "(null)" : f.as<std::string>();
+  }
+  std::int64_t add_user(const std::string& name, std::optional<std::string> fax) {
+    db::User u;
+    u.username = name;
+    u.email = name + "@example.test";
+    u.fax_number = std::move(fax);
+    auto r = pool_->transact([&](db::Tx& tx) { return db::users::create(tx, u); });
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? r->id : 0;
+  }
+  void default_route(const std::string& address) {
+    db::Route route;
+    route.is_default = true;
+    route.gateways.push_back({address});
+    auto r = pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  // A one-page G4 document stored as the job's pages, the job in state ready.
+  std::int64_t ready_job(const std::string& number, std::int64_t sender) {
+    const std::string path = (spool_ / "pages.tiff").string();
+    fax::TestDocumentSpec spec;
+    spec.pages = 1;
+    spec.rows = 400;
+    auto w = fax::write_test_document(path, spec);
+    EXPECT_TRUE(w) << w.error().to_string();
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    auto doc = pool_->transact([&](db::Tx& tx) {
+      db::Document d;
+      d.kind = "fax_pages";
+      d.media_type = "image/tiff";
+      d.filename = "pages.tiff";
+      d.page_count = 1;
+      d.bytes = bytes.str();
+      return db::documents::put(tx, d);
+    });
+    EXPECT_TRUE(doc) << doc.error().to_string();
+    auto j = pool_->transact([&](db::Tx& tx) {
+      db::NewJob n;
+      n.recipient_number = number;
+      n.recipient_canonical = number;
+      n.sender_user_id = sender;
+      return db::jobs::create(tx, n, "test");
+    });
+    EXPECT_TRUE(j);
+    sql("UPDATE fax_jobs SET state = 'ready', page_count = 1, pages_document_id = " + std::to_string(doc->id) +
+        " WHERE id = " + std::to_string(j->id));
+    (void)bus::announce_work(*publisher_, router::kReadyStage, j->id);
+    return j->id;
+  }
+
+  Gateway* start_gateway(const std::string& instance, int sip_port, int media_base, bool place_calls) {
+    GatewaySettings s;
+    s.instance = instance;
+    s.sip.bind_address = "127.0.0.1";
+    s.sip.port = sip_port;
+    s.sip.transaction_timeout = 4000ms;
+    s.media_address = "127.0.0.1";
+    s.media_port_min = media_base;
+    s.media_port_max = media_base + 18;
+    s.channels = 2;
+    s.place_calls = place_calls;
+    s.claim_interval = 200ms;
+    // Shorter than the ~20 s call: the job only stays ours (and ends sent, not interrupted
+    // by the router's tick) because the gateway renews the lease while the call runs.
+    s.lease = 6s;
+    s.spool_dir = spool_.string();
+    auto g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
+    if (!g) {
+      ADD_FAILURE() << g.error().to_string();
+      return nullptr;
+    }
+    gateways_.push_back(std::move(*g));
+    return gateways_.back().get();
+  }
+  void start_router() {
+    router::RouterSettings rs;
+    rs.instance = "router-1";
+    rs.sweep_interval = 300ms;
+    rs.tick = 100ms;
+    router_ = std::make_unique<router::Router>(*pool_, *publisher_, ports_.subscribe_endpoint(), rs);
+    router_->start();
+  }
+
+  // Router, gateway A (places calls) and gateway B (answers, default route), connected.
+  std::pair<Gateway*, Gateway*> start_pair() {
+    const int sip_a = faxbridge::testing::free_port();
+    const int sip_b = faxbridge::testing::free_port();
+    const int media_base = 20000 + 40 * (::getpid() % 300);  // below the ephemeral range
+    default_route("127.0.0.1:" + std::to_string(sip_b));
+    start_router();
+    auto* a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true);
+    auto* b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false);
+    if (a == nullptr || b == nullptr) return {nullptr, nullptr};
+    EXPECT_TRUE(eventually([&] { return a->connected() && b->connected(); }, 10s));
+    return {a, b};
+  }
+  // A setting as the administrator would change it (versioned; read by the gateways per call).
+  void set_setting(const std::string& key, const std::string& value_json) {
+    auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, value_json); });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
+
+  std::string dsn_;
+  faxbridge::testing::Ports ports_;
+  std::unique_ptr<faxbridge::testing::Child> bus_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<bus::Publisher> publisher_;
+  std::unique_ptr<router::Router> router_;
+  std::vector<std::unique_ptr<Gateway>> gateways_;
+  std::filesystem::path spool_;
+};
+
+}  // namespace faxbridge::gateway
