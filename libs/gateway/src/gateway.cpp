@@ -418,13 +418,14 @@ struct Gateway::Impl {
     o.owns_call_id = true;
     o.on_tone = tone_poster(a.call);
     call.media = std::make_unique<CallMedia>(std::move(o));
+    // Registered before the media starts: the far end may re-INVITE on our first CNG.
+    if (audio && call.plan.accept_remote_t38 && call.t38_port != 0) reinvite_answers.allow(a.call, call.t38_port);
     if (auto r = call.media->start(a.media, *runtime); !r) {
       call.media.reset();
       (void)agent->hang_up(a.call);
-      finish_outbound_error(call, r.error(), "failed");
+      finish_outbound_error(call, r.error(), "failed");  // forgets the re-INVITE answer too
       return;
     }
-    if (audio && call.plan.accept_remote_t38 && call.t38_port != 0) reinvite_answers.allow(a.call, call.t38_port);
     log::info("gateway.answered", {{"job", call.call.job_id},
                                    {"media", sip::media_kind_name(a.media.kind)},
                                    {"address", a.media.address + ":" + std::to_string(a.media.port)}});

@@ -25,6 +25,9 @@ class GatewayMediaTest : public GatewayTest {
 
 TEST_F(GatewayMediaTest, AnAudioCallMovesToT38ByReinviteAndTheFaxIsSent) {
   set_setting("sip.allow_g711_outgoing", "true");
+  // Who we say we are: the company number as caller id, company.tsid as TSID.
+  set_setting("company.fax", "\"+39 02 1111 222\"");
+  set_setting("company.tsid", "\"ACME Fax\"");
   const auto alice = add_user("alice", std::nullopt);
   add_user("bob", "403");
   auto [a, b] = start_pair();
@@ -35,6 +38,8 @@ TEST_F(GatewayMediaTest, AnAudioCallMovesToT38ByReinviteAndTheFaxIsSent) {
   EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/t38/1");
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
   EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "t38/1");
+  EXPECT_EQ(field("SELECT caller_number || '/' || remote_station_id FROM received_faxes"), "+39021111222/ACME Fax");
+  EXPECT_EQ(attempt(job, "remote_station_id"), "403");  // B's CSID: the number A dialled
   // Both ends started on audio and moved to T.38 (whichever side's re-INVITE won).
   EXPECT_EQ(a->stats().t38_switches, 1u);
   EXPECT_EQ(b->stats().t38_switches, 1u);
@@ -60,6 +65,26 @@ TEST_F(GatewayMediaTest, WithT38DisabledForIncomingTheFaxGoesThroughOnG711AndThe
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
   EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
   EXPECT_EQ(remembered("403"), "1");
+}
+
+TEST_F(GatewayMediaTest, ARouteWithT38OffStaysOnG711AndRefusesTheAnsweringGatewaysReinvite) {
+  // "Allow G.711" is off: the route's own policy is what puts this call on audio.
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  sql("UPDATE routes SET t38_policy = 'off' WHERE is_default");
+
+  const auto job = ready_job("403", alice);
+  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+  // B heard CNG and asked for T.38; A, on a route without T.38, answered 488.
+  EXPECT_GE(b->stats().t38_reinvites, 1u);
+  EXPECT_EQ(a->stats().t38_reinvites, 0u);
+  EXPECT_EQ(a->stats().t38_switches + b->stats().t38_switches, 0u);
+  EXPECT_EQ(remembered("403"), "0");
 }
 
 TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNextCallGoesOutOnG711) {
