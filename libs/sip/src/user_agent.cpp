@@ -327,7 +327,7 @@ class UserAgent::Impl {
     if (!media.t38 && !media.audio) {
       return Error(Code::k_sip_invalid_state, "An answer needs T.38 or audio media.");
     }
-    set_local(*c, media);
+    set_local(*c, media, &c->remote_sdp);
     c->state = State::kAnswered;
     respond(*c, 200, &c->local_sdp);
     return ok();
@@ -640,7 +640,7 @@ class UserAgent::Impl {
           respond(*cp, 488, nullptr);
           break;
         }
-        set_local(*cp, decision.answer);
+        set_local(*cp, decision.answer, &cp->remote_sdp);
         cp->state = State::kAnswered;
         respond(*cp, 200, &cp->local_sdp);
         break;
@@ -732,7 +732,7 @@ class UserAgent::Impl {
       respond(*cp, 488, nullptr);
       return;
     }
-    set_local(*cp, *answer);
+    set_local(*cp, *answer, &*offer);
     cp->remote_sdp = *offer;
     cp->media = *offered;
     respond(*cp, 200, &cp->local_sdp);
@@ -1060,12 +1060,15 @@ class UserAgent::Impl {
     return c;
   }
 
-  void set_local(Call& c, const MediaOffer& m) {
+  // `answering`: the offer this description answers (its m= lines are mirrored).
+  void set_local(Call& c, const MediaOffer& m, const SessionDescription* answering = nullptr) {
     // RFC 3264 section 8: each new description of ours carries a higher version.
     if (!c.local_sdp.empty()) ++c.sdp_version;
     c.local_media = m;
-    c.local_sdp = build_sdp(m, settings_.media_address, c.session_id, c.sdp_version,
-                            settings_.contact_user);
+    c.local_sdp = answering != nullptr
+                      ? build_answer_sdp(m, *answering, settings_.media_address, c.session_id, c.sdp_version,
+                                         settings_.contact_user)
+                      : build_sdp(m, settings_.media_address, c.session_id, c.sdp_version, settings_.contact_user);
   }
 
   Call* find(CallId id) {
