@@ -9,13 +9,16 @@
 //  - fax channels run on the ChannelRuntime workers; the control thread polls them every
 //    20 ms for phase C (mark_sending) and completion.
 // Outbound: claim (limits in the claim) -> document to a spool file -> route addresses
-// (the job's route, then the default route) -> INVITE with a T.38 offer -> on 200 a send
-// channel to the answered address -> close the attempt with the fax result -> announce
-// kResultsStage. A route failure (try_next_address) moves to the next address.
-// Inbound: number owned by a user or group -> answer T.38 -> receive channel -> store the
-// TIFF as a received_tiff document and a received_faxes row -> announce kInboundStage.
-// Media: T.38 only in this slice (an audio-only call is refused with 488 / closed as
-// call.media_refused); audio with a switch to T.38 is the next slice.
+// (the job's route, then the default route) -> INVITE with the offer the media plan
+// chooses (media_policy.hpp: T.38, or G.711 audio) -> on 200 a send channel to the
+// answered address -> close the attempt with the fax result -> announce kResultsStage.
+// A route failure (try_next_address) moves to the next address.
+// Inbound: number owned by a user or group -> answer T.38 or audio per the plan ->
+// receive channel -> store the TIFF as a received_tiff document and a received_faxes
+// row -> announce kInboundStage.
+// Media: CallMedia (call_media.cpp) runs each call's channel and its move from audio to
+// T.38 by re-INVITE; the plan and the settings behind it are read per call, so setting
+// changes apply to the next call without a restart.
 #include "faxbridge/gateway/gateway.hpp"
 
 #include <arpa/inet.h>
@@ -41,8 +44,10 @@
 #include "faxbridge/bus/work_feed.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/outbound.hpp"
 #include "faxbridge/db/records.hpp"
+#include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/users.hpp"
@@ -51,8 +56,11 @@
 #include "faxbridge/fax/t38_params.hpp"
 #include "faxbridge/gateway/call_diagnostics.hpp"
 #include "faxbridge/gateway/gateway_metrics.hpp"
+#include "faxbridge/gateway/media_policy.hpp"
 #include "faxbridge/gateway/route_health.hpp"
 #include "faxbridge/router/router.hpp"
+
+#include "call_media.hpp"
 
 namespace faxbridge::gateway {
 
@@ -68,8 +76,12 @@ struct OutCall {
   std::size_t next_target = 0;
   std::optional<sip::CallId> sip_call;
   int local_port = 0;
+  int t38_port = 0;  // audio calls that may move to T.38
+  OutboundMediaPlan plan;
+  CallerIdentity identity;
   std::string tiff_path;
-  std::shared_ptr<fax::FaxChannel> channel;
+  std::unique_ptr<CallMedia> media;
+  fax::FaxChannel* channel() const { return media ? media->channel().get() : nullptr; }
   fax::Phase max_phase = fax::Phase::kIdle;
   bool marked_sending = false;
   bool cancelled = false;
@@ -83,8 +95,10 @@ struct OutCall {
 struct InCall {
   sip::IncomingCall info;
   int local_port = 0;
+  int t38_port = 0;  // audio calls that may move to T.38
   std::string tiff_path;
-  std::shared_ptr<fax::FaxChannel> channel;
+  std::unique_ptr<CallMedia> media;
+  fax::FaxChannel* channel() const { return media ? media->channel().get() : nullptr; }
   bool sip_ended = false;
 };
 
@@ -132,12 +146,13 @@ Result<void> write_file(const std::string& path, const std::string& bytes) {
 struct Gateway::Impl {
   Impl(db::Pool& p, bus::Publisher& pub, std::string sub, GatewaySettings s)
       : pool(p), publisher(pub), subscribe_endpoint(std::move(sub)), settings(std::move(s)),
-        next_port(settings.media_port_min) {}
+        reinvite_answers(settings.media_address), next_port(settings.media_port_min) {}
 
   db::Pool& pool;
   bus::Publisher& publisher;
   std::string subscribe_endpoint;
   GatewaySettings settings;
+  ReinviteAnswers reinvite_answers;  // read by the SIP thread
 
   std::unique_ptr<fax::ChannelRuntime> runtime;
   std::unique_ptr<sip::UserAgent> agent;
@@ -165,6 +180,7 @@ struct Gateway::Impl {
 
   std::atomic<int> outbound_active{0}, inbound_active{0};
   std::atomic<std::uint64_t> outbound_closed{0}, inbound_stored{0};
+  std::atomic<std::uint64_t> t38_reinvites{0}, t38_switches{0};
 
   void post(std::function<void()> fn) {
     {
@@ -192,6 +208,17 @@ struct Gateway::Impl {
     return 0;
   }
   void release_port(int p) { ports_in_use.erase(p); }
+
+  // A port of the range that binds now (another program may hold some); 0 when none.
+  int reserve_media_port() {
+    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+      const int p = allocate_port();
+      if (p == 0) return 0;
+      if (udp_port_free(settings.media_address, p)) return p;
+      release_port(p);
+    }
+    return 0;
+  }
 
   std::string spool_path(const std::string& what) {
     return settings.spool_dir + "/gw-" + settings.instance + "-" + what + "-" + std::to_string(++sequence) + ".tiff";
@@ -272,6 +299,8 @@ struct Gateway::Impl {
     struct Prepared {
       std::string bytes;
       std::vector<std::string> targets;
+      OutboundMediaInput media;
+      CallerIdentity identity;
     };
     auto prepared = pool.transact([&](db::Tx& tx) -> Result<Prepared> {
       Prepared p;
@@ -294,6 +323,26 @@ struct Gateway::Impl {
         for (const auto& g : fallback->gateways) p.targets.push_back(g.address);
       }
       if (p.targets.empty()) return Error(Code::k_route_no_default, "No gateway address for this call.");
+      // Read per call: settings changes apply to the next call without a restart.
+      auto s = db::settings::load(tx);
+      if (!s) return s.error();
+      const db::Route* policy_route = chosen ? chosen : fallback;
+      p.media.route_policy = policy_route ? parse_t38_policy(policy_route->t38_policy).value_or(T38Policy::kAuto)
+                                          : T38Policy::kAuto;
+      p.media.allow_g711 = s->get_bool("sip.allow_g711_outgoing");
+      auto prefers = db::remote_capabilities::prefers_g711(tx, c.dial_number);
+      if (!prefers) return prefers.error();
+      p.media.number_prefers_g711 = *prefers;
+      auto job = db::jobs::get(tx, c.job_id);
+      if (!job) return job.error();
+      std::string sender_fax;
+      if (job->sender_user_id) {
+        auto u = db::users::get(tx, *job->sender_user_id);
+        if (!u) return u.error();
+        sender_fax = u->fax_number.value_or("");
+      }
+      p.identity = caller_identity(s->get_string("company.tsid"), sender_fax, s->get_string("company.fax"),
+                                   settings.local_ident);
       return p;
     });
     if (!prepared) {
@@ -301,16 +350,24 @@ struct Gateway::Impl {
       return;
     }
     call->targets = health->order(prepared->targets);  // addresses known down go last
+    call->plan = decide_outbound(prepared->media);
+    call->identity = std::move(prepared->identity);
+    log::info("gateway.media_plan", {{"job", c.job_id},
+                                     {"offer", call->plan.offer == FirstOffer::kT38 ? "t38" : "audio"},
+                                     {"why", call->plan.why}});
     call->tiff_path = spool_path("job" + std::to_string(c.job_id));
     if (auto w = write_file(call->tiff_path, prepared->bytes); !w) {
       finish_outbound_error(*call, w.error(), "failed");
       return;
     }
-    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-      call->local_port = allocate_port();
-      if (call->local_port == 0 || udp_port_free(settings.media_address, call->local_port)) break;
-      release_port(call->local_port);
-      call->local_port = 0;
+    call->local_port = reserve_media_port();
+    const bool may_switch = call->plan.reinvite_on_tone || call->plan.accept_remote_t38;
+    if (call->local_port != 0 && call->plan.offer == FirstOffer::kAudio && may_switch) {
+      call->t38_port = reserve_media_port();
+      if (call->t38_port == 0) {
+        release_port(call->local_port);
+        call->local_port = 0;
+      }
     }
     if (call->local_port == 0) {
       finish_outbound_error(*call, Error(Code::k_fax_transport_failed, "No free media port."), "failed");
@@ -325,10 +382,12 @@ struct Gateway::Impl {
       sip::CallRequest req;
       req.target = call.targets[call.next_target++];
       req.number = call.call.dial_number;
-      sip::T38Offer t38;
-      t38.port = call.local_port;
-      t38.attributes = fax::T38Params{}.to_sdp_attributes();
-      req.offer.t38 = std::move(t38);
+      req.caller_number = call.identity.from_user;
+      if (call.plan.offer == FirstOffer::kT38) {
+        req.offer.t38 = t38_stream(call.local_port);
+      } else {
+        req.offer.audio = audio_stream(call.local_port);
+      }
       req.offer.address = settings.media_address;
       auto id = agent->place_call(req);
       if (!id) {
@@ -348,44 +407,108 @@ struct Gateway::Impl {
   void on_out_answered(OutCall& call, const sip::CallAnswered& a) {
     if (call.cancelled) return;
     metrics->call_set_up(Clock::now() - call.dialed_at);
-    if (a.media.kind != sip::MediaKind::kT38) {
+    const bool audio = a.media.kind != sip::MediaKind::kT38;
+    if (audio && !call.plan.audio_allowed) {
+      // We offered T.38 alone and the far end answered with something else.
+      remember_t38_failure(call);
       (void)agent->hang_up(a.call);
       finish_outbound_error(call, Error(Code::k_call_media_refused, "The far end did not answer with T.38."),
                             "failed");
       return;
     }
-    fax::T38Params params;
-    for (const auto& attr : a.media.t38_attributes) (void)params.apply_attribute(attr);
-    auto link = fax::open_udp_link(settings.media_address, call.local_port, a.media.address, a.media.port);
-    if (!link) {
-      (void)agent->hang_up(a.call);
-      finish_outbound_error(call, link.error(), "failed");
-      return;
-    }
-    fax::ChannelOptions o;
-    o.media = fax::MediaKind::kT38;
-    o.t38 = params;
+    CallMedia::Options o;
+    o.local_address = settings.media_address;
+    o.port = call.local_port;
+    o.t38_port = audio ? call.t38_port : 0;
     o.session.direction = fax::Direction::kSend;
     o.session.calling_party = true;
     o.session.tiff_path = call.tiff_path;
-    o.session.local_ident = settings.local_ident;
+    o.session.local_ident = call.identity.tsid;
     o.session.call_id = "job" + std::to_string(call.call.job_id);
-    auto ch = fax::FaxChannel::create(o, std::move(*link));
-    if (!ch) {
+    o.reinvite_on_tone = call.plan.reinvite_on_tone;
+    o.owns_call_id = true;
+    o.on_tone = tone_poster(a.call);
+    call.media = std::make_unique<CallMedia>(std::move(o));
+    // Registered before the media starts: the far end may re-INVITE on our first CNG.
+    if (audio && call.plan.accept_remote_t38 && call.t38_port != 0) reinvite_answers.allow(a.call, call.t38_port);
+    if (auto r = call.media->start(a.media, *runtime); !r) {
+      call.media.reset();
       (void)agent->hang_up(a.call);
-      finish_outbound_error(call, ch.error(), "failed");
+      finish_outbound_error(call, r.error(), "failed");  // forgets the re-INVITE answer too
       return;
     }
-    call.channel = *ch;
-    if (auto r = runtime->add({call.channel}); !r) {
-      call.channel.reset();
-      (void)agent->hang_up(a.call);
-      finish_outbound_error(call, r.error(), "failed");
-      return;
-    }
-    log::info("gateway.answered", {{"job", call.call.job_id}, {"media", a.media.address + ":" + std::to_string(a.media.port)}});
-    call.diag.media_started(a.media.address + ":" + std::to_string(a.media.port));
+    log::info("gateway.answered", {{"job", call.call.job_id},
+                                   {"media", sip::media_kind_name(a.media.kind)},
+                                   {"address", a.media.address + ":" + std::to_string(a.media.port)}});
+    call.diag.media_started(std::string(sip::media_kind_name(a.media.kind)) + " to " + a.media.address + ":" +
+                            std::to_string(a.media.port));
   }
+
+  // T.38 failed in negotiation with the number of this call: its next calls go out on G.711
+  // (when the route and the settings allow G.711 at all).
+  void remember_t38_failure(const OutCall& call) {
+    auto r = pool.transact([&](db::Tx& tx) { return db::remote_capabilities::mark_t38_failed(tx, call.call.dial_number); });
+    if (!r) log::write_error(log::Level::kWarn, "gateway.remember_failed", r.error(), {{"job", call.call.job_id}});
+    else log::info("gateway.t38_failed_remembered", {{"job", call.call.job_id}, {"number", call.call.dial_number}});
+  }
+
+  // The channel's tone callback (worker thread): posts to the control thread.
+  std::function<void(int)> tone_poster(sip::CallId id) {
+    return [this, id](int) { post([this, id] { on_tone(id); }); };
+  }
+
+  CallMedia* media_of(sip::CallId id) {
+    if (auto it = out_by_sip.find(id); it != out_by_sip.end()) return it->second->media.get();
+    if (auto it = in_by_sip.find(id); it != in_by_sip.end()) return it->second->media.get();
+    return nullptr;
+  }
+
+  void on_tone(sip::CallId id) {
+    if (CallMedia* m = media_of(id)) m->on_tone(*agent, id);
+  }
+
+  void on_media_changed(const sip::MediaChanged& e) {
+    CallMedia* m = media_of(e.call);
+    if (m == nullptr) return;
+    auto outcome = m->on_media_changed(e.media, *runtime);
+    if (!outcome) {
+      // No T.38 channel could be opened: the audio channel runs on, and the far end, now
+      // sending T.38, ends the call by T.30 timers. Hanging up now says so sooner.
+      log::write_error(log::Level::kWarn, "gateway.media_switch_failed", outcome.error());
+      if (channel_alive(*m)) m->channel()->request_hangup();
+      return;
+    }
+    after_negotiation(e.call, *outcome);
+  }
+
+  void on_reinvite_refused(const sip::ReinviteRefused& e) {
+    CallMedia* m = media_of(e.call);
+    if (m == nullptr) return;
+    after_negotiation(e.call, m->on_reinvite_refused(e.sip_status, Clock::now()));
+  }
+
+  void after_negotiation(sip::CallId id, CallMedia::Outcome outcome) {
+    OutCall* out = nullptr;
+    if (auto it = out_by_sip.find(id); it != out_by_sip.end()) out = it->second;
+    switch (outcome) {
+      case CallMedia::Outcome::kSwitched:
+        reinvite_answers.forget(id);
+        ++t38_switches;
+        break;
+      case CallMedia::Outcome::kT38Refused:
+        // The plan allowed audio (the call is on it): the fax carries on over G.711.
+        if (out != nullptr) remember_t38_failure(*out);
+        break;
+      case CallMedia::Outcome::kHangUp:
+        if (CallMedia* m = media_of(id); m != nullptr && channel_alive(*m)) m->channel()->request_hangup();
+        (void)agent->hang_up(id);
+        break;
+      case CallMedia::Outcome::kNone:
+        break;
+    }
+  }
+
+  static bool channel_alive(const CallMedia& m) { return m.channel() && !m.channel()->finished(); }
 
   void on_out_failed(OutCall& call, const sip::CallFailed& f) {
     call.diag.add_dialog(call.targets[call.next_target - 1], f.trace);
@@ -401,6 +524,9 @@ struct Gateway::Impl {
       metrics->route_failover();
       place_next(call);
       return;
+    }
+    if (call.plan.offer == FirstOffer::kT38 && !f.local && is_t38_offer_refused(f.sip_status)) {
+      remember_t38_failure(call);
     }
     std::string outcome = "failed";
     switch (f.failure.code) {
@@ -418,8 +544,8 @@ struct Gateway::Impl {
     call.sip_ended = true;
     // The receiver usually hangs up as soon as it has our DCN: give the session a second of
     // media time to end on its own before the hang-up counts as a dropped call.
-    if (call.channel && !call.channel->finished() && !call.cancelled) call.channel->request_hangup(kByeGraceTicks);
-    if (!call.channel && e.reason != sip::EndReason::kFailed) {
+    if (call.channel() && !call.channel()->finished() && !call.cancelled) call.channel()->request_hangup(kByeGraceTicks);
+    if (!call.channel() && e.reason != sip::EndReason::kFailed) {
       // Ended before media ran (hung up during set-up, or cancelled).
       if (call.cancelled) {
         close_outbound(call, cancelled_end(call));
@@ -433,12 +559,12 @@ struct Gateway::Impl {
   db::AttemptEnd cancelled_end(const OutCall& call) {
     db::AttemptEnd end;
     end.outcome = "cancelled";
-    end.media = "t38";
+    if (call.media && call.media->kind()) end.media = std::string(media_column(*call.media->kind()));
     end.sip_status = call.sip_status;
     end.phase_reached = phase_letter(call.max_phase, false);
     end.error_code = std::string(code_name(Code::k_call_cancelled));
     end.retryable = false;
-    if (call.channel && call.channel->finished()) end.pages_sent = call.channel->result().pages;
+    if (call.channel() && call.channel()->finished()) end.pages_sent = call.channel()->result().pages;
     return end;
   }
 
@@ -454,13 +580,13 @@ struct Gateway::Impl {
   }
 
   void finish_outbound_fax(OutCall& call) {
-    const fax::FaxResult& r = call.channel->result();
+    const fax::FaxResult& r = call.channel()->result();
     db::AttemptEnd end;
     if (call.cancelled) {
       end = cancelled_end(call);
     } else {
       end.outcome = r.success ? "sent" : (r.pages > 0 ? "partially_sent" : "failed");
-      end.media = "t38";
+      end.media = std::string(media_column(*call.media->kind()));
       end.sip_status = call.sip_status.value_or(200);
       if (!r.success && r.error) {
         end.error_code = std::string(r.error->name());
@@ -484,8 +610,8 @@ struct Gateway::Impl {
     if (call.sip_call) {
       if (auto t = agent->trace(*call.sip_call); t) call.diag.add_dialog(*end.gateway_address, std::move(*t));
     }
-    if (call.channel && call.channel->finished()) {
-      call.diag.media_ended(call.channel->stats(), call.channel->result().t30_text);
+    if (call.channel() && call.channel()->finished()) {
+      call.diag.media_ended(call.channel()->stats(), call.channel()->result().t30_text);
     }
     metrics->call_finished("outbound", end.outcome);
     if (end.outcome != "sent" && !end.diagnostics_json && !call.diag.empty()) end.diagnostics_json = call.diag.json();
@@ -496,7 +622,9 @@ struct Gateway::Impl {
     if (call.sip_call) {
       if (!call.sip_ended) (void)agent->hang_up(*call.sip_call);
       out_by_sip.erase(*call.sip_call);
+      reinvite_answers.forget(*call.sip_call);
     }
+    if (call.media) t38_reinvites += static_cast<std::uint64_t>(call.media->reinvites_sent());
     auto closed = pool.transact([&](db::Tx& tx) { return db::outbound::close(tx, call.call, settings.instance, end); });
     if (!closed) {
       log::write_error(log::Level::kError, "gateway.close_failed", closed.error(), {{"job", call.call.job_id}});
@@ -512,6 +640,7 @@ struct Gateway::Impl {
       std::filesystem::remove(call.tiff_path, ec);
     }
     if (call.local_port) release_port(call.local_port);
+    if (call.t38_port) release_port(call.t38_port);
     for (auto it = outbound.begin(); it != outbound.end(); ++it) {
       if (it->get() == &call) {
         outbound.erase(it);
@@ -526,8 +655,8 @@ struct Gateway::Impl {
       if (c->call.job_id != job_id) continue;
       log::info("gateway.cancel", {{"job", job_id}});
       c->cancelled = true;
-      if (c->channel) {
-        c->channel->request_hangup();
+      if (c->channel()) {
+        c->channel()->request_hangup();
         if (c->sip_call && !c->sip_ended) (void)agent->hang_up(*c->sip_call);
         c->sip_ended = true;
       } else if (c->sip_call) {
@@ -543,6 +672,7 @@ struct Gateway::Impl {
   void on_incoming(const sip::IncomingCall& in) {
     struct Owner {
       bool found = false;
+      bool disable_t38 = false;
     };
     auto owner = pool.transact([&](db::Tx& tx) -> Result<Owner> {
       Owner o;
@@ -555,6 +685,10 @@ struct Gateway::Impl {
         if (*g) o.found = true;
         if (o.found) break;
       }
+      // Read per call: settings changes apply to the next call without a restart.
+      auto s = db::settings::load(tx);
+      if (!s) return s.error();
+      o.disable_t38 = s->get_bool("sip.disable_t38_incoming");
       return o;
     });
     if (!owner) {
@@ -571,62 +705,80 @@ struct Gateway::Impl {
       (void)agent->refuse(in.call, 486);
       return;
     }
-    if (in.offered.kind != sip::MediaKind::kT38) {
-      (void)agent->refuse(in.call, 488);
+    const auto t38 = sip::select_media(in.offer, /*prefer_t38=*/true);
+    const auto audio = sip::select_media(in.offer, /*prefer_t38=*/false);
+    InboundMediaInput mi;
+    mi.disable_t38 = owner->disable_t38;
+    mi.offered_t38 = t38 && t38->kind == sip::MediaKind::kT38;
+    mi.offered_audio = audio && audio->kind != sip::MediaKind::kT38;
+    const InboundMediaPlan plan = decide_inbound(mi);
+    if (plan.answer == InboundAnswer::kRefuse) {
+      log::info("gateway.inbound_refused", {{"number", in.called_number}, {"status", plan.refuse_status},
+                                            {"reason", plan.refuse_reason}});
+      (void)agent->refuse(in.call, plan.refuse_status, plan.refuse_reason);
       return;
     }
+    const sip::NegotiatedMedia& remote = plan.answer == InboundAnswer::kT38 ? *t38 : *audio;
     auto ic = std::make_unique<InCall>();
     ic->info = in;
-    fax::T38Params params;
-    for (const auto& attr : in.offered.t38_attributes) (void)params.apply_attribute(attr);
-    // A port of the range may be taken by another program: try a few.
-    Result<std::unique_ptr<fax::DatagramLink>> link =
-        Error(Code::k_fax_transport_failed, "No free media port.");
-    for (int attempt = 0; attempt < kPortAttempts && !link; ++attempt) {
-      ic->local_port = allocate_port();
-      if (ic->local_port == 0) break;
-      link = fax::open_udp_link(settings.media_address, ic->local_port, in.offered.address, in.offered.port);
-      if (!link) release_port(ic->local_port);
+    ic->local_port = reserve_media_port();
+    const bool may_switch = plan.reinvite_on_tone || plan.accept_remote_t38;
+    if (ic->local_port != 0 && plan.answer == InboundAnswer::kAudio && may_switch) {
+      ic->t38_port = reserve_media_port();
+      if (ic->t38_port == 0) {
+        release_port(ic->local_port);
+        ic->local_port = 0;
+      }
     }
-    if (!link) {
-      log::write_error(log::Level::kWarn, "gateway.media_port_failed", link.error());
+    if (ic->local_port == 0) {
+      log::warn("gateway.media_port_failed", {{"number", in.called_number}});
       (void)agent->refuse(in.call, 503);
       return;
     }
     ic->tiff_path = spool_path("rx");
-    fax::ChannelOptions o;
-    o.media = fax::MediaKind::kT38;
-    o.t38 = params;
+    CallMedia::Options o;
+    o.local_address = settings.media_address;
+    o.port = ic->local_port;
+    o.t38_port = ic->t38_port;
     o.session.direction = fax::Direction::kReceive;
     o.session.calling_party = false;
     o.session.tiff_path = ic->tiff_path;
-    o.session.local_ident = settings.local_ident;
+    o.session.local_ident = receiving_ident(in.called_number, settings.local_ident);
     o.session.call_id = "in" + std::to_string(in.call);
-    auto ch = fax::FaxChannel::create(o, std::move(*link));
-    if (!ch) {
-      release_port(ic->local_port);
-      (void)agent->refuse(in.call, 503);
-      return;
-    }
+    o.reinvite_on_tone = plan.reinvite_on_tone;
+    o.owns_call_id = false;
+    o.on_tone = tone_poster(in.call);
+    ic->media = std::make_unique<CallMedia>(std::move(o));
     sip::MediaOffer answer;
-    sip::T38Offer t38;
-    t38.port = ic->local_port;
-    t38.attributes = params.to_sdp_attributes();
-    answer.t38 = std::move(t38);
+    if (plan.answer == InboundAnswer::kT38) {
+      answer.t38 = t38_stream(ic->local_port, remote.t38_attributes);
+    } else {
+      answer.audio = audio_stream(ic->local_port);
+      // Answer with the one codec we will run (RFC 3264 section 6.1 allows a subset).
+      answer.audio->pcma = remote.kind == sip::MediaKind::kPcma;
+      answer.audio->pcmu = remote.kind == sip::MediaKind::kPcmu;
+    }
     answer.address = settings.media_address;
-    if (auto a = agent->answer(in.call, answer); !a) {
+    // Registered before the answer: the caller may re-INVITE as soon as it has our 200.
+    if (plan.accept_remote_t38 && ic->t38_port != 0) reinvite_answers.allow(in.call, ic->t38_port);
+    auto release = [&] {
+      reinvite_answers.forget(in.call);
       release_port(ic->local_port);
+      if (ic->t38_port) release_port(ic->t38_port);
+    };
+    if (auto a = agent->answer(in.call, answer); !a) {
+      release();
       log::write_error(log::Level::kWarn, "gateway.answer_failed", a.error());
       return;
     }
-    ic->channel = *ch;
-    if (auto r = runtime->add({ic->channel}); !r) {
+    if (auto r = ic->media->start(remote, *runtime); !r) {
       log::write_error(log::Level::kError, "gateway.media_failed", r.error());
       (void)agent->hang_up(in.call);
-      release_port(ic->local_port);
+      release();
       return;
     }
-    log::info("gateway.inbound_answered", {{"number", in.called_number}, {"caller", in.caller_id}});
+    log::info("gateway.inbound_answered", {{"number", in.called_number}, {"caller", in.caller_id},
+                                           {"media", sip::media_kind_name(remote.kind)}});
     in_by_sip[in.call] = ic.get();
     inbound.push_back(std::move(ic));
     inbound_active = static_cast<int>(inbound.size());
@@ -635,7 +787,9 @@ struct Gateway::Impl {
   void finish_inbound(InCall& call) {
     if (!call.sip_ended) (void)agent->hang_up(call.info.call);
     in_by_sip.erase(call.info.call);
-    const fax::FaxResult& r = call.channel->result();
+    reinvite_answers.forget(call.info.call);
+    t38_reinvites += static_cast<std::uint64_t>(call.media->reinvites_sent());
+    const fax::FaxResult& r = call.channel()->result();
     metrics->call_finished("inbound", r.success ? "received" : "failed");
     std::optional<std::string> bytes;
     if (r.pages > 0) {
@@ -651,7 +805,7 @@ struct Gateway::Impl {
       f.called_number = call.info.called_number;
       f.remote_station_id = r.remote_ident;
       f.pages = r.pages;
-      f.media = "t38";
+      f.media = std::string(media_column(*call.media->kind()));
       f.bit_rate = r.bit_rate;
       f.ecm = r.ecm_used;
       f.resolution = std::string(fax::resolution_name(r.resolution));
@@ -681,6 +835,7 @@ struct Gateway::Impl {
     std::error_code ec;
     std::filesystem::remove(call.tiff_path, ec);
     release_port(call.local_port);
+    if (call.t38_port) release_port(call.t38_port);
     for (auto it = inbound.begin(); it != inbound.end(); ++it) {
       if (it->get() == &call) {
         inbound.erase(it);
@@ -695,8 +850,8 @@ struct Gateway::Impl {
     const auto now = Clock::now();
     std::vector<OutCall*> done_out;
     for (auto& c : outbound) {
-      if (c->channel) {
-        const auto p = c->channel->progress();
+      if (c->channel()) {
+        const auto p = c->channel()->progress();
         c->diag.observe(p);
         // kFinished says the session ended, not how far it got: a call that fails in
         // negotiation must not read as phase C (maybe delivered).
@@ -707,7 +862,8 @@ struct Gateway::Impl {
           c->marked_sending = true;
           (void)pool.transact([&](db::Tx& tx) { return db::outbound::mark_sending(tx, c->call.job_id, settings.instance); });
         }
-        if (c->channel->finished()) done_out.push_back(c.get());
+        if (c->channel()->finished()) done_out.push_back(c.get());
+        if (c->sip_call) c->media->poll(now, *agent, *c->sip_call);
       }
       if (now - c->renewed > settings.lease / 3) {
         c->renewed = now;
@@ -717,7 +873,8 @@ struct Gateway::Impl {
     for (auto* c : done_out) finish_outbound_fax(*c);
     std::vector<InCall*> done_in;
     for (auto& c : inbound) {
-      if (c->channel->finished()) done_in.push_back(c.get());
+      if (c->channel()->finished()) done_in.push_back(c.get());
+      c->media->poll(now, *agent, c->info.call);
     }
     for (auto* c : done_in) finish_inbound(*c);
   }
@@ -747,7 +904,7 @@ struct Gateway::Impl {
           on_out_ended(*it->second, e);
         } else if (auto in = in_by_sip.find(e.call); in != in_by_sip.end()) {
           in->second->sip_ended = true;
-          if (!in->second->channel->finished()) in->second->channel->request_hangup(kByeGraceTicks);
+          if (!in->second->channel()->finished()) in->second->channel()->request_hangup(kByeGraceTicks);
         } else if (e.reason == sip::EndReason::kRefused) {
           metrics->call_finished("inbound", "refused");
         }
@@ -760,6 +917,10 @@ struct Gateway::Impl {
         metrics->address_states(health->states());
       });
     };
+    h.on_media_changed = [this](const sip::MediaChanged& e) { post([this, e] { on_media_changed(e); }); };
+    h.on_reinvite_refused = [this](const sip::ReinviteRefused& e) { post([this, e] { on_reinvite_refused(e); }); };
+    // Answered on the SIP thread at once, from what the control thread registered.
+    h.on_reinvite = [this](const sip::ReinviteRequest& r) { return reinvite_answers.answer(r); };
     h.on_incoming = [this](const sip::IncomingCall& in) {
       post([this, in] { on_incoming(in); });
       return sip::InboundDecision::ring();
@@ -828,7 +989,7 @@ Gateway::~Gateway() {
 
 GatewayStats Gateway::stats() const {
   return {impl_->outbound_active.load(), impl_->inbound_active.load(), impl_->outbound_closed.load(),
-          impl_->inbound_stored.load()};
+          impl_->inbound_stored.load(), impl_->t38_reinvites.load(), impl_->t38_switches.load()};
 }
 
 bool Gateway::connected() const { return impl_->subscriber && impl_->subscriber->connected(); }

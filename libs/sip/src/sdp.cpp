@@ -1,5 +1,7 @@
 #include "faxbridge/sip/sdp.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 
 namespace faxbridge::sip {
@@ -170,9 +172,11 @@ std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool 
   return find_t38();
 }
 
-std::string build_sdp(const MediaOffer& offer, std::string_view address, std::uint64_t session_id,
-                      std::uint64_t version, std::string_view user) {
-  const std::string addr = offer.address.empty() ? std::string(address) : offer.address;
+namespace {
+
+std::string session_lines(const MediaOffer& m, std::string_view address, std::uint64_t session_id,
+                          std::uint64_t version, std::string_view user) {
+  const std::string addr = m.address.empty() ? std::string(address) : m.address;
   std::string s;
   s += "v=0\r\n";
   s += "o=" + std::string(user) + " " + std::to_string(session_id) + " " +
@@ -180,22 +184,70 @@ std::string build_sdp(const MediaOffer& offer, std::string_view address, std::ui
   s += "s=faxbridge\r\n";
   s += "c=IN IP4 " + addr + "\r\n";
   s += "t=0 0\r\n";
-  if (offer.t38) {
-    s += "m=image " + std::to_string(offer.t38->port) + " udptl t38\r\n";
-    for (const auto& a : offer.t38->attributes) s += "a=" + a + "\r\n";
+  return s;
+}
+
+std::string t38_lines(const T38Offer& t) {
+  std::string s = "m=image " + std::to_string(t.port) + " udptl t38\r\n";
+  for (const auto& a : t.attributes) s += "a=" + a + "\r\n";
+  return s;
+}
+
+std::string audio_lines(const AudioOffer& a) {
+  std::string formats;
+  if (a.pcma) formats += " 8";
+  if (a.pcmu) formats += " 0";
+  if (a.telephone_event) formats += " 101";
+  std::string s = "m=audio " + std::to_string(a.port) + " RTP/AVP" + formats + "\r\n";
+  if (a.pcma) s += "a=rtpmap:8 PCMA/8000\r\n";
+  if (a.pcmu) s += "a=rtpmap:0 PCMU/8000\r\n";
+  if (a.telephone_event) s += "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
+  s += "a=ptime:20\r\na=sendrecv\r\n";
+  return s;
+}
+
+bool offers_t38(const MediaSection& m) {
+  return m.media == "image" && m.port != 0 && std::find(m.formats.begin(), m.formats.end(), "t38") != m.formats.end();
+}
+
+bool offers_g711(const MediaSection& m) {
+  return m.media == "audio" && m.port != 0 &&
+         std::any_of(m.formats.begin(), m.formats.end(), [](const std::string& f) { return f == "8" || f == "0"; });
+}
+
+}  // namespace
+
+std::string build_answer_sdp(const MediaOffer& answer, const SessionDescription& offer, std::string_view address,
+                             std::uint64_t session_id, std::uint64_t version, std::string_view user) {
+  std::string s = session_lines(answer, address, session_id, version, user);
+  bool t38_done = false;
+  bool audio_done = false;
+  for (const auto& m : offer.media) {
+    if (answer.t38 && !t38_done && offers_t38(m)) {
+      s += t38_lines(*answer.t38);
+      t38_done = true;
+    } else if (answer.audio && !audio_done && offers_g711(m)) {
+      s += audio_lines(*answer.audio);
+      audio_done = true;
+    } else {
+      // Rejected (RFC 3264 section 6): the offered line with port 0.
+      s += "m=" + m.media + " 0 " + m.protocol;
+      for (const auto& f : m.formats) s += " " + f;
+      s += "\r\n";
+    }
   }
-  if (offer.audio) {
-    const auto& a = *offer.audio;
-    std::string formats;
-    if (a.pcma) formats += " 8";
-    if (a.pcmu) formats += " 0";
-    if (a.telephone_event) formats += " 101";
-    s += "m=audio " + std::to_string(a.port) + " RTP/AVP" + formats + "\r\n";
-    if (a.pcma) s += "a=rtpmap:8 PCMA/8000\r\n";
-    if (a.pcmu) s += "a=rtpmap:0 PCMU/8000\r\n";
-    if (a.telephone_event) s += "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
-    s += "a=ptime:20\r\na=sendrecv\r\n";
-  }
+  // A stream the offer did not have cannot be an answer; it is written anyway, after the
+  // others, so the mistake shows in the far end's refusal rather than as silence.
+  if (answer.t38 && !t38_done) s += t38_lines(*answer.t38);
+  if (answer.audio && !audio_done) s += audio_lines(*answer.audio);
+  return s;
+}
+
+std::string build_sdp(const MediaOffer& offer, std::string_view address, std::uint64_t session_id,
+                      std::uint64_t version, std::string_view user) {
+  std::string s = session_lines(offer, address, session_id, version, user);
+  if (offer.t38) s += t38_lines(*offer.t38);
+  if (offer.audio) s += audio_lines(*offer.audio);
   return s;
 }
 

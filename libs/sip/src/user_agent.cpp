@@ -146,6 +146,28 @@ std::string user_of(const url_t* url) {
   return std::string(u.substr(0, u.find(';')));  // user parameters (";phone-context=...")
 }
 
+// RFC 3261 section 20.43: warn-code, warn-agent, quoted text (quotes and control
+// characters taken out). 305: "incompatible media format".
+std::string warning_header(int status, std::string_view text) {
+  std::string clean;
+  for (const char ch : text.substr(0, 200)) {
+    if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) clean += ch;
+  }
+  const char* code = (status == 488 || status == 606) ? "305" : "399";
+  return std::string(code) + " faxbridge \"" + clean + "\"";
+}
+
+// The text of a received Warning header, for traces and errors; empty when none.
+std::string warning_text(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_warning == nullptr || sip->sip_warning->w_text == nullptr) return {};
+  std::string text;
+  // sofia keeps the quotes of the quoted-string.
+  for (const char ch : strip_quotes(std::string_view(sip->sip_warning->w_text).substr(0, 200))) {
+    if (static_cast<unsigned char>(ch) >= 0x20) text += ch;
+  }
+  return text;
+}
+
 bool same_kind_family(MediaKind a, MediaKind b) {
   return (a == MediaKind::kT38) == (b == MediaKind::kT38);
 }
@@ -306,13 +328,13 @@ class UserAgent::Impl {
     if (!media.t38 && !media.audio) {
       return Error(Code::k_sip_invalid_state, "An answer needs T.38 or audio media.");
     }
-    set_local(*c, media);
+    set_local(*c, media, &c->remote_sdp);
     c->state = State::kAnswered;
     respond(*c, 200, &c->local_sdp);
     return ok();
   }
 
-  Result<void> refuse(CallId id, int status) {
+  Result<void> refuse(CallId id, int status, std::string_view warning) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
     if (c->outbound || c->state != State::kRinging || c->ending) {
@@ -321,7 +343,7 @@ class UserAgent::Impl {
     }
     if (status < 300 || status > 699) status = 480;
     c->end_reason = EndReason::kRefused;
-    respond(*c, status, nullptr);
+    respond(*c, status, nullptr, warning);
     return ok();
   }
 
@@ -413,6 +435,7 @@ class UserAgent::Impl {
     bool ending = false;
     Clock::time_point ending_since{};
     std::vector<std::string> trace;
+    std::string warning;  // the Warning text of the last final response, if any
   };
 
   struct Monitor {
@@ -650,7 +673,7 @@ class UserAgent::Impl {
           respond(*cp, 488, nullptr);
           break;
         }
-        set_local(*cp, decision.answer);
+        set_local(*cp, decision.answer, &cp->remote_sdp);
         cp->state = State::kAnswered;
         respond(*cp, 200, &cp->local_sdp);
         break;
@@ -742,7 +765,7 @@ class UserAgent::Impl {
       respond(*cp, 488, nullptr);
       return;
     }
-    set_local(*cp, *answer);
+    set_local(*cp, *answer, &*offer);
     cp->remote_sdp = *offer;
     cp->media = *offered;
     respond(*cp, 200, &cp->local_sdp);
@@ -765,9 +788,11 @@ class UserAgent::Impl {
                           sip->sip_user_agent == nullptr);
     const bool from_network = !made_up;
     if (from_network && status < 200) c->got_response = true;
+    if (from_network && status >= 300) c->warning = warning_text(sip);
     if (status >= 180 || from_network) {
       c->trace.push_back("<- " + std::to_string(status) + " " + phrase_of(status, phrase) +
-                         (from_network ? "" : " (local)"));
+                         (from_network ? "" : " (local)") +
+                         (status >= 300 && !c->warning.empty() ? " (" + c->warning + ")" : ""));
     }
     if (c->state == State::kAnswered) {
       on_reinvite_response(*c, status, sip);
@@ -841,6 +866,7 @@ class UserAgent::Impl {
     e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
     e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
     if (local) e.error.with("local", "true");
+    if (!c.warning.empty()) e.error.with("warning", c.warning);
     e.trace = c.trace;
     log::write_error(log::Level::kWarn, "sip.call.failed", e.error,
                      {{"call", static_cast<std::int64_t>(c.id)}});
@@ -942,16 +968,20 @@ class UserAgent::Impl {
     }
   }
 
-  void respond(Call& c, int status, const std::string* sdp) {
+  void respond(Call& c, int status, const std::string* sdp, std::string_view warning = {}) {
     const char* phrase = sip_status_phrase(status);
     if (phrase == nullptr) phrase = "";
     if (sdp != nullptr) {
       nua_respond(c.nh, status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+    } else if (!warning.empty()) {
+      const std::string header = warning_header(status, warning);
+      nua_respond(c.nh, status, phrase, SIPTAG_WARNING_STR(header.c_str()), TAG_END());
     } else {
       nua_respond(c.nh, status, phrase, TAG_END());
     }
-    c.trace.push_back("-> " + std::to_string(status) + " " + phrase);
+    c.trace.push_back("-> " + std::to_string(status) + " " + phrase +
+                      (warning.empty() ? "" : " (" + std::string(warning) + ")"));
     if (status >= 300 && c.state != State::kAnswered) mark_ending(c);
   }
 
@@ -1091,12 +1121,15 @@ class UserAgent::Impl {
     return c;
   }
 
-  void set_local(Call& c, const MediaOffer& m) {
+  // `answering`: the offer this description answers (its m= lines are mirrored).
+  void set_local(Call& c, const MediaOffer& m, const SessionDescription* answering = nullptr) {
     // RFC 3264 section 8: each new description of ours carries a higher version.
     if (!c.local_sdp.empty()) ++c.sdp_version;
     c.local_media = m;
-    c.local_sdp = build_sdp(m, settings_.media_address, c.session_id, c.sdp_version,
-                            settings_.contact_user);
+    c.local_sdp = answering != nullptr
+                      ? build_answer_sdp(m, *answering, settings_.media_address, c.session_id, c.sdp_version,
+                                         settings_.contact_user)
+                      : build_sdp(m, settings_.media_address, c.session_id, c.sdp_version, settings_.contact_user);
   }
 
   Call* find(CallId id) {
@@ -1177,8 +1210,8 @@ Result<void> UserAgent::answer(CallId call, const MediaOffer& media) {
   return impl_->call_on_loop<void>([&] { return impl_->answer(call, media); });
 }
 
-Result<void> UserAgent::refuse(CallId call, int status) {
-  return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status); });
+Result<void> UserAgent::refuse(CallId call, int status, std::string_view warning) {
+  return impl_->call_on_loop<void>([&] { return impl_->refuse(call, status, warning); });
 }
 
 Result<void> UserAgent::register_account(const Registration& registration) {

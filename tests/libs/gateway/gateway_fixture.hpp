@@ -1,6 +1,8 @@
 #pragma once
-// The gateway tests' fixture: the real Postgres harness, faxbridge-bus as a process, a real
-// router, and gateways in this process on their own SIP ports (loopback).
+// Test support for the media gateway's integration tests: the real Postgres harness (a
+// database of its own per test), faxbridge-bus as a process, a real router, and two
+// gateways in the test process on different SIP ports of 127.0.0.1. Gateway A places the
+// queued jobs' calls; gateway B is the default route and answers for the users' numbers.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/records.hpp"
 #include "faxbridge/db/routes.hpp"
+#include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/fax/tiff_pages.hpp"
@@ -22,7 +25,7 @@
 #include "faxbridge/router/router.hpp"
 #include "faxbridge/testing/process.hpp"
 
-namespace faxbridge::gateway::testing {
+namespace faxbridge::gateway {
 
 using namespace std::chrono_literals;
 using faxbridge::testing::eventually;
@@ -108,13 +111,15 @@ class GatewayTest : public ::testing::Test {
     return j->id;
   }
 
-  // `tweak` adjusts the settings before the start (channels, timers, metrics, ...).
-  Gateway* start_gateway(const std::string& instance, int sip_port, int media_base, bool place_calls,
+  // The SIP port is picked here: free_port() checks TCP, and on a machine where other
+  // tests hold many ephemeral UDP ports the one picked may be taken for UDP, so a port
+  // the agent cannot bind is replaced by another (a few times).
+  // `tweak` adjusts the settings last (channels, timers, metrics, a fixed SIP port, ...).
+  Gateway* start_gateway(const std::string& instance, int media_base, bool place_calls,
                          const std::function<void(GatewaySettings&)>& tweak = {}) {
     GatewaySettings s;
     s.instance = instance;
     s.sip.bind_address = "127.0.0.1";
-    s.sip.port = sip_port;
     s.sip.transaction_timeout = 4000ms;
     s.media_address = "127.0.0.1";
     s.media_port_min = media_base;
@@ -126,8 +131,12 @@ class GatewayTest : public ::testing::Test {
     // by the router's tick) because the gateway renews the lease while the call runs.
     s.lease = 6s;
     s.spool_dir = spool_.string();
-    if (tweak) tweak(s);
-    auto g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
+    Result<std::unique_ptr<Gateway>> g = Error(Code::k_sip_start_failed, "not started");
+    for (int attempt = 0; attempt < 5 && !g && g.error().code == Code::k_sip_start_failed; ++attempt) {
+      s.sip.port = faxbridge::testing::free_port();
+      if (tweak) tweak(s);
+      g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
+    }
     if (!g) {
       ADD_FAILURE() << g.error().to_string();
       return nullptr;
@@ -147,18 +156,23 @@ class GatewayTest : public ::testing::Test {
   // Router, gateway A (places calls) and gateway B (answers, default route), connected.
   std::pair<Gateway*, Gateway*> start_pair(const std::function<void(GatewaySettings&)>& tweak_a = {},
                                            const std::function<void(GatewaySettings&)>& tweak_b = {}) {
-    const int sip_a = faxbridge::testing::free_port();
-    const int sip_b = faxbridge::testing::free_port();
-    const int media_base = 20000 + 40 * (::getpid() % 300);  // below the ephemeral range
-    default_route("127.0.0.1:" + std::to_string(sip_b));
+    auto* b = start_gateway("gw-b", media_base() + 20, /*place_calls=*/false, tweak_b);
+    if (b == nullptr) return {nullptr, nullptr};
+    sip_b_ = b->settings().sip.port;
+    default_route("127.0.0.1:" + std::to_string(sip_b_));
     start_router();
-    auto* a = start_gateway("gw-a", sip_a, media_base, /*place_calls=*/true, tweak_a);
-    auto* b = start_gateway("gw-b", sip_b, media_base + 20, /*place_calls=*/false, tweak_b);
-    sip_b_ = sip_b;
-    if (a == nullptr || b == nullptr) return {nullptr, nullptr};
+    auto* a = start_gateway("gw-a", media_base(), /*place_calls=*/true, tweak_a);
+    if (a == nullptr) return {nullptr, nullptr};
     EXPECT_TRUE(eventually([&] { return a->connected() && b->connected(); }, 10s));
     return {a, b};
   }
+  // A setting as the administrator would change it (versioned; read by the gateways per call).
+  void set_setting(const std::string& key, const std::string& value_json) {
+    auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, value_json); });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  // Media ports of this test process: below the ephemeral range, apart from other tests'.
+  static int media_base() { return 20000 + 40 * (::getpid() % 300); }
   std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
 
   std::string dsn_;
@@ -172,6 +186,4 @@ class GatewayTest : public ::testing::Test {
   int sip_b_ = 0;  // gateway B's SIP port once start_pair() ran
 };
 
-}  // namespace faxbridge::gateway::testing
-
-
+}  // namespace faxbridge::gateway

@@ -15,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using faxbridge::testing::eventually;
 
-class GatewayOpsTest : public testing::GatewayTest {
+class GatewayOpsTest : public GatewayTest {
  protected:
   void set(const std::string& key, const std::string& json) {
     auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, json); });
@@ -92,15 +92,17 @@ TEST_F(GatewayOpsTest, AnAddressThatIsDownIsStillDialledWhenNothingElseIsLeft) {
   add_user("bob", "403");
   const int sip_b = faxbridge::testing::free_port();
   const std::string b_address = "127.0.0.1:" + std::to_string(sip_b);
-  const int media_base = 20000 + 40 * (::getpid() % 300);
   default_route(b_address);
   start_router();
-  ASSERT_TRUE(start_gateway("gw-a", faxbridge::testing::free_port(), media_base, true, [](GatewaySettings& s) {
+  ASSERT_TRUE(start_gateway("gw-a", media_base(), true, [](GatewaySettings& s) {
     s.sip.options_interval = 10min;  // one ping, at the start
     s.routes_refresh = 200ms;
   }));
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM gateway_health WHERE state = 'down'") == "1"; }, 60s));
-  ASSERT_TRUE(start_gateway("gw-b", sip_b, media_base + 20, false, [](GatewaySettings& s) { s.routes_refresh = 0ms; }));
+  ASSERT_TRUE(start_gateway("gw-b", media_base() + 20, false, [&](GatewaySettings& s) {
+    s.sip.port = sip_b;  // the address the route named before B existed
+    s.routes_refresh = 0ms;
+  }));
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
   EXPECT_EQ(job_state(job), "sent");
@@ -156,7 +158,7 @@ TEST_F(GatewayOpsTest, ACallNobodyAnswersEndsNoAnswerWithItsSipMessagesOnTheAtte
   const std::string peer_address = "127.0.0.1:" + std::to_string(run.port);
   default_route(peer_address);
   start_router();
-  ASSERT_TRUE(start_gateway("gw-a", faxbridge::testing::free_port(), 20000 + 40 * (::getpid() % 300), true,
+  ASSERT_TRUE(start_gateway("gw-a", media_base(), true,
                             [&](GatewaySettings& s) {
                               s.sip.no_answer_timeout = 3s;
                               s.routes_refresh = 0ms;  // SIPp takes no OPTIONS in this scenario

@@ -1,7 +1,6 @@
-// The media gateway end to end on loopback: the real Postgres harness, faxbridge-bus as a
-// process, a real router, and two gateways in this process on different SIP ports.
-// Gateway A places the queued job's call over SIP + T.38 to gateway B (the default route),
-// which answers for user 403, receives the fax and hands it to the router's inbound stage.
+// The media gateway end to end on loopback (gateway_fixture.hpp sets it up): gateway A
+// places the queued job's call over SIP + T.38 to gateway B (the default route), which
+// answers for user 403, receives the fax and hands it to the router's inbound stage.
 #include "gateway_fixture.hpp"
 
 namespace faxbridge::gateway {
@@ -9,7 +8,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using faxbridge::testing::eventually;
-using testing::GatewayTest;
 
 TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbox) {
   const auto alice = add_user("alice", std::nullopt);

@@ -74,6 +74,40 @@ TEST(Sdp, BuildsWhatItParses) {
             std::string::npos);
 }
 
+TEST(Sdp, AnAnswerMirrorsTheOffersLinesAndRejectsWhatItDoesNotTake) {
+  // RFC 3264 section 6: as many m= lines as the offer, in its order, port 0 for refusals.
+  MediaOffer both;
+  both.t38 = T38Offer{4000, {"T38FaxVersion:0"}};
+  both.audio = AudioOffer{4002, true, true, false};
+  auto offer = parse_sdp(build_sdp(both, "192.0.2.1", 9, 1) + "m=video 5000 RTP/AVP 96\r\n");
+  ASSERT_TRUE(offer) << offer.error().to_string();
+  MediaOffer audio_only;
+  audio_only.audio = AudioOffer{6000, true, false, false};
+  auto answer = parse_sdp(build_answer_sdp(audio_only, *offer, "127.0.0.1", 3, 1));
+  ASSERT_TRUE(answer) << answer.error().to_string();
+  ASSERT_EQ(answer->media.size(), 3u);
+  EXPECT_EQ(answer->media[0].media, "image");
+  EXPECT_EQ(answer->media[0].port, 0);
+  EXPECT_EQ(answer->media[0].formats, std::vector<std::string>{"t38"});
+  EXPECT_EQ(answer->media[1].media, "audio");
+  EXPECT_EQ(answer->media[1].port, 6000);
+  EXPECT_EQ(answer->media[1].formats, std::vector<std::string>{"8"});
+  EXPECT_EQ(answer->media[2].media, "video");
+  EXPECT_EQ(answer->media[2].port, 0);
+  auto chosen = select_media(*answer);
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ(chosen->kind, MediaKind::kPcma);
+
+  MediaOffer t38_only;
+  t38_only.t38 = T38Offer{6002, {"T38FaxVersion:0"}};
+  answer = parse_sdp(build_answer_sdp(t38_only, *offer, "127.0.0.1", 3, 2));
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->media.size(), 3u);
+  EXPECT_EQ(answer->media[0].port, 6002);
+  EXPECT_EQ(answer->media[1].port, 0);
+  EXPECT_EQ(select_media(*answer)->kind, MediaKind::kT38);
+}
+
 TEST(Sdp, RefusesGarbageWithTheSdpCode) {
   for (const char* bad : {"", "garbage", "hello world\r\n", "v=0\r\nc=IN IP4 1.2.3.4\r\n",
                           "v=0\r\nm=image notaport udptl t38\r\n",

@@ -149,6 +149,37 @@ TEST_F(UserAgentTest, TheCalledSideCanSwitchOurOutboundCallToT38) {
   EXPECT_EQ(a_rec_.reinvites.size(), 1u);
 }
 
+TEST_F(UserAgentTest, ReinvitesThatCrossAreRefusedWith491AndARetrySwitchesTheCall) {
+  // Both ends hear fax tones at once and re-INVITE (glare, RFC 3261 section 14.2): each
+  // INVITE that meets a pending one gets 491, and the call stays usable for the retry the
+  // gateway sends after its section 14.1 timer.
+  a_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return t38_media(30260); };
+  b_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return t38_media(32260); };
+  const CallId id = answered_audio_call();
+  const CallId b_id = b_rec_.incoming.at(0).call;
+  ASSERT_TRUE(a_->reinvite_t38(id, t38_offer(30262)));
+  ASSERT_TRUE(b_->reinvite_t38(b_id, t38_offer(32262)));
+  auto settled = [](const Recorder& r) { return !r.media_changed.empty() || !r.reinvite_refused.empty(); };
+  ASSERT_TRUE(a_rec_.wait([&] { return settled(a_rec_); }));
+  ASSERT_TRUE(b_rec_.wait([&] { return settled(b_rec_); }));
+  bool switched = false;
+  for (Recorder* r : {&a_rec_, &b_rec_}) {
+    std::lock_guard lock(r->mu);
+    for (const auto& refused : r->reinvite_refused) EXPECT_EQ(refused.sip_status, 491);
+    for (const auto& changed : r->media_changed) switched = switched || changed.media.kind == MediaKind::kT38;
+  }
+  if (!switched) {
+    // Usually both were refused: the answering side retries first and wins.
+    ASSERT_TRUE(b_->reinvite_t38(b_id, t38_offer(32264)));
+  }
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.media_changed.empty(); }));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.media_changed.empty(); }));
+  EXPECT_EQ(a_rec_.media_changed.back().media.kind, MediaKind::kT38);
+  EXPECT_EQ(b_rec_.media_changed.back().media.kind, MediaKind::kT38);
+  EXPECT_TRUE(a_rec_.ended.empty());
+  EXPECT_TRUE(b_rec_.ended.empty());
+}
+
 TEST_F(UserAgentTest, FarEndRefusingTheT38ReinviteLeavesTheCallOnAudio) {
   b_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return std::nullopt; };
   const CallId id = answered_audio_call();
@@ -189,6 +220,25 @@ TEST_F(UserAgentTest, BusyRefusalIsARetryableBusyWithItsTrace) {
   EXPECT_NE(std::find(trace->begin(), trace->end(), "<- 486 Busy Here"), trace->end());
   ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.ended.empty(); }));
   EXPECT_EQ(b_rec_.ended[0].reason, EndReason::kRefused);
+}
+
+TEST_F(UserAgentTest, ARefusalWithAWarningTellsTheCallerWhy) {
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::ring(); };
+  const CallId id = call_b("+390297865403", t38_media(30600));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.incoming.empty(); }));
+  // Quotes would end the header's quoted text: they are taken out.
+  ASSERT_TRUE(b_->refuse(b_rec_.incoming.at(0).call, 488, "T.38 is \"disabled\" here"));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.failed.empty(); }));
+  const CallFailed f = a_rec_.failed[0];
+  EXPECT_EQ(f.call, id);
+  EXPECT_EQ(f.sip_status, 488);
+  EXPECT_EQ(f.failure.code, Code::k_call_media_refused);
+  const auto warning = std::find_if(f.error.context.begin(), f.error.context.end(),
+                                    [](const auto& kv) { return kv.first == "warning"; });
+  ASSERT_NE(warning, f.error.context.end()) << f.error.to_string();
+  EXPECT_EQ(warning->second, "T.38 is disabled here");
+  EXPECT_NE(std::find(f.trace.begin(), f.trace.end(), "<- 488 Not Acceptable Here (T.38 is disabled here)"),
+            f.trace.end());
 }
 
 TEST_F(UserAgentTest, UnknownNumberIsAFatalInvalidNumber) {

@@ -42,7 +42,7 @@ std::string http_get(int port, const std::string& path) {
   return out;
 }
 
-class MediaGatewayService : public testing::GatewayTest {
+class MediaGatewayService : public GatewayTest {
  protected:
   void TearDown() override {
     service_.reset();
@@ -53,7 +53,7 @@ class MediaGatewayService : public testing::GatewayTest {
     sip_port_ = faxbridge::testing::free_port();
     http_port_ = faxbridge::testing::free_port();
     // The fixture's in-process gateway B uses the range below.
-    service_ = start_instance("gw-service", sip_port_, http_port_, 20000 + 40 * (::getpid() % 300) + 20, true);
+    service_ = start_instance("gw-service", sip_port_, http_port_, media_base() + 20, true);
   }
 
   std::unique_ptr<Child> start_instance(const std::string& instance, int sip_port, int http_port, int media,
@@ -194,9 +194,9 @@ TEST_F(MediaGatewayService, AFloodOfMalformedSipLeavesTheServicePlacingARealFaxC
   EXPECT_EQ(field("SELECT count(*) FROM received_faxes"), "0");  // none of it became a call
 
   // A real fax: the service dials gateway B (in this process, the default route).
-  const int sip_b = faxbridge::testing::free_port();
-  default_route("127.0.0.1:" + std::to_string(sip_b));
-  ASSERT_TRUE(start_gateway("gw-b", sip_b, 20000 + 40 * (::getpid() % 300), false));
+  auto* b = start_gateway("gw-b", media_base(), false);
+  ASSERT_TRUE(b != nullptr);
+  default_route("127.0.0.1:" + std::to_string(b->settings().sip.port));
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
   EXPECT_EQ(job_state(job), "sent") << attempt(job, "error_code");
@@ -219,7 +219,7 @@ TEST_F(MediaGatewayService, TwoInstancesSeededAsScriptsRunDoesAreALoopbackPbx) {
                   "g.route_id = r.id WHERE r.is_default"),
             "1/127.0.0.1:" + std::to_string(loop_sip));
   start_router();
-  const int media = 20000 + 40 * (::getpid() % 300);
+  const int media = media_base();
   service_ = start_instance("media-gateway", faxbridge::testing::free_port(), faxbridge::testing::free_port(), media,
                             true);
   auto loop = start_instance("media-gateway-loop", loop_sip, faxbridge::testing::free_port(), media + 20, false);

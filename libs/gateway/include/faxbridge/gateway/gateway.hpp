@@ -1,7 +1,8 @@
 #pragma once
 // The media gateway (ARCHITECTURE.md sections 3-4): places the calls the router queued and
 // answers the calls for numbers users or groups own, SIP (libs/sip) for signalling and the
-// fax engine (libs/fax) for T.38 over UDP. Results are rows: an outbound attempt is closed
+// fax engine (libs/fax) for T.38 over UDPTL or G.711 over RTP, switching audio calls to
+// T.38 by re-INVITE as media_policy.hpp decides. Results are rows: an outbound attempt is closed
 // with db::outbound::close and announced on router::kResultsStage; a received fax becomes a
 // received_tiff document plus a received_faxes row, announced on router::kInboundStage.
 // Cancels for calls this instance holds arrive on bus::topics::cancel_topic(instance).
@@ -28,7 +29,8 @@ namespace faxbridge::gateway {
 struct GatewaySettings {
   std::string instance = "media-gateway";  // lease owner and cancel topic
   sip::Settings sip;
-  // Local UDP ports for T.38 media, one per call, taken round robin from this range.
+  // Local UDP ports for media, taken round robin (even ports) from this range: one per
+  // call, two for an audio call that may move to T.38.
   std::string media_address = "127.0.0.1";
   int media_port_min = 40000;
   int media_port_max = 40999;
@@ -44,7 +46,8 @@ struct GatewaySettings {
   metrics::Registry* metrics = nullptr;  // the gateway's series (gateway_metrics.hpp); none when unset
   std::optional<sip::Registration> registration;  // REGISTER with this trunk account at start
   std::string spool_dir = "/tmp";  // documents being sent and faxes being received
-  std::string local_ident = "Faxbridge";  // TSID/CSID
+  // TSID when the company settings give no number or TSID; CSID when the called number is empty.
+  std::string local_ident = "Faxbridge";
 };
 
 struct GatewayStats {
@@ -52,6 +55,8 @@ struct GatewayStats {
   int inbound_active = 0;
   std::uint64_t outbound_closed = 0;
   std::uint64_t inbound_stored = 0;
+  std::uint64_t t38_reinvites = 0;  // re-INVITEs to T.38 we sent (counted when the call ends)
+  std::uint64_t t38_switches = 0;   // calls moved from G.711 to T.38 (either side's re-INVITE)
 };
 
 class Gateway final {

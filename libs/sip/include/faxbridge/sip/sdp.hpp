@@ -81,5 +81,10 @@ std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool 
 // grow with each change of our media (RFC 3264 section 8) and stay put otherwise.
 std::string build_sdp(const MediaOffer& offer, std::string_view address, std::uint64_t session_id,
                       std::uint64_t version, std::string_view user = "faxbridge");
+// An answer to `offer` (RFC 3264 section 6): one m= line per offered one, in its order;
+// the offered T.38 or audio stream we take carries our port and attributes, every other
+// line is rejected with port 0.
+std::string build_answer_sdp(const MediaOffer& answer, const SessionDescription& offer, std::string_view address,
+                             std::uint64_t session_id, std::uint64_t version, std::string_view user = "faxbridge");
 
 }  // namespace faxbridge::sip

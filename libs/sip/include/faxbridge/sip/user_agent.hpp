@@ -206,7 +206,9 @@ class UserAgent {
   Result<void> reinvite_t38(CallId call, const T38Offer& offer);
   // For an inbound call that was left ringing.
   Result<void> answer(CallId call, const MediaOffer& media);
-  Result<void> refuse(CallId call, int status);
+  // `warning`, when given, goes out as a Warning header (RFC 3261 section 20.43: code 305
+  // "incompatible media" for 488/606, 399 otherwise) so the far end's logs say why.
+  Result<void> refuse(CallId call, int status, std::string_view warning = {});
 
   // OPTIONS keep-alive to these "host[:port]" targets every options_interval (the
   // first round at once); replaces the previous list. Targets already monitored keep

@@ -1,0 +1,193 @@
+// DESIGN: one call's media, and its move from G.711 to T.38.
+//
+// A call starts on the media it was answered with. An audio call can move to T.38 once:
+//  - by our re-INVITE, sent when the plan says so and a fax tone is heard (the caller hears
+//    CED / the V.21 preamble of the answering machine, the answerer hears CNG); a 491 (both
+//    sides re-INVITEd at once) is retried after the RFC 3261 section 14.1 timers, at most
+//    kMaxT38Reinvites times; a refusal (488, 606, ... or a 200 without T.38) leaves the
+//    call on G.711 and is reported so the gateway can remember the number;
+//  - by the far end's re-INVITE, answered on the SIP thread from ReinviteAnswers.
+// Either way the switch happens when the agent reports the new media: the audio channel
+// stops quietly (FaxResult::media_switched, no hang-up) and a T.38 channel starts on the
+// port reserved for it, where T.30 starts afresh. Until then the audio fax goes on, so a
+// refused switch costs nothing.
+#include "call_media.hpp"
+
+#include <random>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/fax/link.hpp"
+#include "faxbridge/fax/t38_params.hpp"
+#include "faxbridge/gateway/media_policy.hpp"
+
+namespace faxbridge::gateway {
+
+std::optional<fax::MediaKind> fax_media_kind(sip::MediaKind kind) {
+  switch (kind) {
+    case sip::MediaKind::kT38: return fax::MediaKind::kT38;
+    case sip::MediaKind::kPcma: return fax::MediaKind::kAlaw;
+    case sip::MediaKind::kPcmu: return fax::MediaKind::kUlaw;
+    case sip::MediaKind::kOther: break;
+  }
+  return std::nullopt;
+}
+
+std::string_view media_column(fax::MediaKind kind) {
+  switch (kind) {
+    case fax::MediaKind::kT38: return "t38";
+    case fax::MediaKind::kAlaw: return "g711a";
+    case fax::MediaKind::kUlaw: return "g711u";
+  }
+  return "t38";
+}
+
+sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attributes) {
+  fax::T38Params params;
+  // Attributes we cannot parse keep our defaults: the far end's other lines still apply.
+  for (const auto& attr : remote_attributes) (void)params.apply_attribute(attr);
+  sip::T38Offer t38;
+  t38.port = port;
+  t38.attributes = params.to_sdp_attributes();
+  return t38;
+}
+
+sip::AudioOffer audio_stream(int port) {
+  sip::AudioOffer audio;
+  audio.port = port;
+  audio.telephone_event = false;
+  return audio;
+}
+
+void ReinviteAnswers::allow(sip::CallId call, int t38_port) {
+  std::lock_guard lock(mutex_);
+  t38_ports_[call] = t38_port;
+}
+
+void ReinviteAnswers::forget(sip::CallId call) {
+  std::lock_guard lock(mutex_);
+  t38_ports_.erase(call);
+}
+
+std::optional<sip::MediaOffer> ReinviteAnswers::answer(const sip::ReinviteRequest& request) const {
+  if (request.offered.kind != sip::MediaKind::kT38) return std::nullopt;
+  int port = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = t38_ports_.find(request.call);
+    if (it == t38_ports_.end()) return std::nullopt;
+    port = it->second;
+  }
+  sip::MediaOffer answer;
+  answer.t38 = t38_stream(port, request.offered.t38_attributes);
+  answer.address = address_;
+  return answer;
+}
+
+Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, int local_port,
+                                                         const sip::NegotiatedMedia& remote) {
+  auto link = fax::open_udp_link(options_.local_address, local_port, remote.address, remote.port);
+  if (!link) return std::move(link).error();
+  fax::ChannelOptions o;
+  o.media = kind;
+  o.session = options_.session;
+  if (kind == fax::MediaKind::kT38) {
+    for (const auto& attr : remote.t38_attributes) (void)o.t38.apply_attribute(attr);
+  } else {
+    o.on_tone = [cb = options_.on_tone](int tone, std::int64_t) {
+      if (cb) cb(tone);
+    };
+  }
+  return fax::FaxChannel::create(std::move(o), std::move(*link));
+}
+
+Result<void> CallMedia::start(const sip::NegotiatedMedia& remote, fax::ChannelRuntime& runtime) {
+  auto kind = fax_media_kind(remote.kind);
+  if (!kind) return Error(Code::k_call_media_refused, "The call was answered without T.38 or G.711.");
+  auto ch = open(*kind, options_.port, remote);
+  if (!ch) return std::move(ch).error();
+  if (auto r = runtime.add({*ch}); !r) return r;
+  channel_ = std::move(*ch);
+  kind_ = kind;
+  return ok();
+}
+
+void CallMedia::send_reinvite(sip::UserAgent& agent, sip::CallId call) {
+  ++reinvites_sent_;
+  auto r = agent.reinvite_t38(call, t38_stream(options_.t38_port));
+  if (!r) {
+    // Usually the far end's own re-INVITE is in progress; its outcome decides, and if it
+    // was not a switch to T.38 the retry below tries again.
+    log::write_error(log::Level::kInfo, "gateway.reinvite_not_sent", r.error(),
+                     {{"call", options_.session.call_id}});
+    if (reinvites_sent_ < kMaxT38Reinvites) retry_at_ = MediaClock::now() + std::chrono::seconds(1);
+    return;
+  }
+  reinvite_pending_ = true;
+  log::info("gateway.reinvite_t38", {{"call", options_.session.call_id}, {"try", reinvites_sent_}});
+}
+
+void CallMedia::on_tone(sip::UserAgent& agent, sip::CallId call) {
+  if (!options_.reinvite_on_tone || options_.t38_port == 0 || kind_ == fax::MediaKind::kT38 || switched_ ||
+      reinvite_pending_ || retry_at_ || t38_refused_ || reinvites_sent_ >= kMaxT38Reinvites || !channel_ ||
+      channel_->finished()) {
+    return;
+  }
+  send_reinvite(agent, call);
+}
+
+Result<CallMedia::Outcome> CallMedia::on_media_changed(const sip::NegotiatedMedia& remote,
+                                                       fax::ChannelRuntime& runtime) {
+  const bool ours = reinvite_pending_;
+  reinvite_pending_ = false;
+  if (remote.kind != sip::MediaKind::kT38) {
+    // Our T.38 offer answered with audio: as good as a refusal. Any other audio change
+    // (a new address of the same stream) is not followed; the far end keeps our port.
+    if (!ours) return Outcome::kNone;
+    t38_refused_ = true;
+    return Outcome::kT38Refused;
+  }
+  if (kind_ == fax::MediaKind::kT38 || options_.t38_port == 0) return Outcome::kNone;
+  retry_at_.reset();
+  // The fax may have ended on audio while the re-INVITE was on the wire: nothing to move.
+  if (!channel_ || channel_->finished()) return Outcome::kNone;
+  auto ch = open(fax::MediaKind::kT38, options_.t38_port, remote);
+  if (!ch) return std::move(ch).error();
+  if (auto r = runtime.add({*ch}); !r) return r.error();
+  channel_->request_media_switch();
+  channel_ = std::move(*ch);
+  kind_ = fax::MediaKind::kT38;
+  switched_ = true;
+  log::info("gateway.media_switched", {{"call", options_.session.call_id},
+                                       {"by", ours ? "our re-INVITE" : "the far end's re-INVITE"}});
+  return Outcome::kSwitched;
+}
+
+CallMedia::Outcome CallMedia::on_reinvite_refused(int sip_status, MediaClock::time_point now) {
+  reinvite_pending_ = false;
+  log::info("gateway.reinvite_refused", {{"call", options_.session.call_id}, {"status", sip_status}});
+  switch (classify_reinvite_refusal(sip_status)) {
+    case ReinviteRefusal::kGlare:
+      if (reinvites_sent_ < kMaxT38Reinvites && !switched_) {
+        thread_local std::mt19937 random{std::random_device{}()};
+        retry_at_ = now + glare_retry_delay(options_.owns_call_id, static_cast<std::uint32_t>(random()));
+      }
+      return Outcome::kNone;
+    case ReinviteRefusal::kT38Refused:
+      t38_refused_ = true;
+      return Outcome::kT38Refused;
+    case ReinviteRefusal::kDialogGone:
+      return Outcome::kHangUp;
+    case ReinviteRefusal::kKeepMedia:
+      break;
+  }
+  return Outcome::kNone;
+}
+
+void CallMedia::poll(MediaClock::time_point now, sip::UserAgent& agent, sip::CallId call) {
+  if (!retry_at_ || now < *retry_at_) return;
+  retry_at_.reset();
+  if (switched_ || kind_ == fax::MediaKind::kT38 || !channel_ || channel_->finished()) return;
+  send_reinvite(agent, call);
+}
+
+}  // namespace faxbridge::gateway

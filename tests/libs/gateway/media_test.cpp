@@ -1,0 +1,117 @@
+// Audio (G.711) and the switch to T.38 between two real gateways over SIP/UDP on 127.0.0.1
+// (gateway_fixture.hpp): gateway A places the calls, gateway B answers for user 403. The
+// settings are the administrator's ("Allow G.711 for outgoing faxes", "Disable T.38 for
+// incoming faxes"), changed while the gateways run.
+#include "gateway_fixture.hpp"
+
+namespace faxbridge::gateway {
+namespace {
+
+class GatewayMediaTest : public GatewayTest {
+ protected:
+  // Waits for the job to end (sent or failed) and returns its state.
+  std::string finished_state(std::int64_t job) {
+    EXPECT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s))
+        << job_state(job);
+    return job_state(job);
+  }
+  std::string attempt(std::int64_t job, const std::string& columns) {
+    return field("SELECT " + columns + " FROM attempts WHERE job_id = " + std::to_string(job));
+  }
+  std::string remembered(const std::string& number) {
+    return field("SELECT count(*) FROM remote_capabilities WHERE prefer_g711 AND number = '" + number + "'");
+  }
+};
+
+TEST_F(GatewayMediaTest, AnAudioCallMovesToT38ByReinviteAndTheFaxIsSent) {
+  set_setting("sip.allow_g711_outgoing", "true");
+  // Who we say we are: the company number as caller id, company.tsid as TSID.
+  set_setting("company.fax", "\"+39 02 1111 222\"");
+  set_setting("company.tsid", "\"ACME Fax\"");
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+
+  const auto job = ready_job("403", alice);
+  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/t38/1");
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "t38/1");
+  EXPECT_EQ(field("SELECT caller_number || '/' || remote_station_id FROM received_faxes"), "+39021111222/ACME Fax");
+  EXPECT_EQ(attempt(job, "remote_station_id"), "403");  // B's CSID: the number A dialled
+  // Both ends started on audio and moved to T.38 (whichever side's re-INVITE won).
+  EXPECT_EQ(a->stats().t38_switches, 1u);
+  EXPECT_EQ(b->stats().t38_switches, 1u);
+  EXPECT_GE(a->stats().t38_reinvites + b->stats().t38_reinvites, 1u);
+  EXPECT_EQ(remembered("403"), "0");
+}
+
+TEST_F(GatewayMediaTest, WithT38DisabledForIncomingTheFaxGoesThroughOnG711AndTheNumberIsRemembered) {
+  set_setting("sip.allow_g711_outgoing", "true");
+  set_setting("sip.disable_t38_incoming", "true");
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+
+  const auto job = ready_job("403", alice);
+  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+  // A asked for T.38 on the fax tones, B refused it (488) and the call stayed on G.711.
+  EXPECT_GE(a->stats().t38_reinvites, 1u);
+  EXPECT_EQ(a->stats().t38_switches, 0u);
+  EXPECT_EQ(b->stats().t38_switches, 0u);
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+  EXPECT_EQ(remembered("403"), "1");
+}
+
+TEST_F(GatewayMediaTest, ARouteWithT38OffStaysOnG711AndRefusesTheAnsweringGatewaysReinvite) {
+  // "Allow G.711" is off: the route's own policy is what puts this call on audio.
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  sql("UPDATE routes SET t38_policy = 'off' WHERE is_default");
+
+  const auto job = ready_job("403", alice);
+  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+  // B heard CNG and asked for T.38; A, on a route without T.38, answered 488.
+  EXPECT_GE(b->stats().t38_reinvites, 1u);
+  EXPECT_EQ(a->stats().t38_reinvites, 0u);
+  EXPECT_EQ(a->stats().t38_switches + b->stats().t38_switches, 0u);
+  EXPECT_EQ(remembered("403"), "0");
+}
+
+TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNextCallGoesOutOnG711) {
+  set_setting("sip.disable_t38_incoming", "true");  // on B; A may not use G.711 yet
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto [a, b] = start_pair();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+
+  // A offers T.38 alone; B will not take it and has no audio to fall back to: 488.
+  const auto first = ready_job("403", alice);
+  ASSERT_EQ(finished_state(first), "failed");
+  EXPECT_EQ(attempt(first, "outcome || '/' || sip_status || '/' || error_code"), "failed/488/call.media_refused");
+  EXPECT_EQ(remembered("403"), "1");
+  EXPECT_EQ(field("SELECT count(*) FROM received_faxes"), "0");
+
+  // The administrator allows G.711 (no restart): the number that failed T.38 is dialled on
+  // G.711 straight away, without asking for T.38 again.
+  set_setting("sip.allow_g711_outgoing", "true");
+  const auto second = ready_job("403", alice);
+  ASSERT_EQ(finished_state(second), "sent") << attempt(second, "error_code");
+  EXPECT_EQ(attempt(second, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+  EXPECT_EQ(a->stats().t38_reinvites, 0u);
+  EXPECT_EQ(a->stats().t38_switches + b->stats().t38_switches, 0u);
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media FROM received_faxes"), "g711a");
+}
+
+}  // namespace
+}  // namespace faxbridge::gateway
