@@ -12,7 +12,7 @@ void CallDiagnostics::media_started(const std::string& remote) {
   media_start_ = std::chrono::steady_clock::now();
   media_running_ = true;
   last_ = {};
-  media_event("answered, media to " + remote);
+  media_event("answered: " + remote);
 }
 
 void CallDiagnostics::media_event(std::string text) {

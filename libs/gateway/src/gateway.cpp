@@ -440,7 +440,7 @@ struct Gateway::Impl {
     log::info("gateway.answered", {{"job", call.call.job_id},
                                    {"media", sip::media_kind_name(a.media.kind)},
                                    {"address", a.media.address + ":" + std::to_string(a.media.port)}});
-    call.diag.media_started(std::string(sip::media_kind_name(a.media.kind)) + " to " + a.media.address + ":" +
+    call.diag.media_started(std::string(sip::media_kind_name(a.media.kind)) + " " + a.media.address + ":" +
                             std::to_string(a.media.port));
   }
 

@@ -161,7 +161,7 @@ TEST_F(MediaGatewayService, SippAnsweringT38WithoutFaxMediaEndsWithAT30FailureNo
   EXPECT_EQ(run.finish(*callee, 30s, &report), 0) << report;  // it got our BYE
   const auto diagnostics = nlohmann::json::parse(attempt(job, "diagnostics"));
   const std::string media = diagnostics["media"].dump();
-  EXPECT_TRUE(contains(media, "answered, media to 127.0.0.1:")) << media;
+  EXPECT_TRUE(contains(media, "answered: t38 127.0.0.1:")) << media;
   EXPECT_TRUE(contains(media, "ended: ")) << media;
   EXPECT_TRUE(contains(diagnostics["sip"].dump(), "200")) << diagnostics.dump();
   const std::string m = metrics();
