@@ -65,6 +65,16 @@ std::int64_t count(pqxx::connection& c, const std::string& sql) {
 // A port the kernel just handed out and took back (free on loopback now).
 int free_udp_port() { return db::testing::free_port(); }
 
+// free_port() checks TCP; a port another program holds for UDP is replaced (a few times).
+Result<std::unique_ptr<sip::UserAgent>> start_agent(sip::Settings& s, const sip::Handlers& h) {
+  Result<std::unique_ptr<sip::UserAgent>> ua = Error(Code::k_sip_start_failed, "not started");
+  for (int attempt = 0; attempt < 5 && !ua && ua.error().code == Code::k_sip_start_failed; ++attempt) {
+    s.port = free_udp_port();
+    ua = sip::UserAgent::start(s, h);
+  }
+  return ua;
+}
+
 // ---- 1. set-up rate ------------------------------------------------------------------
 void setup_rate(int calls, int in_flight) {
   std::mutex mu;
@@ -79,8 +89,7 @@ void setup_rate(int calls, int in_flight) {
     return sip::InboundDecision::answer_with(m);
   };
   sip::Settings sb;
-  sb.port = free_udp_port();
-  auto b = sip::UserAgent::start(sb, hb);
+  auto b = start_agent(sb, hb);
   std::unique_ptr<sip::UserAgent> a_holder;
   sip::Handlers ha;
   ha.on_answered = [&](const sip::CallAnswered& e) {
@@ -104,8 +113,7 @@ void setup_rate(int calls, int in_flight) {
     cv.notify_all();
   };
   sip::Settings sa;
-  sa.port = free_udp_port();
-  auto a = sip::UserAgent::start(sa, ha);
+  auto a = start_agent(sa, ha);
   if (!a || !b) {
     std::fprintf(stderr, "set-up: %s\n", (!a ? a.error() : b.error()).to_string().c_str());
     return;
