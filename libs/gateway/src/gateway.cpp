@@ -607,14 +607,15 @@ struct Gateway::Impl {
   // a failed call its SIP dialogs and first media events (CallDiagnostics).
   void attach_diagnostics(OutCall& call, db::AttemptEnd& end) {
     if (call.next_target > 0) end.gateway_address = call.targets[call.next_target - 1];
-    if (call.sip_call) {
+    metrics->call_finished("outbound", end.outcome);
+    if (end.outcome == "sent") return;
+    if (call.sip_call && end.gateway_address) {
       if (auto t = agent->trace(*call.sip_call); t) call.diag.add_dialog(*end.gateway_address, std::move(*t));
     }
     if (call.channel() && call.channel()->finished()) {
       call.diag.media_ended(call.channel()->stats(), call.channel()->result().t30_text);
     }
-    metrics->call_finished("outbound", end.outcome);
-    if (end.outcome != "sent" && !end.diagnostics_json && !call.diag.empty()) end.diagnostics_json = call.diag.json();
+    if (!end.diagnostics_json && !call.diag.empty()) end.diagnostics_json = call.diag.json();
   }
 
   void close_outbound(OutCall& call, db::AttemptEnd end) {
