@@ -17,8 +17,8 @@ groups own, over SIP with T.38 media. Environment: the common FAXBRIDGE_* variab
   FAXBRIDGE_GATEWAY_SIP_BIND          SIP bind address (0.0.0.0)
   FAXBRIDGE_GATEWAY_SIP_PORT          SIP port, UDP (5060)
   FAXBRIDGE_GATEWAY_MEDIA_ADDRESS     address for T.38 media, written in SDP (127.0.0.1)
-  FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN    first UDP media port (40000)
-  FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX    last UDP media port (40999)
+  FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN    first UDP media port (20000)
+  FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX    last UDP media port (21999)
   FAXBRIDGE_GATEWAY_CHANNELS          calls at once, both directions (8)
   FAXBRIDGE_GATEWAY_SPOOL_DIR         where documents wait while on the wire (/tmp)
   FAXBRIDGE_GATEWAY_PLACE_CALLS       false: answer only, never claim outbound calls (true)
@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
   gs.sip.bind_address = cfg.string("FAXBRIDGE_GATEWAY_SIP_BIND", "0.0.0.0", "IP address");
   gs.sip.port = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_SIP_PORT", 5060, 1, 65535));
   gs.media_address = cfg.string("FAXBRIDGE_GATEWAY_MEDIA_ADDRESS", "127.0.0.1", "IP address");
-  gs.media_port_min = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN", 40000, 1024, 65535));
-  gs.media_port_max = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", 40999, 1024, 65535));
+  gs.media_port_min = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN", 20000, 1024, 65535));
+  gs.media_port_max = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", 21999, 1024, 65535));
   gs.channels = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_CHANNELS", 8, 1, 10000));
   gs.spool_dir = cfg.string("FAXBRIDGE_GATEWAY_SPOOL_DIR", "/tmp", "directory");
   gs.place_calls = cfg.boolean("FAXBRIDGE_GATEWAY_PLACE_CALLS", true);

@@ -32,8 +32,8 @@ struct GatewaySettings {
   // Local UDP ports for media, taken round robin (even ports) from this range: one per
   // call, two for an audio call that may move to T.38.
   std::string media_address = "127.0.0.1";
-  int media_port_min = 40000;
-  int media_port_max = 40999;
+  int media_port_min = 20000;  // below the kernel's ephemeral ports
+  int media_port_max = 21999;
   int channels = 8;  // calls at once, both directions
   bool place_calls = true;  // false: an inbound-only gateway that never claims calls
   int media_threads = 1;
