@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "g4.hpp"
 #include "tiff_io.hpp"
 
 namespace faxbridge::document {
@@ -98,10 +99,11 @@ Result<std::string> write_fax_tiff(const FaxDocument& doc) {
     TIFFSetField(t, TIFFTAG_CLEANFAXDATA, CLEANFAXDATA_CLEAN);
     TIFFSetField(t, TIFFTAG_SOFTWARE, "Faxbridge");
     // One strip per page: the whole page is one G4 stream, which fax -> PDF copies.
-    // Encoded in one call (libtiff may scribble on the buffer: hand it a copy).
-    std::vector<std::uint8_t> strip(p.bits);
-    if (TIFFWriteEncodedStrip(t, 0, strip.data(), static_cast<tmsize_t>(strip.size())) < 0)
-      return Error(Code::k_internal, "Could not encode a fax page.");
+    // Encoded by g4.cpp (see there why not by libtiff), bits reversed for FillOrder 2.
+    std::vector<std::uint8_t> strip = detail::encode_g4(p);
+    TIFFReverseBits(strip.data(), static_cast<tmsize_t>(strip.size()));
+    if (TIFFWriteRawStrip(t, 0, strip.data(), static_cast<tmsize_t>(strip.size())) < 0)
+      return Error(Code::k_internal, "Could not write a fax page.");
     if (!TIFFWriteDirectory(t)) return Error(Code::k_internal, "Could not write a fax page.");
   }
   tif.reset();
