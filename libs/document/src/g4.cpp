@@ -93,21 +93,28 @@ constexpr Code kVertical[7] = {code_of("0000011"), code_of("000011"), code_of("0
                                code_of("010"),     code_of("000010"), code_of("0000010")};
 constexpr Code kEol = code_of("000000000001");
 
+// Codes into a byte buffer through a 64-bit accumulator. Before each row the caller
+// makes room for the most that row can write (reserve()), so put() never checks.
 class BitWriter {
  public:
-  explicit BitWriter(std::vector<std::uint8_t>& out) : out_(out) {}
+  void reserve(std::size_t bytes) {
+    if (out_.size() < used_ + bytes) out_.resize(std::max(out_.size() * 2, used_ + bytes));
+  }
   [[gnu::always_inline]] void put(Code c) {
     acc_ = (acc_ << c.length) | c.bits;
     pending_ += c.length;
     if (pending_ >= 32) {  // codes are at most 13 bits: the accumulator never overflows
       pending_ -= 32;
       const auto word = static_cast<std::uint32_t>(acc_ >> pending_);
-      const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(word >> 24), static_cast<std::uint8_t>(word >> 16),
-                                     static_cast<std::uint8_t>(word >> 8), static_cast<std::uint8_t>(word)};
-      out_.insert(out_.end(), bytes, bytes + 4);
+      std::uint8_t* p = out_.data() + used_;
+      p[0] = static_cast<std::uint8_t>(word >> 24);
+      p[1] = static_cast<std::uint8_t>(word >> 16);
+      p[2] = static_cast<std::uint8_t>(word >> 8);
+      p[3] = static_cast<std::uint8_t>(word);
+      used_ += 4;
     }
   }
-  void run(const RunCodes& codes, int length) {
+  [[gnu::always_inline]] void run(const RunCodes& codes, int length) {
     while (length >= 2560 + 64) {  // longer than one make-up code holds
       put(codes.makeup[40]);
       length -= 2560;
@@ -118,14 +125,18 @@ class BitWriter {
     }
     put(codes.terminating[static_cast<std::size_t>(length)]);
   }
-  void finish() {
-    for (; pending_ >= 8; pending_ -= 8) out_.push_back(static_cast<std::uint8_t>(acc_ >> (pending_ - 8)));
-    if (pending_ > 0) out_.push_back(static_cast<std::uint8_t>(acc_ << (8 - pending_)));
+  std::vector<std::uint8_t> finish() {
+    reserve(8);
+    for (; pending_ >= 8; pending_ -= 8) out_[used_++] = static_cast<std::uint8_t>(acc_ >> (pending_ - 8));
+    if (pending_ > 0) out_[used_++] = static_cast<std::uint8_t>(acc_ << (8 - pending_));
     pending_ = 0;
+    out_.resize(used_);
+    return std::move(out_);
   }
 
  private:
-  std::vector<std::uint8_t>& out_;
+  std::vector<std::uint8_t> out_;
+  std::size_t used_ = 0;
   std::uint64_t acc_ = 0;  // only the low `pending_` bits are still to be written
   int pending_ = 0;
 };
@@ -203,25 +214,28 @@ void encode_row(BitWriter& out, const std::vector<int>& row, const std::vector<i
 }  // namespace
 
 std::vector<std::uint8_t> encode_g4(const Bitmap& page) {
-  std::vector<std::uint8_t> out;
-  out.reserve(16384);
-  BitWriter bits(out);
+  BitWriter bits;
+  bits.reserve(16384);
   const auto words = static_cast<std::size_t>((page.width + 63) / 64 + 1);
   std::vector<std::uint64_t> row(words, 0);
   std::vector<int> changes, ref;
   changes.reserve(static_cast<std::size_t>(page.width) + 4);
   ref.reserve(static_cast<std::size_t>(page.width) + 4);
   ref.assign(3, page.width);  // the line above the first is white
+  // Each coding step but the last consumes a change of one row or the other and
+  // writes at most a horizontal mode: 3 bits and two runs, each of 13-bit codes (a
+  // terminating one, a make-up one and one more per 2560 pixels).
+  const std::size_t step_bytes = static_cast<std::size_t>(3 + 2 * 13 * (2 + page.width / 2560)) / 8 + 1;
   for (int y = 0; y < page.height; ++y) {
     load_row(page.bits.data() + static_cast<std::size_t>(y) * page.stride, page.stride, page.width, row);
     find_changes(row, page.width, changes);
+    bits.reserve(step_bytes * (changes.size() + ref.size() + 1));
     encode_row(bits, changes, ref, page.width);
     std::swap(changes, ref);
   }
   bits.put(kEol);  // EOFB (T.6 section 2.4)
   bits.put(kEol);
-  bits.finish();
-  return out;
+  return bits.finish();
 }
 
 }  // namespace faxbridge::document::detail

@@ -264,9 +264,21 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
   std::vector<std::uint16_t> blocks(static_cast<std::size_t>((w + 7) / 8), 0);
   bool any_photo = false;
   const __m128i low_byte = _mm_set1_epi32(0xff), white = _mm_set1_epi32(0x00ffffff);
-  const __m128i w_r = _mm_set1_epi32(77), w_g = _mm_set1_epi32(150), w_b = _mm_set1_epi32(29);
-  const __m128i ink = _mm_set1_epi32(kTextThreshold), mid_low = _mm_set1_epi32(kMidLow - 1),
-                mid_high = _mm_set1_epi32(kMidHigh + 1);
+  const __m128i w_r = _mm_set1_epi16(77), w_g = _mm_set1_epi16(150), w_b = _mm_set1_epi16(29);
+  const __m128i ink = _mm_set1_epi16(kTextThreshold), mid_low = _mm_set1_epi16(kMidLow - 1),
+                mid_high = _mm_set1_epi16(kMidHigh + 1);
+  // One channel of 8 pixels (two registers of 4) in 16-bit lanes.
+  const auto channel = [&](__m128i a, __m128i b, int shift) {
+    return _mm_packs_epi32(_mm_and_si128(_mm_srli_epi32(a, shift), low_byte),
+                           _mm_and_si128(_mm_srli_epi32(b, shift), low_byte));
+  };
+  // The grey of 8 pixels in 16-bit lanes; the sum is unsigned, so shift logically.
+  const auto grey = [&](__m128i a, __m128i b) {
+    const __m128i sum = _mm_add_epi16(_mm_add_epi16(_mm_mullo_epi16(channel(a, b, 16), w_r),
+                                                    _mm_mullo_epi16(channel(a, b, 8), w_g)),
+                                      _mm_mullo_epi16(channel(a, b, 0), w_b));
+    return _mm_srli_epi16(sum, 8);
+  };
   for (int y = 0; y < h; ++y) {
     const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
     std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y) * out.stride;
@@ -276,17 +288,14 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
       for (int q = 0; q < 4; ++q) p[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 4 * q));
       const __m128i all = _mm_and_si128(_mm_and_si128(p[0], p[1]), _mm_and_si128(p[2], p[3]));
       if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_and_si128(all, white), white)) == 0xffff) continue;
-      unsigned black = 0, mid = 0;
-      for (int q = 0; q < 4; ++q) {
-        const __m128i r = _mm_and_si128(_mm_srli_epi32(p[q], 16), low_byte);
-        const __m128i g = _mm_and_si128(_mm_srli_epi32(p[q], 8), low_byte);
-        const __m128i b = _mm_and_si128(p[q], low_byte);
-        const __m128i lum = _mm_srli_epi32(
-            _mm_add_epi32(_mm_add_epi32(_mm_mullo_epi16(r, w_r), _mm_mullo_epi16(g, w_g)), _mm_mullo_epi16(b, w_b)), 8);
-        black |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmplt_epi32(lum, ink)))) << (4 * q);
-        const __m128i in_band = _mm_and_si128(_mm_cmpgt_epi32(lum, mid_low), _mm_cmplt_epi32(lum, mid_high));
-        mid |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(in_band))) << (4 * q);
-      }
+      const __m128i lum_lo = grey(p[0], p[1]), lum_hi = grey(p[2], p[3]);
+      const auto mask16 = [](__m128i lo, __m128i hi) {  // one bit per pixel, pixel x + i at bit i
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
+      };
+      const unsigned black = mask16(_mm_cmplt_epi16(lum_lo, ink), _mm_cmplt_epi16(lum_hi, ink));
+      const unsigned mid =
+          mask16(_mm_and_si128(_mm_cmpgt_epi16(lum_lo, mid_low), _mm_cmplt_epi16(lum_lo, mid_high)),
+                 _mm_and_si128(_mm_cmpgt_epi16(lum_hi, mid_low), _mm_cmplt_epi16(lum_hi, mid_high)));
       if (black) {
         // Bit i of `black` is pixel x + i; the page wants pixel x + dx leftmost in
         // MSB-first bytes: reverse each byte, then OR the 16 bits in at any offset.
