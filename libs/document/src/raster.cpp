@@ -164,6 +164,17 @@ bool flush_blocks(std::vector<std::uint16_t>& blocks, int y, PIX* photo_blocks) 
   return any;
 }
 
+// One pixel of grey `lum`: ink below the text threshold (drawn at x + dx), and a
+// count for its 8x8 block when a mid-tone.
+inline void threshold_pixel(unsigned lum, int x, int dx, std::uint8_t* bits, std::vector<std::uint16_t>& blocks) {
+  if (lum < static_cast<unsigned>(kTextThreshold)) {
+    const int px = x + dx;
+    bits[px >> 3] |= static_cast<std::uint8_t>(0x80u >> (px & 7));
+  }
+  if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh))
+    ++blocks[static_cast<std::size_t>(x >> 3)];
+}
+
 // The one pass every page goes through: threshold into `out` (at x offset dx), and
 // mark each 8x8 block at least half full of mid-tones in `photo_blocks`. Anti-aliased
 // edges of text never fill half a block with mid-tones; a photo or a grey fill does.
@@ -183,13 +194,7 @@ bool threshold_pass(int w, int h, Row row_at, Lum lum_of, White8 white8, Bitmap&
         continue;
       }
       const unsigned lum = lum_of(row, x);
-      if (lum >= 255) continue;
-      if (lum < static_cast<unsigned>(kTextThreshold)) {
-        const int px = x + dx;
-        bits[px >> 3] |= static_cast<std::uint8_t>(0x80u >> (px & 7));
-      }
-      if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh))
-        ++blocks[static_cast<std::size_t>(x >> 3)];
+      if (lum < 255) threshold_pixel(lum, x, dx, bits, blocks);
     }
     if ((y & 7) == 7 || y == h - 1) any_photo |= flush_blocks(blocks, y, photo_blocks);
   }
@@ -310,15 +315,7 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
       blocks[static_cast<std::size_t>(x >> 3)] += t.ones[mid & 0xffu];
       blocks[static_cast<std::size_t>(x >> 3) + 1] += t.ones[mid >> 8];
     }
-    for (; x < w; ++x) {  // the last pixels of a row, one at a time
-      const unsigned lum = rgb_lum(row[x]);
-      if (lum < static_cast<unsigned>(kTextThreshold)) {
-        const int px = x + dx;
-        bits[px >> 3] |= static_cast<std::uint8_t>(0x80u >> (px & 7));
-      }
-      if (lum >= static_cast<unsigned>(kMidLow) && lum <= static_cast<unsigned>(kMidHigh))
-        ++blocks[static_cast<std::size_t>(x >> 3)];
-    }
+    for (; x < w; ++x) threshold_pixel(rgb_lum(row[x]), x, dx, bits, blocks);  // the row's last pixels
     if ((y & 7) == 7 || y == h - 1) any_photo |= flush_blocks(blocks, y, photo_blocks);
   }
   return any_photo;
