@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/metrics.hpp"
 
 #include "faxbridge/document/convert.hpp"
 #include "faxbridge/document/sandbox.hpp"
@@ -200,6 +201,9 @@ Result<std::string> Pipeline::sandboxed(const std::string& request) {
         zygote_ = Zygote::start(handle_request);
         if (zygote_) {
           ++zygote_restarts_;
+          metrics::Registry::global()
+              .counter("faxbridge_conversion_zygote_restarts_total", "Decoder zygotes started again after dying.")
+              .inc();
           log::info("conversion.zygote_restarted", {{"pid", static_cast<std::int64_t>(zygote_->pid())}});
         }
       }
