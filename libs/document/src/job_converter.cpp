@@ -12,6 +12,7 @@
 #include "faxbridge/document/job_converter.hpp"
 
 #include <chrono>
+#include <thread>
 #include <ctime>
 
 #include "faxbridge/core/log.hpp"
@@ -183,6 +184,14 @@ Result<int> JobConverter::convert_received_pdfs(int limit) {
   });
   if (!r) return r.error();
   return stored;
+}
+
+void JobConverter::sweep_received_pdfs(const std::function<bool()>& stopping) {
+  while (!stopping()) {
+    if (auto n = convert_received_pdfs(20); !n)
+      log::write_error(log::Level::kWarn, "conversion.pdf_sweep_failed", n.error());
+    for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace faxbridge::document
