@@ -19,26 +19,32 @@
 namespace faxbridge::document::testing {
 namespace {
 
+// Words of business letters; running text also has the short words (all of them,
+// drawn together), which make its lines denser, as real text is.
 constexpr const char* kWords[] = {
     "invoice", "payment", "account", "delivery", "order", "customer", "please", "contact", "office",
     "number", "address", "agreement", "schedule", "meeting", "report", "service", "quality", "result",
     "monday", "friday", "company", "manager", "request", "signature", "document", "receipt", "balance",
     "transfer", "shipping", "warehouse", "product", "quantity", "discount", "total", "confirm", "thank",
-    "regards", "letter", "notice", "attached", "january", "march", "summer", "review", "budget", "travel"};
-constexpr unsigned kWordCount = sizeof kWords / sizeof kWords[0];
+    "regards", "letter", "notice", "attached", "january", "march", "summer", "review", "budget", "travel",
+    // short words: only in running text
+    "the", "and", "of", "to", "for", "with", "on", "our", "your", "will", "be", "is", "in", "this"};
+constexpr unsigned kAllWords = sizeof kWords / sizeof kWords[0];
+constexpr unsigned kLongWords = kAllWords - 14;
 
 // The one pseudo-random sequence of every sample (an LCG: the same on every machine).
 struct Rng {
   unsigned state;
   unsigned next() { return (state = state * 1103515245u + 12345u) >> 16; }
   int in(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<unsigned>(hi - lo + 1)); }
-  const char* word() { return kWords[next() % kWordCount]; }
-  // `n` words, a sentence ending every 12.
-  std::string words(int n) {
+  const char* word(unsigned vocabulary = kLongWords) { return kWords[next() % vocabulary]; }
+  // `n` words, a sentence ending every 12 with `stop`: running text by default (a
+  // paragraph, short words included); sample_text() has one sentence a line.
+  std::string words(int n, const char* stop = ". ", unsigned vocabulary = kAllWords) {
     std::string s;
     for (int i = 0; i < n; ++i) {
-      if (i) s += (i % 12 == 0) ? ".\n" : " ";
-      s += word();
+      if (i) s += (i % 12 == 0) ? stop : " ";
+      s += word(vocabulary);
     }
     return s + ".";
   }
@@ -423,6 +429,6 @@ double word_recall(const std::vector<std::string>& expected, const std::vector<s
   return expected.empty() ? 1.0 : static_cast<double>(found) / static_cast<double>(expected.size());
 }
 
-std::string sample_text(int words, unsigned seed) { return Rng{seed}.words(words); }
+std::string sample_text(int words, unsigned seed) { return Rng{seed}.words(words, ".\n", kLongWords); }
 
 }  // namespace faxbridge::document::testing
