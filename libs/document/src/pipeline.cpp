@@ -88,9 +88,14 @@ Result<std::string> convert_request(Reader& r) {
   const std::string name(r.str());
   const std::string_view bytes = r.str();
   if (!r.ok) return Error(Code::k_internal, "A conversion request was malformed.");
+  // PDF pages are encoded as they come (a long document never holds all its bitmaps);
+  // the other decoders return theirs.
+  FaxTiffWriter writer(options.resolution);
+  options.page_sink = [&](Bitmap&& page) { writer.add(page); };
   auto pages = convert(bytes, name, options);
   if (!pages) return pages.error();
-  return write_fax_tiff(*pages);
+  for (const auto& page : pages->pages) writer.add(page);
+  return writer.finish();
 }
 
 Result<std::string> assemble_request(Reader& r) {
