@@ -33,6 +33,7 @@ extern char** environ;
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -219,9 +220,10 @@ Result<void> OfficeConverter::start(Instance& instance, int slot, std::chrono::s
   const fs::path profile = fs::absolute(fs::path(settings_.work_dir) / ("profile-" + std::to_string(slot)));
   std::error_code ec;
   fs::create_directories(profile, ec);
-  // The pipe LibreOffice listens on is named after this process and the slot, so two
-  // converters on one machine never meet.
-  const std::string pipe = "faxbridge-office-" + std::to_string(getpid()) + "-" + std::to_string(slot);
+  // The pipe LibreOffice listens on is named after the profile (a converter's work
+  // folder and the slot), so two converters on one machine never meet, and a restart
+  // reuses the socket file a killed LibreOffice left in /tmp instead of adding one.
+  const std::string pipe = "faxbridge-office-" + std::to_string(std::hash<std::string>{}(profile.string()));
   Spawned s = spawn({settings_.python, "-c", std::string(detail::office_worker_script()), settings_.soffice,
                      "file://" + profile.string(), pipe},
                     profile.string(), settings_.memory_bytes, true);
