@@ -52,18 +52,18 @@ Result<bool> remove(Tx& tx, const std::string& name) {
 Result<std::optional<CoverPage>> resolve(Tx& tx, const std::string& name, const std::string& language) {
   auto& w = W(tx);
   pqxx::result r;
-  if (name.empty()) {
-    // The default cover page; its localized copy is "<lang>_<default name>".
+  if (!name.empty())
+    r = w.exec_params("SELECT name, svg, is_default FROM cover_pages WHERE name IN ($1 || '_' || $2, $2) "
+                      "ORDER BY (name = $2) LIMIT 1",
+                      language, name);
+  // A blank name, or one no cover page has (renamed, deleted, mistyped): the default
+  // cover page, its localized copy "<lang>_<default name>" first.
+  if (r.empty())
     r = w.exec_params(
         "SELECT c.name, c.svg, c.is_default FROM cover_pages d JOIN cover_pages c "
         "ON c.name IN ($1 || '_' || d.name, d.name) WHERE d.is_default "
         "ORDER BY (c.name = d.name) LIMIT 1",
         language);
-  } else {
-    r = w.exec_params("SELECT name, svg, is_default FROM cover_pages WHERE name IN ($1 || '_' || $2, $2) "
-                      "ORDER BY (name = $2) LIMIT 1",
-                      language, name);
-  }
   if (r.empty()) return std::optional<CoverPage>{};
   return std::optional<CoverPage>(CoverPage{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<bool>()});
 }

@@ -12,9 +12,11 @@
 #include "faxbridge/document/job_converter.hpp"
 
 #include <chrono>
+#include <thread>
 #include <ctime>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/conversion.hpp"
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/jobs.hpp"
@@ -37,6 +39,24 @@ std::string utc_now(const char* format) {
   char buf[64];
   std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+// The converter's figures on the side port's /metrics.
+void count_outcome(bool ready, int documents, int pages, const std::string& code, double seconds) {
+  auto& m = metrics::Registry::global();
+  m.counter("faxbridge_conversion_jobs_total", "Fax jobs converted, by result.", {{"result", ready ? "ready" : "failed"}})
+      .inc();
+  m.histogram("faxbridge_conversion_seconds", "Time to convert a fax job (every document, cover and header).",
+              metrics::latency_buckets())
+      .observe(seconds);
+  if (ready) {
+    m.counter("faxbridge_conversion_documents_total", "Documents converted into fax pages.").inc(documents);
+    m.counter("faxbridge_conversion_pages_total", "Fax pages made (cover pages included).").inc(pages);
+  } else {
+    m.counter("faxbridge_conversion_failures_total", "Fax jobs failed by their documents, by error code.",
+              {{"code", code}})
+        .inc();
+  }
 }
 
 bool is_document_error(const Error& e) {
@@ -123,6 +143,9 @@ Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<
     return db::conversion::fail(tx, job_id, converted.error(), actor_);
   });
   if (!write) return write.error();
+  count_outcome(static_cast<bool>(converted), static_cast<int>(spec.documents.size()),
+                converted ? converted->page_count : 0, converted ? "" : std::string(converted.error().name()),
+                static_cast<double>(ms) / 1000.0);
   if (converted) {
     last_ = Outcome{job_id, true, converted->page_count, ""};
     log::info("conversion.ready", {{"job", job_id}, {"pages", converted->page_count}, {"documents", static_cast<std::int64_t>(spec.documents.size())},
@@ -161,6 +184,14 @@ Result<int> JobConverter::convert_received_pdfs(int limit) {
   });
   if (!r) return r.error();
   return stored;
+}
+
+void JobConverter::sweep_received_pdfs(const std::function<bool()>& stopping) {
+  while (!stopping()) {
+    if (auto n = convert_received_pdfs(20); !n)
+      log::write_error(log::Level::kWarn, "conversion.pdf_sweep_failed", n.error());
+    for (int i = 0; i < 50 && !stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace faxbridge::document

@@ -59,6 +59,13 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
         .with("pages", std::to_string(n));
   FaxDocument out;
   out.resolution = options.resolution;
+  const auto emit = [&](Bitmap&& page) {
+    if (options.page_sink) {
+      options.page_sink(std::move(page));
+    } else {
+      out.pages.push_back(std::move(page));
+    }
+  };
   const double ydpi = dpi_y(options.resolution);
   const double max_w_in = kFaxWidth / kFaxDpiX;
   std::unique_ptr<unsigned char, FreeDeleter> buffer;
@@ -112,13 +119,13 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
     // Most pages are text and line art with perhaps a logo or photo: one pass over the
     // rendering thresholds them and finds the photo regions to dither.
     if (auto fast = detail::threshold_line_art(src, sstride, pw, ph)) {
-      out.pages.push_back(std::move(*fast));
+      emit(std::move(*fast));
       continue;
     }
     // Photos, grey areas or a scan's grey paper: the full binarisation (raster.cpp).
     detail::PixPtr grey = detail::rgb24_to_grey(src, sstride, pw, ph);
     surface.reset();
-    out.pages.push_back(detail::binarise(grey.get(), 0));
+    emit(detail::binarise(grey.get(), 0));
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/metrics.hpp"
 
 #include "faxbridge/document/convert.hpp"
 #include "faxbridge/document/sandbox.hpp"
@@ -87,9 +88,14 @@ Result<std::string> convert_request(Reader& r) {
   const std::string name(r.str());
   const std::string_view bytes = r.str();
   if (!r.ok) return Error(Code::k_internal, "A conversion request was malformed.");
+  // PDF pages are encoded as they come (a long document never holds all its bitmaps);
+  // the other decoders return theirs.
+  FaxTiffWriter writer(options.resolution);
+  options.page_sink = [&](Bitmap&& page) { writer.add(page); };
   auto pages = convert(bytes, name, options);
   if (!pages) return pages.error();
-  return write_fax_tiff(*pages);
+  for (const auto& page : pages->pages) writer.add(page);
+  return writer.finish();
 }
 
 Result<std::string> assemble_request(Reader& r) {
@@ -155,12 +161,23 @@ bool Pipeline::start_zygote() {
   if (!settings_.sandbox) return false;
   std::lock_guard lock(zygote_mutex_);
   zygote_ = Zygote::start(handle_request);
-  return zygote_ != nullptr;
+  zygote_wanted_ = zygote_ != nullptr;
+  return zygote_wanted_;
 }
 
 double Pipeline::zygote_cpu_seconds() const {
   std::lock_guard lock(zygote_mutex_);
   return zygote_ ? zygote_->cpu_seconds() : 0.0;
+}
+
+int Pipeline::zygote_pid() const {
+  std::lock_guard lock(zygote_mutex_);
+  return zygote_ ? zygote_->pid() : -1;
+}
+
+int Pipeline::zygote_restarts() const {
+  std::lock_guard lock(zygote_mutex_);
+  return zygote_restarts_;
 }
 
 Result<std::string> Pipeline::sandboxed(const std::string& request) {
@@ -174,11 +191,31 @@ Result<std::string> Pipeline::sandboxed(const std::string& request) {
   if (zygote) {
     auto r = zygote->run(limits, request);
     if (r || r.error().code != Code::k_io_failed) return r;
-    // The zygote is gone: fork from here from now on (slower, still isolated).
+    // The zygote is gone (killed, out of memory) before it forked for this request.
+    // A new one is forked from here: no longer small, but like run_sandboxed's forks
+    // it is safe (this process never runs the decoders after warm_up()), and it keeps
+    // later forks out of this threaded process. At most once a second, so a zygote
+    // that keeps dying leaves the steps to run_sandboxed instead.
     log::write_error(log::Level::kError, "conversion.zygote_lost", r.error());
     std::lock_guard lock(zygote_mutex_);
-    if (zygote_ == zygote) zygote_.reset();
+    const auto now = std::chrono::steady_clock::now();
+    if (zygote_ == zygote) {
+      zygote_.reset();
+      if (zygote_wanted_ && now - last_restart_ >= std::chrono::seconds(1)) {
+        last_restart_ = now;
+        zygote_ = Zygote::start(handle_request);
+        if (zygote_) {
+          ++zygote_restarts_;
+          metrics::Registry::global()
+              .counter("faxbridge_conversion_zygote_restarts_total", "Decoder zygotes started again after dying.")
+              .inc();
+          log::info("conversion.zygote_restarted", {{"pid", static_cast<std::int64_t>(zygote_->pid())}});
+        }
+      }
+    }
+    zygote = zygote_;
   }
+  if (zygote) return zygote->run(limits, request);
   return run_sandboxed(limits, [&] { return handle_request(request); });
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "g4.hpp"
 #include "tiff_io.hpp"
 
 namespace faxbridge::document {
@@ -70,14 +71,21 @@ void TiffCloser::operator()(TIFF* t) const { TIFFClose(t); }
 using detail::MemFile;
 using detail::open_tiff;
 
-Result<std::string> write_fax_tiff(const FaxDocument& doc) {
+void FaxTiffWriter::add(const Bitmap& page) {
+  // Encoded by g4.cpp (see there why not by libtiff), bits reversed for FillOrder 2.
+  EncodedPage p{page.width, page.height, detail::encode_g4(page)};
+  TIFFReverseBits(p.g4.data(), static_cast<tmsize_t>(p.g4.size()));
+  pages_.push_back(std::move(p));
+}
+
+Result<std::string> FaxTiffWriter::finish() const {
   MemFile file;
   file.read_only = false;
   auto tif = open_tiff(file, "w");
   if (!tif) return Error(Code::k_internal, "Could not create a TIFF in memory.");
-  const int count = static_cast<int>(doc.pages.size());
+  const int count = pages();
   for (int i = 0; i < count; ++i) {
-    const Bitmap& p = doc.pages[static_cast<std::size_t>(i)];
+    const EncodedPage& p = pages_[static_cast<std::size_t>(i)];
     TIFF* t = tif.get();
     TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
     TIFFSetField(t, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(p.width));
@@ -91,21 +99,26 @@ Result<std::string> write_fax_tiff(const FaxDocument& doc) {
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
     TIFFSetField(t, TIFFTAG_XRESOLUTION, static_cast<float>(kFaxDpiX));
-    TIFFSetField(t, TIFFTAG_YRESOLUTION, static_cast<float>(dpi_y(doc.resolution)));
+    TIFFSetField(t, TIFFTAG_YRESOLUTION, static_cast<float>(dpi_y(resolution_)));
     TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
     TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, static_cast<uint32_t>(p.height));
     TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<uint16_t>(i), static_cast<uint16_t>(count));
     TIFFSetField(t, TIFFTAG_CLEANFAXDATA, CLEANFAXDATA_CLEAN);
     TIFFSetField(t, TIFFTAG_SOFTWARE, "Faxbridge");
     // One strip per page: the whole page is one G4 stream, which fax -> PDF copies.
-    // Encoded in one call (libtiff may scribble on the buffer: hand it a copy).
-    std::vector<std::uint8_t> strip(p.bits);
-    if (TIFFWriteEncodedStrip(t, 0, strip.data(), static_cast<tmsize_t>(strip.size())) < 0)
-      return Error(Code::k_internal, "Could not encode a fax page.");
+    std::vector<std::uint8_t> strip(p.g4);  // libtiff may scribble on what it is given
+    if (TIFFWriteRawStrip(t, 0, strip.data(), static_cast<tmsize_t>(strip.size())) < 0)
+      return Error(Code::k_internal, "Could not write a fax page.");
     if (!TIFFWriteDirectory(t)) return Error(Code::k_internal, "Could not write a fax page.");
   }
   tif.reset();
   return std::string(file.data.begin(), file.data.end());
+}
+
+Result<std::string> write_fax_tiff(const FaxDocument& doc) {
+  FaxTiffWriter writer(doc.resolution);
+  for (const auto& page : doc.pages) writer.add(page);
+  return writer.finish();
 }
 
 Result<FaxDocument> read_fax_tiff(std::string_view bytes) {

@@ -34,9 +34,12 @@ TEST_F(Registry, CoverPagesResolveTheSeedsWay) {
   EXPECT_EQ(name_of("urgent", "de"), "urgent");      // else the plain one
   EXPECT_EQ(name_of("", "it"), "it_standard");       // the user's field is blank: default cover
   EXPECT_EQ(name_of("", "fr"), "standard");
-  EXPECT_EQ(name_of("missing", "en"), "(none)");
+  EXPECT_EQ(name_of("missing", "en"), "standard");     // a name no cover has: the default cover
+  EXPECT_EQ(name_of("missing", "it"), "it_standard");  // ... in the sender's language
   ASSERT_TRUE(tx([](Tx& t) { return cover_pages::remove(t, "standard"); }));
   EXPECT_EQ(name_of("", "fr"), "(none)");  // default deleted: no cover page at all
+  EXPECT_EQ(name_of("missing", "fr"), "(none)");
+  EXPECT_EQ(name_of("urgent", "fr"), "urgent");  // a named cover still works
   auto bad = tx([](Tx& t) { return cover_pages::put(t, {"../etc/passwd", "<svg/>"}); });
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::k_db_constraint);

@@ -1,24 +1,24 @@
 #pragma once
-// Inputs the document tests build at test time (cairo PDFs, Leptonica images, text,
-// hostile files) and the checks they share (OCR with Tesseract).
+// Inputs the document tests build at test time: hostile files and images here; PDFs,
+// sample text and the OCR check come from the samples shared with bench/convert.
 #include <string>
 #include <vector>
 
 #include "faxbridge/document/page.hpp"
+#include "faxbridge/document/testing/samples.hpp"
 
 namespace fixtures {
 
-struct Mark {
-  double x_pt, y_pt, w_pt, h_pt;  // a black rectangle on the page, PDF points from top-left
-};
-struct PdfPage {
-  double w_pt = 595.276, h_pt = 841.89;  // A4
-  std::vector<Mark> marks;
-  std::string text;           // drawn with Pango in `font`
-  std::string font = "DejaVu Serif 10";
-  bool grey_photo = false;    // a 200x150 pt grey gradient at (72, 400)
-};
-std::string make_pdf(const std::vector<PdfPage>& pages);
+// Shared with bench/convert (libs/document testing samples).
+using faxbridge::document::testing::make_pdf;
+using faxbridge::document::testing::Mark;
+using faxbridge::document::testing::ocr_words;
+using faxbridge::document::testing::ocr_words_png;
+using faxbridge::document::testing::PdfPage;
+using faxbridge::document::testing::sample_text;
+using faxbridge::document::testing::split_words;
+using faxbridge::document::testing::word_recall;
+
 // A PDF of `count` blank pages (cheap: cairo writes tiny pages).
 std::string make_blank_pdf(int count);
 std::string encrypt_pdf(const std::string& pdf, const std::string& user_password, const std::string& owner_password);
@@ -35,15 +35,5 @@ std::string make_photo_jpeg(int w, int h, int dpi);
 std::string make_png_header(unsigned width, unsigned height);
 // A zip whose one entry inflates to `inflated_mb` megabytes of zeros.
 std::string make_zip_bomb(int inflated_mb);
-
-// The words Tesseract reads on a page (square pixels restored first).
-std::vector<std::string> ocr_words(const faxbridge::document::Bitmap& page, faxbridge::document::Resolution r);
-std::vector<std::string> ocr_words_png(const std::string& png_path);
-// Share of `expected` words found in `got` (case-insensitive, punctuation stripped).
-double word_recall(const std::vector<std::string>& expected, const std::vector<std::string>& got);
-std::vector<std::string> split_words(const std::string& text);
-
-// A paragraph of ordinary English text (deterministic).
-std::string sample_text(int words);
 
 }  // namespace fixtures

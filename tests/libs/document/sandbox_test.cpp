@@ -169,3 +169,18 @@ TEST(Zygote, PipelineThroughTheZygoteMatchesTheDirectOne) {
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().name(), "document.encrypted");
 }
+
+TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
+  Pipeline pipeline({});
+  ASSERT_TRUE(pipeline.start_zygote());
+  ASSERT_TRUE(pipeline.convert_one({"before\n", "a.txt"}, Resolution::kFine));
+  const int first = pipeline.zygote_pid();
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  auto after = pipeline.convert_one({"after\n", "b.txt"}, Resolution::kFine);
+  ASSERT_TRUE(after) << after.error().to_string();
+  EXPECT_EQ(read_fax_tiff(*after)->pages.size(), 1u);
+  EXPECT_GT(pipeline.zygote_pid(), 0) << "no zygote after the restart";
+  EXPECT_NE(pipeline.zygote_pid(), first);
+  EXPECT_EQ(pipeline.zygote_restarts(), 1);
+}

@@ -3,9 +3,12 @@
 // document fails its own job with its code and sentence and the next job still
 // converts; received faxes get their PDF.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <pqxx/pqxx>
 
 #include "../../libs/document/fixtures.hpp"
@@ -58,7 +61,7 @@ class ConverterService : public ::testing::Test {
                                            {"FAXBRIDGE_BUS_PUBLISH_ENDPOINT", ports_.publish_endpoint()},
                                            {"FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", ports_.subscribe_endpoint()},
                                            {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
-                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(testing::free_port())},
+                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(http_port_)},
                                            {"FAXBRIDGE_CONVERTER_SWEEP_MS", "200"},
                                            {"FAXBRIDGE_CONVERTER_WORKERS", "1"},
                                            {"FAXBRIDGE_CONVERTER_OFFICE", "false"},
@@ -102,8 +105,24 @@ class ConverterService : public ::testing::Test {
     return s == "ready" || s == "failed";
   }
 
+  // The converter's /metrics, one line for each name{labels} it lists.
+  std::map<std::string, std::string> metrics() {
+    httplib::Client client("127.0.0.1", http_port_);
+    auto res = client.Get("/metrics");
+    std::map<std::string, std::string> out;
+    if (!res || res->status != 200) return out;
+    std::istringstream lines(res->body);
+    for (std::string line; std::getline(lines, line);) {
+      const auto space = line.rfind(' ');
+      if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+      out[line.substr(0, space)] = line.substr(space + 1);
+    }
+    return out;
+  }
+
   std::string dsn_;
   testing::Ports ports_;
+  int http_port_ = testing::free_port();
   std::unique_ptr<Child> bus_;
   std::unique_ptr<Child> converter_;
   std::unique_ptr<db::Pool> pool_;
@@ -159,6 +178,17 @@ TEST_F(ConverterService, JobsBecomeReadyAndBadDocumentsFailOnlyTheirJob) {
   EXPECT_EQ(a.state, "ready");
   EXPECT_EQ(a.page_count.value_or(0), 1);
   EXPECT_TRUE(converter_->running());
+
+  // The figures on the side port: 2 jobs ready (3 documents, 5 pages with the
+  // cover), 5 failed, each under its code; a conversion time for each of the 7.
+  auto m = metrics();
+  EXPECT_EQ(m["faxbridge_conversion_jobs_total{result=\"ready\"}"], "2");
+  EXPECT_EQ(m["faxbridge_conversion_jobs_total{result=\"failed\"}"], "5");
+  EXPECT_EQ(m["faxbridge_conversion_documents_total"], "3");
+  EXPECT_EQ(m["faxbridge_conversion_pages_total"], "5");
+  for (const auto& [id, code] : expected)
+    EXPECT_EQ(m["faxbridge_conversion_failures_total{code=\"" + code + "\"}"], "1") << code;
+  EXPECT_EQ(m["faxbridge_conversion_seconds_count"], "7");
 }
 
 TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefaultIsDeleted) {

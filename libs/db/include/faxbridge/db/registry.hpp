@@ -22,8 +22,9 @@ struct CoverPage {
 namespace cover_pages {
 Result<void> put(Tx& tx, const CoverPage& page);  // insert or replace; a new default demotes the old
 Result<bool> remove(Tx& tx, const std::string& name);
-// The seed's lookup: "<lang>_<name>", then "<name>"; an empty name means the default
-// cover page (localized first). Empty when none applies (no cover page is sent).
+// The seed's lookup: "<lang>_<name>", then "<name>"; an empty name, or one no cover
+// page has, means the default cover page (localized first). Empty only when the
+// default has been deleted (then no cover page is sent).
 Result<std::optional<CoverPage>> resolve(Tx& tx, const std::string& name, const std::string& language);
 Result<std::vector<std::string>> names(Tx& tx);
 }  // namespace cover_pages

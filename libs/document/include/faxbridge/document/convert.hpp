@@ -28,6 +28,10 @@ struct ConvertOptions {
   Resolution resolution = Resolution::kFine;
   Limits limits;
   OfficeToPdf office_to_pdf;  // empty: office documents are refused (document.unsupported_type)
+  // When set, a PDF's pages are handed here one by one as they are made, instead of
+  // being kept in the result (whose pages then stay empty): a long document never
+  // holds all its bitmaps, and one page's memory serves the next.
+  std::function<void(Bitmap&&)> page_sink;
 };
 
 // The whole conversion: detect, decode, fit to 1728 px (landscape rotated), binarise

@@ -27,6 +27,9 @@ class JobConverter final {
   // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is).
   // Returns how many were stored.
   Result<int> convert_received_pdfs(int limit);
+  // convert_received_pdfs every 5 s (cheap: no decoding) until `stopping`; for a
+  // thread of its own.
+  void sweep_received_pdfs(const std::function<bool()>& stopping);
 
   struct Outcome {
     std::int64_t job_id = 0;

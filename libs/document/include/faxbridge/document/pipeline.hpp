@@ -2,6 +2,7 @@
 // A fax job's documents -> one TIFF Class F: the cover page first, then every
 // document in order, each decoded in its own sandboxed child; the header band on
 // every page when asked for. What document-converter and `faxbridge convert` run.
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,11 +51,16 @@ class Pipeline final {
   Result<std::string> convert_one(const InputDocument& doc, Resolution resolution);
 
   // Starts the zygote (sandbox.hpp) the sandboxed steps then fork from. Call it while
-  // the process is single-threaded and small (in main, after warm_up()). Without it,
-  // or if the zygote dies, each step forks from this process (run_sandboxed).
+  // the process is single-threaded and small (in main, after warm_up()). A zygote
+  // that dies is started again by the next step (at most once a second); without one,
+  // each step forks from this process (run_sandboxed).
   bool start_zygote();
   // CPU seconds spent in the zygote's children so far (0 without a zygote).
   double zygote_cpu_seconds() const;
+  // The zygote's process id, -1 without one (for tests that kill it).
+  int zygote_pid() const;
+  // How many times a dead zygote was replaced (for metrics).
+  int zygote_restarts() const;
 
  private:
   Result<std::string> sandboxed(const std::string& request);
@@ -62,6 +68,9 @@ class Pipeline final {
   std::unique_ptr<OfficeConverter> office_;
   mutable std::mutex zygote_mutex_;  // run() is called from several worker threads
   std::shared_ptr<Zygote> zygote_;
+  bool zygote_wanted_ = false;  // start_zygote() succeeded once: replace one that dies
+  int zygote_restarts_ = 0;
+  std::chrono::steady_clock::time_point last_restart_{};
 };
 
 }  // namespace faxbridge::document

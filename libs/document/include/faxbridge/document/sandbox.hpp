@@ -43,6 +43,7 @@ class Zygote final {
   // Safe from any thread. io.failed when the zygote is gone.
   Result<std::string> run(const SandboxLimits& limits, std::string_view request);
   bool alive() const;
+  int pid() const { return pid_; }
   // CPU seconds of the zygote and of its children it has reaped (/proc), for
   // benchmarks: they are not this process's children, so getrusage misses them.
   double cpu_seconds() const;

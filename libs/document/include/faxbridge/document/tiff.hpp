@@ -2,6 +2,7 @@
 // TIFF Class F (TIFF 6.0 section 11 + the Class F profile): one IFD per page, CCITT
 // Group 4, 1728 px, 204 dpi across, 196 or 98 dpi down, FillOrder LSB2MSB as fax
 // modems and spandsp expect.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,25 @@
 namespace faxbridge::document {
 
 Result<std::string> write_fax_tiff(const FaxDocument& doc);
+
+// The same file, page by page: each page is G4-encoded when added (its bitmap can go),
+// the file written by finish().
+class FaxTiffWriter final {
+ public:
+  explicit FaxTiffWriter(Resolution resolution) : resolution_(resolution) {}
+  void add(const Bitmap& page);
+  int pages() const { return static_cast<int>(pages_.size()); }
+  Result<std::string> finish() const;
+
+ private:
+  struct EncodedPage {
+    int width = 0;
+    int height = 0;
+    std::vector<std::uint8_t> g4;  // FillOrder 2
+  };
+  Resolution resolution_;
+  std::vector<EncodedPage> pages_;
+};
 
 // Reads a fax TIFF (ours, or a received one: G3/G4, either FillOrder) into bitmaps.
 Result<FaxDocument> read_fax_tiff(std::string_view bytes);

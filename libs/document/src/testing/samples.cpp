@@ -1,41 +1,56 @@
-#include "corpus.hpp"
+// Sample documents for tests and the benchmark (see samples.hpp): PDFs drawn with
+// Cairo and Pango, scans and photos made with Leptonica, OCR with Tesseract.
+#include "faxbridge/document/testing/samples.hpp"
 
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <leptonica/allheaders.h>
 #include <pango/pangocairo.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <set>
 
-namespace bench {
+namespace faxbridge::document::testing {
 namespace {
 
-constexpr double kA4W = 595.276, kA4H = 841.89;
+// Words of business letters; running text also has the short words (all of them,
+// drawn together), which make its lines denser, as real text is.
+constexpr const char* kWords[] = {
+    "invoice", "payment", "account", "delivery", "order", "customer", "please", "contact", "office",
+    "number", "address", "agreement", "schedule", "meeting", "report", "service", "quality", "result",
+    "monday", "friday", "company", "manager", "request", "signature", "document", "receipt", "balance",
+    "transfer", "shipping", "warehouse", "product", "quantity", "discount", "total", "confirm", "thank",
+    "regards", "letter", "notice", "attached", "january", "march", "summer", "review", "budget", "travel",
+    // short words: only in running text
+    "the", "and", "of", "to", "for", "with", "on", "our", "your", "will", "be", "is", "in", "this"};
+constexpr unsigned kAllWords = sizeof kWords / sizeof kWords[0];
+constexpr unsigned kLongWords = kAllWords - 14;
 
+// The one pseudo-random sequence of every sample (an LCG: the same on every machine).
 struct Rng {
-  unsigned s;
-  unsigned next() { return s = s * 1103515245u + 12345u, (s >> 16) & 0x7fff; }
+  unsigned state;
+  unsigned next() { return (state = state * 1103515245u + 12345u) >> 16; }
   int in(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<unsigned>(hi - lo + 1)); }
+  const char* word(unsigned vocabulary = kLongWords) { return kWords[next() % vocabulary]; }
+  // `n` words, a sentence ending every 12 with `stop`: running text by default (a
+  // paragraph, short words included); sample_text() has one sentence a line.
+  std::string words(int n, const char* stop = ". ", unsigned vocabulary = kAllWords) {
+    std::string s;
+    for (int i = 0; i < n; ++i) {
+      if (i) s += (i % 12 == 0) ? stop : " ";
+      s += word(vocabulary);
+    }
+    return s + ".";
+  }
 };
 
-const char* kWords[] = {"invoice", "payment", "account", "delivery", "order", "customer", "please", "contact",
-                        "office", "number", "address", "agreement", "schedule", "meeting", "report", "service",
-                        "quality", "result", "monday", "friday", "company", "manager", "request", "signature",
-                        "document", "receipt", "balance", "transfer", "shipping", "warehouse", "product",
-                        "quantity", "discount", "total", "confirm", "thank", "regards", "letter", "notice",
-                        "attached", "january", "march", "summer", "review", "budget", "travel", "the", "and",
-                        "of", "to", "for", "with", "on", "our", "your", "will", "be", "is", "in", "this"};
-
-std::string words(Rng& r, int n) {
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    if (i) s += (i % 14 == 0) ? ". " : " ";
-    s += kWords[r.next() % (sizeof kWords / sizeof kWords[0])];
-  }
-  return s + ".";
-}
+constexpr double kA4W = 595.276, kA4H = 841.89;
 
 cairo_status_t append(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
@@ -97,9 +112,9 @@ std::string letter(Rng& r, int pages) {
     double y = 120;
     if (i == 0) {
       y += text(p.cr, "Mr. John Smith\nAcme Corporation\n12 High Street\nLondon", 320, y, 220, "DejaVu Serif 10") + 20;
-      y += text(p.cr, "Subject: " + words(r, 6), 56, y, 480, "DejaVu Serif Bold 11") + 12;
+      y += text(p.cr, "Subject: " + r.words(6), 56, y, 480, "DejaVu Serif Bold 11") + 12;
     }
-    text(p.cr, words(r, 380), 56, y, 483, "DejaVu Serif 10.5");
+    text(p.cr, r.words(380), 56, y, 483, "DejaVu Serif 10.5");
     p.page();
   }
   return p.finish();
@@ -128,7 +143,7 @@ std::string invoice(Rng& r) {
   cairo_set_source_rgb(p.cr, 0, 0, 0);
   cairo_stroke(p.cr);
   for (int i = 0; i < rows; ++i) {
-    text(p.cr, words(r, 4), 60, y + i * 18 + 3, 230, "DejaVu Sans 8.5");
+    text(p.cr, r.words(4), 60, y + i * 18 + 3, 230, "DejaVu Sans 8.5");
     text(p.cr, std::to_string(r.in(1, 99)), 304, y + i * 18 + 3, 70, "DejaVu Sans 8.5");
     text(p.cr, std::to_string(r.in(1, 999)) + ".00", 384, y + i * 18 + 3, 70, "DejaVu Sans 8.5");
     text(p.cr, std::to_string(r.in(1, 9999)) + ".00", 464, y + i * 18 + 3, 70, "DejaVu Sans 8.5");
@@ -137,7 +152,7 @@ std::string invoice(Rng& r) {
   cairo_rectangle(p.cr, 380, y + rows * 18 + 10, 160, 24);
   cairo_fill(p.cr);
   text(p.cr, "TOTAL EUR " + std::to_string(r.in(1000, 99999)) + ".00", 386, y + rows * 18 + 15, 150, "DejaVu Sans Bold 10");
-  text(p.cr, "Payment within 30 days. " + words(r, 40), 56, 760, 480, "DejaVu Sans 7");
+  text(p.cr, "Payment within 30 days. " + r.words(40), 56, 760, 480, "DejaVu Sans 7");
   p.page();
   return p.finish();
 }
@@ -149,11 +164,11 @@ std::string form(Rng& r, int pages) {
     cairo_set_line_width(p.cr, 0.5);
     double y = 100;
     while (y < 760) {
-      text(p.cr, words(r, 3), 56, y, 150, "DejaVu Sans 9");
+      text(p.cr, r.words(3), 56, y, 150, "DejaVu Sans 9");
       if (r.next() % 3 == 0) {
         for (int b = 0; b < 4; ++b) {
           cairo_rectangle(p.cr, 220 + b * 80, y, 10, 10);
-          text(p.cr, kWords[r.next() % 20], 234 + b * 80, y - 1, 60, "DejaVu Sans 8");
+          text(p.cr, r.word(), 234 + b * 80, y - 1, 60, "DejaVu Sans 8");
         }
       } else {
         cairo_rectangle(p.cr, 220, y - 4, 320, 20);
@@ -207,7 +222,7 @@ std::string scan(Rng& r, int pages, std::string& words_out) {
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_scale(cr, 200 / 72.0, 200 / 72.0);
-    const std::string body = words(r, 300);
+    const std::string body = r.words(300);
     words_out += body + " ";
     text(cr, body, 60, 80, 470, "DejaVu Serif 11");
     cairo_destroy(cr);
@@ -247,7 +262,7 @@ std::string photo(Rng& r) {
     }
   place_jpeg(p.cr, pix, 56, 120, 483, 362);
   pixDestroy(&pix);
-  text(p.cr, "Photo: site inspection. " + words(r, 80), 56, 500, 483, "DejaVu Sans 10");
+  text(p.cr, "Photo: site inspection. " + r.words(80), 56, 500, 483, "DejaVu Sans 10");
   p.page();
   return p.finish();
 }
@@ -274,8 +289,8 @@ std::string manual(Rng& r, int pages) {
       cairo_stroke(p.cr);
       y = 300;
     }
-    y += text(p.cr, std::to_string(pg + 1) + ". " + words(r, 5), 56, y, 480, "DejaVu Sans Bold 12") + 8;
-    text(p.cr, words(r, pg % 4 == 1 ? 260 : 450), 56, y, 483, "DejaVu Serif 10");
+    y += text(p.cr, std::to_string(pg + 1) + ". " + r.words(5), 56, y, 480, "DejaVu Sans Bold 12") + 8;
+    text(p.cr, r.words(pg % 4 == 1 ? 260 : 450), 56, y, 483, "DejaVu Serif 10");
     text(p.cr, std::to_string(pg + 1), 290, 800, 40, "DejaVu Sans 8");
     p.page();
   }
@@ -312,4 +327,108 @@ std::vector<CorpusDocument> long_documents() {
   return docs;
 }
 
-}  // namespace bench
+std::string make_pdf(const std::vector<PdfPage>& pages) {
+  std::string out;
+  cairo_surface_t* s = cairo_pdf_surface_create_for_stream(append, &out, pages.front().w_pt, pages.front().h_pt);
+  cairo_t* cr = cairo_create(s);
+  for (const auto& p : pages) {
+    cairo_pdf_surface_set_size(s, p.w_pt, p.h_pt);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (const auto& m : p.marks) {
+      cairo_rectangle(cr, m.x_pt, m.y_pt, m.w_pt, m.h_pt);
+      cairo_fill(cr);
+    }
+    if (p.grey_photo) {
+      cairo_pattern_t* g = cairo_pattern_create_linear(72, 400, 272, 550);
+      cairo_pattern_add_color_stop_rgb(g, 0, 0.15, 0.15, 0.15);
+      cairo_pattern_add_color_stop_rgb(g, 1, 0.85, 0.85, 0.85);
+      cairo_set_source(cr, g);
+      cairo_rectangle(cr, 72, 400, 200, 150);
+      cairo_fill(cr);
+      cairo_pattern_destroy(g);
+      cairo_set_source_rgb(cr, 0, 0, 0);
+    }
+    if (!p.text.empty()) {
+      PangoLayout* layout = pango_cairo_create_layout(cr);
+      PangoFontDescription* fd = pango_font_description_from_string(p.font.c_str());
+      pango_layout_set_font_description(layout, fd);
+      pango_font_description_free(fd);
+      pango_layout_set_width(layout, static_cast<int>((p.w_pt - 144) * PANGO_SCALE));
+      pango_layout_set_wrap(layout, PANGO_WRAP_WORD);
+      pango_layout_set_text(layout, p.text.c_str(), -1);
+      cairo_move_to(cr, 72, 72);
+      pango_cairo_show_layout(cr, layout);
+      g_object_unref(layout);
+    }
+    cairo_show_page(cr);
+  }
+  cairo_destroy(cr);
+  cairo_surface_finish(s);
+  cairo_surface_destroy(s);
+  return out;
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!cur.empty()) {
+      words.push_back(cur);
+      cur.clear();
+    }
+  }
+  return words;
+}
+
+std::vector<std::string> ocr_words_png(const std::string& png_path) {
+  const std::string cmd = "tesseract '" + png_path + "' stdout -l eng --psm 3 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {};
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+  pclose(p);
+  return split_words(text);
+}
+
+std::vector<std::string> ocr_words(const Bitmap& page, Resolution r) {
+  PIX* pix = pixCreate(page.width, page.height, 1);
+  for (int y = 0; y < page.height; ++y)
+    for (int x = 0; x < page.width; ++x)
+      if (page.black(x, y)) pixSetPixel(pix, x, y, 1);
+  // Square pixels and 8 bpp for Tesseract; it expects ~300 dpi text but reads 200.
+  PIX* grey = pixConvertTo8(pix, 0);
+  const float sy = kFaxDpiX / dpi_y(r);
+  PIX* square = pixScale(grey, 1.0f, sy);
+  pixSetResolution(square, 204, 204);
+  char path[] = "/tmp/faxbridge-ocr-XXXXXX.png";
+  const int fd = mkstemps(path, 4);
+  close(fd);
+  pixWrite(path, square, IFF_PNG);
+  pixDestroy(&pix);
+  pixDestroy(&grey);
+  pixDestroy(&square);
+  auto words = ocr_words_png(path);
+  std::filesystem::remove(path);
+  return words;
+}
+
+double word_recall(const std::vector<std::string>& expected, const std::vector<std::string>& got) {
+  std::multiset<std::string> pool(got.begin(), got.end());
+  int found = 0;
+  for (const auto& w : expected) {
+    auto it = pool.find(w);
+    if (it != pool.end()) {
+      ++found;
+      pool.erase(it);
+    }
+  }
+  return expected.empty() ? 1.0 : static_cast<double>(found) / static_cast<double>(expected.size());
+}
+
+std::string sample_text(int words, unsigned seed) { return Rng{seed}.words(words, ".\n", kLongWords); }
+
+}  // namespace faxbridge::document::testing
