@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   app.add_flag("--g711", g711, "G.711 audio over RTP")->excludes(t38_flag);
   app.add_option("--law", law, "G.711 companding: alaw or ulaw")->check(CLI::IsMember({"alaw", "ulaw"}));
   app.add_option("--loss", loss_text, "random packet loss each way, e.g. 5%");
+  std::uint64_t seed = 1;
+  app.add_option("--seed", seed, "seed of the loss pattern (the same seed drops the same packets)");
   app.add_option("--redundancy", redundancy, "UDPTL redundancy depth (T.38)")->check(CLI::Range(0, 16));
   bool fec = false;
   app.add_flag("--fec", fec, "T.38 parity FEC instead of redundancy (T38FaxUdpEC:t38UDPFEC)");
@@ -62,9 +64,9 @@ int main(int argc, char** argv) {
   req.line.udptl.redundancy = redundancy;
   if (fec) req.line.t38.udp_ec = UdpErrorCorrection::kFec;
   req.line.caller_to_answerer.loss = *loss;
-  req.line.caller_to_answerer.seed = 1;
+  req.line.caller_to_answerer.seed = seed;
   req.line.answerer_to_caller.loss = *loss;
-  req.line.answerer_to_caller.seed = 2;
+  req.line.answerer_to_caller.seed = seed + 1;
   auto rep = run_loopback_fax(req);
   if (!rep) {
     std::cerr << rep.error().to_string() << "\n";

@@ -6,8 +6,7 @@
 namespace faxbridge::fax {
 
 Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const SessionOptions& answerer,
-                                        const LoopbackOptions& options,
-                                        std::optional<std::uint64_t> answerer_hangup_at_tick) {
+                                        const LoopbackOptions& options) {
   LinkPair links;
   if (options.udp) {
     auto p = make_udp_link_pair(options.caller_to_answerer, options.answerer_to_caller);
@@ -31,7 +30,6 @@ Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const Sess
   a.calling_party = false;
   auto co = channel_options(c);
   auto ao = channel_options(a);
-  ao.hangup_at_tick = answerer_hangup_at_tick;
   auto cc = FaxChannel::create(co, std::move(links.first));
   if (!cc) return std::move(cc).error();
   auto ac = FaxChannel::create(ao, std::move(links.second));

@@ -2,6 +2,8 @@
 
 #include <tiffio.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -34,6 +36,20 @@ Result<TiffPtr> open_tiff(const std::string& path, const char* mode) {
     return Error(Code::k_fax_file_error, "The TIFF file cannot be opened.").with("path", path);
   }
   return t;
+}
+
+PageCompression compression_of(TIFF* t) {
+  std::uint16_t c = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &c);
+  std::uint32_t t4 = 0;
+  switch (c) {
+    case COMPRESSION_NONE: return PageCompression::kNone;
+    case COMPRESSION_CCITTFAX4: return PageCompression::kT6;
+    case COMPRESSION_CCITTFAX3:
+      TIFFGetField(t, TIFFTAG_T4OPTIONS, &t4);
+      return (t4 & GROUP3OPT_2DENCODING) ? PageCompression::kT4TwoD : PageCompression::kT4OneD;
+    default: return PageCompression::kOther;
+  }
 }
 
 double dpi(TIFF* t, ttag_t tag) {
@@ -87,6 +103,7 @@ Result<std::vector<PageInfo>> read_tiff_pages(const std::string& path) {
     p.length = static_cast<int>(h);
     p.x_dpi = dpi(t->get(), TIFFTAG_XRESOLUTION);
     p.y_dpi = dpi(t->get(), TIFFTAG_YRESOLUTION);
+    p.compression = compression_of(t->get());
     pages.push_back(p);
   } while (TIFFReadDirectory(t->get()));
   return pages;
@@ -145,7 +162,11 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
   return diff;
 }
 
-Result<void> write_uncompressed_copy(const std::string& in, const std::string& out) {
+namespace {
+
+// Every page of `in` into `out` with `compression` (COMPRESSION_NONE or COMPRESSION_CCITTFAX4),
+// same geometry and resolution, white = 0.
+Result<void> copy_pages(const std::string& in, const std::string& out, std::uint16_t compression) {
   auto src = open_tiff(in, "r");
   if (!src) return std::move(src).error();
   auto dst = open_tiff(out, "w");
@@ -169,7 +190,7 @@ Result<void> write_uncompressed_copy(const std::string& in, const std::string& o
     TIFFSetField(t, TIFFTAG_IMAGELENGTH, info.length);
     TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
     TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
-    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, compression);
     TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
     TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
@@ -178,6 +199,7 @@ Result<void> write_uncompressed_copy(const std::string& in, const std::string& o
     TIFFSetField(t, TIFFTAG_XRESOLUTION, xres);
     TIFFSetField(t, TIFFTAG_YRESOLUTION, yres);
     TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(pages));
+    if (compression == COMPRESSION_CCITTFAX4) TIFFSetField(t, TIFFTAG_T6OPTIONS, 0);
     for (std::size_t y = 0; y < rows->size(); ++y) {
       if (TIFFWriteScanline(t, (*rows)[y].data(), static_cast<std::uint32_t>(y), 0) < 0) {
         return Error(Code::k_fax_file_error, "Writing the decoded document failed.").with("path", out);
@@ -188,6 +210,26 @@ Result<void> write_uncompressed_copy(const std::string& in, const std::string& o
     }
   }
   return ok();
+}
+
+}  // namespace
+
+Result<void> write_uncompressed_copy(const std::string& in, const std::string& out) {
+  return copy_pages(in, out, COMPRESSION_NONE);
+}
+
+Result<void> rewrite_as_t6(const std::string& path) {
+  // Into a temporary file beside it, then rename: a reader sees the old or the new file,
+  // never half of one, and a failure leaves the original as it was.
+  const std::string tmp = path + ".t6-tmp";
+  auto r = copy_pages(path, tmp, COMPRESSION_CCITTFAX4);
+  if (r && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    r = Error(Code::k_fax_file_error, "The T.6 copy of a received document cannot replace it.")
+            .with("path", path)
+            .with("reason", std::strerror(errno));
+  }
+  if (!r) std::remove(tmp.c_str());
+  return r;
 }
 
 Result<void> write_test_document(const std::string& path, const TestDocumentSpec& spec) {

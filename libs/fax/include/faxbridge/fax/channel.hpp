@@ -41,8 +41,6 @@ struct ChannelOptions {
   // Backstop: a call still running after this much media time is hung up. T.30's own timers
   // end every stalled call well before; this only catches a call that keeps "progressing".
   std::chrono::minutes max_duration{60};
-  // Test hook: hang up by ourselves after this many ticks (deterministic in fast mode).
-  std::optional<std::uint64_t> hangup_at_tick;
 };
 
 struct ChannelStats {
@@ -68,6 +66,14 @@ class FaxChannel {
   int fd() const;
   void on_readable();
   void on_tick();
+  // The call is over on the wire: the worker drops the channel. finished() follows at once,
+  // or, when needs_finishing(), once finish_off_media_thread() has run (the runtime does
+  // that on its finishing thread, keeping slow file work out of the 20 ms ticks).
+  bool media_done() const { return media_done_.load(std::memory_order_acquire); }
+  bool needs_finishing() const;
+  // Stores the received document as T.6 (see StoreCompression), then marks the channel
+  // finished. Call once, from any thread but the worker's, after media_done().
+  void finish_off_media_thread();
 
   // Any thread.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
@@ -75,7 +81,9 @@ class FaxChannel {
   // Complete once finished() is true.
   const FaxResult& result() const;
   // Ends the call `after_ticks` ticks from this channel's next tick, as a SIP BYE would (the
-  // session reports call_dropped unless it has finished by then).
+  // session reports call_dropped unless it has finished by then); a hang-up peer (the other
+  // end of a loopback line) is told. Called before the channel starts, the hang-up comes
+  // exactly at tick `after_ticks`, which is how tests cut a call mid-page.
   void request_hangup(std::int64_t after_ticks = 0) {
     hangup_after_.store(after_ticks < 0 ? 0 : after_ticks, std::memory_order_release);
   }
@@ -101,6 +109,7 @@ class FaxChannel {
   std::unique_ptr<Impl> impl_;
   std::weak_ptr<FaxChannel> peer_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> media_done_{false};
   std::atomic<bool> switch_requested_{false};
   std::atomic<std::int64_t> hangup_after_{-1};  // pending request, in ticks; -1 none
   std::optional<std::uint64_t> hangup_deadline_;  // worker thread only

@@ -10,14 +10,17 @@
 
 namespace faxbridge::fax {
 
+enum class PageCompression { kNone, kT4OneD, kT4TwoD, kT6, kOther };
+
 struct PageInfo {
   int width = 0;
   int length = 0;
   double x_dpi = 0;
   double y_dpi = 0;
+  PageCompression compression = PageCompression::kOther;
 };
 
-// Geometry of every page (IFD) in a TIFF file.
+// Geometry and compression of every page (IFD) in a TIFF file.
 Result<std::vector<PageInfo>> read_tiff_pages(const std::string& path);
 
 struct PageDiff {
@@ -46,6 +49,10 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
 // page that decode is ~5 of the ~6.5 ms the tick takes, so a sender can decode ahead of the
 // call (FaxSession does when SessionOptions::prepare_dir is set).
 Result<void> write_uncompressed_copy(const std::string& in, const std::string& out);
+
+// Rewrites every page of `path` as T.6 (G4), keeping geometry and resolution; the file is
+// replaced atomically (temporary file, rename) and left as it was on failure.
+Result<void> rewrite_as_t6(const std::string& path);
 
 enum class TestResolution { kStandard, kFine };
 
