@@ -27,8 +27,9 @@ void configure(t30_state_t* t, bool sender, const std::string& file, bool ecm, i
   t30_set_ecm_capability(t, ecm ? 1 : 0);
   t30_set_supported_compressions(
       t, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
-  // The same storage coding as FaxSession's default, so the comparison is like for like.
-  t30_set_rx_encoding(t, T4_COMPRESSION_ITU_T4_1D);
+  // The same stored document as the full path's default (T.6), spandsp's own way (encoded
+  // inside the tick where the page ends), so the comparison is like for like.
+  t30_set_rx_encoding(t, T4_COMPRESSION_ITU_T6);
   if (sender) {
     t30_set_tx_file(t, file.c_str(), -1, -1);
   } else {

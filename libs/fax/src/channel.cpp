@@ -21,6 +21,7 @@
 #include <spandsp.h>
 
 #include <array>
+#include <deque>
 #include <vector>
 
 #include "faxbridge/core/log.hpp"
@@ -55,6 +56,12 @@ struct FaxChannel::Impl {
   std::vector<std::uint8_t> packet;
   std::uint64_t rtp_received = 0;
   std::uint64_t rtp_malformed = 0;
+  std::uint64_t rtp_recovered = 0;
+  std::uint8_t audio_pt = kPayloadPcma;  // G.711 payload type
+  std::uint8_t red_pt = 0xFF;            // RFC 2198 payload type; 0xFF = none (never in 7 bits)
+  // RFC 2198 sender: the last frames sent, oldest first, with their timestamps.
+  std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
+  std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
   bool store_t6_after_call = false;
   int concealed = 0;         // consecutive lost frames replaced by the last one
@@ -63,6 +70,19 @@ struct FaxChannel::Impl {
 
 // Lost audio frames in a row that are concealed by repeating the last one (40 ms).
 constexpr int kMaxConcealedFrames = 2;
+
+// RFC 2198: this tick's frame with copies of the `depth` frames before it.
+void send_redundant_audio(FaxChannel::Impl& im, std::size_t depth) {
+  std::array<AudioBlock, 8> older;
+  std::size_t n = 0;
+  for (const auto& [ts, bytes] : im.red_history) older[n++] = AudioBlock{im.audio_pt, ts, bytes};
+  AudioBlock primary{im.audio_pt, im.rtp.timestamp, im.g711};
+  // The blocks are 160 bytes at most 8 frames back: always within RFC 2198's fields.
+  (void)red_write(std::span<const AudioBlock>(older.data(), n), primary, im.red_payload);
+  rtp_write(im.rtp, im.red_payload, im.packet);
+  im.red_history.emplace_back(im.rtp.timestamp, im.g711);
+  while (im.red_history.size() > depth) im.red_history.pop_front();
+}
 
 FaxChannel::FaxChannel(ChannelOptions options, std::unique_ptr<DatagramLink> link)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -116,7 +136,13 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
     im.session = std::move(session).value();
     int delay_frames = std::max(1, o.jitter_delay_ms / static_cast<int>(kTickPeriod.count()));
     im.jitter = std::make_unique<JitterBuffer>(delay_frames, kSamplesPerTick);
-    im.rtp.payload_type = o.media == MediaKind::kAlaw ? kPayloadPcma : kPayloadPcmu;
+    if (o.audio_redundancy < 0 || o.audio_redundancy > 8) {
+      return Error(Code::k_config_invalid, "RTP audio redundancy must be 0 to 8 frames.")
+          .with("frames", std::to_string(o.audio_redundancy));
+    }
+    im.audio_pt = o.media == MediaKind::kAlaw ? kPayloadPcma : kPayloadPcmu;
+    im.red_pt = o.red_payload_type & 0x7F;
+    im.rtp.payload_type = o.audio_redundancy > 0 ? im.red_pt : im.audio_pt;
     im.rtp.ssrc = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(ch.get()) >> 4) ^ 0x5A5A1234u;
     im.rtp.marker = true;
     if (o.detect_tones) {
@@ -145,12 +171,26 @@ void FaxChannel::on_readable() {
       return;
     }
     auto p = rtp_parse(d);
-    if (!p || p->header.payload_type != im.rtp.payload_type) {
-      ++im.rtp_malformed;
+    if (p && p->header.payload_type == im.audio_pt) {
+      ++im.rtp_received;
+      im.jitter->put(p->header.timestamp, p->payload, im.tick);
       return;
     }
-    ++im.rtp_received;
-    im.jitter->put(p->header.timestamp, p->payload, im.tick);
+    if (p && p->header.payload_type == im.red_pt) {
+      auto blocks = red_parse(p->payload, p->header.timestamp);
+      if (blocks) {
+        ++im.rtp_received;
+        for (std::size_t b = 0; b < blocks->size(); ++b) {
+          const AudioBlock& block = (*blocks)[b];
+          if (block.payload_type != im.audio_pt) continue;
+          bool fresh = im.jitter->put(block.timestamp, block.data, im.tick);
+          // A redundant copy that filled a hole: a packet lost on the way was recovered.
+          if (fresh && b + 1 < blocks->size()) ++im.rtp_recovered;
+        }
+        return;
+      }
+    }
+    ++im.rtp_malformed;
   });
 }
 
@@ -191,7 +231,7 @@ void FaxChannel::on_tick() {
     auto frame = im.jitter->take(im.tick);
     if (frame) {
       std::size_t n = std::min(frame->size(), im.pcm_in.size());
-      if (im.rtp.payload_type == kPayloadPcma) {
+      if (im.audio_pt == kPayloadPcma) {
         for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = alaw_to_linear((*frame)[i]);
       } else {
         for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = ulaw_to_linear((*frame)[i]);
@@ -223,12 +263,16 @@ void FaxChannel::on_tick() {
       im.session->rx_missing(kSamplesPerTick);
     }
     im.session->tx_audio(im.pcm_out);
-    if (im.rtp.payload_type == kPayloadPcma) {
+    if (im.audio_pt == kPayloadPcma) {
       for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_alaw(im.pcm_out[i]);
     } else {
       for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_ulaw(im.pcm_out[i]);
     }
-    rtp_write(im.rtp, im.g711, im.packet);
+    if (options_.audio_redundancy > 0) {
+      send_redundant_audio(im, static_cast<std::size_t>(options_.audio_redundancy));
+    } else {
+      rtp_write(im.rtp, im.g711, im.packet);
+    }
     im.link->send(im.packet);
     im.rtp.marker = false;
     ++im.rtp.seq;
@@ -292,6 +336,7 @@ ChannelStats FaxChannel::stats() const {
   if (impl_->udptl_tx) s.ifp_sent = impl_->udptl_tx->next_seq();
   s.rtp_received = impl_->rtp_received;
   s.rtp_malformed = impl_->rtp_malformed;
+  s.rtp_recovered = impl_->rtp_recovered;
   if (impl_->jitter) {
     s.jitter_missing = impl_->jitter->stats().missing;
     s.jitter_late = impl_->jitter->stats().late;

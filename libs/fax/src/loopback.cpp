@@ -22,6 +22,7 @@ Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const Sess
     o.t38 = options.t38;
     o.udptl = options.udptl;
     o.jitter_delay_ms = options.jitter_delay_ms;
+    o.audio_redundancy = options.audio_redundancy;
     o.max_duration = options.max_duration;
     return o;
   };

@@ -220,3 +220,51 @@ INSTANTIATE_TEST_SUITE_P(Media, UdpImpairments, ::testing::Values(MediaKind::kT3
 
 }  // namespace
 }  // namespace faxbridge::fax
+
+namespace faxbridge::fax {
+namespace {
+
+// G.711 has no loss recovery of its own: 1% loss failed 7 of 10 calls (3 of 10 with the
+// frame repetition the channel does). With RFC 2198 redundancy the lost frames come back.
+class G711Loss : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(G711Loss, OnePercentLossWithRtpRedundancyCompletesIntact) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = MediaKind::kAlaw;
+  line.audio_redundancy = 2;
+  line.caller_to_answerer = loss(0.01, GetParam());
+  line.answerer_to_caller = loss(0.01, GetParam() + 1);
+  auto r = run_loopback_call(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+  EXPECT_GT(r.tx_stats.link.dropped + r.rx_stats.link.dropped, 0u);
+  // Losses near the end of the call (no later packet carries their copy) stay lost.
+  EXPECT_GT(r.rx_stats.rtp_recovered, 0u);
+  EXPECT_LE(r.rx_stats.rtp_recovered, r.tx_stats.link.dropped);
+  EXPECT_LE(r.tx_stats.rtp_recovered, r.rx_stats.link.dropped);
+  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
+  ASSERT_TRUE(diff);
+  EXPECT_TRUE(diff->identical());
+}
+
+// Seeds whose 1% loss pattern failed the call without redundancy.
+INSTANTIATE_TEST_SUITE_P(Seeds, G711Loss, ::testing::Values(3u, 5u, 9u, 13u));
+
+TEST(G711Loss, FivePercentLossWithRedundancyThreeCompletes) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = MediaKind::kUlaw;
+  line.audio_redundancy = 3;
+  line.caller_to_answerer = loss(0.05, 71);
+  line.answerer_to_caller = loss(0.05, 72);
+  auto r = run_loopback_call(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+  EXPECT_GT(r.rx_stats.rtp_recovered, 0u);
+}
+
+}  // namespace
+}  // namespace faxbridge::fax

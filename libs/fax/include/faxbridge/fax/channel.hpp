@@ -33,6 +33,11 @@ struct ChannelOptions {
   T38Params t38;          // T.38 only; udp_ec and max_datagram shape the UDPTL framing
   UdptlOptions udptl;     // T.38 only: redundancy depth, FEC span/entries
   int jitter_delay_ms = 60;  // audio only: fixed playout delay, a multiple of 20 ms
+  // Audio only: RFC 2198 redundancy, the number of earlier frames each packet repeats (0-8;
+  // 0 = plain G.711). Only when the far end agreed to "red/8000" with this payload type in
+  // SDP; a channel always accepts RED packets of that type.
+  int audio_redundancy = 0;
+  std::uint8_t red_payload_type = 99;
   bool detect_tones = true;  // audio only: CNG / CED / V.21 preamble on received audio
   // Audio only: called on the worker thread the first time each fax signal is heard (the
   // tone as int, see FaxTone in tones.hpp; the media time in ms). Must not block: a gateway
@@ -50,6 +55,7 @@ struct ChannelStats {
   std::uint64_t ifp_sent = 0;  // T.38: distinct IFP packets sent (datagrams include repeats)
   std::uint64_t rtp_received = 0;
   std::uint64_t rtp_malformed = 0;
+  std::uint64_t rtp_recovered = 0;  // frames lost on the way and rebuilt from RFC 2198 copies
   std::uint64_t jitter_missing = 0;
   std::uint64_t jitter_late = 0;
 };

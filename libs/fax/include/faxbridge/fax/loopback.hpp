@@ -21,6 +21,7 @@ struct LoopbackOptions {
   T38Params t38;
   UdptlOptions udptl;
   int jitter_delay_ms = 60;
+  int audio_redundancy = 0;  // G.711: RFC 2198 frames repeated per packet (both ends)
   // A hang-up at one end reaches the other, as SIP's BYE would. Off, the far end only
   // notices through T.30's timers.
   bool signal_hangup = true;
