@@ -13,15 +13,23 @@
 // T.6 storage: spandsp re-encodes each received page inside the tick where it ends, and
 // T.6 there costs ~16 ms a fine page against ~7 ms for T.4 1D (enough to make a tick late
 // for every other call on the worker). So the session stores 1D and, after the call, the
-// runtime's finishing thread rewrites the file as T.6 before finished() turns true.
+// runtime's finishing thread writes the T.6 file before finished() turns true. spandsp's 1D
+// pages go to a memfd, so no file system work at all happens inside a tick: the spool may
+// sit on a slow disk.
 // Received datagrams (on_readable) go straight into the UDPTL receiver (which feeds the
 // session in sequence order) or into the jitter buffer.
 #include "faxbridge/fax/channel.hpp"
 
 #include <spandsp.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <vector>
 
 #include "faxbridge/core/log.hpp"
@@ -64,9 +72,18 @@ struct FaxChannel::Impl {
   std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
   bool store_t6_after_call = false;
+  int staging_fd = -1;  // T.6 storage: the memfd spandsp writes the 1D pages into
+  ~Impl() {
+    if (staging_fd >= 0) ::close(staging_fd);
+  }
   int concealed = 0;         // consecutive lost frames replaced by the last one
   bool heard_audio = false;  // pcm_in holds a whole received frame
 };
+
+namespace {
+
+// A memfd by path, for libtiff (spandsp opens its file by name).
+std::string staging_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // Lost audio frames in a row that are concealed by repeating the last one (40 ms).
 constexpr int kMaxConcealedFrames = 2;
@@ -83,6 +100,8 @@ void send_redundant_audio(FaxChannel::Impl& im, std::size_t depth) {
   im.red_history.emplace_back(im.rtp.timestamp, im.g711);
   while (im.red_history.size() > depth) im.red_history.pop_front();
 }
+
+}  // namespace
 
 FaxChannel::FaxChannel(ChannelOptions options, std::unique_ptr<DatagramLink> link)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -103,6 +122,14 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
   if (o.session.direction == Direction::kReceive && o.session.store_compression == StoreCompression::kT6) {
     session_options.store_compression = StoreCompression::kT4OneD;
     im.store_t6_after_call = true;
+    // spandsp writes the pages from inside the tick: into memory, so a slow disk never
+    // stalls a tick; the finishing thread writes the T.6 file to its place.
+    im.staging_fd = ::memfd_create("faxbridge-rx", MFD_CLOEXEC);
+    if (im.staging_fd < 0) {
+      return Error(Code::k_fax_file_error, "No memory file for a received document could be made.")
+          .with("reason", std::strerror(errno));
+    }
+    session_options.tiff_path = staging_path(im.staging_fd);
   }
   if (o.media == MediaKind::kT38) {
     // The negotiated T38FaxUdpEC picks the scheme, T38FaxMaxDatagram bounds the datagram;
@@ -301,10 +328,20 @@ bool FaxChannel::needs_finishing() const {
 
 void FaxChannel::finish_off_media_thread() {
   if (finished()) return;
-  if (auto r = rewrite_as_t6(options_.session.tiff_path); !r) {
-    // The T.4 1D file spandsp wrote stays: still a valid fax document.
+  const std::string staged = staging_path(impl_->staging_fd);
+  if (auto r = write_t6_copy(staged, options_.session.tiff_path); !r) {
+    // Keep the T.4 1D document spandsp wrote: still a valid fax.
     log::write_error(log::Level::kWarn, "fax.store_t6_failed", r.error(), {{"call", options_.session.call_id}});
+    std::error_code ec;
+    std::filesystem::copy_file(staged, options_.session.tiff_path, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+      log::error("fax.store_failed", {{"call", options_.session.call_id},
+                                      {"path", options_.session.tiff_path},
+                                      {"reason", ec.message()}});
+    }
   }
+  ::close(impl_->staging_fd);
+  impl_->staging_fd = -1;
   finished_.store(true, std::memory_order_release);
 }
 

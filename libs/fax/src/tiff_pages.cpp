@@ -218,14 +218,14 @@ Result<void> write_uncompressed_copy(const std::string& in, const std::string& o
   return copy_pages(in, out, COMPRESSION_NONE);
 }
 
-Result<void> rewrite_as_t6(const std::string& path) {
-  // Into a temporary file beside it, then rename: a reader sees the old or the new file,
-  // never half of one, and a failure leaves the original as it was.
-  const std::string tmp = path + ".t6-tmp";
-  auto r = copy_pages(path, tmp, COMPRESSION_CCITTFAX4);
-  if (r && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    r = Error(Code::k_fax_file_error, "The T.6 copy of a received document cannot replace it.")
-            .with("path", path)
+Result<void> write_t6_copy(const std::string& in, const std::string& out) {
+  // Into a temporary file beside `out`, then rename: a reader sees the old or the new file,
+  // never half of one, and a failure leaves `out` as it was.
+  const std::string tmp = out + ".t6-tmp";
+  auto r = copy_pages(in, tmp, COMPRESSION_CCITTFAX4);
+  if (r && std::rename(tmp.c_str(), out.c_str()) != 0) {
+    r = Error(Code::k_fax_file_error, "The T.6 copy of a received document cannot be put in place.")
+            .with("path", out)
             .with("reason", std::strerror(errno));
   }
   if (!r) std::remove(tmp.c_str());
