@@ -9,13 +9,11 @@
 //      in), the tone detector listens to it, and 160 samples of modem audio go out as one
 //      G.711 RTP packet;
 //   4. once the session reaches phase E the channel is done with the media and the runtime
-//      drops it; a receiver storing T.6 is finished after its file has been rewritten.
-// T.6 storage: spandsp re-encodes each received page inside the tick where it ends, and
-// T.6 there costs ~16 ms a fine page against ~7 ms for T.4 1D (enough to make a tick late
-// for every other call on the worker). So the session stores 1D and, after the call, the
-// runtime's finishing thread writes the T.6 file before finished() turns true. spandsp's 1D
-// pages go to a memfd, so no file system work at all happens inside a tick: the spool may
-// sit on a slow disk.
+//      drops it; a receiver is finished once its document is in the spool.
+// Received documents: spandsp writes each page from inside the tick where it ends. It
+// writes into a memfd, so no file system work happens inside a tick (a slow or busy disk
+// stalled single ticks for hundreds of milliseconds); after the call the runtime's
+// finishing thread copies the file into the spool before finished() turns true.
 // Received datagrams (on_readable) go straight into the UDPTL receiver (which feeds the
 // session in sequence order) or into the jitter buffer.
 #include "faxbridge/fax/channel.hpp"
@@ -34,7 +32,6 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/fax/rtp.hpp"
-#include "faxbridge/fax/tiff_pages.hpp"
 #include "faxbridge/fax/tones.hpp"
 
 namespace faxbridge::fax {
@@ -71,8 +68,7 @@ struct FaxChannel::Impl {
   std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
   std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
-  bool store_t6_after_call = false;
-  int staging_fd = -1;  // T.6 storage: the memfd spandsp writes the 1D pages into
+  int staging_fd = -1;  // receiver: the memfd spandsp writes the document into
   ~Impl() {
     if (staging_fd >= 0) ::close(staging_fd);
   }
@@ -119,11 +115,7 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
   im.max_ticks = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
   SessionOptions session_options = o.session;
-  if (o.session.direction == Direction::kReceive && o.session.store_compression == StoreCompression::kT6) {
-    session_options.store_compression = StoreCompression::kT4OneD;
-    im.store_t6_after_call = true;
-    // spandsp writes the pages from inside the tick: into memory, so a slow disk never
-    // stalls a tick; the finishing thread writes the T.6 file to its place.
+  if (o.session.direction == Direction::kReceive && o.session.accept_document) {
     im.staging_fd = ::memfd_create("faxbridge-rx", MFD_CLOEXEC);
     if (im.staging_fd < 0) {
       return Error(Code::k_fax_file_error, "No memory file for a received document could be made.")
@@ -323,22 +315,22 @@ void FaxChannel::finish() {
 }
 
 bool FaxChannel::needs_finishing() const {
-  return impl_->store_t6_after_call && media_done() && !finished() && impl_->session->result().pages > 0;
+  return impl_->staging_fd >= 0 && media_done() && !finished() && impl_->session->result().pages > 0;
 }
 
 void FaxChannel::finish_off_media_thread() {
   if (finished()) return;
-  const std::string staged = staging_path(impl_->staging_fd);
-  if (auto r = write_t6_copy(staged, options_.session.tiff_path); !r) {
-    // Keep the T.4 1D document spandsp wrote: still a valid fax.
-    log::write_error(log::Level::kWarn, "fax.store_t6_failed", r.error(), {{"call", options_.session.call_id}});
-    std::error_code ec;
-    std::filesystem::copy_file(staged, options_.session.tiff_path, std::filesystem::copy_options::overwrite_existing, ec);
-    if (ec) {
-      log::error("fax.store_failed", {{"call", options_.session.call_id},
-                                      {"path", options_.session.tiff_path},
-                                      {"reason", ec.message()}});
-    }
+  // Into a temporary name beside the target, then rename: whoever looks at the spool sees
+  // the whole document or none.
+  const std::string& target = options_.session.tiff_path;
+  const std::string tmp = target + ".part";
+  std::error_code ec;
+  std::filesystem::copy_file(staging_path(impl_->staging_fd), tmp, std::filesystem::copy_options::overwrite_existing,
+                             ec);
+  if (!ec) std::filesystem::rename(tmp, target, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    log::error("fax.store_failed", {{"call", options_.session.call_id}, {"path", target}, {"reason", ec.message()}});
   }
   ::close(impl_->staging_fd);
   impl_->staging_fd = -1;

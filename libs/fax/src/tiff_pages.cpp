@@ -2,8 +2,6 @@
 
 #include <tiffio.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -162,11 +160,7 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
   return diff;
 }
 
-namespace {
-
-// Every page of `in` into `out` with `compression` (COMPRESSION_NONE or COMPRESSION_CCITTFAX4),
-// same geometry and resolution, white = 0.
-Result<void> copy_pages(const std::string& in, const std::string& out, std::uint16_t compression) {
+Result<void> write_uncompressed_copy(const std::string& in, const std::string& out) {
   auto src = open_tiff(in, "r");
   if (!src) return std::move(src).error();
   auto dst = open_tiff(out, "w");
@@ -190,7 +184,7 @@ Result<void> copy_pages(const std::string& in, const std::string& out, std::uint
     TIFFSetField(t, TIFFTAG_IMAGELENGTH, info.length);
     TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
     TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
-    TIFFSetField(t, TIFFTAG_COMPRESSION, compression);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
     TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
     TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
@@ -199,7 +193,6 @@ Result<void> copy_pages(const std::string& in, const std::string& out, std::uint
     TIFFSetField(t, TIFFTAG_XRESOLUTION, xres);
     TIFFSetField(t, TIFFTAG_YRESOLUTION, yres);
     TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(pages));
-    if (compression == COMPRESSION_CCITTFAX4) TIFFSetField(t, TIFFTAG_T6OPTIONS, 0);
     for (std::size_t y = 0; y < rows->size(); ++y) {
       if (TIFFWriteScanline(t, (*rows)[y].data(), static_cast<std::uint32_t>(y), 0) < 0) {
         return Error(Code::k_fax_file_error, "Writing the decoded document failed.").with("path", out);
@@ -210,26 +203,6 @@ Result<void> copy_pages(const std::string& in, const std::string& out, std::uint
     }
   }
   return ok();
-}
-
-}  // namespace
-
-Result<void> write_uncompressed_copy(const std::string& in, const std::string& out) {
-  return copy_pages(in, out, COMPRESSION_NONE);
-}
-
-Result<void> write_t6_copy(const std::string& in, const std::string& out) {
-  // Into a temporary file beside `out`, then rename: a reader sees the old or the new file,
-  // never half of one, and a failure leaves `out` as it was.
-  const std::string tmp = out + ".t6-tmp";
-  auto r = copy_pages(in, tmp, COMPRESSION_CCITTFAX4);
-  if (r && std::rename(tmp.c_str(), out.c_str()) != 0) {
-    r = Error(Code::k_fax_file_error, "The T.6 copy of a received document cannot be put in place.")
-            .with("path", out)
-            .with("reason", std::strerror(errno));
-  }
-  if (!r) std::remove(tmp.c_str());
-  return r;
 }
 
 Result<void> write_test_document(const std::string& path, const TestDocumentSpec& spec) {

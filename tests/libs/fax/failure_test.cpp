@@ -40,9 +40,7 @@ TEST_P(T38Loss, FivePercentLossWithRedundancyThreeCompletes) {
   EXPECT_EQ(r.rx.pages, 3);
   EXPECT_GT(r.tx_stats.link.dropped, 0u);
   EXPECT_GT(r.rx_stats.udptl.recovered_redundancy, 0u);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, T38Loss, ::testing::Values(1, 2, 3));
@@ -179,9 +177,7 @@ TEST(T38Loss, ParityFecRecoversLostPacketsAndTheFaxCompletes) {
             << ", lost " << r.rx_stats.udptl.lost << "+" << r.tx_stats.udptl.lost << "\n";
   EXPECT_GT(r.rx_stats.udptl.recovered_fec + r.tx_stats.udptl.recovered_fec, 0u);
   ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 }  // namespace
@@ -210,9 +206,7 @@ TEST_P(UdpImpairments, DuplicationReorderingAndJitterOnRealSocketsAreAbsorbed) {
   ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
   EXPECT_GT(r.tx_stats.link.duplicated, 0u);
   EXPECT_GT(r.tx_stats.link.delayed, 0u);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Media, UdpImpairments, ::testing::Values(MediaKind::kT38, MediaKind::kAlaw, MediaKind::kUlaw),
@@ -244,9 +238,7 @@ TEST_P(G711Loss, OnePercentLossWithRtpRedundancyCompletesIntact) {
   EXPECT_GT(r.rx_stats.rtp_recovered, 0u);
   EXPECT_LE(r.rx_stats.rtp_recovered, r.tx_stats.link.dropped);
   EXPECT_LE(r.tx_stats.rtp_recovered, r.rx_stats.link.dropped);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 // Seeds whose 1% loss pattern failed the call without redundancy.

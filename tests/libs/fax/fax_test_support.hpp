@@ -50,6 +50,16 @@ inline std::string make_document(const ScratchDir& dir, int pages, TestResolutio
   return path;
 }
 
+// Both documents decode to the same pixels, page for page (below the first
+// `received_header_rows` rows of each received page: the page header a sender stamps).
+inline void expect_identical_documents(const std::string& sent, const std::string& received,
+                                       int received_header_rows = 0) {
+  auto diff = compare_tiff_documents(sent, received, received_header_rows);
+  ASSERT_TRUE(diff) << diff.error().to_string();
+  EXPECT_EQ(diff->pages_a, diff->pages_b);
+  EXPECT_TRUE(diff->identical()) << "differing rows: " << diff->total_differing_rows();
+}
+
 // The two ends of a test call: the sender of `tiff` and the receiver into `tiff`.
 inline SessionOptions end_options(Direction direction, const std::string& tiff, std::string ident,
                                   bool ecm) {

@@ -91,9 +91,7 @@ TEST(LoopbackStorage, KeepsTheChosenCompressionOfReceivedPages) {
     ASSERT_TRUE(got);
     ASSERT_EQ(got->size(), 2u);
     for (const auto& p : *got) EXPECT_EQ(p.compression, expected);
-    auto diff = compare_tiff_documents(in, out);
-    ASSERT_TRUE(diff);
-    EXPECT_TRUE(diff->identical());
+    testing::expect_identical_documents(in, out);
   }
 }
 
@@ -124,9 +122,7 @@ TEST_P(T38Negotiated, ParametersFromSdpAreHonoured) {
   auto r = testing::run_loopback_call(tx_options(in, true), rx_options(dir.file("out.tif"), true), line);
   ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
   EXPECT_EQ(r.tx.bit_rate, GetParam().expect_rate);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 INSTANTIATE_TEST_SUITE_P(

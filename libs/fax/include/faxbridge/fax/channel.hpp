@@ -74,11 +74,12 @@ class FaxChannel {
   void on_tick();
   // The call is over on the wire: the worker drops the channel. finished() follows at once,
   // or, when needs_finishing(), once finish_off_media_thread() has run (the runtime does
-  // that on its finishing thread, keeping slow file work out of the 20 ms ticks).
+  // that on its finishing thread, keeping file system work out of the 20 ms ticks).
   bool media_done() const { return media_done_.load(std::memory_order_acquire); }
   bool needs_finishing() const;
-  // Stores the received document as T.6 (see StoreCompression), then marks the channel
-  // finished. Call once, from any thread but the worker's, after media_done().
+  // Puts the received document (written into memory during the call) at
+  // SessionOptions::tiff_path, then marks the channel finished. Call once, from any thread
+  // but the worker's, after media_done().
   void finish_off_media_thread();
 
   // Any thread.

@@ -50,11 +50,6 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
 // call (FaxSession does when SessionOptions::prepare_dir is set).
 Result<void> write_uncompressed_copy(const std::string& in, const std::string& out);
 
-// Writes every page of `in` to `out` as T.6 (G4), keeping geometry, resolution and page
-// numbers; `out` is replaced atomically (temporary file, rename) and left as it was on
-// failure. `in` may be `out`.
-Result<void> write_t6_copy(const std::string& in, const std::string& out);
-
 enum class TestResolution { kStandard, kFine };
 
 struct TestDocumentSpec {
