@@ -68,12 +68,13 @@ struct FaxChannel::Impl {
   std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
   std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
-  int staging_fd = -1;  // receiver: the memfd spandsp writes the document into
+  int staging_fd = -1;       // receiver: the memfd spandsp writes the document into
+  int concealed = 0;         // consecutive lost frames replaced by the last one
+  bool heard_audio = false;  // pcm_in holds a whole received frame
+
   ~Impl() {
     if (staging_fd >= 0) ::close(staging_fd);
   }
-  int concealed = 0;         // consecutive lost frames replaced by the last one
-  bool heard_audio = false;  // pcm_in holds a whole received frame
 };
 
 namespace {

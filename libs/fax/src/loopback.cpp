@@ -102,10 +102,12 @@ std::string format_loopback_report(const LoopbackFaxReport& rep) {
                 static_cast<unsigned long long>(rep.receiver_stats.link.sent),
                 static_cast<unsigned long long>(rep.sender_stats.link.dropped),
                 static_cast<unsigned long long>(rep.receiver_stats.link.dropped),
+                // UDPTL redundancy or FEC for T.38, RFC 2198 copies for G.711.
                 static_cast<unsigned long long>(rep.sender_stats.udptl.recovered_redundancy +
-                                                rep.sender_stats.udptl.recovered_fec),
+                                                rep.sender_stats.udptl.recovered_fec + rep.sender_stats.rtp_recovered),
                 static_cast<unsigned long long>(rep.receiver_stats.udptl.recovered_redundancy +
-                                                rep.receiver_stats.udptl.recovered_fec),
+                                                rep.receiver_stats.udptl.recovered_fec +
+                                                rep.receiver_stats.rtp_recovered),
                 static_cast<unsigned long long>(rep.sender_stats.udptl.lost + rep.sender_stats.jitter_missing),
                 static_cast<unsigned long long>(rep.receiver_stats.udptl.lost + rep.receiver_stats.jitter_missing),
                 static_cast<double>(rep.wall.count()) / 1000.0);
