@@ -68,6 +68,7 @@ struct FaxChannel::Impl {
   std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
   std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
+  bool link_impaired = false;  // link->tick() has work (asked once)
   int staging_fd = -1;       // receiver: the memfd spandsp writes the document into
   int concealed = 0;         // consecutive lost frames replaced by the last one
   bool heard_audio = false;  // pcm_in holds a whole received frame
@@ -113,6 +114,7 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
   std::shared_ptr<FaxChannel> ch(new FaxChannel(std::move(options), std::move(link)));
   Impl& im = *ch->impl_;
   const ChannelOptions& o = ch->options_;
+  im.link_impaired = im.link->impaired();
   im.max_ticks = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
   SessionOptions session_options = o.session;
@@ -217,7 +219,7 @@ void FaxChannel::on_readable() {
 void FaxChannel::on_tick() {
   if (media_done()) return;
   Impl& im = *impl_;
-  im.link->tick();
+  if (im.link_impaired) im.link->tick();
   bool backstop = im.tick >= im.max_ticks;
   std::int64_t after = hangup_after_.exchange(-1, std::memory_order_acq_rel);
   if (after >= 0) {
