@@ -216,8 +216,10 @@ void Worker::adopt(std::size_t max_groups) {
   for (auto& ch : fresh) {
     if (ch->fd() < 0) fdless.push_back(ch.get());
     if (ch->fd() >= 0) {
+      // Edge-triggered: a socket is reported once per arrival, not re-polled at every pass
+      // until read; on_readable() always reads its socket empty (a short recvmmsg batch).
       epoll_event ev{};
-      ev.events = EPOLLIN;
+      ev.events = EPOLLIN | EPOLLET;
       ev.data.ptr = ch.get();
       if (::epoll_ctl(sockets_ep, EPOLL_CTL_ADD, ch->fd(), &ev) < 0) {
         log::error("fax.runtime_epoll_add_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
