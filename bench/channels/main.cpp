@@ -30,6 +30,7 @@ double process_cpu_seconds() {
 }
 
 std::string g_prepare_dir;  // where senders decode documents ahead of the call ("" = they do not)
+StoreCompression g_store = StoreCompression::kT6;  // how receivers store pages
 
 SessionOptions sender(const std::string& in) {
   SessionOptions o;
@@ -45,6 +46,7 @@ SessionOptions receiver(const std::string& out) {
   o.direction = Direction::kReceive;
   o.tiff_path = out;
   o.local_ident = "bench-rx";
+  o.store_compression = g_store;
   return o;
 }
 
@@ -110,7 +112,7 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
   for (int i = 0; i < calls; ++i) {
     std::string out = (dir / ("cost-" + std::to_string(i) + ".tif")).string();
     double t0 = process_cpu_seconds();
-    auto b = run_bare_spandsp_call(media, in, out);
+    auto b = run_bare_spandsp_call(media, in, out, true, g_store);
     bare.cpu += process_cpu_seconds() - t0;
     if (b && b->success) {
       ++bare.ok;
@@ -233,6 +235,8 @@ int main(int argc, char** argv) {
   app.add_option("--dir", work_dir, "where the documents are written (e.g. /dev/shm for tmpfs)");
   bool no_prepare = false;
   app.add_flag("--no-prepare", no_prepare, "senders decode the G4 document inside the tick (spandsp's default)");
+  bool store_1d = false;
+  app.add_flag("--store-1d", store_1d, "receivers store T.4 1D instead of T.6 (cheaper page-end tick)");
   app.add_flag("--split-ends", split_ends,
                "real-time run: put a call's two ends on different workers, so datagrams cross threads");
   app.add_flag("--skip-cost", skip_cost);
@@ -250,6 +254,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   std::string in = (dir / "in.tif").string();
   if (!no_prepare) g_prepare_dir = dir.string();
+  if (store_1d) g_store = StoreCompression::kT4OneD;
   TestDocumentSpec spec;
   spec.pages = 1;
   spec.resolution = TestResolution::kFine;
@@ -257,8 +262,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
     return 1;
   }
-  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s\n",
-              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)");
+  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s; receivers store %s\n",
+              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)",
+              store_1d ? "T.4 1D" : "T.6");
   if (!skip_cost) {
     measure_cost(MediaKind::kT38, in, dir, cost_calls);
     measure_cost(MediaKind::kAlaw, in, dir, cost_calls);

@@ -12,6 +12,14 @@ namespace {
 
 using testing::ScratchDir;
 
+// A T.38 call over the UDP loopback sending `in` into dir/out.tif, not yet started.
+LoopbackCall t38_call(const ScratchDir& dir, const std::string& in) {
+  auto call = make_loopback_call(testing::send_options(in), testing::receive_options(dir.file("out.tif")),
+                                 LoopbackOptions{});
+  EXPECT_TRUE(call) << (call ? "" : call.error().to_string());
+  return call ? *call : LoopbackCall{};
+}
+
 TEST(ChannelRuntime, RunsManyCallsOnTwoWorkersInFastPace) {
   ScratchDir dir;
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 3, 300);
@@ -41,19 +49,15 @@ TEST(ChannelRuntime, RealtimePaceTicksEvery20msAndEndsHungUpCalls) {
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 3, 300);
   auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kRealtime});
   ASSERT_TRUE(rt);
-  auto tx = testing::send_options(in);
-  auto rx = testing::receive_options(dir.file("out.tif"));
-  LoopbackOptions line;
-  line.media = MediaKind::kT38;
-  auto call = make_loopback_call(tx, rx, line);
-  ASSERT_TRUE(call);
-  call->answerer->request_hangup(50);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  call.answerer->request_hangup(50);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   ASSERT_TRUE((*rt)->wait_idle_for(std::chrono::seconds(30)));
-  EXPECT_EQ(call->answerer->result().error->code, Code::k_fax_call_dropped);
-  EXPECT_EQ(call->caller->result().error->code, Code::k_fax_call_dropped);
+  EXPECT_EQ(call.answerer->result().error->code, Code::k_fax_call_dropped);
+  EXPECT_EQ(call.caller->result().error->code, Code::k_fax_call_dropped);
   // 50 ticks of media time is one second.
-  EXPECT_EQ(call->answerer->result().duration.count(), 1000);
+  EXPECT_EQ(call.answerer->result().duration.count(), 1000);
   auto st = (*rt)->tick_stats();
   EXPECT_GE(st.ticks, 50u);
 }
@@ -64,16 +68,12 @@ TEST(ChannelRuntime, RealtimePaceCarriesAWholeT38FaxOverUdp) {
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 5, 200);
   auto rt = ChannelRuntime::create(RuntimeOptions{2, Pace::kRealtime});
   ASSERT_TRUE(rt);
-  auto tx = testing::send_options(in);
-  auto rx = testing::receive_options(dir.file("out.tif"));
-  LoopbackOptions line;
-  line.media = MediaKind::kT38;
-  auto call = make_loopback_call(tx, rx, line);
-  ASSERT_TRUE(call);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   ASSERT_TRUE((*rt)->wait_idle_for(std::chrono::minutes(2)));
-  ASSERT_TRUE(call->caller->result().success) << call->caller->result().t30_text;
-  EXPECT_EQ(call->answerer->result().pages, 1);
+  ASSERT_TRUE(call.caller->result().success) << call.caller->result().t30_text;
+  EXPECT_EQ(call.answerer->result().pages, 1);
   testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
@@ -85,11 +85,9 @@ TEST(ChannelRuntime, PublishesActiveChannelsAndResultsAsMetrics) {
   o.metrics = &registry;
   auto rt = ChannelRuntime::create(o);
   ASSERT_TRUE(rt);
-  auto tx = testing::send_options(in);
-  auto rx = testing::receive_options(dir.file("out.tif"));
-  auto call = make_loopback_call(tx, rx, LoopbackOptions{});
-  ASSERT_TRUE(call);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   (*rt)->wait_idle();
   std::string text = registry.render();
   EXPECT_NE(text.find("faxbridge_fax_channels_active 0"), std::string::npos) << text;
