@@ -71,6 +71,7 @@ struct FaxChannel::Impl {
   bool link_impaired = false;  // link->tick() has work (asked once)
   int staging_fd = -1;       // receiver: the memfd spandsp writes the document into
   int concealed = 0;         // consecutive lost frames replaced by the last one
+  std::uint64_t concealed_total = 0;
   bool heard_audio = false;  // pcm_in holds a whole received frame
 
   ~Impl() {
@@ -279,6 +280,7 @@ void FaxChannel::on_tick() {
       // hit by one loss fail outright (measured: 1% loss failed 7 of 10 calls with fill-in,
       // 3 of 10 with the repeat).
       ++im.concealed;
+      ++im.concealed_total;
       im.session->rx_audio(im.pcm_in);
     } else {
       // A longer gap is no lost packet but a far end that stopped: T.30 must notice.
@@ -369,6 +371,7 @@ ChannelStats FaxChannel::stats() const {
   s.rtp_received = impl_->rtp_received;
   s.rtp_malformed = impl_->rtp_malformed;
   s.rtp_recovered = impl_->rtp_recovered;
+  s.concealed = impl_->concealed_total;
   if (impl_->jitter) {
     s.jitter_missing = impl_->jitter->stats().missing;
     s.jitter_late = impl_->jitter->stats().late;

@@ -244,6 +244,28 @@ TEST_P(G711Loss, OnePercentLossWithRtpRedundancyCompletesIntact) {
 // Seeds whose 1% loss pattern failed the call without redundancy.
 INSTANTIATE_TEST_SUITE_P(Seeds, G711Loss, ::testing::Values(3u, 5u, 9u, 13u));
 
+// Without redundancy, repeating the last frame for a lost one keeps the modems in step:
+// these loss patterns failed the call with spandsp's fill-in and complete with the repeat.
+class G711Concealment : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(G711Concealment, OnePercentLossIsRiddenOutByRepeatingTheLastFrame) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = MediaKind::kAlaw;
+  line.caller_to_answerer = loss(0.01, GetParam());
+  line.answerer_to_caller = loss(0.01, GetParam() + 1);
+  auto r = run_loopback_call(tx_options(in), rx_options(dir.file("out.tif")), line);
+  EXPECT_GT(r.tx_stats.concealed + r.rx_stats.concealed, 0u);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+  testing::expect_identical_documents(in, dir.file("out.tif"));
+}
+
+// Over seeds 1-23 (odd) 3 of 12 calls completed with fill-in and 8 of 12 with the repeat;
+// these five are the ones the repeat saves.
+INSTANTIATE_TEST_SUITE_P(Seeds, G711Concealment, ::testing::Values(3u, 9u, 13u, 15u, 17u));
+
 TEST(G711Loss, FivePercentLossWithRedundancyThreeCompletes) {
   ScratchDir dir;
   auto in = testing::make_document(dir, 1, TestResolution::kFine);

@@ -56,6 +56,7 @@ struct ChannelStats {
   std::uint64_t rtp_received = 0;
   std::uint64_t rtp_malformed = 0;
   std::uint64_t rtp_recovered = 0;  // frames lost on the way and rebuilt from RFC 2198 copies
+  std::uint64_t concealed = 0;      // lost frames replaced by the last received one
   std::uint64_t jitter_missing = 0;
   std::uint64_t jitter_late = 0;
 };
