@@ -30,6 +30,7 @@ double process_cpu_seconds() {
 }
 
 std::string g_prepare_dir;  // where senders decode documents ahead of the call ("" = they do not)
+StoreCompression g_store = StoreCompression::kT6;  // how receivers store pages
 
 SessionOptions sender(const std::string& in) {
   SessionOptions o;
@@ -45,6 +46,7 @@ SessionOptions receiver(const std::string& out) {
   o.direction = Direction::kReceive;
   o.tiff_path = out;
   o.local_ident = "bench-rx";
+  o.store_compression = g_store;
   return o;
 }
 
@@ -110,7 +112,7 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
   for (int i = 0; i < calls; ++i) {
     std::string out = (dir / ("cost-" + std::to_string(i) + ".tif")).string();
     double t0 = process_cpu_seconds();
-    auto b = run_bare_spandsp_call(media, in, out);
+    auto b = run_bare_spandsp_call(media, in, out, true, g_store);
     bare.cpu += process_cpu_seconds() - t0;
     if (b && b->success) {
       ++bare.ok;
@@ -136,7 +138,7 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
 }
 
 void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int starts_per_tick, int priority,
-                  const std::string& in, const fs::path& dir) {
+                  bool split_ends, const std::string& in, const fs::path& dir) {
   if (calls <= 0) return;
   auto rt = ChannelRuntime::create(RuntimeOptions{threads, Pace::kRealtime, starts_per_tick, priority});
   if (!rt) {
@@ -156,9 +158,18 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
     all.push_back(*call);
   }
   double cpu0 = process_cpu_seconds();
+  rusage ru0{};
+  getrusage(RUSAGE_SELF, &ru0);
   auto wall0 = std::chrono::steady_clock::now();
   for (int i = 0; i < calls; ++i) {
-    (void)(*rt)->add({all[static_cast<std::size_t>(i)].caller, all[static_cast<std::size_t>(i)].answerer});
+    auto& c = all[static_cast<std::size_t>(i)];
+    if (split_ends) {
+      // Each end on its own worker: datagrams cross threads, as they arrive from a PBX.
+      (void)(*rt)->add({c.caller});
+      (void)(*rt)->add({c.answerer});
+    } else {
+      (void)(*rt)->add({c.caller, c.answerer});
+    }
     if (spread_ms > 0 && calls > 1) {
       std::this_thread::sleep_for(std::chrono::microseconds(spread_ms * 1000LL / calls));
     }
@@ -174,7 +185,7 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
     }
   }
   auto st = (*rt)->tick_stats();
-  std::printf("realtime %-6s calls=%d threads=%d priority=%s spread=%dms starts/tick/worker=%s  finished=%s failed=%d  wall=%.1fs cpu=%.1fs "
+  std::printf("realtime %-6s calls=%d threads=%d priority=%s spread=%dms starts/tick/worker=%s%s  finished=%s failed=%d  wall=%.1fs cpu=%.1fs "
               "(%.0f%% of %d cores)\n"
               "         tick lateness, start: p50=%.2fms p99=%.2fms max=%.2fms | end: p50=%.2fms p99=%.2fms "
               "max=%.2fms | ticks ending >10ms late: %llu of %llu\n"
@@ -182,7 +193,8 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
               "slowest datagram delivery=%.2fms\n",
               std::string(media_name(media)).c_str(), calls, threads,
               priority > 0 ? ("fifo:" + std::to_string(priority)).c_str() : "normal", spread_ms,
-              starts_per_tick > 0 ? std::to_string(starts_per_tick).c_str() : "all", idle ? "all" : "NOT ALL",
+              starts_per_tick > 0 ? std::to_string(starts_per_tick).c_str() : "all",
+              split_ends ? " ends on different workers" : "", idle ? "all" : "NOT ALL",
               failed, wall, cpu, 100.0 * cpu / wall / threads, threads, st.start_p50_us / 1000,
               st.start_p99_us / 1000, st.start_max_us / 1000, st.end_p50_us / 1000, st.end_p99_us / 1000,
               st.end_max_us / 1000, static_cast<unsigned long long>(st.ends_later_than_10ms),
@@ -197,6 +209,9 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
   for (auto& [k, n] : codes) std::printf("         failure: %s x%d\n", k.c_str(), n);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
+  // Each time a worker sleeps in epoll_wait and is woken counts as one voluntary switch.
+  std::printf("         voluntary context switches (thread wake-ups): %.0f per second of wall time\n",
+              static_cast<double>(ru.ru_nvcsw - ru0.ru_nvcsw) / wall);
   std::printf("         peak RSS of the process so far: %.0f MB (%.0f KB per call, both ends)\n",
               static_cast<double>(ru.ru_maxrss) / 1024, static_cast<double>(ru.ru_maxrss) / calls);
   std::fflush(stdout);
@@ -207,7 +222,7 @@ void realtime_run(MediaKind media, int calls, int threads, int spread_ms, int st
 int main(int argc, char** argv) {
   CLI::App app{"Fax channel cost and real-time capacity."};
   int cost_calls = 10, t38_calls = 1000, g711_calls = 500, threads = 2, spread_ms = 0, starts_per_tick = 1, priority = 0;
-  bool skip_cost = false, skip_realtime = false;
+  bool skip_cost = false, skip_realtime = false, split_ends = false;
   app.add_option("--cost-calls", cost_calls, "calls per mode for the CPU cost comparison");
   app.add_option("--t38-calls", t38_calls, "simultaneous T.38 calls in the real-time run (0 skips)");
   app.add_option("--g711-calls", g711_calls, "simultaneous G.711 calls in the real-time run (0 skips)");
@@ -220,6 +235,10 @@ int main(int argc, char** argv) {
   app.add_option("--dir", work_dir, "where the documents are written (e.g. /dev/shm for tmpfs)");
   bool no_prepare = false;
   app.add_flag("--no-prepare", no_prepare, "senders decode the G4 document inside the tick (spandsp's default)");
+  bool store_1d = false;
+  app.add_flag("--store-1d", store_1d, "receivers store T.4 1D instead of T.6 (cheaper page-end tick)");
+  app.add_flag("--split-ends", split_ends,
+               "real-time run: put a call's two ends on different workers, so datagrams cross threads");
   app.add_flag("--skip-cost", skip_cost);
   app.add_flag("--skip-realtime", skip_realtime);
   CLI11_PARSE(app, argc, argv);
@@ -235,6 +254,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   std::string in = (dir / "in.tif").string();
   if (!no_prepare) g_prepare_dir = dir.string();
+  if (store_1d) g_store = StoreCompression::kT4OneD;
   TestDocumentSpec spec;
   spec.pages = 1;
   spec.resolution = TestResolution::kFine;
@@ -242,15 +262,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
     return 1;
   }
-  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s\n",
-              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)");
+  std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s; receivers store %s\n",
+              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)",
+              store_1d ? "T.4 1D" : "T.6");
   if (!skip_cost) {
     measure_cost(MediaKind::kT38, in, dir, cost_calls);
     measure_cost(MediaKind::kAlaw, in, dir, cost_calls);
   }
   if (!skip_realtime) {
-    realtime_run(MediaKind::kT38, t38_calls, threads, spread_ms, starts_per_tick, priority, in, dir);
-    realtime_run(MediaKind::kAlaw, g711_calls, threads, spread_ms, starts_per_tick, priority, in, dir);
+    realtime_run(MediaKind::kT38, t38_calls, threads, spread_ms, starts_per_tick, priority, split_ends, in, dir);
+    realtime_run(MediaKind::kAlaw, g711_calls, threads, spread_ms, starts_per_tick, priority, split_ends, in, dir);
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -24,7 +24,12 @@ int main(int argc, char** argv) {
   app.add_flag("--g711", g711, "G.711 audio over RTP")->excludes(t38_flag);
   app.add_option("--law", law, "G.711 companding: alaw or ulaw")->check(CLI::IsMember({"alaw", "ulaw"}));
   app.add_option("--loss", loss_text, "random packet loss each way, e.g. 5%");
+  std::uint64_t seed = 1;
+  app.add_option("--seed", seed, "seed of the loss pattern (the same seed drops the same packets)");
   app.add_option("--redundancy", redundancy, "UDPTL redundancy depth (T.38)")->check(CLI::Range(0, 16));
+  int audio_redundancy = 0;
+  app.add_option("--audio-redundancy", audio_redundancy, "G.711: RFC 2198 earlier frames repeated in each RTP packet")
+      ->check(CLI::Range(0, 8));
   bool fec = false;
   app.add_flag("--fec", fec, "T.38 parity FEC instead of redundancy (T38FaxUdpEC:t38UDPFEC)");
   app.add_flag("--realtime", realtime, "run at 20 ms per tick instead of as fast as possible");
@@ -60,11 +65,12 @@ int main(int argc, char** argv) {
   req.line.udp = !memory;
   req.line.media = g711 ? (law == "ulaw" ? MediaKind::kUlaw : MediaKind::kAlaw) : MediaKind::kT38;
   req.line.udptl.redundancy = redundancy;
+  req.line.audio_redundancy = audio_redundancy;
   if (fec) req.line.t38.udp_ec = UdpErrorCorrection::kFec;
   req.line.caller_to_answerer.loss = *loss;
-  req.line.caller_to_answerer.seed = 1;
+  req.line.caller_to_answerer.seed = seed;
   req.line.answerer_to_caller.loss = *loss;
-  req.line.answerer_to_caller.seed = 2;
+  req.line.answerer_to_caller.seed = seed + 1;
   auto rep = run_loopback_fax(req);
   if (!rep) {
     std::cerr << rep.error().to_string() << "\n";

@@ -23,12 +23,13 @@ void phase_e(t30_state_t*, void* user, int code) {
   *flag = code;
 }
 
-void configure(t30_state_t* t, bool sender, const std::string& file, bool ecm, int* done_code) {
+void configure(t30_state_t* t, bool sender, const std::string& file, bool ecm, int rx_encoding, int* done_code) {
   t30_set_ecm_capability(t, ecm ? 1 : 0);
   t30_set_supported_compressions(
       t, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
-  // The same storage coding as FaxSession's default, so the comparison is like for like.
-  t30_set_rx_encoding(t, T4_COMPRESSION_ITU_T4_1D);
+  // The receiver stores pages as `store` asks, spandsp's own way (encoded inside the tick
+  // where the page ends); T.6 by default, the document the full path stores.
+  t30_set_rx_encoding(t, rx_encoding);
   if (sender) {
     t30_set_tx_file(t, file.c_str(), -1, -1);
   } else {
@@ -53,7 +54,10 @@ int t38_tx(t38_core_state_t*, void* user, const uint8_t* buf, int len, int) {
 }  // namespace
 
 Result<BaselineResult> run_bare_spandsp_call(MediaKind media, const std::string& in_tiff,
-                                             const std::string& out_tiff, bool ecm) {
+                                             const std::string& out_tiff, bool ecm, StoreCompression store) {
+  const int rx_encoding = store == StoreCompression::kT6       ? T4_COMPRESSION_ITU_T6
+                          : store == StoreCompression::kT4TwoD ? T4_COMPRESSION_ITU_T4_2D
+                                                               : T4_COMPRESSION_ITU_T4_1D;
   constexpr int kMaxTicks = 60 * 60 * 50;  // an hour of media time: far beyond any test call
   int code_tx = -1, code_rx = -1;
   BaselineResult r;
@@ -63,8 +67,8 @@ Result<BaselineResult> run_bare_spandsp_call(MediaKind media, const std::string&
     t38_terminal_state_t* tx = t38_terminal_init(nullptr, 1, t38_tx, &to_rx);
     t38_terminal_state_t* rx = t38_terminal_init(nullptr, 0, t38_tx, &to_tx);
     if (!tx || !rx) return Error(Code::k_internal, "spandsp could not create T.38 terminals.");
-    configure(t38_terminal_get_t30_state(tx), true, in_tiff, ecm, &code_tx);
-    configure(t38_terminal_get_t30_state(rx), false, out_tiff, ecm, &code_rx);
+    configure(t38_terminal_get_t30_state(tx), true, in_tiff, ecm, rx_encoding, &code_tx);
+    configure(t38_terminal_get_t30_state(rx), false, out_tiff, ecm, rx_encoding, &code_rx);
     std::uint16_t seq_tx = 0, seq_rx = 0;
     for (; ticks < kMaxTicks && (code_tx < 0 || code_rx < 0); ++ticks) {
       while (!to_rx.q.empty()) {
@@ -91,8 +95,8 @@ Result<BaselineResult> run_bare_spandsp_call(MediaKind media, const std::string&
     if (!tx || !rx) return Error(Code::k_internal, "spandsp could not create fax engines.");
     fax_set_transmit_on_idle(tx, 1);
     fax_set_transmit_on_idle(rx, 1);
-    configure(fax_get_t30_state(tx), true, in_tiff, ecm, &code_tx);
-    configure(fax_get_t30_state(rx), false, out_tiff, ecm, &code_rx);
+    configure(fax_get_t30_state(tx), true, in_tiff, ecm, rx_encoding, &code_tx);
+    configure(fax_get_t30_state(rx), false, out_tiff, ecm, rx_encoding, &code_rx);
     const bool alaw = media == MediaKind::kAlaw;
     int16_t a[160], b[160];
     uint8_t g[160];

@@ -63,6 +63,7 @@ class Impairer {
     }
   }
 
+  bool impaired() const { return imp_.any(); }
   void tick(const Raw& raw) {
     ++tick_;
     // Release in order of due tick, keeping send order among equals.
@@ -118,6 +119,7 @@ class MemoryLink final : public DatagramLink {
     }
   }
   void tick() override { impairer_.tick(raw_); }
+  bool impaired() const override { return impairer_.impaired(); }
   void cut() override { line_->dead = true; }
   const LinkStats& stats() const override { return stats_; }
 
@@ -201,6 +203,7 @@ class UdpLink final : public DatagramLink {
   }
   int fd() const override { return fd_; }
   void tick() override { impairer_.tick(raw_); }
+  bool impaired() const override { return impairer_.impaired(); }
   void cut() override { line_->dead = true; }
   const LinkStats& stats() const override { return stats_; }
 

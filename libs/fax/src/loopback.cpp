@@ -6,8 +6,7 @@
 namespace faxbridge::fax {
 
 Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const SessionOptions& answerer,
-                                        const LoopbackOptions& options,
-                                        std::optional<std::uint64_t> answerer_hangup_at_tick) {
+                                        const LoopbackOptions& options) {
   LinkPair links;
   if (options.udp) {
     auto p = make_udp_link_pair(options.caller_to_answerer, options.answerer_to_caller);
@@ -23,6 +22,7 @@ Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const Sess
     o.t38 = options.t38;
     o.udptl = options.udptl;
     o.jitter_delay_ms = options.jitter_delay_ms;
+    o.audio_redundancy = options.audio_redundancy;
     o.max_duration = options.max_duration;
     return o;
   };
@@ -31,7 +31,6 @@ Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const Sess
   a.calling_party = false;
   auto co = channel_options(c);
   auto ao = channel_options(a);
-  ao.hangup_at_tick = answerer_hangup_at_tick;
   auto cc = FaxChannel::create(co, std::move(links.first));
   if (!cc) return std::move(cc).error();
   auto ac = FaxChannel::create(ao, std::move(links.second));
@@ -103,10 +102,12 @@ std::string format_loopback_report(const LoopbackFaxReport& rep) {
                 static_cast<unsigned long long>(rep.receiver_stats.link.sent),
                 static_cast<unsigned long long>(rep.sender_stats.link.dropped),
                 static_cast<unsigned long long>(rep.receiver_stats.link.dropped),
+                // UDPTL redundancy or FEC for T.38, RFC 2198 copies for G.711.
                 static_cast<unsigned long long>(rep.sender_stats.udptl.recovered_redundancy +
-                                                rep.sender_stats.udptl.recovered_fec),
+                                                rep.sender_stats.udptl.recovered_fec + rep.sender_stats.rtp_recovered),
                 static_cast<unsigned long long>(rep.receiver_stats.udptl.recovered_redundancy +
-                                                rep.receiver_stats.udptl.recovered_fec),
+                                                rep.receiver_stats.udptl.recovered_fec +
+                                                rep.receiver_stats.rtp_recovered),
                 static_cast<unsigned long long>(rep.sender_stats.udptl.lost + rep.sender_stats.jitter_missing),
                 static_cast<unsigned long long>(rep.receiver_stats.udptl.lost + rep.receiver_stats.jitter_missing),
                 static_cast<double>(rep.wall.count()) / 1000.0);

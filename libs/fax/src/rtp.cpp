@@ -57,12 +57,62 @@ Result<RtpPacket> rtp_parse(std::span<const std::uint8_t> p) {
   return r;
 }
 
+Result<void> red_write(std::span<const AudioBlock> redundant, const AudioBlock& primary,
+                       std::vector<std::uint8_t>& out) {
+  // RFC 2198 section 3: a 4-byte header per redundant block (F=1, PT, 14-bit timestamp
+  // offset, 10-bit length), a 1-byte header for the primary (F=0, PT), then the blocks.
+  out.clear();
+  for (const auto& b : redundant) {
+    std::uint32_t offset = primary.timestamp - b.timestamp;
+    if (offset > 0x3FFF || b.data.size() > 0x3FF) {
+      return Error(Code::k_fax_malformed_packet, "A redundant audio block does not fit RFC 2198's header.")
+          .with("offset", std::to_string(offset))
+          .with("bytes", std::to_string(b.data.size()));
+    }
+    out.push_back(static_cast<std::uint8_t>(0x80 | (b.payload_type & 0x7F)));
+    out.push_back(static_cast<std::uint8_t>(offset >> 6));
+    out.push_back(static_cast<std::uint8_t>(((offset & 0x3F) << 2) | (b.data.size() >> 8)));
+    out.push_back(static_cast<std::uint8_t>(b.data.size()));
+  }
+  out.push_back(static_cast<std::uint8_t>(primary.payload_type & 0x7F));
+  for (const auto& b : redundant) out.insert(out.end(), b.data.begin(), b.data.end());
+  out.insert(out.end(), primary.data.begin(), primary.data.end());
+  return ok();
+}
+
+Result<std::vector<AudioBlock>> red_parse(std::span<const std::uint8_t> p, std::uint32_t timestamp) {
+  std::vector<AudioBlock> blocks;
+  std::vector<std::size_t> lengths;
+  std::size_t off = 0;
+  for (;;) {
+    if (off >= p.size()) return malformed("RED headers run past the end");
+    if (!(p[off] & 0x80)) {
+      blocks.push_back({static_cast<std::uint8_t>(p[off] & 0x7F), timestamp, {}});
+      ++off;
+      break;
+    }
+    if (off + 4 > p.size()) return malformed("a RED block header runs past the end");
+    std::uint32_t offset = (static_cast<std::uint32_t>(p[off + 1]) << 6) | (p[off + 2] >> 2);
+    std::size_t length = (static_cast<std::size_t>(p[off + 2] & 0x03) << 8) | p[off + 3];
+    blocks.push_back({static_cast<std::uint8_t>(p[off] & 0x7F), timestamp - offset, {}});
+    lengths.push_back(length);
+    off += 4;
+  }
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    if (lengths[i] > p.size() - off) return malformed("a RED block runs past the end");
+    blocks[i].data = p.subspan(off, lengths[i]);
+    off += lengths[i];
+  }
+  blocks.back().data = p.subspan(off);  // the primary takes the rest
+  return blocks;
+}
+
 JitterBuffer::JitterBuffer(int delay_frames, int frame_samples)
     : delay_(delay_frames < 0 ? 0 : (delay_frames >= kCapacity / 2 ? kCapacity / 2 - 1 : delay_frames)),
       frame_samples_(frame_samples > 0 ? frame_samples : 160) {}
 
-void JitterBuffer::put(std::uint32_t timestamp, std::span<const std::uint8_t> payload, std::uint64_t now) {
-  if (payload.empty()) return;
+bool JitterBuffer::put(std::uint32_t timestamp, std::span<const std::uint8_t> payload, std::uint64_t now) {
+  if (payload.empty()) return false;
   if (!started_) {
     started_ = true;
     ts0_ = timestamp;
@@ -84,20 +134,21 @@ void JitterBuffer::put(std::uint32_t timestamp, std::span<const std::uint8_t> pa
   }
   if (index < next_play_) {
     ++stats_.late;
-    return;
+    return false;
   }
   if (index >= next_play_ + kCapacity) {
     ++stats_.early;
-    return;
+    return false;
   }
   Slot& s = slots_[static_cast<std::size_t>(index % kCapacity)];
   if (s.full && s.index == index) {
     ++stats_.duplicates;
-    return;
+    return false;
   }
   s.full = true;
   s.index = index;
   s.bytes.assign(payload.begin(), payload.end());
+  return true;
 }
 
 std::optional<std::span<const std::uint8_t>> JitterBuffer::take(std::uint64_t now) {

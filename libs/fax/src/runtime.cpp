@@ -1,24 +1,31 @@
-// DESIGN: N workers, each a thread with its own channel list, epoll instance, timerfd
+// DESIGN: N workers, each a thread with its own channel list, two epoll instances, a timerfd
 // (CLOCK_MONOTONIC, absolute deadlines so ticks never drift) and an eventfd used to hand
 // new channels over and to stop. A channel belongs to exactly one worker for its whole life
 // (spandsp's state must be used from one thread, pitfall 10 of the spandsp notes).
-// Real-time loop: epoll_wait blocks until a socket is readable, the timer fires or the
-// eventfd is written. A socket event delivers that channel's datagrams at once. The timer
-// fires every 5 ms and each firing ticks one of four phases of the worker's channels, so
-// every channel ticks every 20 ms while the work comes in quarter-size passes; after a
-// stall every missed firing is run (the media clock stays at 8000 samples/s) and each pass
-// records how late it started and ended. New calls are admitted a few per 20 ms (pacing),
+// Real-time loop: epoll_wait blocks on the timer and the eventfd only. The channels'
+// sockets sit in a second epoll set that is never waited on: each pass first asks it, with
+// a zero timeout, which sockets hold datagrams and delivers them. A datagram thus waits at
+// most one pass (5 ms; the channel uses it at its next 20 ms tick anyway), and a worker
+// wakes 200 times a second whatever the number of calls and datagrams, instead of once per
+// arriving datagram. The timer fires every 5 ms and each firing ticks one of four phases of
+// the worker's channels, so every channel ticks every 20 ms while the work comes in
+// quarter-size passes; after a stall every missed firing is run (the media clock stays at
+// 8000 samples/s) and each pass records how late it started and ended. New calls are admitted a few per 20 ms (pacing),
 // so calls added together do not reach their page boundaries on the same tick.
 // Fast loop: the same steps without waiting: deliver what the sockets hold (one epoll_wait
 // for all), tick every channel, repeat; an idle fast worker sleeps on its eventfd.
-// Finished channels leave the lists (and epoll) at the end of the pass; the runtime counts
-// active channels for wait_idle().
+// Channels done with the media leave the lists (and epoll) at the end of the pass; those
+// with work left (a received document to store as T.6) go to the runtime's one finishing
+// thread, at a lower priority than the workers, and count as active until it is done. The
+// runtime counts active channels for wait_idle().
 #include "faxbridge/fax/runtime.hpp"
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -92,7 +99,8 @@ Error sys_error(const char* op) {
 struct Worker {
   int id = 0;
   Pace pace = Pace::kRealtime;
-  int epfd = -1, timerfd = -1, wakefd = -1;
+  int epfd = -1, timerfd = -1, wakefd = -1;  // epfd waits on timerfd and wakefd
+  int sockets_ep = -1;                        // the channels' sockets, polled, never waited on
   std::thread thread;
   std::mutex mu;
   std::size_t max_starts = 0;                         // groups per tick, 0 = all
@@ -117,7 +125,7 @@ struct Worker {
   ChannelRuntime::Impl* rt = nullptr;
 
   ~Worker() {
-    for (int fd : {epfd, timerfd, wakefd}) {
+    for (int fd : {epfd, timerfd, wakefd, sockets_ep}) {
       if (fd >= 0) ::close(fd);
     }
   }
@@ -127,6 +135,7 @@ struct Worker {
     (void)n;
   }
   void adopt(std::size_t max_groups);
+  void deliver_datagrams(bool timed);
   void reap();
   void run_realtime();
   void run_fast();
@@ -140,6 +149,39 @@ struct ChannelRuntime::Impl {
   std::mutex idle_mu;
   std::condition_variable idle_cv;
   std::size_t active = 0;  // guarded by idle_mu
+
+  // The finishing thread: off-media work of channels that are done with the media.
+  std::thread finisher;
+  std::mutex finish_mu;
+  std::condition_variable finish_cv;
+  std::deque<std::shared_ptr<FaxChannel>> to_finish;  // guarded by finish_mu
+  bool finisher_stop = false;                          // guarded by finish_mu
+
+  void hand_to_finisher(std::shared_ptr<FaxChannel> ch) {
+    {
+      std::lock_guard lk(finish_mu);
+      to_finish.push_back(std::move(ch));
+    }
+    finish_cv.notify_one();
+  }
+
+  void run_finisher() {
+    // Below the media workers: storing a document may wait, a tick may not.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+    for (;;) {
+      std::shared_ptr<FaxChannel> ch;
+      {
+        std::unique_lock lk(finish_mu);
+        finish_cv.wait(lk, [this] { return finisher_stop || !to_finish.empty(); });
+        if (finisher_stop) return;
+        ch = std::move(to_finish.front());
+        to_finish.pop_front();
+      }
+      ch->finish_off_media_thread();
+      count_result(*ch);
+      finished(1);
+    }
+  }
 
   void finished(std::size_t n) {
     if (n == 0) return;
@@ -174,10 +216,12 @@ void Worker::adopt(std::size_t max_groups) {
   for (auto& ch : fresh) {
     if (ch->fd() < 0) fdless.push_back(ch.get());
     if (ch->fd() >= 0) {
+      // Edge-triggered: a socket is reported once per arrival, not re-polled at every pass
+      // until read; on_readable() always reads its socket empty (a short recvmmsg batch).
       epoll_event ev{};
-      ev.events = EPOLLIN;
+      ev.events = EPOLLIN | EPOLLET;
       ev.data.ptr = ch.get();
-      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, ch->fd(), &ev) < 0) {
+      if (::epoll_ctl(sockets_ep, EPOLL_CTL_ADD, ch->fd(), &ev) < 0) {
         log::error("fax.runtime_epoll_add_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
       }
     }
@@ -189,13 +233,19 @@ void Worker::adopt(std::size_t max_groups) {
 void Worker::reap() {
   std::size_t before = channels.size();
   for (auto& slot : slots) {
-    slot.erase(std::remove_if(slot.begin(), slot.end(), [](FaxChannel* ch) { return ch->finished(); }), slot.end());
+    slot.erase(std::remove_if(slot.begin(), slot.end(), [](FaxChannel* ch) { return ch->media_done(); }), slot.end());
   }
-  auto it = std::remove_if(channels.begin(), channels.end(), [this](const std::shared_ptr<FaxChannel>& ch) {
-    if (!ch->finished()) return false;
-    rt->count_result(*ch);
+  std::size_t to_finisher = 0;
+  auto it = std::remove_if(channels.begin(), channels.end(), [&](const std::shared_ptr<FaxChannel>& ch) {
+    if (!ch->media_done()) return false;
+    if (ch->needs_finishing()) {
+      rt->hand_to_finisher(ch);
+      ++to_finisher;
+    } else {
+      rt->count_result(*ch);
+    }
     if (ch->fd() >= 0) {
-      ::epoll_ctl(epfd, EPOLL_CTL_DEL, ch->fd(), nullptr);
+      ::epoll_ctl(sockets_ep, EPOLL_CTL_DEL, ch->fd(), nullptr);
     } else {
       fdless.erase(std::find(fdless.begin(), fdless.end(), ch.get()));
     }
@@ -205,7 +255,7 @@ void Worker::reap() {
   std::size_t gone = before - channels.size();
   if (gone) {
     load.fetch_sub(gone, std::memory_order_relaxed);
-    rt->finished(gone);
+    rt->finished(gone - to_finisher);
   }
 }
 
@@ -237,16 +287,8 @@ void Worker::run_realtime() {
     }
     bool timer = false, woke = false;
     for (int i = 0; i < n; ++i) {
-      if (evs[i].data.ptr == &timerfd) {
-        timer = true;
-      } else if (evs[i].data.ptr == &wakefd) {
-        woke = true;
-      } else {
-        auto t0 = Clock::now();
-        static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
-        double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-        if (us > slowest_readable_us.load(std::memory_order_relaxed)) slowest_readable_us.store(us);
-      }
+      if (evs[i].data.ptr == &timerfd) timer = true;
+      if (evs[i].data.ptr == &wakefd) woke = true;
     }
     if (woke) {
       std::uint64_t v;
@@ -264,6 +306,7 @@ void Worker::run_realtime() {
         auto start = Clock::now();
         start_late.add(std::chrono::duration<double, std::micro>(start - deadline).count());
         if (max_starts > 0 && slot == 0) adopt(max_starts);
+        deliver_datagrams(true);
         auto prev = Clock::now();
         double slowest = 0;
         for (FaxChannel* ch : slots[slot]) {
@@ -288,8 +331,27 @@ void Worker::run_realtime() {
   }
 }
 
-void Worker::run_fast() {
+void Worker::deliver_datagrams(bool timed) {
+  for (FaxChannel* ch : fdless) ch->on_readable();  // memory links have no descriptor
   std::array<epoll_event, 256> evs;
+  for (;;) {
+    int n = ::epoll_wait(sockets_ep, evs.data(), static_cast<int>(evs.size()), 0);
+    for (int i = 0; i < n; ++i) {
+      auto* ch = static_cast<FaxChannel*>(evs[i].data.ptr);
+      if (!timed) {
+        ch->on_readable();
+        continue;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      ch->on_readable();
+      double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      if (us > slowest_readable_us.load(std::memory_order_relaxed)) slowest_readable_us.store(us);
+    }
+    if (n < static_cast<int>(evs.size())) return;
+  }
+}
+
+void Worker::run_fast() {
   while (!stop.load(std::memory_order_acquire)) {
     adopt(0);
     if (channels.empty()) {
@@ -304,20 +366,7 @@ void Worker::run_fast() {
     }
     // Deliver what arrived since the last pass (one epoll_wait for all sockets), then
     // tick everybody: the same order a real-time tick sees.
-    for (;;) {
-      int n = ::epoll_wait(epfd, evs.data(), static_cast<int>(evs.size()), 0);
-      for (int i = 0; i < n; ++i) {
-        if (evs[i].data.ptr == &wakefd) {
-          std::uint64_t v;
-          ssize_t r = ::read(wakefd, &v, sizeof v);
-          (void)r;
-        } else {
-          static_cast<FaxChannel*>(evs[i].data.ptr)->on_readable();
-        }
-      }
-      if (n < static_cast<int>(evs.size())) break;
-    }
-    for (FaxChannel* ch : fdless) ch->on_readable();
+    deliver_datagrams(false);
     for (auto& ch : channels) ch->on_tick();
     ticks.fetch_add(1, std::memory_order_relaxed);
     reap();
@@ -348,6 +397,8 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
     w->rt = impl.get();
     w->epfd = ::epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) return sys_error("epoll_create1");
+    w->sockets_ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (w->sockets_ep < 0) return sys_error("epoll_create1");
     w->wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wakefd < 0) return sys_error("eventfd");
     epoll_event ev{};
@@ -362,6 +413,7 @@ Result<std::unique_ptr<ChannelRuntime>> ChannelRuntime::create(RuntimeOptions op
     }
     impl->workers.push_back(std::move(w));
   }
+  impl->finisher = std::thread([rt = impl.get()] { rt->run_finisher(); });
   for (auto& w : impl->workers) {
     Worker* wp = w.get();
     wp->thread = std::thread([wp] {
@@ -391,6 +443,12 @@ ChannelRuntime::~ChannelRuntime() {
   for (auto& w : impl_->workers) {
     if (w->thread.joinable()) w->thread.join();
   }
+  {
+    std::lock_guard lk(impl_->finish_mu);
+    impl_->finisher_stop = true;
+  }
+  impl_->finish_cv.notify_all();
+  if (impl_->finisher.joinable()) impl_->finisher.join();
 }
 
 Result<void> ChannelRuntime::add(std::vector<std::shared_ptr<FaxChannel>> group) {

@@ -36,6 +36,20 @@ Result<TiffPtr> open_tiff(const std::string& path, const char* mode) {
   return t;
 }
 
+PageCompression compression_of(TIFF* t) {
+  std::uint16_t c = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &c);
+  std::uint32_t t4 = 0;
+  switch (c) {
+    case COMPRESSION_NONE: return PageCompression::kNone;
+    case COMPRESSION_CCITTFAX4: return PageCompression::kT6;
+    case COMPRESSION_CCITTFAX3:
+      TIFFGetField(t, TIFFTAG_T4OPTIONS, &t4);
+      return (t4 & GROUP3OPT_2DENCODING) ? PageCompression::kT4TwoD : PageCompression::kT4OneD;
+    default: return PageCompression::kOther;
+  }
+}
+
 double dpi(TIFF* t, ttag_t tag) {
   float v = 0;
   if (!TIFFGetField(t, tag, &v)) return 0;
@@ -87,6 +101,7 @@ Result<std::vector<PageInfo>> read_tiff_pages(const std::string& path) {
     p.length = static_cast<int>(h);
     p.x_dpi = dpi(t->get(), TIFFTAG_XRESOLUTION);
     p.y_dpi = dpi(t->get(), TIFFTAG_YRESOLUTION);
+    p.compression = compression_of(t->get());
     pages.push_back(p);
   } while (TIFFReadDirectory(t->get()));
   return pages;

@@ -251,12 +251,7 @@ void UdptlReceiver::store(std::uint16_t seq, std::span<const std::uint8_t> bytes
   s.bytes.assign(bytes.begin(), bytes.end());
 }
 
-bool UdptlReceiver::any_held() const {
-  for (int i = 1; i < kWindow; ++i) {
-    if (have(static_cast<std::uint16_t>(expected_ + i))) return true;
-  }
-  return false;
-}
+bool UdptlReceiver::any_held() const { return started_ && seq_diff(newest_, expected_) > 0; }
 
 void UdptlReceiver::drain() {
   while (have(expected_)) {
@@ -324,6 +319,7 @@ Result<void> UdptlReceiver::receive(std::span<const std::uint8_t> datagram) {
   if (!started_) {
     started_ = true;
     expected_ = p.seq;
+    newest_ = p.seq;
   }
   int d = seq_diff(p.seq, expected_);
   if (d > kMaxJump || d < -kMaxJump) {
@@ -344,6 +340,7 @@ Result<void> UdptlReceiver::receive(std::span<const std::uint8_t> datagram) {
     for (auto& s : slots_) s.valid = false;
     // The earlier packets of the run were refused; the new numbering starts here.
     expected_ = p.seq;
+    newest_ = p.seq;
     waited_ticks_ = 0;
     d = 0;
   } else {
@@ -365,6 +362,7 @@ Result<void> UdptlReceiver::receive(std::span<const std::uint8_t> datagram) {
     }
   }
   store(p.seq, p.primary);
+  if (seq_diff(p.seq, newest_) > 0) newest_ = p.seq;
   if (p.recovery == UdptlRecovery::kRedundancy) {
     for (std::size_t i = 0; i < p.secondary.size(); ++i) {
       std::uint16_t q = static_cast<std::uint16_t>(p.seq - 1 - i);

@@ -14,42 +14,9 @@ namespace {
 
 using testing::ScratchDir;
 
-struct CallOutcome {
-  FaxResult tx, rx;
-  ChannelStats tx_stats, rx_stats;
-};
+SessionOptions tx_options(const std::string& in, bool ecm) { return testing::send_options(in, "1111", ecm); }
 
-SessionOptions tx_options(const std::string& in, bool ecm) {
-  SessionOptions o;
-  o.direction = Direction::kSend;
-  o.tiff_path = in;
-  o.local_ident = "1111";
-  o.ecm = ecm;
-  o.call_id = "tx";
-  return o;
-}
-
-SessionOptions rx_options(const std::string& out, bool ecm) {
-  SessionOptions o;
-  o.direction = Direction::kReceive;
-  o.tiff_path = out;
-  o.local_ident = "2222";
-  o.ecm = ecm;
-  o.call_id = "rx";
-  return o;
-}
-
-CallOutcome run_call(const SessionOptions& tx, const SessionOptions& rx, const LoopbackOptions& line,
-                     std::optional<std::uint64_t> rx_hangup_at = {}) {
-  auto call = make_loopback_call(tx, rx, line, rx_hangup_at);
-  EXPECT_TRUE(call) << call.error().to_string();
-  if (!call) return {};
-  auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kFast});
-  EXPECT_TRUE(rt);
-  EXPECT_TRUE((*rt)->add({call->caller, call->answerer}));
-  (*rt)->wait_idle();
-  return {call->caller->result(), call->answerer->result(), call->caller->stats(), call->answerer->stats()};
-}
+SessionOptions rx_options(const std::string& out, bool ecm) { return testing::receive_options(out, "2222", ecm); }
 
 using Case = std::tuple<MediaKind, int /*pages*/, bool /*ecm*/, TestResolution>;
 
@@ -62,7 +29,7 @@ TEST_P(LoopbackDocument, ArrivesWithSamePagesAndPixels) {
   LoopbackOptions line;
   line.media = media;
   auto out = dir.file("out.tif");
-  auto r = run_call(tx_options(in, ecm), rx_options(out, ecm), line);
+  auto r = testing::run_loopback_call(tx_options(in, ecm), rx_options(out, ecm), line);
   ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
   ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
   EXPECT_EQ(r.tx.pages, pages);
@@ -79,6 +46,8 @@ TEST_P(LoopbackDocument, ArrivesWithSamePagesAndPixels) {
   for (std::size_t i = 0; i < sent->size(); ++i) {
     EXPECT_EQ((*got)[i].width, (*sent)[i].width) << "page " << i + 1;
     EXPECT_EQ((*got)[i].length, (*sent)[i].length) << "page " << i + 1;
+    // Received pages are kept as T.6 (G4), rewritten after the call off the media thread.
+    EXPECT_EQ((*got)[i].compression, PageCompression::kT6) << "page " << i + 1;
   }
   auto diff = compare_tiff_documents(in, out);
   ASSERT_TRUE(diff) << diff.error().to_string();
@@ -107,6 +76,25 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(TestResolution::kFine, TestResolution::kStandard)),
     case_name);
 
+TEST(LoopbackStorage, KeepsTheChosenCompressionOfReceivedPages) {
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 2, TestResolution::kFine);
+  for (auto [chosen, expected] : {std::pair{StoreCompression::kT4OneD, PageCompression::kT4OneD},
+                                  std::pair{StoreCompression::kT4TwoD, PageCompression::kT4TwoD},
+                                  std::pair{StoreCompression::kT6, PageCompression::kT6}}) {
+    auto out = dir.file("out.tif");
+    auto rx = rx_options(out, true);
+    rx.store_compression = chosen;
+    auto r = testing::run_loopback_call(tx_options(in, true), rx, LoopbackOptions{});
+    ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+    auto got = read_tiff_pages(out);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), 2u);
+    for (const auto& p : *got) EXPECT_EQ(p.compression, expected);
+    testing::expect_identical_documents(in, out);
+  }
+}
+
 }  // namespace
 }  // namespace faxbridge::fax
 
@@ -131,12 +119,10 @@ TEST_P(T38Negotiated, ParametersFromSdpAreHonoured) {
   LoopbackOptions line;
   line.media = MediaKind::kT38;
   line.t38 = *params;
-  auto r = run_call(tx_options(in, true), rx_options(dir.file("out.tif"), true), line);
+  auto r = testing::run_loopback_call(tx_options(in, true), rx_options(dir.file("out.tif"), true), line);
   ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
   EXPECT_EQ(r.tx.bit_rate, GetParam().expect_rate);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 INSTANTIATE_TEST_SUITE_P(

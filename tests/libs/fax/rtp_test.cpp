@@ -50,6 +50,55 @@ TEST(Rtp, RefusesMalformedPackets) {
   }
 }
 
+TEST(Red, WritesRfc2198HeadersThenRedundantThenPrimaryBlocks) {
+  // RFC 2198 section 3: F=1 | PT, 14-bit timestamp offset, 10-bit length per redundant
+  // block; F=0 | PT for the primary; then the blocks in the same order.
+  Bytes older = {0xA1, 0xA2, 0xA3}, now = {0xB1, 0xB2};
+  std::vector<AudioBlock> redundant = {{kPayloadPcma, 1000 - 160, older}};
+  Bytes out;
+  ASSERT_TRUE(red_write(redundant, AudioBlock{kPayloadPcma, 1000, now}, out));
+  EXPECT_EQ(out, (Bytes{0x88, 0x02, 0x80, 0x03, 0x08, 0xA1, 0xA2, 0xA3, 0xB1, 0xB2}));
+  auto blocks = red_parse(out, 1000);
+  ASSERT_TRUE(blocks) << blocks.error().to_string();
+  ASSERT_EQ(blocks->size(), 2u);
+  EXPECT_EQ((*blocks)[0].timestamp, 840u);
+  EXPECT_EQ((*blocks)[0].payload_type, kPayloadPcma);
+  EXPECT_EQ(Bytes((*blocks)[0].data.begin(), (*blocks)[0].data.end()), older);
+  EXPECT_EQ((*blocks)[1].timestamp, 1000u);
+  EXPECT_EQ(Bytes((*blocks)[1].data.begin(), (*blocks)[1].data.end()), now);
+}
+
+TEST(Red, OffsetsWrapWithTheRtpTimestamp) {
+  Bytes a = {1}, b = {2};
+  std::vector<AudioBlock> redundant = {{kPayloadPcmu, 0xFFFFFF60u, a}};
+  Bytes out;
+  ASSERT_TRUE(red_write(redundant, AudioBlock{kPayloadPcmu, 0, b}, out));
+  auto blocks = red_parse(out, 0);
+  ASSERT_TRUE(blocks);
+  EXPECT_EQ((*blocks)[0].timestamp, 0xFFFFFF60u);
+}
+
+TEST(Red, RefusesBlocksItsFieldsCannotCarry) {
+  Bytes big(1024, 0), one = {1};
+  Bytes out;
+  std::vector<AudioBlock> too_long = {{kPayloadPcma, 840, big}};
+  EXPECT_FALSE(red_write(too_long, AudioBlock{kPayloadPcma, 1000, one}, out));
+  std::vector<AudioBlock> too_old = {{kPayloadPcma, 1000u - 0x4000u, one}};
+  EXPECT_FALSE(red_write(too_old, AudioBlock{kPayloadPcma, 1000, one}, out));
+}
+
+TEST(Red, RefusesMalformedPayloads) {
+  for (const Bytes& bad : {Bytes{},                                   // no header at all
+                           Bytes{0x88, 0x02},                         // block header cut short
+                           Bytes{0x88, 0x02, 0x80, 0x03},             // no primary header
+                           Bytes{0x88, 0x02, 0x80, 0x32, 0x08, 0x01},  // block longer than the packet
+                           Bytes{0x88, 0x00, 0x00, 0x00, 0x88, 0x00, 0x00, 0x00}}) {
+    auto r = red_parse(bad, 1000);
+    ASSERT_FALSE(r) << bad.size();
+    EXPECT_EQ(r.error().code, Code::k_fax_malformed_packet);
+  }
+}
+
 TEST(JitterBuffer, PlaysFramesInTimestampOrderAfterTheFixedDelay) {
   JitterBuffer jb(2, 160);
   Bytes a = {1}, b = {2}, c = {3};

@@ -12,6 +12,14 @@ namespace {
 
 using testing::ScratchDir;
 
+// A T.38 call over the UDP loopback sending `in` into dir/out.tif, not yet started.
+LoopbackCall t38_call(const ScratchDir& dir, const std::string& in) {
+  auto call = make_loopback_call(testing::send_options(in), testing::receive_options(dir.file("out.tif")),
+                                 LoopbackOptions{});
+  EXPECT_TRUE(call) << (call ? "" : call.error().to_string());
+  return call ? *call : LoopbackCall{};
+}
+
 TEST(ChannelRuntime, RunsManyCallsOnTwoWorkersInFastPace) {
   ScratchDir dir;
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 3, 300);
@@ -19,11 +27,8 @@ TEST(ChannelRuntime, RunsManyCallsOnTwoWorkersInFastPace) {
   ASSERT_TRUE(rt);
   std::vector<LoopbackCall> calls;
   for (int i = 0; i < 16; ++i) {
-    SessionOptions tx, rx;
-    tx.direction = Direction::kSend;
-    tx.tiff_path = in;
-    rx.direction = Direction::kReceive;
-    rx.tiff_path = dir.file("out" + std::to_string(i) + ".tif");
+    auto tx = testing::send_options(in);
+    auto rx = testing::receive_options(dir.file("out" + std::to_string(i) + ".tif"));
     LoopbackOptions line;
     line.media = i % 2 ? MediaKind::kT38 : MediaKind::kUlaw;
     auto call = make_loopback_call(tx, rx, line);
@@ -44,21 +49,15 @@ TEST(ChannelRuntime, RealtimePaceTicksEvery20msAndEndsHungUpCalls) {
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 3, 300);
   auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kRealtime});
   ASSERT_TRUE(rt);
-  SessionOptions tx, rx;
-  tx.direction = Direction::kSend;
-  tx.tiff_path = in;
-  rx.direction = Direction::kReceive;
-  rx.tiff_path = dir.file("out.tif");
-  LoopbackOptions line;
-  line.media = MediaKind::kT38;
-  auto call = make_loopback_call(tx, rx, line, /*answerer hangs up at tick*/ 50);
-  ASSERT_TRUE(call);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  call.answerer->request_hangup(50);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   ASSERT_TRUE((*rt)->wait_idle_for(std::chrono::seconds(30)));
-  EXPECT_EQ(call->answerer->result().error->code, Code::k_fax_call_dropped);
-  EXPECT_EQ(call->caller->result().error->code, Code::k_fax_call_dropped);
+  EXPECT_EQ(call.answerer->result().error->code, Code::k_fax_call_dropped);
+  EXPECT_EQ(call.caller->result().error->code, Code::k_fax_call_dropped);
   // 50 ticks of media time is one second.
-  EXPECT_EQ(call->answerer->result().duration.count(), 1000);
+  EXPECT_EQ(call.answerer->result().duration.count(), 1000);
   auto st = (*rt)->tick_stats();
   EXPECT_GE(st.ticks, 50u);
 }
@@ -69,22 +68,13 @@ TEST(ChannelRuntime, RealtimePaceCarriesAWholeT38FaxOverUdp) {
   auto in = testing::make_document(dir, 1, TestResolution::kStandard, 5, 200);
   auto rt = ChannelRuntime::create(RuntimeOptions{2, Pace::kRealtime});
   ASSERT_TRUE(rt);
-  SessionOptions tx, rx;
-  tx.direction = Direction::kSend;
-  tx.tiff_path = in;
-  rx.direction = Direction::kReceive;
-  rx.tiff_path = dir.file("out.tif");
-  LoopbackOptions line;
-  line.media = MediaKind::kT38;
-  auto call = make_loopback_call(tx, rx, line);
-  ASSERT_TRUE(call);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   ASSERT_TRUE((*rt)->wait_idle_for(std::chrono::minutes(2)));
-  ASSERT_TRUE(call->caller->result().success) << call->caller->result().t30_text;
-  EXPECT_EQ(call->answerer->result().pages, 1);
-  auto diff = compare_tiff_documents(in, dir.file("out.tif"));
-  ASSERT_TRUE(diff);
-  EXPECT_TRUE(diff->identical());
+  ASSERT_TRUE(call.caller->result().success) << call.caller->result().t30_text;
+  EXPECT_EQ(call.answerer->result().pages, 1);
+  testing::expect_identical_documents(in, dir.file("out.tif"));
 }
 
 TEST(ChannelRuntime, PublishesActiveChannelsAndResultsAsMetrics) {
@@ -95,14 +85,9 @@ TEST(ChannelRuntime, PublishesActiveChannelsAndResultsAsMetrics) {
   o.metrics = &registry;
   auto rt = ChannelRuntime::create(o);
   ASSERT_TRUE(rt);
-  SessionOptions tx, rx;
-  tx.direction = Direction::kSend;
-  tx.tiff_path = in;
-  rx.direction = Direction::kReceive;
-  rx.tiff_path = dir.file("out.tif");
-  auto call = make_loopback_call(tx, rx, LoopbackOptions{});
-  ASSERT_TRUE(call);
-  ASSERT_TRUE((*rt)->add({call->caller, call->answerer}));
+  auto call = t38_call(dir, in);
+  ASSERT_TRUE(call.caller && call.answerer);
+  ASSERT_TRUE((*rt)->add({call.caller, call.answerer}));
   (*rt)->wait_idle();
   std::string text = registry.render();
   EXPECT_NE(text.find("faxbridge_fax_channels_active 0"), std::string::npos) << text;

@@ -18,6 +18,7 @@ struct BaselineResult {
 };
 
 Result<BaselineResult> run_bare_spandsp_call(MediaKind media, const std::string& in_tiff,
-                                             const std::string& out_tiff, bool ecm = true);
+                                             const std::string& out_tiff, bool ecm = true,
+                                             StoreCompression store = StoreCompression::kT6);
 
 }  // namespace faxbridge::fax

@@ -33,6 +33,11 @@ struct ChannelOptions {
   T38Params t38;          // T.38 only; udp_ec and max_datagram shape the UDPTL framing
   UdptlOptions udptl;     // T.38 only: redundancy depth, FEC span/entries
   int jitter_delay_ms = 60;  // audio only: fixed playout delay, a multiple of 20 ms
+  // Audio only: RFC 2198 redundancy, the number of earlier frames each packet repeats (0-8;
+  // 0 = plain G.711). Only when the far end agreed to "red/8000" with this payload type in
+  // SDP; a channel always accepts RED packets of that type.
+  int audio_redundancy = 0;
+  std::uint8_t red_payload_type = 99;
   bool detect_tones = true;  // audio only: CNG / CED / V.21 preamble on received audio
   // Audio only: called on the worker thread the first time each fax signal is heard (the
   // tone as int, see FaxTone in tones.hpp; the media time in ms). Must not block: a gateway
@@ -41,8 +46,6 @@ struct ChannelOptions {
   // Backstop: a call still running after this much media time is hung up. T.30's own timers
   // end every stalled call well before; this only catches a call that keeps "progressing".
   std::chrono::minutes max_duration{60};
-  // Test hook: hang up by ourselves after this many ticks (deterministic in fast mode).
-  std::optional<std::uint64_t> hangup_at_tick;
 };
 
 struct ChannelStats {
@@ -52,6 +55,8 @@ struct ChannelStats {
   std::uint64_t ifp_sent = 0;  // T.38: distinct IFP packets sent (datagrams include repeats)
   std::uint64_t rtp_received = 0;
   std::uint64_t rtp_malformed = 0;
+  std::uint64_t rtp_recovered = 0;  // frames lost on the way and rebuilt from RFC 2198 copies
+  std::uint64_t concealed = 0;      // lost frames replaced by the last received one
   std::uint64_t jitter_missing = 0;
   std::uint64_t jitter_late = 0;
 };
@@ -68,6 +73,15 @@ class FaxChannel {
   int fd() const;
   void on_readable();
   void on_tick();
+  // The call is over on the wire: the worker drops the channel. finished() follows at once,
+  // or, when needs_finishing(), once finish_off_media_thread() has run (the runtime does
+  // that on its finishing thread, keeping file system work out of the 20 ms ticks).
+  bool media_done() const { return media_done_.load(std::memory_order_acquire); }
+  bool needs_finishing() const;
+  // Puts the received document (written into memory during the call) at
+  // SessionOptions::tiff_path, then marks the channel finished. Call once, from any thread
+  // but the worker's, after media_done().
+  void finish_off_media_thread();
 
   // Any thread.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
@@ -75,7 +89,9 @@ class FaxChannel {
   // Complete once finished() is true.
   const FaxResult& result() const;
   // Ends the call `after_ticks` ticks from this channel's next tick, as a SIP BYE would (the
-  // session reports call_dropped unless it has finished by then).
+  // session reports call_dropped unless it has finished by then); a hang-up peer (the other
+  // end of a loopback line) is told. Called before the channel starts, the hang-up comes
+  // exactly at tick `after_ticks`, which is how tests cut a call mid-page.
   void request_hangup(std::int64_t after_ticks = 0) {
     hangup_after_.store(after_ticks < 0 ? 0 : after_ticks, std::memory_order_release);
   }
@@ -101,6 +117,7 @@ class FaxChannel {
   std::unique_ptr<Impl> impl_;
   std::weak_ptr<FaxChannel> peer_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> media_done_{false};
   std::atomic<bool> switch_requested_{false};
   std::atomic<std::int64_t> hangup_after_{-1};  // pending request, in ticks; -1 none
   std::optional<std::uint64_t> hangup_deadline_;  // worker thread only

@@ -21,6 +21,7 @@ struct LoopbackOptions {
   T38Params t38;
   UdptlOptions udptl;
   int jitter_delay_ms = 60;
+  int audio_redundancy = 0;  // G.711: RFC 2198 frames repeated per packet (both ends)
   // A hang-up at one end reaches the other, as SIP's BYE would. Off, the far end only
   // notices through T.30's timers.
   bool signal_hangup = true;
@@ -32,10 +33,10 @@ struct LoopbackCall {
   std::shared_ptr<FaxChannel> answerer;
 };
 
-// Builds both ends; they still need to be added to a runtime (as one group).
+// Builds both ends; they still need to be added to a runtime (as one group). To have an end
+// hang up mid-call, call its request_hangup(after_ticks) before adding it.
 Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const SessionOptions& answerer,
-                                        const LoopbackOptions& options,
-                                        std::optional<std::uint64_t> answerer_hangup_at_tick = {});
+                                        const LoopbackOptions& options);
 
 // One fax from `in_tiff` to `out_tiff` over the loopback line; what the fax-loopback tool does.
 struct LoopbackFaxRequest {

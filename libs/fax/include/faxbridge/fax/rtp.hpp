@@ -34,6 +34,23 @@ struct RtpPacket {
 };
 Result<RtpPacket> rtp_parse(std::span<const std::uint8_t> packet);
 
+// RFC 2198 redundant audio ("red/8000" in SDP): each packet carries copies of the frames
+// before it ahead of its own, so a receiver recovers up to that many packets lost in a row.
+// ITU-T V.152 recommends it for fax as voiceband data; both ends must have agreed on it.
+struct AudioBlock {
+  std::uint8_t payload_type = 0;
+  std::uint32_t timestamp = 0;
+  std::span<const std::uint8_t> data;
+};
+// The RED payload of a packet whose RTP timestamp is `primary.timestamp`: `redundant`
+// (oldest first, each earlier than the primary by at most 16383 samples, at most 1023 bytes)
+// and then the primary block. Refuses what the 14-bit offset or 10-bit length cannot carry.
+Result<void> red_write(std::span<const AudioBlock> redundant, const AudioBlock& primary,
+                       std::vector<std::uint8_t>& out);
+// Splits a RED payload into its blocks (oldest first); `timestamp` is the packet's. Refuses
+// headers or lengths that run past the end (fax.malformed_packet).
+Result<std::vector<AudioBlock>> red_parse(std::span<const std::uint8_t> payload, std::uint32_t timestamp);
+
 struct JitterStats {
   std::uint64_t played = 0;
   std::uint64_t missing = 0;   // ticks with no frame (lost or late)
@@ -49,8 +66,9 @@ class JitterBuffer {
  public:
   static constexpr int kCapacity = 64;  // frames: 1.28 s of 20 ms audio
   explicit JitterBuffer(int delay_frames = 3, int frame_samples = 160);
-  // Stores a received frame; `now` is the receiver's tick count.
-  void put(std::uint32_t timestamp, std::span<const std::uint8_t> payload, std::uint64_t now);
+  // Stores a received frame; `now` is the receiver's tick count. True when the frame was
+  // new (not late, early or a duplicate).
+  bool put(std::uint32_t timestamp, std::span<const std::uint8_t> payload, std::uint64_t now);
   // The frame due at tick `now`, if it arrived; call once per tick with increasing `now`.
   std::optional<std::span<const std::uint8_t>> take(std::uint64_t now);
   const JitterStats& stats() const { return stats_; }

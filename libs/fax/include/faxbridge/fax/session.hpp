@@ -30,9 +30,11 @@ struct Modems {
   bool v27ter = true;  // 4800, 2400 bit/s
 };
 
-// How received pages are stored. spandsp re-encodes every received page when it ends, inside
-// the 20 ms tick: measured on one fine A4 page, T.4 1D costs ~7 ms, T.4 2D ~10 ms, T.6 ~16 ms,
-// so the media path stores 1D by default and the document library converts later.
+// How received pages are stored (spandsp 0.0.6 lets t30_set_rx_encoding choose). spandsp
+// re-encodes every received page when it ends, inside the 20 ms tick. T.6 (G4) is what the
+// rest of the system keeps (fax -> PDF carries the G4 data as is), so it is the default; it
+// costs ~2.2 ms more CPU per fine A4 page than T.4 1D (bare spandsp, same run; re-encoding
+// 1D to T.6 with libtiff after the call cost ~6 ms a page, so spandsp does it).
 enum class StoreCompression { kT4OneD, kT4TwoD, kT6 };
 
 struct SessionOptions {
@@ -47,7 +49,7 @@ struct SessionOptions {
   // Receiver only: false answers with a DIS that is not ready to receive (T.30 Table 2
   // bit 10), so the sender ends the call with fax.rejected.
   bool accept_document = true;
-  StoreCompression store_compression = StoreCompression::kT4OneD;  // receiver only
+  StoreCompression store_compression = StoreCompression::kT6;  // receiver only
   // Sender only: when set, the document is decoded into an uncompressed copy in this
   // directory (use fast storage, e.g. tmpfs) when the session is created, so the page
   // starts inside the media tick skip the G4 decode; the copy is removed with the session.

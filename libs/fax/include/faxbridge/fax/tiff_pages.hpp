@@ -10,14 +10,17 @@
 
 namespace faxbridge::fax {
 
+enum class PageCompression { kNone, kT4OneD, kT4TwoD, kT6, kOther };
+
 struct PageInfo {
   int width = 0;
   int length = 0;
   double x_dpi = 0;
   double y_dpi = 0;
+  PageCompression compression = PageCompression::kOther;
 };
 
-// Geometry of every page (IFD) in a TIFF file.
+// Geometry and compression of every page (IFD) in a TIFF file.
 Result<std::vector<PageInfo>> read_tiff_pages(const std::string& path);
 
 struct PageDiff {

@@ -135,6 +135,10 @@ class UdptlReceiver {
   Deliver deliver_;
   bool started_ = false;
   std::uint16_t expected_ = 0;
+  // The newest sequence number stored. Everything stored is at or before it, so packets are
+  // held (stored, waiting for a missing predecessor) exactly when it is ahead of expected_:
+  // tick() learns that without scanning the window, for every channel every 20 ms.
+  std::uint16_t newest_ = 0;
   int waited_ticks_ = 0;
   std::uint16_t resync_last_ = 0;
   int resync_run_ = 0;
