@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   const auto expires = cfg.integer("FAXBRIDGE_GATEWAY_REGISTER_EXPIRES_S", 3600, 60, 86400);
   if (!registrar.empty()) gs.registration = sip::Registration{registrar, register_user, auth_user, password,
                                                               std::chrono::seconds(expires)};
+  // The same account answers a trunk's challenge to our INVITEs, registered or not.
+  if (!password.empty()) gs.credentials = sip::Credentials{auth_user.empty() ? register_user : auth_user, password};
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
     return 2;

@@ -383,6 +383,7 @@ struct Gateway::Impl {
       req.target = call.targets[call.next_target++];
       req.number = call.call.dial_number;
       req.caller_number = call.identity.from_user;
+      req.credentials = settings.credentials;
       if (call.plan.offer == FirstOffer::kT38) {
         req.offer.t38 = t38_stream(call.local_port);
       } else {

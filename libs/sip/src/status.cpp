@@ -16,8 +16,8 @@ FailureClass classify_final_status(int status, bool local) {
     case 484:  // Address Incomplete
     case 604:  // Does Not Exist Anywhere
       return {Code::k_call_invalid_number, false};
-    case 401:  // the agent does no digest authentication yet: a gateway asking for it
-    case 407:  // refuses us just as a 403 does
+    case 401:  // a challenge we could not answer (no credentials) or a second one
+    case 407:  // (the credentials were wrong): refused just as a 403 is
     case 403:
       return {Code::k_call_not_authorised, false};
     case 488:  // Not Acceptable Here: no offered stream was acceptable

@@ -268,6 +268,7 @@ class UserAgent::Impl {
     Call& c = add_call(id, nh, true);
     c.target = uri;
     c.local_media = req.offer;
+    c.credentials = req.credentials;
     c.local_sdp = build_sdp(c.local_media, settings_.media_address, c.session_id, c.sdp_version,
                             settings_.contact_user);
     nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -436,6 +437,8 @@ class UserAgent::Impl {
     Clock::time_point ending_since{};
     std::vector<std::string> trace;
     std::string warning;  // the Warning text of the last final response, if any
+    std::optional<Credentials> credentials;  // for a challenged INVITE
+    int auth_tries = 0;
   };
 
   struct Monitor {
@@ -838,10 +841,35 @@ class UserAgent::Impl {
       }
       return;
     }
+    if (from_network && answer_challenge(*c, status, sip)) return;
     const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
     const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
                                                                  : cancelled_class(*c);
     report_failure(*c, status, phrase_of(status, phrase), local, f);
+  }
+
+  // A 401/407 to our INVITE: answered once with the call's credentials (the stack resends
+  // the INVITE with an Authorization header). A second challenge means they are wrong;
+  // answering again would only loop, so the caller gets call.not_authorised.
+  bool answer_challenge(Call& c, int status, const sip_t* sip) {
+    if ((status != 401 && status != 407) || sip == nullptr || c.cancel_cause != CancelCause::kNone) return false;
+    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    if (challenge == nullptr || !c.credentials || c.auth_tries >= kMaxAuthTries) return false;
+    ++c.auth_tries;
+    nua_authenticate(c.nh, NUTAG_AUTH(digest_credentials(challenge, c.credentials->user,
+                                                         c.credentials->password).c_str()),
+                     TAG_END());
+    c.trace.push_back("-> INVITE (with credentials)");
+    log::info("sip.call.authenticating", {{"call", static_cast<std::int64_t>(c.id)}, {"status", status}});
+    return true;
+  }
+
+  // NUTAG_AUTH wants "scheme:\"realm\":user:password"; sofia keeps the realm quoted.
+  static std::string digest_credentials(const msg_auth_t* challenge, const std::string& user,
+                                        const std::string& password) {
+    const char* realm = msg_params_find(challenge->au_params, "realm=");
+    return std::string(challenge->au_scheme) + ":" + (realm != nullptr ? realm : "\"\"") + ":" + user + ":" +
+           password;
   }
 
   // A call we cancelled failed because of why we cancelled it, whatever the status.
@@ -1047,12 +1075,9 @@ class UserAgent::Impl {
     if (sip != nullptr) challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
     if ((status == 401 || status == 407) && challenge != nullptr && auth_tries_ < kMaxAuthTries) {
       ++auth_tries_;
-      const char* realm = msg_params_find(challenge->au_params, "realm=");
       const std::string user = registration_.auth_user.empty() ? registration_.user : registration_.auth_user;
-      // NUTAG_AUTH wants "scheme:\"realm\":user:password"; the realm comes quoted.
-      const std::string credentials = std::string(challenge->au_scheme) + ":" + (realm ? realm : "\"\"") + ":" +
-                                      user + ":" + registration_.password;
-      nua_authenticate(nh, NUTAG_AUTH(credentials.c_str()), TAG_END());
+      nua_authenticate(nh, NUTAG_AUTH(digest_credentials(challenge, user, registration_.password).c_str()),
+                       TAG_END());
       return;
     }
     auth_tries_ = 0;

@@ -45,6 +45,9 @@ struct GatewaySettings {
   std::chrono::milliseconds routes_refresh{5000};
   metrics::Registry* metrics = nullptr;  // the gateway's series (gateway_metrics.hpp); none when unset
   std::optional<sip::Registration> registration;  // REGISTER with this trunk account at start
+  // Answer a trunk's 401/407 to an INVITE once with these (the trunk account's digest
+  // user and password); none: such a call ends call.not_authorised.
+  std::optional<sip::Credentials> credentials;
   std::string spool_dir = "/tmp";  // documents being sent and faxes being received
   // TSID when the company settings give no number or TSID; CSID when the called number is empty.
   std::string local_ident = "Faxbridge";

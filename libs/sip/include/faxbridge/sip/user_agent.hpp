@@ -51,6 +51,12 @@ struct Settings {
   std::chrono::milliseconds options_interval{std::chrono::seconds(30)};
 };
 
+// Digest credentials (RFC 2617/8760) for a trunk that challenges our INVITEs.
+struct Credentials {
+  std::string user;  // digest user name
+  std::string password;
+};
+
 struct CallRequest {
   // Either a full URI ("sip:+390297865403@pbx.example:5060") or "host[:port]", with
   // `number` then becoming the user part.
@@ -59,6 +65,9 @@ struct CallRequest {
   std::string caller_number;   // From user; empty: the contact user
   std::string caller_display;  // From display name; empty: the settings' display name
   MediaOffer offer;
+  // A 401/407 to the INVITE is answered once with these (nua_authenticate); a second
+  // challenge, or none given, fails the call as call.not_authorised.
+  std::optional<Credentials> credentials;
 };
 
 enum class Party { kLocal, kRemote };
