@@ -704,7 +704,9 @@ struct Gateway::Impl {
       return;
     }
     if (free_channels() <= 0) {
+      log::info("gateway.inbound_refused", {{"number", in.called_number}, {"status", 486}, {"reason", "no free channel"}});
       (void)agent->refuse(in.call, 486);
+      record_refused_inbound(in, Code::k_call_busy);
       return;
     }
     const auto t38 = sip::select_media(in.offer, /*prefer_t38=*/true);
@@ -718,6 +720,7 @@ struct Gateway::Impl {
       log::info("gateway.inbound_refused", {{"number", in.called_number}, {"status", plan.refuse_status},
                                             {"reason", plan.refuse_reason}});
       (void)agent->refuse(in.call, plan.refuse_status, plan.refuse_reason);
+      record_refused_inbound(in, Code::k_call_media_refused);
       return;
     }
     const sip::NegotiatedMedia& remote = plan.answer == InboundAnswer::kT38 ? *t38 : *audio;
@@ -784,6 +787,29 @@ struct Gateway::Impl {
     in_by_sip[in.call] = ic.get();
     inbound.push_back(std::move(ic));
     inbound_active = static_cast<int>(inbound.size());
+  }
+
+  // A call for a number we serve that we had to refuse (no free channel, media we may not
+  // take) is a failed incoming call like one that ended without pages: a row with 0 pages
+  // and the error code, routed so the recipient hears of it when
+  // incoming.notify_failed_calls is on. Calls to numbers nobody owns are only logged.
+  void record_refused_inbound(const sip::IncomingCall& in, Code code) {
+    auto id = pool.transact([&](db::Tx& tx) -> Result<std::int64_t> {
+      db::ReceivedFax f;
+      f.call_id = settings.instance + "-" + std::to_string(in.call);
+      f.gateway_instance = settings.instance;
+      f.caller_number = in.caller_id;
+      f.called_number = in.called_number;
+      f.pages = 0;
+      f.error_code = std::string(code_name(code));
+      return db::received::create(tx, f);
+    });
+    if (!id) {
+      log::write_error(log::Level::kError, "gateway.inbound_store_failed", id.error());
+      return;
+    }
+    (void)bus::announce_work(publisher, router::kInboundStage, *id);
+    log::info("gateway.refused_call_recorded", {{"id", *id}, {"number", in.called_number}, {"code", code_name(code)}});
   }
 
   void finish_inbound(InCall& call) {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <filesystem>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -43,6 +44,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 namespace faxbridge::sip {
 namespace {
@@ -111,7 +113,18 @@ Result<std::string> target_uri(const CallRequest& r) {
     }
     return r.target;
   }
-  if (!valid_host_port(r.target)) {
+  // "host:port;transport=tcp": the one URI parameter a route address may carry.
+  const auto semicolon = r.target.find(';');
+  const std::string host_port = r.target.substr(0, semicolon);
+  std::string params;
+  if (semicolon != std::string::npos) {
+    params = r.target.substr(semicolon);
+    if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
+      return Error(Code::k_sip_invalid_target, "A SIP target's only parameter may be ;transport=udp, tcp or tls.")
+          .with("target", r.target);
+    }
+  }
+  if (!valid_host_port(host_port)) {
     return Error(Code::k_sip_invalid_target, "The SIP target must be a sip: URI or host[:port].")
         .with("target", r.target);
   }
@@ -120,7 +133,7 @@ Result<std::string> target_uri(const CallRequest& r) {
     return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
         .with("number", log::mask_number(r.number));
   }
-  return "sip:" + number + "@" + r.target;
+  return "sip:" + number + "@" + host_port + params;
 }
 
 // "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
@@ -260,7 +273,10 @@ class UserAgent::Impl {
     const std::string user = valid_number(req.caller_number) ? req.caller_number : settings_.contact_user;
     const std::string from = "\"" + display + "\" <sip:" + user + "@" + settings_.bind_address +
                              ":" + std::to_string(settings_.port) + ">";
-    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(uri.c_str()),
+    // In angle brackets: bare, a ";transport=tcp" would be a parameter of the To header
+    // instead of the URI, and the request would go out over UDP.
+    const std::string to = "<" + uri + ">";
+    nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()),
                                   SIPTAG_FROM_STR(from.c_str()), TAG_END());
     if (nh == nullptr) {
       return Error(Code::k_sip_invalid_target, "The SIP stack refused the target.").with("target", uri);
@@ -465,7 +481,18 @@ class UserAgent::Impl {
     const std::string url = "sip:" + settings_.bind_address + ":" + std::to_string(settings_.port) +
                             (settings_.tcp ? "" : ";transport=udp");
     const auto t1x64 = static_cast<unsigned>(settings_.transaction_timeout.count());
+    // TLS is a second listener (sofia binds "sips:" URLs with TLS) that only exists when
+    // certificates were given; with none, sips: and ;transport=tls targets fail to connect.
+    const bool tls = !settings_.tls_certificate_dir.empty();
+    const std::string sips_url = tls ? "sips:" + settings_.bind_address + ":" +
+                                           std::to_string(settings_.tls_port != 0 ? settings_.tls_port
+                                                                                  : settings_.port + 1)
+                                     : std::string();
+    const unsigned verify = settings_.tls_verify_peer ? TPTLS_VERIFY_OUTGOING : TPTLS_VERIFY_NONE;
     nua_ = nua_create(root_, &Impl::nua_callback, this, NUTAG_URL(url.c_str()),
+                      TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
+                      TAG_IF(tls, TPTAG_CERTIFICATE(settings_.tls_certificate_dir.c_str())),
+                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(verify)),
                       NUTAG_USER_AGENT(settings_.user_agent.c_str()),
                       // No display name in Contact: some peers (SIPp's [next_url] among
                       // them) take it for part of the URI. The From carries it instead.
@@ -486,7 +513,7 @@ class UserAgent::Impl {
     su_wait_t wait;
     su_wait_create(&wait, efd_, SU_WAIT_IN);
     wait_index_ = su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
-    log::info("sip.agent.started", {{"url", url}});
+    log::info("sip.agent.started", {{"url", url}, {"tls", sips_url}});
     ready.set_value(ok());
 
     auto next_tick = Clock::now() + kTickInterval;
@@ -656,6 +683,8 @@ class UserAgent::Impl {
                                                              : sip->sip_via->v_host;
       in.source = std::string(view(host));
       if (sip->sip_via->v_port != nullptr) in.source += ":" + std::string(sip->sip_via->v_port);
+      const std::string_view protocol = view(sip->sip_via->v_protocol);  // "SIP/2.0/TCP"
+      in.transport = std::string(protocol.substr(protocol.rfind('/') == std::string_view::npos ? 0 : protocol.rfind('/') + 1));
     }
     in.offer = *offer;
     in.offered = *preferred;
@@ -1208,6 +1237,18 @@ Result<std::unique_ptr<UserAgent>> UserAgent::start(Settings settings, Handlers 
   if (settings.port <= 0 || settings.port > 65535 || settings.bind_address.empty()) {
     return Error(Code::k_sip_start_failed, "The SIP agent needs a bind address and a port 1-65535.")
         .with("port", std::to_string(settings.port));
+  }
+  if (!settings.tls_certificate_dir.empty()) {
+    const std::filesystem::path dir(settings.tls_certificate_dir);
+    std::error_code ec;
+    for (const char* file : {"agent.pem", "cafile.pem"}) {
+      if (!std::filesystem::is_regular_file(dir / file, ec)) {
+        return Error(Code::k_sip_start_failed,
+                     "SIP over TLS needs agent.pem (certificate and key) and cafile.pem in the certificate "
+                     "directory.")
+            .with("missing", (dir / file).string());
+      }
+    }
   }
   auto impl = std::make_unique<Impl>(std::move(settings), std::move(handlers));
   if (auto r = impl->start(); !r) return std::move(r).error();

@@ -148,6 +148,11 @@ TEST_F(GatewayOpsTest, AReceivingGatewayWithEveryChannelInUseAnswersBusyAndTheJo
                        "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"refused\"} " + busy))
       << registry_b_.render();
   EXPECT_TRUE(contains(registry_b_.render(), "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"received\"} 2"));
+  // Each refusal is a failed incoming call for the number it was meant for.
+  ASSERT_TRUE(eventually([&] {
+    return field("SELECT count(*) FROM received_faxes WHERE pages = 0 AND error_code = 'call.busy'") == busy;
+  }, 30s));
+  EXPECT_EQ(field("SELECT count(*) FROM received_faxes WHERE pages > 0"), "2");
 }
 
 TEST_F(GatewayOpsTest, ACallNobodyAnswersEndsNoAnswerWithItsSipMessagesOnTheAttempt) {

@@ -89,6 +89,7 @@ TEST_F(GatewayMediaTest, ARouteWithT38OffStaysOnG711AndRefusesTheAnsweringGatewa
 
 TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNextCallGoesOutOnG711) {
   set_setting("sip.disable_t38_incoming", "true");  // on B; A may not use G.711 yet
+  set_setting("incoming.notify_failed_calls", "true");
   const auto alice = add_user("alice", std::nullopt);
   add_user("bob", "403");
   auto [a, b] = start_pair();
@@ -99,7 +100,15 @@ TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNex
   ASSERT_EQ(finished_state(first), "failed");
   EXPECT_EQ(attempt(first, "outcome || '/' || sip_status || '/' || error_code"), "failed/488/call.media_refused");
   EXPECT_EQ(remembered("403"), "1");
-  EXPECT_EQ(field("SELECT count(*) FROM received_faxes"), "0");
+  // B recorded the refused call as a failed incoming call for bob (0 pages, the code),
+  // and the router told bob because the administrator asked for that.
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE state = 'routed'") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT called_number || '/' || pages || '/' || error_code FROM received_faxes"),
+            "403/0/call.media_refused");
+  ASSERT_TRUE(eventually([&] {
+    return field("SELECT count(*) FROM notifications WHERE kind = 'failed_incoming_call' AND recipient = "
+                 "'bob@example.test'") == "1";
+  }, 30s));
 
   // The administrator allows G.711 (no restart): the number that failed T.38 is dialled on
   // G.711 straight away, without asking for T.38 again.
@@ -109,8 +118,8 @@ TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNex
   EXPECT_EQ(attempt(second, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
   EXPECT_EQ(a->stats().t38_reinvites, 0u);
   EXPECT_EQ(a->stats().t38_switches + b->stats().t38_switches, 0u);
-  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
-  EXPECT_EQ(field("SELECT media FROM received_faxes"), "g711a");
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE pages > 0") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT media FROM received_faxes WHERE pages > 0"), "g711a");
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -422,8 +425,122 @@ TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
   ASSERT_TRUE(id) << id.error().to_string();
   ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty(); }));
   EXPECT_EQ(a_rec.answered[0].media.port, 35000);
+  ASSERT_EQ(b_rec.incoming.size(), 1u);
+  EXPECT_EQ(b_rec.incoming[0].transport, "TCP");
   ASSERT_TRUE((*a)->hang_up(*id));
   ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+}
+
+TEST(UserAgentTcp, ARouteAddressMayNameItsTransport) {
+  Recorder a_rec, b_rec;
+  Settings sa = test_settings(free_udp_tcp_port());
+  Settings sb = test_settings(free_udp_tcp_port());
+  sa.tcp = sb.tcp = true;
+  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
+  auto a = UserAgent::start(sa, a_rec.handlers());
+  ASSERT_TRUE(a) << a.error().to_string();
+  auto b = UserAgent::start(sb, b_rec.handlers());
+  ASSERT_TRUE(b) << b.error().to_string();
+  CallRequest r;
+  r.target = "127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp";
+  r.number = "+390297865403";
+  r.offer = t38_media(35100);
+  auto id = (*a)->place_call(r);
+  ASSERT_TRUE(id) << id.error().to_string();
+  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.incoming.empty(); }));
+  EXPECT_EQ(b_rec.incoming[0].called_number, "+390297865403");
+  EXPECT_EQ(b_rec.incoming[0].transport, "TCP");
+  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty(); }));
+  ASSERT_TRUE((*a)->trace(*id));
+  EXPECT_EQ((*(*a)->trace(*id))[0], "-> INVITE sip:+390297865403@127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp");
+  ASSERT_TRUE((*a)->hang_up(*id));
+  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+
+  r.target = "127.0.0.1:" + std::to_string(sb.port) + ";maddr=10.0.0.1";
+  EXPECT_EQ((*a)->place_call(r).error().code, Code::k_sip_invalid_target);
+}
+
+// A self-signed certificate made now with the openssl CLI: agent.pem holds the key and
+// the certificate, cafile.pem the certificate alone (so a peer with this directory
+// trusts it).
+std::filesystem::path make_certificate_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("faxbridge-tls-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + d + "/key.pem -out " + d +
+                          "/cert.pem >" + d + "/openssl.log 2>&1 && cat " + d + "/key.pem " + d +
+                          "/cert.pem >" + d + "/agent.pem && cp " + d + "/cert.pem " + d + "/cafile.pem";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return dir;
+}
+
+TEST(UserAgentTls, ACallOverTlsWithASelfSignedCertificateIsAnswered) {
+  const auto certs = make_certificate_dir("ok");
+  Recorder a_rec, b_rec;
+  Settings sa = test_settings(free_udp_tcp_port());
+  Settings sb = test_settings(free_udp_tcp_port());
+  sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
+  sa.tls_port = free_udp_tcp_port();
+  sb.tls_port = free_udp_tcp_port();
+  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
+  auto a = UserAgent::start(sa, a_rec.handlers());
+  ASSERT_TRUE(a) << a.error().to_string();
+  auto b = UserAgent::start(sb, b_rec.handlers());
+  ASSERT_TRUE(b) << b.error().to_string();
+  CallRequest r;
+  r.target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
+  r.number = "+390297865403";
+  r.offer = t38_media(35100);
+  auto id = (*a)->place_call(r);
+  ASSERT_TRUE(id) << id.error().to_string();
+  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty() || !a_rec.failed.empty(); }));
+  ASSERT_TRUE(a_rec.failed.empty()) << a_rec.failed[0].error.to_string();
+  EXPECT_EQ(a_rec.answered[0].media.port, 35000);
+  ASSERT_EQ(b_rec.incoming.size(), 1u);
+  EXPECT_EQ(b_rec.incoming[0].transport, "TLS");
+  ASSERT_TRUE((*a)->hang_up(*id));
+  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+  std::filesystem::remove_all(certs);
+}
+
+TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite) {
+  const auto server = make_certificate_dir("server");
+  const auto other = make_certificate_dir("other");
+  Recorder a_rec, b_rec;
+  Settings sa = test_settings(free_udp_tcp_port());
+  Settings sb = test_settings(free_udp_tcp_port());
+  sa.tls_certificate_dir = other.string();  // trusts only its own certificate
+  sb.tls_certificate_dir = server.string();
+  sa.tls_port = free_udp_tcp_port();
+  sb.tls_port = free_udp_tcp_port();
+  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
+  auto a = UserAgent::start(sa, a_rec.handlers());
+  ASSERT_TRUE(a) << a.error().to_string();
+  auto b = UserAgent::start(sb, b_rec.handlers());
+  ASSERT_TRUE(b) << b.error().to_string();
+  CallRequest r;
+  r.target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
+  r.number = "+390297865403";
+  r.offer = t38_media(35100);
+  ASSERT_TRUE((*a)->place_call(r));
+  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty() || !a_rec.failed.empty(); }));
+  ASSERT_EQ(a_rec.failed.size(), 1u);
+  EXPECT_TRUE(a_rec.failed[0].failure.try_next_address) << a_rec.failed[0].error.to_string();
+  EXPECT_TRUE(b_rec.incoming.empty());
+  std::filesystem::remove_all(server);
+  std::filesystem::remove_all(other);
+}
+
+TEST(UserAgentTls, ACertificateDirectoryWithoutItsFilesStopsTheStart) {
+  Recorder rec;
+  Settings s = test_settings(free_udp_tcp_port());
+  s.tls_certificate_dir = "/nonexistent/faxbridge-certs";
+  auto ua = UserAgent::start(s, rec.handlers());
+  ASSERT_FALSE(ua);
+  EXPECT_EQ(ua.error().code, Code::k_sip_start_failed);
 }
 
 TEST(UserAgentTimeout, ASilentAddressIsARouteFailureAfterTheTransactionTimeout) {

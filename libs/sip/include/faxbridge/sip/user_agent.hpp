@@ -29,6 +29,13 @@ struct Settings {
   std::string bind_address = "127.0.0.1";
   int port = 5060;
   bool tcp = false;  // also listen on TCP (same port); UDP is always on
+  // TLS (sips:, or ";transport=tls" targets): a directory holding agent.pem (our
+  // certificate and private key) and cafile.pem (the CAs we trust); empty: no TLS.
+  std::string tls_certificate_dir;
+  int tls_port = 0;  // the TLS listening port; 0: port + 1
+  // Check the far end's certificate against cafile.pem on calls we place (a PBX rarely
+  // presents a client certificate, so incoming connections are never asked for one).
+  bool tls_verify_peer = true;
   // The address written in our SDP c= lines; empty: bind_address.
   std::string media_address;
   std::string contact_user = "faxbridge";
@@ -58,8 +65,8 @@ struct Credentials {
 };
 
 struct CallRequest {
-  // Either a full URI ("sip:+390297865403@pbx.example:5060") or "host[:port]", with
-  // `number` then becoming the user part.
+  // Either a full URI ("sip:+390297865403@pbx.example:5060") or
+  // "host[:port][;transport=udp|tcp|tls]", with `number` then becoming the user part.
   std::string target;
   std::string number;
   std::string caller_number;   // From user; empty: the contact user
@@ -130,6 +137,7 @@ struct IncomingCall {
   std::string caller_id;      // From user
   std::string caller_display; // From display name
   std::string source;         // the far end's address ("host:port")
+  std::string transport;      // what the INVITE came over: "UDP", "TCP" or "TLS"
   SessionDescription offer;
   NegotiatedMedia offered;    // the stream we would use (T.38 first)
 };
