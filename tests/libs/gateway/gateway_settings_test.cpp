@@ -1,0 +1,60 @@
+// The media-gateway's variable table: defaults, the transports, the trunk account
+// (registration and INVITE credentials), and every bad value named at once.
+#include "faxbridge/gateway/gateway_settings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace faxbridge::gateway {
+namespace {
+
+TEST(GatewaySettingsTable, WithNothingSetTheDefaultsApply) {
+  config::ConfigReader cfg(config::map_env({}));
+  const auto gs = read_gateway_settings(cfg, "gw-1");
+  ASSERT_TRUE(cfg.finish());
+  EXPECT_EQ(gs.instance, "gw-1");
+  EXPECT_EQ(gs.sip.port, 5060);
+  EXPECT_FALSE(gs.sip.tcp);
+  EXPECT_TRUE(gs.sip.tls_certificate_dir.empty());
+  EXPECT_FALSE(gs.registration.has_value());
+  EXPECT_FALSE(gs.credentials.has_value());
+  EXPECT_EQ(gs.channels, 8);
+}
+
+TEST(GatewaySettingsTable, TransportsAndTheTrunkAccountAreRead) {
+  config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_SIP_PORT", "5070"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TCP", "true"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_CERT_DIR", "/etc/faxbridge/tls"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", "5071"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_VERIFY", "false"},
+                                            {"FAXBRIDGE_GATEWAY_REGISTER_USER", "trunk"},
+                                            {"FAXBRIDGE_GATEWAY_REGISTER_AUTH_USER", "auth-trunk"},
+                                            {"FAXBRIDGE_GATEWAY_REGISTER_PASSWORD", "s3cret"}}));
+  const auto gs = read_gateway_settings(cfg, "gw-1");
+  ASSERT_TRUE(cfg.finish());
+  EXPECT_EQ(gs.sip.port, 5070);
+  EXPECT_TRUE(gs.sip.tcp);
+  EXPECT_EQ(gs.sip.tls_certificate_dir, "/etc/faxbridge/tls");
+  EXPECT_EQ(gs.sip.tls_port, 5071);
+  EXPECT_FALSE(gs.sip.tls_verify_peer);
+  // No registrar: nothing to REGISTER with, but challenged INVITEs still get the account.
+  EXPECT_FALSE(gs.registration.has_value());
+  ASSERT_TRUE(gs.credentials.has_value());
+  EXPECT_EQ(gs.credentials->user, "auth-trunk");
+  EXPECT_EQ(gs.credentials->password, "s3cret");
+}
+
+TEST(GatewaySettingsTable, EveryBadValueIsNamed) {
+  config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_SIP_PORT", "70000"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TCP", "maybe"},
+                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", "-1"}}));
+  (void)read_gateway_settings(cfg, "gw-1");
+  auto r = cfg.finish();
+  ASSERT_FALSE(r);
+  const std::string text = r.error().to_string();
+  for (const char* name : {"FAXBRIDGE_GATEWAY_SIP_PORT", "FAXBRIDGE_GATEWAY_SIP_TCP", "FAXBRIDGE_GATEWAY_SIP_TLS_PORT"}) {
+    EXPECT_NE(text.find(name), std::string::npos) << name << " in " << text;
+  }
+}
+
+}  // namespace
+}  // namespace faxbridge::gateway
