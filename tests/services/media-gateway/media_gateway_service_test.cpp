@@ -74,6 +74,7 @@ class MediaGatewayService : public GatewayTest {
                                            {"FAXBRIDGE_GATEWAY_TRANSACTION_TIMEOUT_MS", "4000"},
                                            // SIPp scenarios take no OPTIONS: no pings at them.
                                            {"FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS", "0"}};
+    for (const auto& [k, v] : extra_env_) env[k] = v;
     auto child = std::make_unique<Child>(FAXBRIDGE_MEDIA_GATEWAY_BIN, std::vector<std::string>{}, env,
                                          (spool_ / (instance + ".log")).string());
     EXPECT_TRUE(eventually([&] { return contains(http_get(http_port, "/healthz"), "200 OK") || !child->running(); },
@@ -100,6 +101,7 @@ class MediaGatewayService : public GatewayTest {
   }
 
   std::unique_ptr<Child> service_;
+  std::map<std::string, std::string> extra_env_;  // more variables for the next instance
   int sip_port_ = 0;
   int http_port_ = 0;
 };
@@ -124,6 +126,64 @@ TEST_F(MediaGatewayService, AnInboundT38CallHungUpBeforeAnyPageIsAFailedFaxTheRo
       [&] { return field("SELECT count(*) FROM notifications WHERE kind = 'failed_incoming_call'") == "1"; }, 30s));
   EXPECT_TRUE(contains(metrics(), "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"failed\"} 1"))
       << metrics();
+}
+
+TEST_F(MediaGatewayService, AT38OnlyOfferIsRefusedWith488AndAWarningWhenIncomingT38IsDisabled) {
+  add_user("bob", "403");
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, "sip.disable_t38_incoming", "true"); }));
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, "incoming.notify_failed_calls", "true"); }));
+  start_router();
+  start_service();
+  auto run = sipp("uac_t38_only_refused.xml");  // checks the 488 and its Warning
+  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
+  run.service = "403";
+  auto caller = run.start();
+  std::string report;
+  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  // A refused call for a number we serve is a failed incoming call bob hears of.
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE state = 'routed'") == "1"; }, 60s));
+  EXPECT_EQ(field("SELECT called_number || '/' || pages || '/' || error_code FROM received_faxes"),
+            "403/0/call.media_refused");
+  ASSERT_TRUE(eventually(
+      [&] { return field("SELECT count(*) FROM notifications WHERE kind = 'failed_incoming_call'") == "1"; }, 30s));
+  EXPECT_TRUE(contains(metrics(), "faxbridge_gateway_calls_total{direction=\"inbound\",outcome=\"refused\"} 1"))
+      << metrics();
+}
+
+TEST_F(MediaGatewayService, AnAudioCallIsAnsweredOnG711AndSippsReinviteToT38IsAccepted) {
+  add_user("bob", "403");
+  start_router();
+  start_service();
+  // SIPp checks: a PCMA answer, an unchanged answer to its refresh, a T.38 answer (o=
+  // version 2) to its re-INVITE; then it hangs up.
+  auto run = sipp("uac_audio_refresh_reinvite_t38.xml");
+  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
+  run.service = "403";
+  auto caller = run.start();
+  std::string report;
+  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  // No page came (SIPp sends no fax): a failed call, on the media it had moved to.
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 60s));
+  EXPECT_EQ(field("SELECT pages || '/' || media FROM received_faxes"), "0/t38");
+}
+
+TEST_F(MediaGatewayService, WithSipOverTcpOnSippCallsOverTcp) {
+  add_user("bob", "403");
+  start_router();
+  extra_env_ = {{"FAXBRIDGE_GATEWAY_SIP_TCP", "true"}};
+  start_service();
+  auto run = sipp("uac_t38_invite_bye.xml");
+  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
+  run.service = "403";
+  run.transport = "t1";
+  auto caller = run.start();
+  std::string report;
+  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  std::ifstream messages(run.dir / "messages.log");
+  std::stringstream text;
+  text << messages.rdbuf();
+  EXPECT_TRUE(contains(text.str(), "SIP/2.0/TCP")) << text.str().substr(0, 2000);
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 60s));
 }
 
 TEST_F(MediaGatewayService, SippAnsweringBusyMakesTheAttemptBusy) {

@@ -48,6 +48,7 @@ struct SippRun {
   std::string remote;    // host:port to call (UAC scenarios); empty for a UAS
   std::string service = "403";  // the number a UAC scenario calls
   int calls = 1;
+  std::string transport = "u1";  // SIPp's -t: u1 UDP, t1 TCP (one socket)
   std::chrono::seconds timeout{60};
 
   std::unique_ptr<Child> start() const {
@@ -55,7 +56,7 @@ struct SippRun {
     std::vector<std::string> args = {"-sf", scenario, "-i", "127.0.0.1", "-p", std::to_string(port),
                                      "-mp", std::to_string(media_port), "-m", std::to_string(calls),
                                      "-timeout", std::to_string(timeout.count()) + "s", "-timeout_error",
-                                     "-nostdin", "-trace_err", "-error_file", (dir / "errors.log").string(),
+                                     "-nostdin", "-t", transport, "-trace_err", "-error_file", (dir / "errors.log").string(),
                                      "-trace_msg", "-message_file", (dir / "messages.log").string()};
     if (!remote.empty()) args.insert(args.end(), {"-s", service, remote});
     auto child = std::make_unique<Child>(binary, args, std::map<std::string, std::string>{},
