@@ -110,8 +110,11 @@ Result<void> mark_t38_failed(Tx& tx, const std::string& number) {
   return ok();
 }
 
-Result<bool> prefers_g711(Tx& tx, const std::string& number) {
-  auto r = W(tx).exec_params("SELECT prefer_g711 FROM remote_capabilities WHERE number = $1", number);
+Result<bool> prefers_g711(Tx& tx, const std::string& number, int memory_days) {
+  auto r = W(tx).exec_params(
+      "SELECT prefer_g711 AND coalesce(t38_failed_at > now() - make_interval(days => $2), false) "
+      "FROM remote_capabilities WHERE number = $1",
+      number, memory_days);
   return !r.empty() && r[0][0].as<bool>();
 }
 

@@ -44,6 +44,7 @@ const std::vector<SettingSpec>& setting_catalog() {
       {"routing.national_prefix", T::kString, "\"0\"", 0, 4, {}, "National trunk prefix."},
       {"sip.allow_g711_outgoing", T::kBool, "false", 0, 0, {}, "Allow G.711 for outgoing faxes."},
       {"sip.disable_t38_incoming", T::kBool, "false", 0, 0, {}, "Disable T.38 for incoming faxes."},
+      {"sip.g711_memory_days", T::kInt, "30", 1, 3650, {}, "Days a number whose T.38 failed is dialled on G.711 before T.38 is tried again."},
       {"retention.fax_days", T::kInt, "0", 0, 36500, {}, "Delete faxes older than this many days (0: never)."},
       {"retention.cdr_days", T::kInt, "0", 0, 36500, {}, "Delete call detail records older than this many days (0: never)."},
       {"mail.poll_interval_s", T::kInt, "20", 5, 3600, {}, "Seconds between mailbox checks for email-to-fax."},

@@ -330,7 +330,8 @@ struct Gateway::Impl {
       p.media.route_policy = policy_route ? parse_t38_policy(policy_route->t38_policy).value_or(T38Policy::kAuto)
                                           : T38Policy::kAuto;
       p.media.allow_g711 = s->get_bool("sip.allow_g711_outgoing");
-      auto prefers = db::remote_capabilities::prefers_g711(tx, c.dial_number);
+      auto prefers = db::remote_capabilities::prefers_g711(tx, c.dial_number,
+                                                           static_cast<int>(s->get_int("sip.g711_memory_days")));
       if (!prefers) return prefers.error();
       p.media.number_prefers_g711 = *prefers;
       auto job = db::jobs::get(tx, c.job_id);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <pqxx/pqxx>
+
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
@@ -11,7 +13,8 @@ namespace {
 
 class Registry : public ::testing::Test {
  protected:
-  Pool pool_{PoolSettings{testing::migrated_database("registry"), 2}};
+  std::string dsn_ = testing::migrated_database("registry");
+  Pool pool_{PoolSettings{dsn_, 2}};
   template <typename F>
   auto tx(F&& f) {
     return pool_.transact(std::forward<F>(f));
@@ -53,9 +56,18 @@ TEST_F(Registry, GatewayHealthAndRemoteCapabilities) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].state, "down");
   EXPECT_EQ((*list)[0].last_status, 408);
-  EXPECT_FALSE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403"); }));
+  EXPECT_FALSE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403", 30); }));
   ASSERT_TRUE(tx([](Tx& t) { return remote_capabilities::mark_t38_failed(t, "+390297865403"); }));
-  EXPECT_TRUE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403"); }));
+  EXPECT_TRUE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403", 30); }));
+  // The memory lapses: a failure older than the setting's days no longer counts.
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    w.exec("UPDATE remote_capabilities SET t38_failed_at = now() - interval '31 days'");
+    w.commit();
+  }
+  EXPECT_FALSE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403", 30); }));
+  EXPECT_TRUE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403", 40); }));
 }
 
 TEST_F(Registry, ApiTokensAuthenticateUntilRevokedOrExpired) {

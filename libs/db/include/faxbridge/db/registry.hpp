@@ -45,7 +45,9 @@ Result<std::vector<GatewayHealth>> list(Tx& tx);
 namespace remote_capabilities {
 // T.38 failed in negotiation with this number: dial it on G.711 next time.
 Result<void> mark_t38_failed(Tx& tx, const std::string& number);
-Result<bool> prefers_g711(Tx& tx, const std::string& number);
+// Whether T.38 failed with this number less than `memory_days` days ago (setting
+// sip.g711_memory_days): a far end that was fixed gets T.38 again after that.
+Result<bool> prefers_g711(Tx& tx, const std::string& number, int memory_days);
 }  // namespace remote_capabilities
 
 struct ApiToken {
