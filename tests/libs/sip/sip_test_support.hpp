@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -73,6 +76,23 @@ inline int free_udp_port_block(int count) {
     if (all_free) return first;
   }
   return 0;
+}
+
+// A self-signed certificate made now with the openssl CLI: agent.pem holds the key and
+// the certificate, cafile.pem the certificate alone (so a peer with this directory
+// trusts it).
+inline std::filesystem::path make_certificate_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("faxbridge-tls-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + d + "/key.pem -out " + d +
+                          "/cert.pem >" + d + "/openssl.log 2>&1 && cat " + d + "/key.pem " + d +
+                          "/cert.pem >" + d + "/agent.pem && cp " + d + "/cert.pem " + d + "/cafile.pem";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: " + cmd);
+  return dir;
 }
 
 inline Settings test_settings(int port) {

@@ -186,6 +186,38 @@ TEST_F(MediaGatewayService, WithSipOverTcpOnSippCallsOverTcp) {
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 60s));
 }
 
+TEST_F(MediaGatewayService, WithACertificateFolderTheServiceAnswersACallOverTls) {
+  namespace st = faxbridge::sip::testing;
+  add_user("bob", "403");
+  start_router();
+  // One self-signed certificate for both ends, made now: each trusts the other.
+  const auto certs = st::make_certificate_dir("service");
+  const int tls_port = st::free_udp_tcp_port();
+  extra_env_ = {{"FAXBRIDGE_GATEWAY_SIP_TLS_CERT_DIR", certs.string()},
+                {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", std::to_string(tls_port)}};
+  start_service();
+  st::Recorder rec;
+  auto settings = st::test_settings(st::free_udp_tcp_port());
+  settings.tls_certificate_dir = certs.string();
+  settings.tls_port = st::free_udp_tcp_port();
+  auto ua = sip::UserAgent::start(settings, rec.handlers());
+  ASSERT_TRUE(ua) << ua.error().to_string();
+  sip::CallRequest r;
+  r.target = "127.0.0.1:" + std::to_string(tls_port) + ";transport=tls";
+  r.number = "403";
+  r.offer = st::t38_media(st::free_udp_port());
+  auto id = (*ua)->place_call(r);
+  ASSERT_TRUE(id) << id.error().to_string();
+  ASSERT_TRUE(rec.wait([&] { return !rec.answered.empty() || !rec.failed.empty(); }, 30s));
+  ASSERT_TRUE(rec.failed.empty()) << rec.failed[0].error.to_string();
+  EXPECT_EQ(rec.answered[0].media.kind, sip::MediaKind::kT38);
+  ASSERT_TRUE((*ua)->hang_up(*id));
+  ASSERT_TRUE(rec.wait([&] { return !rec.ended.empty(); }, 30s));
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 60s));
+  EXPECT_EQ(field("SELECT called_number || '/' || pages FROM received_faxes"), "403/0");
+  std::filesystem::remove_all(certs);
+}
+
 TEST_F(MediaGatewayService, SippAnsweringBusyMakesTheAttemptBusy) {
   const auto alice = add_user("alice", std::nullopt);
   auto run = sipp("uas_busy.xml");
