@@ -10,6 +10,13 @@ namespace faxbridge::gateway {
 
 std::string RouteHealth::ping_target(const std::string& address) {
   std::string t = address;
+  // The address's transport is kept: a gateway reached over TCP or TLS is pinged that
+  // way (a TLS-only gateway does not answer on UDP and would read as down).
+  std::string transport;
+  for (const char* p : {";transport=tcp", ";transport=tls"}) {
+    if (t.find(p) != std::string::npos) transport = p;
+  }
+  if (t.rfind("sips:", 0) == 0 || t.rfind("<sips:", 0) == 0) transport = ";transport=tls";
   if (!t.empty() && t.front() == '<') t.erase(0, 1);
   if (t.rfind("sips:", 0) == 0) t.erase(0, 5);
   else if (t.rfind("sip:", 0) == 0) t.erase(0, 4);
@@ -20,7 +27,7 @@ std::string RouteHealth::ping_target(const std::string& address) {
   const bool usable = !t.empty() && t.size() <= 255 && std::all_of(t.begin(), t.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
   });
-  return usable ? t : std::string();
+  return usable ? t + transport : std::string();
 }
 
 bool RouteHealth::set_addresses(const std::vector<std::string>& addresses) {

@@ -379,6 +379,7 @@ class UserAgent::Impl {
       Monitor m;
       m.health.target = t;
       m.uri = t.rfind("sip:", 0) == 0 ? t : "sip:" + t;
+      m.to = "<" + m.uri + ">";  // so a ;transport= stays on the URI
       m.next_at = Clock::now();
       kept.push_back(std::move(m));
     }
@@ -459,6 +460,7 @@ class UserAgent::Impl {
 
   struct Monitor {
     std::string uri;
+    std::string to;
     GatewayHealth health;
     nua_handle_t* nh = nullptr;
     Clock::time_point sent_at{};
@@ -1083,7 +1085,7 @@ class UserAgent::Impl {
     for (auto& m : monitors_) {
       if (m.nh != nullptr) continue;
       if (now < m.next_at) continue;
-      m.nh = nua_handle(nua_, nullptr, NUTAG_URL(m.uri.c_str()), SIPTAG_TO_STR(m.uri.c_str()),
+      m.nh = nua_handle(nua_, nullptr, NUTAG_URL(m.uri.c_str()), SIPTAG_TO_STR(m.to.c_str()),
                         TAG_END());
       if (m.nh == nullptr) {
         m.next_at = now + settings_.options_interval;
@@ -1291,7 +1293,15 @@ Result<void> UserAgent::register_account(const Registration& registration) {
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
-    const std::string_view hp = std::string_view(t).substr(t.rfind("sip:", 0) == 0 ? 4 : 0);
+    std::string_view hp = std::string_view(t).substr(t.rfind("sip:", 0) == 0 ? 4 : 0);
+    if (const auto semicolon = hp.find(';'); semicolon != std::string_view::npos) {
+      const std::string_view params = hp.substr(semicolon);
+      if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
+        return Error(Code::k_sip_invalid_target, "A monitored gateway's only parameter may be ;transport=.")
+            .with("target", t);
+      }
+      hp = hp.substr(0, semicolon);
+    }
     if (!valid_host_port(hp)) {
       return Error(Code::k_sip_invalid_target, "A monitored gateway must be host[:port].").with("target", t);
     }

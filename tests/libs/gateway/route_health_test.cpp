@@ -20,7 +20,10 @@ TEST(RouteHealth, PingTargetsAreHostAndPortOfAnyAddressSpelling) {
   EXPECT_EQ(RouteHealth::ping_target("pbx.example.test"), "pbx.example.test");
   EXPECT_EQ(RouteHealth::ping_target("10.0.0.5:5080"), "10.0.0.5:5080");
   EXPECT_EQ(RouteHealth::ping_target("sip:10.0.0.5:5080"), "10.0.0.5:5080");
-  EXPECT_EQ(RouteHealth::ping_target("sip:trunk@gw.example.test:5060;transport=tcp"), "gw.example.test:5060");
+  EXPECT_EQ(RouteHealth::ping_target("sip:trunk@gw.example.test:5060;transport=tcp"), "gw.example.test:5060;transport=tcp");
+  EXPECT_EQ(RouteHealth::ping_target("gw.example.test:5061;transport=tls"), "gw.example.test:5061;transport=tls");
+  EXPECT_EQ(RouteHealth::ping_target("sips:gw.example.test:5061"), "gw.example.test:5061;transport=tls");
+  EXPECT_EQ(RouteHealth::ping_target("gw.example.test;transport=udp"), "gw.example.test");
   EXPECT_EQ(RouteHealth::ping_target("<sip:gw.example.test>"), "gw.example.test");
   EXPECT_EQ(RouteHealth::ping_target("gw example"), "");  // nothing the agent could ping
 }

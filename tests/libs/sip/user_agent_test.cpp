@@ -489,6 +489,29 @@ TEST(UserAgentTls, ACallOverTlsWithASelfSignedCertificateIsAnswered) {
   std::filesystem::remove_all(certs);
 }
 
+TEST(UserAgentTls, AGatewayAddressWithTransportTlsIsPingedOverTls) {
+  const auto certs = make_certificate_dir("ping");
+  Recorder a_rec, b_rec;
+  Settings sa = test_settings(free_udp_tcp_port());
+  Settings sb = test_settings(free_udp_tcp_port());
+  sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
+  sa.tls_port = free_udp_tcp_port();
+  sb.tls_port = free_udp_tcp_port();
+  auto a = UserAgent::start(sa, a_rec.handlers());
+  ASSERT_TRUE(a) << a.error().to_string();
+  auto b = UserAgent::start(sb, b_rec.handlers());
+  ASSERT_TRUE(b) << b.error().to_string();
+  // The TLS port answers nothing on UDP: only a TLS ping can find it up.
+  const std::string target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
+  ASSERT_TRUE((*a)->monitor({target}));
+  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.health.empty(); }));
+  EXPECT_EQ(a_rec.health[0].target, target);
+  EXPECT_TRUE(a_rec.health[0].up) << a_rec.health[0].last_status;
+  EXPECT_EQ(a_rec.health[0].last_status, 200);
+  EXPECT_EQ((*a)->monitor({"127.0.0.1:5060;maddr=x"}).error().code, Code::k_sip_invalid_target);
+  std::filesystem::remove_all(certs);
+}
+
 TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite) {
   const auto server = make_certificate_dir("server");
   const auto other = make_certificate_dir("other");
