@@ -25,6 +25,8 @@ groups own, over SIP with T.38 or G.711 media. Environment: the common FAXBRIDGE
   FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN    first UDP media port (20000)
   FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX    last UDP media port (21999)
   FAXBRIDGE_GATEWAY_CHANNELS          calls at once, both directions (8)
+  FAXBRIDGE_GATEWAY_MEDIA_THREADS     media worker threads; 0: one per core (0)
+  FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY SCHED_FIFO priority of the media workers; 0: off (0)
   FAXBRIDGE_GATEWAY_SPOOL_DIR         where documents wait while on the wire (/tmp)
   FAXBRIDGE_GATEWAY_PLACE_CALLS       false: answer only, never claim outbound calls (true)
   FAXBRIDGE_GATEWAY_OPTIONS_INTERVAL_MS   OPTIONS ping period per route address (30000)

@@ -968,6 +968,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& 
   auto impl = std::make_unique<Impl>(pool, publisher, std::move(subscribe_endpoint), std::move(settings));
   fax::RuntimeOptions ro;
   ro.threads = impl->settings.media_threads;
+  ro.realtime_priority = impl->settings.media_realtime_priority;
   ro.pace = impl->settings.pace;
   ro.metrics = impl->settings.metrics;  // channels active, results, tick lateness
   auto rt = fax::ChannelRuntime::create(ro);

@@ -1,5 +1,8 @@
 #include "faxbridge/gateway/gateway_settings.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace faxbridge::gateway {
 
 using namespace std::chrono_literals;
@@ -21,6 +24,10 @@ GatewaySettings read_gateway_settings(config::ConfigReader& cfg, std::string ins
   gs.media_port_min = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MIN", 20000, 1024, 65535));
   gs.media_port_max = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_PORT_MAX", 21999, 1024, 65535));
   gs.channels = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_CHANNELS", 8, 1, 10000));
+  const auto threads = cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_THREADS", 0, 0, 64);
+  gs.media_threads = threads > 0 ? static_cast<int>(threads)
+                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  gs.media_realtime_priority = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", 0, 0, 99));
   gs.spool_dir = cfg.string("FAXBRIDGE_GATEWAY_SPOOL_DIR", "/tmp", "directory");
   gs.place_calls = cfg.boolean("FAXBRIDGE_GATEWAY_PLACE_CALLS", true);
   gs.routes_refresh = cfg.duration_ms("FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS", 5000ms, 0ms, 3600000ms);

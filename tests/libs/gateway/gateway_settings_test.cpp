@@ -18,6 +18,17 @@ TEST(GatewaySettingsTable, WithNothingSetTheDefaultsApply) {
   EXPECT_FALSE(gs.registration.has_value());
   EXPECT_FALSE(gs.credentials.has_value());
   EXPECT_EQ(gs.channels, 8);
+  EXPECT_GE(gs.media_threads, 1);  // one per core
+  EXPECT_EQ(gs.media_realtime_priority, 0);
+}
+
+TEST(GatewaySettingsTable, MediaWorkersAndTheirPriorityAreRead) {
+  config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_MEDIA_THREADS", "3"},
+                                            {"FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "10"}}));
+  const auto gs = read_gateway_settings(cfg, "gw-1");
+  ASSERT_TRUE(cfg.finish());
+  EXPECT_EQ(gs.media_threads, 3);
+  EXPECT_EQ(gs.media_realtime_priority, 10);
 }
 
 TEST(GatewaySettingsTable, TransportsAndTheTrunkAccountAreRead) {
@@ -46,12 +57,14 @@ TEST(GatewaySettingsTable, TransportsAndTheTrunkAccountAreRead) {
 TEST(GatewaySettingsTable, EveryBadValueIsNamed) {
   config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_SIP_PORT", "70000"},
                                             {"FAXBRIDGE_GATEWAY_SIP_TCP", "maybe"},
-                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", "-1"}}));
+                                            {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", "-1"},
+                                            {"FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "100"}}));
   (void)read_gateway_settings(cfg, "gw-1");
   auto r = cfg.finish();
   ASSERT_FALSE(r);
   const std::string text = r.error().to_string();
-  for (const char* name : {"FAXBRIDGE_GATEWAY_SIP_PORT", "FAXBRIDGE_GATEWAY_SIP_TCP", "FAXBRIDGE_GATEWAY_SIP_TLS_PORT"}) {
+  for (const char* name : {"FAXBRIDGE_GATEWAY_SIP_PORT", "FAXBRIDGE_GATEWAY_SIP_TCP", "FAXBRIDGE_GATEWAY_SIP_TLS_PORT",
+                           "FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name << " in " << text;
   }
 }

@@ -37,6 +37,9 @@ struct GatewaySettings {
   int channels = 8;  // calls at once, both directions
   bool place_calls = true;  // false: an inbound-only gateway that never claims calls
   int media_threads = 1;
+  // SCHED_FIFO priority of the media workers (0: normal scheduling). Ticks then stay on
+  // time while other work shares the cores; refused without CAP_SYS_NICE (logged).
+  int media_realtime_priority = 0;
   fax::Pace pace = fax::Pace::kRealtime;
   std::chrono::milliseconds claim_interval{1000};
   std::chrono::milliseconds lease{60000};
