@@ -264,7 +264,7 @@ struct ByteTables {
 constexpr ByteTables kByteTables;
 
 bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, Bitmap& out, int dx,
-                          PIX* photo_blocks) {
+                          PIX* photo_blocks, std::vector<Span>& touched) {
   const ByteTables& t = kByteTables;
   std::vector<std::uint16_t> blocks(static_cast<std::size_t>((w + 7) / 8), 0);
   bool any_photo = false;
@@ -287,12 +287,15 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
   for (int y = 0; y < h; ++y) {
     const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
     std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y) * out.stride;
+    Span& inked = touched[static_cast<std::size_t>(y)];
     int x = 0;
     for (; x + 16 <= w; x += 16) {
       __m128i p[4];
       for (int q = 0; q < 4; ++q) p[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 4 * q));
       const __m128i all = _mm_and_si128(_mm_and_si128(p[0], p[1]), _mm_and_si128(p[2], p[3]));
       if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_and_si128(all, white), white)) == 0xffff) continue;
+      if (inked.begin == inked.end) inked.begin = x;
+      inked.end = x + 16;
       const __m128i lum_lo = grey(p[0], p[1]), lum_hi = grey(p[2], p[3]);
       const auto mask16 = [](__m128i lo, __m128i hi) {  // one bit per pixel, pixel x + i at bit i
         return static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
@@ -315,7 +318,11 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
       blocks[static_cast<std::size_t>(x >> 3)] += t.ones[mid & 0xffu];
       blocks[static_cast<std::size_t>(x >> 3) + 1] += t.ones[mid >> 8];
     }
-    for (; x < w; ++x) threshold_pixel(rgb_lum(row[x]), x, dx, bits, blocks);  // the row's last pixels
+    if (x < w) {  // the row's last pixels
+      if (inked.begin == inked.end) inked.begin = x;
+      inked.end = w;
+    }
+    for (; x < w; ++x) threshold_pixel(rgb_lum(row[x]), x, dx, bits, blocks);
     if ((y & 7) == 7 || y == h - 1) any_photo |= flush_blocks(blocks, y, photo_blocks);
   }
   return any_photo;
@@ -325,7 +332,11 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
 
 }  // namespace
 
-std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h) {
+std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h,
+                                         std::vector<Span>* touched) {
+  std::vector<Span> spans;
+  if (!touched) touched = &spans;
+  touched->assign(static_cast<std::size_t>(h), Span{});
   if (w > kFaxWidth) return std::nullopt;
   {
     // A quick look at every 16th row first: a scan's grey paper shows at once, and
@@ -345,8 +356,9 @@ std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, 
   const int dx = (kFaxWidth - w) / 2;
   PixPtr photo_blocks(pixCreate((w + 7) / 8, (h + 7) / 8, 1));
 #if defined(__SSE2__)
-  const bool photos = threshold_pass_rgb24(data, stride, w, h, out, dx, photo_blocks.get());
+  const bool photos = threshold_pass_rgb24(data, stride, w, h, out, dx, photo_blocks.get(), *touched);
 #else
+  touched->assign(static_cast<std::size_t>(h), Span{0, w});
   const bool photos = threshold_pass(
       w, h, [&](int y) { return reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride); },
       [](const std::uint32_t* row, int x) { return rgb_lum(row[x]); },
