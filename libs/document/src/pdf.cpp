@@ -72,9 +72,9 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
   std::unique_ptr<unsigned char, FreeDeleter> buffer;
   std::size_t buffer_size = 0;
   // Painting the 16 MB rendering white cost ~0.8 ms of a ~5 ms text page; after a
-  // page that took the fast path only the spans it inked are whitened again.
-  bool buffer_white = false;
-  std::vector<detail::Span> touched;
+  // page that took the fast path only what it inked is whitened again (raster.cpp).
+  // The buffer's first white_bytes are pure white.
+  std::size_t white_bytes = 0;
   for (int i = 0; i < n; ++i) {
     std::unique_ptr<PopplerPage, GObjectUnref> page(poppler_document_get_page(doc.get(), i));
     if (!page) return Error(Code::k_document_corrupt, "A page of the PDF is damaged.").with("page", std::to_string(i + 1));
@@ -102,7 +102,7 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
       madvise(mem, rounded, MADV_HUGEPAGE);
       buffer.reset(static_cast<unsigned char*>(mem));
       buffer_size = rounded;
-      buffer_white = false;
+      white_bytes = 0;
     }
     std::unique_ptr<cairo_surface_t, SurfaceDestroy> surface(
         cairo_image_surface_create_for_data(buffer.get(), CAIRO_FORMAT_RGB24, pw, ph, sstride_needed));
@@ -110,7 +110,7 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
       return Error(Code::k_document_too_large, "A page of the PDF is too large to render.");
     {
       std::unique_ptr<cairo_t, CairoDestroy> cr(cairo_create(surface.get()));
-      if (!buffer_white) {
+      if (need > white_bytes) {
         cairo_set_source_rgb(cr.get(), 1, 1, 1);
         cairo_paint(cr.get());
       }
@@ -122,24 +122,18 @@ Result<FaxDocument> convert_pdf(std::string_view bytes, const ConvertOptions& op
       poppler_page_render_for_printing(page.get(), cr.get());
     }
     cairo_surface_flush(surface.get());
-    const unsigned char* src = cairo_image_surface_get_data(surface.get());
+    unsigned char* data = cairo_image_surface_get_data(surface.get());
     const int sstride = cairo_image_surface_get_stride(surface.get());
     // Most pages are text and line art with perhaps a logo or photo: one pass over the
     // rendering thresholds them and finds the photo regions to dither.
-    if (auto fast = detail::threshold_line_art(src, sstride, pw, ph, &touched)) {
-      for (int y = 0; y < ph; ++y) {
-        const detail::Span s = touched[static_cast<std::size_t>(y)];
-        if (s.end > s.begin)
-          std::memset(buffer.get() + static_cast<std::ptrdiff_t>(y) * sstride + 4 * s.begin, 0xff,
-                      4 * static_cast<std::size_t>(s.end - s.begin));
-      }
-      buffer_white = true;
+    if (auto fast = detail::threshold_line_art(data, sstride, pw, ph, /*whiten=*/true)) {
+      white_bytes = std::max(white_bytes, need);
       emit(std::move(*fast));
       continue;
     }
-    buffer_white = false;
+    white_bytes = 0;
     // Photos, grey areas or a scan's grey paper: the full binarisation (raster.cpp).
-    detail::PixPtr grey = detail::rgb24_to_grey(src, sstride, pw, ph);
+    detail::PixPtr grey = detail::rgb24_to_grey(data, sstride, pw, ph);
     surface.reset();
     emit(detail::binarise(grey.get(), 0));
   }
