@@ -190,7 +190,8 @@ void encode_row(BitWriter& out, const std::vector<int>& row, const std::vector<i
     // a0's (even entries turn black). The search may go back one entry: the one it
     // skipped last time for its colour can be the answer now.
     if (ib > 0) --ib;
-    while (ref[ib] <= a0 || static_cast<int>(ib & 1) != color) ++ib;
+    if (static_cast<int>(ib & 1) != color) ++ib;
+    while (ref[ib] <= a0) ib += 2;  // only entries of b1's colour
     const int b1 = ref[ib], b2 = ref[ib + 1];
     if (b2 < a1) {
       out.put(kPass);
