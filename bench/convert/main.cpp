@@ -160,7 +160,30 @@ std::string make_docx(const fs::path& dir, const std::string& text, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool skip_office = argc > 1 && std::string(argv[1]) == "--no-office";
+  const std::string mode = argc > 1 ? argv[1] : "";
+  const bool skip_office = mode == "--no-office";
+  if (mode == "--profile-b" || mode == "--digests") {
+    PipelineSettings unsandboxed;
+    unsandboxed.sandbox = false;
+    Pipeline inproc(unsandboxed);
+    if (mode == "--digests") {
+      // One line per document: a digest of the fax TIFF, to compare outputs before and
+      // after a change to the pipeline (diff two runs).
+      for (const auto& corpus : {testing::typical_traffic(), testing::long_documents()}) {
+        const Run r = run_faxbridge(inproc, corpus);
+        for (std::size_t i = 0; i < corpus.size(); ++i)
+          std::printf("%-12s %016zx %zu\n", corpus[i].name.c_str(), std::hash<std::string>{}(r.tiffs[i]), r.tiffs[i].size());
+      }
+      return 0;
+    }
+    // For a profiler (perf record): corpus (b) only, in this process, five times.
+    const auto b = testing::long_documents();
+    for (int i = 0; i < 5; ++i) {
+      const Run r = run_faxbridge(inproc, b);
+      std::printf("corpus (b) in-process: %d pages, %.2f cpu s, %.2f ms a page\n", r.pages, r.cpu, 1000 * r.cpu / r.pages);
+    }
+    return 0;
+  }
   // As in the service: warm decoders, and the zygote forked while this process is small.
   warm_up();
   Pipeline pipeline({});

@@ -159,8 +159,10 @@ void load_row(const std::uint8_t* bytes, int stride, int width, std::vector<std:
 // from the one before it (an imaginary white pixel before the first), in order; even
 // entries turn black, odd ones white. Three `width` entries follow, so the coder can
 // look one past any change it finds.
-void find_changes(const std::vector<std::uint64_t>& words, int width, std::vector<int>& changes) {
-  changes.clear();
+// `changes` has room for width + 4 entries (a row has at most width + 1 changes);
+// returns how many it holds, the three `width` entries included.
+std::size_t find_changes(const std::vector<std::uint64_t>& words, int width, std::vector<int>& changes) {
+  int* out = changes.data();
   std::uint64_t previous = 0;  // the last pixel of the word before, as the top bit
   for (std::size_t k = 0; k < words.size(); ++k) {
     const std::uint64_t w = words[k];
@@ -168,18 +170,20 @@ void find_changes(const std::vector<std::uint64_t>& words, int width, std::vecto
     previous = w << 63;
     while (t) {
       const int bit = __builtin_clzll(t);
-      const int x = static_cast<int>(k) * 64 + bit;
-      if (x >= width) break;
-      changes.push_back(x);
-      t &= ~(std::uint64_t{1} << (63 - bit));
+      *out++ = static_cast<int>(k) * 64 + bit;
+      t ^= std::uint64_t{1} << (63 - bit);
     }
   }
-  changes.insert(changes.end(), 3, width);
+  // The padding is white: the only change past the row is to white at `width`,
+  // which the entries below stand for.
+  if (out != changes.data() && out[-1] >= width) --out;
+  out[0] = out[1] = out[2] = width;
+  return static_cast<std::size_t>(out + 3 - changes.data());
 }
 
 // One row against the reference row (T.6 section 2.2; the decisions of libtiff's
 // Fax3Encode2DRow, on lists of changes instead of pixels).
-void encode_row(BitWriter& out, const std::vector<int>& row, const std::vector<int>& ref, int width) {
+void encode_row(BitWriter& out, const int* row, const int* ref, int width) {
   int a0 = -1;     // before the first pixel at the start of the row
   int color = 0;   // of the pixels from a0 on: 0 white, 1 black
   std::size_t ia = 0, ib = 0;
@@ -190,7 +194,8 @@ void encode_row(BitWriter& out, const std::vector<int>& row, const std::vector<i
     // a0's (even entries turn black). The search may go back one entry: the one it
     // skipped last time for its colour can be the answer now.
     if (ib > 0) --ib;
-    while (ref[ib] <= a0 || static_cast<int>(ib & 1) != color) ++ib;
+    if (static_cast<int>(ib & 1) != color) ++ib;
+    while (ref[ib] <= a0) ib += 2;  // only entries of b1's colour
     const int b1 = ref[ib], b2 = ref[ib + 1];
     if (b2 < a1) {
       out.put(kPass);
@@ -218,20 +223,20 @@ std::vector<std::uint8_t> encode_g4(const Bitmap& page) {
   bits.reserve(16384);
   const auto words = static_cast<std::size_t>((page.width + 63) / 64 + 1);
   std::vector<std::uint64_t> row(words, 0);
-  std::vector<int> changes, ref;
-  changes.reserve(static_cast<std::size_t>(page.width) + 4);
-  ref.reserve(static_cast<std::size_t>(page.width) + 4);
-  ref.assign(3, page.width);  // the line above the first is white
+  std::vector<int> changes(static_cast<std::size_t>(page.width) + 4), ref(changes.size());
+  std::size_t ref_count = 3;
+  ref[0] = ref[1] = ref[2] = page.width;  // the line above the first is white
   // Each coding step but the last consumes a change of one row or the other and
   // writes at most a horizontal mode: 3 bits and two runs, each of 13-bit codes (a
   // terminating one, a make-up one and one more per 2560 pixels).
   const std::size_t step_bytes = static_cast<std::size_t>(3 + 2 * 13 * (2 + page.width / 2560)) / 8 + 1;
   for (int y = 0; y < page.height; ++y) {
     load_row(page.bits.data() + static_cast<std::size_t>(y) * page.stride, page.stride, page.width, row);
-    find_changes(row, page.width, changes);
-    bits.reserve(step_bytes * (changes.size() + ref.size() + 1));
-    encode_row(bits, changes, ref, page.width);
+    const std::size_t count = find_changes(row, page.width, changes);
+    bits.reserve(step_bytes * (count + ref_count + 1));
+    encode_row(bits, changes.data(), ref.data(), page.width);
     std::swap(changes, ref);
+    ref_count = count;
   }
   bits.put(kEol);  // EOFB (T.6 section 2.4)
   bits.put(kEol);

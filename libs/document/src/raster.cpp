@@ -263,8 +263,27 @@ struct ByteTables {
 };
 constexpr ByteTables kByteTables;
 
-bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, Bitmap& out, int dx,
-                          PIX* photo_blocks) {
+// The columns of a row that hold every pixel not pure white (empty: a white row).
+struct Span {
+  int begin = 0, end = 0;
+};
+
+void whiten_rows(unsigned char* data, int stride, std::vector<Span>& inked, int y0, int y1) {
+  for (int y = y0; y < y1; ++y) {
+    Span& s = inked[static_cast<std::size_t>(y)];
+    if (s.end > s.begin)
+      std::memset(data + static_cast<std::ptrdiff_t>(y) * stride + 4 * static_cast<std::ptrdiff_t>(s.begin), 0xff,
+                  4 * static_cast<std::size_t>(s.end - s.begin));
+    s = Span{};
+  }
+}
+
+// With `inked`, notes each row's non-white span there, and whitens each group of 8
+// rows once thresholded (still in cache) while no photo block has been found: the
+// photo regions are cropped from the rendering afterwards, and none reaches above
+// its first block; later rows are left to the caller.
+bool threshold_pass_rgb24(unsigned char* data, int stride, int w, int h, Bitmap& out, int dx, PIX* photo_blocks,
+                          std::vector<Span>* inked) {
   const ByteTables& t = kByteTables;
   std::vector<std::uint16_t> blocks(static_cast<std::size_t>((w + 7) / 8), 0);
   bool any_photo = false;
@@ -287,12 +306,16 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
   for (int y = 0; y < h; ++y) {
     const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
     std::uint8_t* bits = out.bits.data() + static_cast<std::size_t>(y) * out.stride;
+    Span unused;
+    Span& span = inked ? (*inked)[static_cast<std::size_t>(y)] : unused;
     int x = 0;
     for (; x + 16 <= w; x += 16) {
       __m128i p[4];
       for (int q = 0; q < 4; ++q) p[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 4 * q));
       const __m128i all = _mm_and_si128(_mm_and_si128(p[0], p[1]), _mm_and_si128(p[2], p[3]));
       if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_and_si128(all, white), white)) == 0xffff) continue;
+      if (span.begin == span.end) span.begin = x;
+      span.end = x + 16;
       const __m128i lum_lo = grey(p[0], p[1]), lum_hi = grey(p[2], p[3]);
       const auto mask16 = [](__m128i lo, __m128i hi) {  // one bit per pixel, pixel x + i at bit i
         return static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
@@ -315,8 +338,15 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
       blocks[static_cast<std::size_t>(x >> 3)] += t.ones[mid & 0xffu];
       blocks[static_cast<std::size_t>(x >> 3) + 1] += t.ones[mid >> 8];
     }
-    for (; x < w; ++x) threshold_pixel(rgb_lum(row[x]), x, dx, bits, blocks);  // the row's last pixels
-    if ((y & 7) == 7 || y == h - 1) any_photo |= flush_blocks(blocks, y, photo_blocks);
+    if (x < w) {  // the row's last pixels
+      if (span.begin == span.end) span.begin = x;
+      span.end = w;
+    }
+    for (; x < w; ++x) threshold_pixel(rgb_lum(row[x]), x, dx, bits, blocks);
+    if ((y & 7) == 7 || y == h - 1) {
+      any_photo |= flush_blocks(blocks, y, photo_blocks);
+      if (inked && !any_photo) whiten_rows(data, stride, *inked, y & ~7, y + 1);
+    }
   }
   return any_photo;
 }
@@ -325,7 +355,7 @@ bool threshold_pass_rgb24(const unsigned char* data, int stride, int w, int h, B
 
 }  // namespace
 
-std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h) {
+std::optional<Bitmap> threshold_line_art(unsigned char* data, int stride, int w, int h, bool whiten) {
   if (w > kFaxWidth) return std::nullopt;
   {
     // A quick look at every 16th row first: a scan's grey paper shows at once, and
@@ -345,7 +375,8 @@ std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, 
   const int dx = (kFaxWidth - w) / 2;
   PixPtr photo_blocks(pixCreate((w + 7) / 8, (h + 7) / 8, 1));
 #if defined(__SSE2__)
-  const bool photos = threshold_pass_rgb24(data, stride, w, h, out, dx, photo_blocks.get());
+  std::vector<Span> inked(whiten ? static_cast<std::size_t>(h) : 0);
+  const bool photos = threshold_pass_rgb24(data, stride, w, h, out, dx, photo_blocks.get(), whiten ? &inked : nullptr);
 #else
   const bool photos = threshold_pass(
       w, h, [&](int y) { return reinterpret_cast<const std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride); },
@@ -364,6 +395,13 @@ std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, 
                                             stride, rw, rh);
                      },
                      out, dx);
+  if (whiten) {
+#if defined(__SSE2__)
+    whiten_rows(data, stride, inked, 0, h);  // the rows left: from the first photo block on
+#else
+    std::memset(data, 0xff, static_cast<std::size_t>(stride) * static_cast<std::size_t>(h));
+#endif
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // width, rotate landscape, binarise). Only libs/document sources include this.
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <leptonica/allheaders.h>
 
@@ -43,7 +44,9 @@ PixPtr rgb24_to_grey(const unsigned char* data, int stride, int w, int h);
 // never fills one), then dithers only the rectangles those blocks form. Returns the
 // page centered on 1728 px; nothing for a scan's grey paper, which needs binarise().
 // Grey values: 0 black .. 255 white.
-std::optional<Bitmap> threshold_line_art(const unsigned char* data, int stride, int w, int h);
+// With `whiten`, the rendering is left pure white (ready for the next page without a
+// full paint): rows are whitened as they are passed while in cache, the rest after.
+std::optional<Bitmap> threshold_line_art(unsigned char* data, int stride, int w, int h, bool whiten);
 
 // Puts a binarised rendering on a 1728-px-wide page, centered across.
 Bitmap place_on_page(PIX* pix1, int min_rows);

@@ -154,6 +154,43 @@ TEST(Pdf, HairlinesSurvive) {
   EXPECT_GT(covered, static_cast<int>(380 * s) - 2);
 }
 
+TEST(Pdf, PagesAreTheSameAfterAnyPageBefore) {
+  // The rendering buffer is kept from page to page and only what a page inked is
+  // whitened again: no page may show what the one before drew, whatever its size.
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "ink everywhere on the page ";
+  fixtures::PdfPage narrow, dense, photo, marks, letter, legal, landscape;
+  narrow.w_pt = 580;  // a rendering a little smaller than A4's, in the same buffer
+  narrow.marks = {{72, 72, 36, 36}};
+  dense.text = text;
+  dense.marks = {{20, 20, 555, 800}};  // black almost to the edges
+  photo.grey_photo = true;
+  photo.text = text.substr(0, 2000);
+  marks.marks = {{72, 700, 200, 6}};
+  letter.w_pt = 612;
+  letter.h_pt = 792;
+  letter.marks = {{300, 700, 100, 20}};
+  legal.w_pt = 612;
+  legal.h_pt = 1008;
+  legal.text = text.substr(0, 1500);
+  landscape.w_pt = 841.89;
+  landscape.h_pt = 595.276;
+  landscape.marks = {{72, 72, 36, 36}};
+  const std::vector<fixtures::PdfPage> pages = {narrow, dense, photo, marks, dense, letter, dense, legal, landscape, marks};
+  auto together = convert(fixtures::make_pdf(pages), "all.pdf", fine());
+  ASSERT_TRUE(together);
+  ASSERT_EQ(together->pages.size(), pages.size());
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    auto alone = convert(fixtures::make_pdf({pages[i]}), "one.pdf", fine());
+    ASSERT_TRUE(alone);
+    const Bitmap& a = together->pages[i];
+    const Bitmap& b = alone->pages[0];
+    EXPECT_EQ(a.width, b.width) << "page " << i + 1;
+    EXPECT_EQ(a.height, b.height) << "page " << i + 1;
+    EXPECT_TRUE(a.bits == b.bits) << "page " << i + 1 << " differs from the same page converted alone";
+  }
+}
+
 TEST(Image, PngMarksAtTheirPhysicalPlace) {
   // 200 dpi, 8.27 x 11.69 in: fits 1:1 (physical size), centered across.
   const int w = 1654, h = 2338;
