@@ -69,6 +69,11 @@ Result<bool> mark_sending(Tx& tx, std::int64_t job_id, const std::string& gatewa
   return true;
 }
 
+Result<bool> record_progress(Tx& tx, std::int64_t attempt_id, int pages_sent, const std::string& phase_reached) {
+  return W(tx).exec_params("UPDATE attempts SET pages_sent = $2, phase_reached = $3 WHERE id = $1 AND state = 'open'",
+                           attempt_id, pages_sent, phase_reached).affected_rows() > 0;
+}
+
 Result<bool> renew(Tx& tx, std::int64_t job_id, const std::string& gateway, std::chrono::milliseconds lease) {
   return W(tx).exec_params("UPDATE fax_jobs SET lease_until = now() + $3::interval "
                            "WHERE id = $1 AND owner = $2 AND state IN ('dialing', 'sending')",

@@ -83,6 +83,7 @@ struct OutCall {
   std::unique_ptr<CallMedia> media;
   fax::FaxChannel* channel() const { return media ? media->channel().get() : nullptr; }
   fax::Phase max_phase = fax::Phase::kIdle;
+  int pages_reported = 0;  // pages_done last written to the open attempt
   bool marked_sending = false;
   bool cancelled = false;
   bool sip_ended = false;
@@ -179,7 +180,7 @@ struct Gateway::Impl {
   std::uint64_t sequence = 0;
 
   std::atomic<int> outbound_active{0}, inbound_active{0};
-  std::atomic<std::uint64_t> outbound_closed{0}, inbound_stored{0};
+  std::atomic<std::uint64_t> outbound_closed{0}, inbound_stored{0}, progress_updates{0};
   std::atomic<std::uint64_t> t38_reinvites{0}, t38_switches{0};
 
   void post(std::function<void()> fn) {
@@ -887,6 +888,14 @@ struct Gateway::Impl {
         if (p.phase != fax::Phase::kFinished && static_cast<int>(p.phase) > static_cast<int>(c->max_phase)) {
           c->max_phase = p.phase;
         }
+        if (p.pages_done > c->pages_reported) {  // live progress for status pages
+          c->pages_reported = p.pages_done;
+          const auto letter = phase_letter(c->max_phase, false);
+          auto r = pool.transact([&](db::Tx& tx) {
+            return db::outbound::record_progress(tx, c->call.attempt_id, p.pages_done, letter);
+          });
+          if (r && *r) ++progress_updates;
+        }
         if (!c->marked_sending && p.phase == fax::Phase::kTransferring) {
           c->marked_sending = true;
           (void)pool.transact([&](db::Tx& tx) { return db::outbound::mark_sending(tx, c->call.job_id, settings.instance); });
@@ -1019,7 +1028,8 @@ Gateway::~Gateway() {
 
 GatewayStats Gateway::stats() const {
   return {impl_->outbound_active.load(), impl_->inbound_active.load(), impl_->outbound_closed.load(),
-          impl_->inbound_stored.load(), impl_->t38_reinvites.load(), impl_->t38_switches.load()};
+          impl_->inbound_stored.load(), impl_->t38_reinvites.load(), impl_->t38_switches.load(),
+          impl_->progress_updates.load()};
 }
 
 bool Gateway::connected() const { return impl_->subscriber && impl_->subscriber->connected(); }

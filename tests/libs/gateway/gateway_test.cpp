@@ -44,6 +44,7 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
             "received_tiff/1");
   EXPECT_EQ(field("SELECT count(*) FROM inbox_entries WHERE user_id = " + std::to_string(bob)), "1");
   EXPECT_EQ(a->stats().outbound_closed, 1u);
+  EXPECT_EQ(a->stats().progress_updates, 1u);  // page 1 confirmed, written while the attempt was open
   EXPECT_EQ(b->stats().inbound_stored, 1u);
 }
 

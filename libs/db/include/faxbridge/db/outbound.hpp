@@ -39,6 +39,9 @@ Result<std::vector<Call>> claim_calls(Tx& tx, const std::string& gateway, int ch
                                       std::chrono::milliseconds lease);
 // Phase C reached: the pages are on the wire (dialing -> sending). false: lease lost.
 Result<bool> mark_sending(Tx& tx, std::int64_t job_id, const std::string& gateway);
+// Live progress of an open attempt (pages confirmed so far, T.30 phase reached), for
+// status pages while the call runs. false: the attempt is already closed.
+Result<bool> record_progress(Tx& tx, std::int64_t attempt_id, int pages_sent, const std::string& phase_reached);
 Result<bool> renew(Tx& tx, std::int64_t job_id, const std::string& gateway, std::chrono::milliseconds lease);
 // Closes the attempt with its outcome and releases the call; the job keeps its state
 // until the router applies the result. false: the lease was lost.

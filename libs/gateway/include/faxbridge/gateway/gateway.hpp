@@ -63,6 +63,7 @@ struct GatewayStats {
   std::uint64_t inbound_stored = 0;
   std::uint64_t t38_reinvites = 0;  // re-INVITEs to T.38 we sent (counted when the call ends)
   std::uint64_t t38_switches = 0;   // calls moved from G.711 to T.38 (either side's re-INVITE)
+  std::uint64_t progress_updates = 0;  // live page counts written to open attempts
 };
 
 class Gateway final {
