@@ -53,31 +53,6 @@ inline int free_udp_tcp_port() {
   return 0;
 }
 
-// Whether somebody has bound this UDP port on loopback (a peer is listening).
-inline bool udp_port_taken(int port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
-  ::close(fd);
-  return taken;
-}
-
-// The first of `count` consecutive free UDP ports: SIPp binds its audio RTP port and
-// the video port two above it (-mp).
-inline int free_udp_port_block(int count) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int first = free_udp_port();
-    if (first + count > 65535) continue;
-    bool all_free = true;
-    for (int p = first + 1; p < first + count && all_free; ++p) all_free = !udp_port_taken(p);
-    if (all_free) return first;
-  }
-  return 0;
-}
-
 // A self-signed certificate made now with the openssl CLI: agent.pem holds the key and
 // the certificate, cafile.pem the certificate alone (so a peer with this directory
 // trusts it).

@@ -10,6 +10,7 @@
 
 #include "faxbridge/sip/user_agent.hpp"
 #include "faxbridge/testing/process.hpp"
+#include "faxbridge/testing/sipp.hpp"
 #include "sip_test_support.hpp"
 
 namespace faxbridge::sip {
@@ -36,7 +37,7 @@ class SippTest : public ::testing::Test {
     std::vector<std::string> args = {
         "-sf", std::string(FAXBRIDGE_SIP_SCENARIOS) + "/" + scenario,
         "-i", "127.0.0.1", "-p", std::to_string(port),
-        "-mp", std::to_string(free_udp_port_block(4)),
+        "-mp", std::to_string(faxbridge::testing::free_udp_block(4)),
         "-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin",
         "-trace_err", "-error_file", (dir_ / "errors.log").string(),
         "-trace_msg", "-message_file", (dir_ / "messages.log").string()};
@@ -68,7 +69,7 @@ class SippTest : public ::testing::Test {
 
   // Waits until SIPp has bound its port, so our INVITE never races its start.
   void wait_listening(Child& sipp, int port) {
-    ASSERT_TRUE(faxbridge::testing::eventually([&] { return udp_port_taken(port) || !sipp.running(); }));
+    ASSERT_TRUE(faxbridge::testing::eventually([&] { return faxbridge::testing::udp_port_bound(port) || !sipp.running(); }));
     ASSERT_TRUE(sipp.running()) << "sipp exited at start";
   }
 
