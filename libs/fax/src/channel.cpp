@@ -10,10 +10,13 @@
 //      G.711 RTP packet;
 //   4. once the session reaches phase E the channel is done with the media and the runtime
 //      drops it; a receiver is finished once its document is in the spool.
-// Received documents: spandsp writes each page from inside the tick where it ends. It
-// writes into a memfd, so no file system work happens inside a tick (a slow or busy disk
-// stalled single ticks for hundreds of milliseconds); after the call the runtime's
-// finishing thread copies the file into the spool before finished() turns true.
+// Received documents: each page leaves the session as a bitmap the moment it ends (the
+// session's page sink) and waits in `pending`; the runtime's finishing thread, told through
+// the store hook, encodes and writes it (FaxDocumentWriter), and after the call puts the
+// file in place before finished() turns true. So neither T.6 coding (~4 ms a fine page) nor
+// file system work (a busy disk stalled single ticks for hundreds of milliseconds) happens
+// inside a tick. spandsp still opens its own TIFF, which stays an empty shell: it gets a
+// memfd so that costs no disk either.
 // Received datagrams (on_readable) go straight into the UDPTL receiver (which feeds the
 // session in sequence order) or into the jitter buffer.
 #include "faxbridge/fax/channel.hpp"
@@ -27,10 +30,11 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-#include <filesystem>
+#include <mutex>
 #include <vector>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/fax/document_writer.hpp"
 #include "faxbridge/fax/rtp.hpp"
 #include "faxbridge/fax/tones.hpp"
 
@@ -69,20 +73,26 @@ struct FaxChannel::Impl {
   std::vector<std::uint8_t> red_payload;
   bool hung_up = false;
   bool link_impaired = false;  // link->tick() has work (asked once)
-  int staging_fd = -1;       // receiver: the memfd spandsp writes the document into
+  int shell_fd = -1;         // receiver: the memfd spandsp keeps its empty TIFF in
+  // Receiver: pages ended on the worker thread, waiting for the finishing thread.
+  std::unique_ptr<FaxDocumentWriter> writer;  // finishing thread (or the worker, without a hook)
+  std::mutex pending_mu;
+  std::deque<ReceivedPage> pending;  // guarded by pending_mu
+  int pages_handed = 0;              // worker thread
+  std::function<void()> store_hook;
   int concealed = 0;         // consecutive lost frames replaced by the last one
   std::uint64_t concealed_total = 0;
   bool heard_audio = false;  // pcm_in holds a whole received frame
 
   ~Impl() {
-    if (staging_fd >= 0) ::close(staging_fd);
+    if (shell_fd >= 0) ::close(shell_fd);
   }
 };
 
 namespace {
 
 // A memfd by path, for libtiff (spandsp opens its file by name).
-std::string staging_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string memfd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // Lost audio frames in a row that are concealed by repeating the last one (40 ms).
 constexpr int kMaxConcealedFrames = 2;
@@ -120,12 +130,15 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
       std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
   SessionOptions session_options = o.session;
   if (o.session.direction == Direction::kReceive && o.session.accept_document) {
-    im.staging_fd = ::memfd_create("faxbridge-rx", MFD_CLOEXEC);
-    if (im.staging_fd < 0) {
+    im.shell_fd = ::memfd_create("faxbridge-rx", MFD_CLOEXEC);
+    if (im.shell_fd < 0) {
       return Error(Code::k_fax_file_error, "No memory file for a received document could be made.")
           .with("reason", std::strerror(errno));
     }
-    session_options.tiff_path = staging_path(im.staging_fd);
+    session_options.tiff_path = memfd_path(im.shell_fd);
+    im.writer = std::make_unique<FaxDocumentWriter>(o.session.tiff_path, o.session.store_compression);
+    FaxChannel* self = ch.get();
+    session_options.page_sink = [self](ReceivedPage&& page) { self->page_ended(std::move(page)); };
   }
   if (o.media == MediaKind::kT38) {
     // The negotiated T38FaxUdpEC picks the scheme, T38FaxMaxDatagram bounds the datagram;
@@ -320,25 +333,49 @@ void FaxChannel::finish() {
 }
 
 bool FaxChannel::needs_finishing() const {
-  return impl_->staging_fd >= 0 && media_done() && !finished() && impl_->session->result().pages > 0;
+  return impl_->writer && media_done() && !finished() && impl_->pages_handed > 0;
+}
+
+void FaxChannel::set_store_hook(std::function<void()> hook) { impl_->store_hook = std::move(hook); }
+
+void FaxChannel::page_ended(ReceivedPage&& page) {
+  Impl& im = *impl_;
+  ++im.pages_handed;
+  {
+    std::lock_guard lk(im.pending_mu);
+    im.pending.push_back(std::move(page));
+  }
+  if (im.store_hook) {
+    im.store_hook();
+  } else {
+    store_pending_pages();  // no runtime to hand it to: store it here
+  }
+}
+
+void FaxChannel::store_pending_pages() {
+  Impl& im = *impl_;
+  for (;;) {
+    ReceivedPage page;
+    {
+      std::lock_guard lk(im.pending_mu);
+      if (im.pending.empty()) return;
+      page = std::move(im.pending.front());
+      im.pending.pop_front();
+    }
+    if (auto r = im.writer->add(page); !r) {
+      log::write_error(log::Level::kError, "fax.store_failed", r.error(), {{"call", options_.session.call_id}});
+    }
+  }
 }
 
 void FaxChannel::finish_off_media_thread() {
   if (finished()) return;
-  // Into a temporary name beside the target, then rename: whoever looks at the spool sees
-  // the whole document or none.
-  const std::string& target = options_.session.tiff_path;
-  const std::string tmp = target + ".part";
-  std::error_code ec;
-  std::filesystem::copy_file(staging_path(impl_->staging_fd), tmp, std::filesystem::copy_options::overwrite_existing,
-                             ec);
-  if (!ec) std::filesystem::rename(tmp, target, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    log::error("fax.store_failed", {{"call", options_.session.call_id}, {"path", target}, {"reason", ec.message()}});
+  store_pending_pages();
+  if (auto r = impl_->writer->finish(); !r) {
+    log::write_error(log::Level::kError, "fax.store_failed", r.error(), {{"call", options_.session.call_id}});
   }
-  ::close(impl_->staging_fd);
-  impl_->staging_fd = -1;
+  ::close(impl_->shell_fd);
+  impl_->shell_fd = -1;
   finished_.store(true, std::memory_order_release);
 }
 

@@ -14,10 +14,11 @@
 // so calls added together do not reach their page boundaries on the same tick.
 // Fast loop: the same steps without waiting: deliver what the sockets hold (one epoll_wait
 // for all), tick every channel, repeat; an idle fast worker sleeps on its eventfd.
-// Channels done with the media leave the lists (and epoll) at the end of the pass; those
-// with work left (a received document to store as T.6) go to the runtime's one finishing
-// thread, at a lower priority than the workers, and count as active until it is done. The
-// runtime counts active channels for wait_idle().
+// Off-media work goes to the runtime's one finishing thread, at a lower priority than the
+// workers: each received page as it ends (coded and written there), and after the call the
+// received document, put in place. Channels done with the media leave the lists (and epoll)
+// at the end of the pass; those with a document to put in place count as active until the
+// finishing thread has done it. The runtime counts active channels for wait_idle().
 #include "faxbridge/fax/runtime.hpp"
 
 #include <pthread.h>
@@ -154,13 +155,17 @@ struct ChannelRuntime::Impl {
   std::thread finisher;
   std::mutex finish_mu;
   std::condition_variable finish_cv;
-  std::deque<std::shared_ptr<FaxChannel>> to_finish;  // guarded by finish_mu
-  bool finisher_stop = false;                          // guarded by finish_mu
+  struct FinishWork {
+    std::shared_ptr<FaxChannel> channel;
+    bool last = false;  // the call is over: put the document in place
+  };
+  std::deque<FinishWork> to_finish;  // guarded by finish_mu
+  bool finisher_stop = false;        // guarded by finish_mu
 
-  void hand_to_finisher(std::shared_ptr<FaxChannel> ch) {
+  void hand_to_finisher(std::shared_ptr<FaxChannel> ch, bool last) {
     {
       std::lock_guard lk(finish_mu);
-      to_finish.push_back(std::move(ch));
+      to_finish.push_back({std::move(ch), last});
     }
     finish_cv.notify_one();
   }
@@ -169,16 +174,20 @@ struct ChannelRuntime::Impl {
     // Below the media workers: storing a document may wait, a tick may not.
     ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
     for (;;) {
-      std::shared_ptr<FaxChannel> ch;
+      FinishWork work;
       {
         std::unique_lock lk(finish_mu);
         finish_cv.wait(lk, [this] { return finisher_stop || !to_finish.empty(); });
         if (finisher_stop) return;
-        ch = std::move(to_finish.front());
+        work = std::move(to_finish.front());
         to_finish.pop_front();
       }
-      ch->finish_off_media_thread();
-      count_result(*ch);
+      if (!work.last) {
+        work.channel->store_pending_pages();
+        continue;
+      }
+      work.channel->finish_off_media_thread();
+      count_result(*work.channel);
       finished(1);
     }
   }
@@ -214,6 +223,9 @@ void Worker::adopt(std::size_t max_groups) {
     }
   }
   for (auto& ch : fresh) {
+    ch->set_store_hook([rt = rt, weak = std::weak_ptr<FaxChannel>(ch)] {
+      if (auto c = weak.lock()) rt->hand_to_finisher(std::move(c), false);
+    });
     if (ch->fd() < 0) fdless.push_back(ch.get());
     if (ch->fd() >= 0) {
       // Edge-triggered: a socket is reported once per arrival, not re-polled at every pass
@@ -239,7 +251,7 @@ void Worker::reap() {
   auto it = std::remove_if(channels.begin(), channels.end(), [&](const std::shared_ptr<FaxChannel>& ch) {
     if (!ch->media_done()) return false;
     if (ch->needs_finishing()) {
-      rt->hand_to_finisher(ch);
+      rt->hand_to_finisher(ch, true);
       ++to_finisher;
     } else {
       rt->count_result(*ch);

@@ -9,6 +9,9 @@
 // spandsp has no locking (pitfall 10): the owner thread does all calls.
 #include "faxbridge/fax/session.hpp"
 
+// The receive side reaches the T.4 state inside T.30 (t30_state_t::t4) to install a row
+// handler; spandsp installs its private structures for embedders that need this.
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
 #include <spandsp.h>
 
 #include <algorithm>
@@ -190,6 +193,7 @@ struct FaxSession::Impl {
   Modems far_modems;
   std::string prepared_copy;  // decoded copy of the document to send, removed at the end
   bool switching = false;     // stop_for_media_switch() ended the session
+  ReceivedPage page;          // page_sink: rows of the page spandsp is handing over
 
   bool sending() const { return options.direction == Direction::kSend; }
 
@@ -287,6 +291,39 @@ struct FaxSession::Impl {
                                {"pages", r.pages},
                                {"rate", r.bit_rate},
                                {"ecm", r.ecm_used}});
+  }
+
+  // spandsp 0.0.6 calls a T.4 row handler, when one is set, for every row of a page when it
+  // ends (t4_rx_end_page), then once with no row, and writes no TIFF page itself.
+  static int on_row(void* user, const uint8_t* row, size_t len) {
+    auto* self = static_cast<Impl*>(user);
+    ReceivedPage& p = self->page;
+    if (row && len > 0) {
+      if (p.bits.empty()) p.bits.reserve(len * 2400);  // a fine A4 page is 2,286 rows
+      p.bits.insert(p.bits.end(), row, row + len);
+      ++p.length;
+      return 0;
+    }
+    t4_stats_t st;
+    t4_rx_get_transfer_statistics(&self->t30->t4.rx, &st);
+    p.width = st.width;
+    p.x_resolution = st.x_resolution;
+    p.y_resolution = st.y_resolution;
+    p.bad_rows = st.bad_rows;
+    const char* far = t30_get_rx_ident(self->t30);
+    p.far_ident = far ? far : "";
+    if (p.length > 0) self->options.page_sink(std::move(p));
+    p = ReceivedPage{};
+    return 0;
+  }
+
+  // t4_rx_init (run when the DCS arrives, inside a spandsp call) clears the T.4 state with
+  // its handler, so the handler is put back after each call into spandsp; a page cannot end
+  // in the same call that received the DCS (training and image data follow it).
+  void keep_row_handler() {
+    if (!options.page_sink || sending()) return;
+    t4_rx_state_t* rx = &t30->t4.rx;
+    if (rx->t4_t6_rx.row_write_handler != &Impl::on_row) t4_rx_set_row_write_handler(rx, &Impl::on_row, this);
   }
 
   static int on_ifp(t38_core_state_t*, void* user, const uint8_t* buf, int len, int count) {
@@ -428,11 +465,13 @@ void FaxSession::rx_audio(std::span<const std::int16_t> samples) {
   if (!impl_->audio || impl_->finished || samples.empty()) return;
   // fax_rx takes a non-const pointer but does not write through it.
   fax_rx(impl_->audio, const_cast<int16_t*>(samples.data()), static_cast<int>(samples.size()));
+  impl_->keep_row_handler();
 }
 
 void FaxSession::rx_missing(int samples) {
   if (!impl_->audio || impl_->finished || samples <= 0) return;
   fax_rx_fillin(impl_->audio, samples);
+  impl_->keep_row_handler();
 }
 
 void FaxSession::tx_audio(std::span<std::int16_t> out) {
@@ -444,12 +483,14 @@ void FaxSession::tx_audio(std::span<std::int16_t> out) {
   int n = fax_tx(impl_->audio, out.data(), static_cast<int>(out.size()));
   if (n < 0) n = 0;
   if (static_cast<std::size_t>(n) < out.size()) std::fill(out.begin() + n, out.end(), 0);
+  impl_->keep_row_handler();
 }
 
 void FaxSession::rx_ifp(std::span<const std::uint8_t> ifp, std::uint16_t seq) {
   if (!impl_->t38 || impl_->finished || ifp.empty()) return;
   t38_core_rx_ifp_packet(t38_terminal_get_t38_core_state(impl_->t38), ifp.data(),
                          static_cast<int>(ifp.size()), seq);
+  impl_->keep_row_handler();
 }
 
 void FaxSession::tick_t38(int samples) {
@@ -460,6 +501,7 @@ void FaxSession::tick_t38(int samples) {
     // result is complete.
     t30_terminate(impl_->t30);
   }
+  impl_->keep_row_handler();
 }
 
 void FaxSession::stop_for_media_switch() {

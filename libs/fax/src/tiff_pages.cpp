@@ -102,6 +102,11 @@ Result<std::vector<PageInfo>> read_tiff_pages(const std::string& path) {
     p.x_dpi = dpi(t->get(), TIFFTAG_XRESOLUTION);
     p.y_dpi = dpi(t->get(), TIFFTAG_YRESOLUTION);
     p.compression = compression_of(t->get());
+    std::uint16_t number = 0, total = 0;
+    if (TIFFGetField(t->get(), TIFFTAG_PAGENUMBER, &number, &total)) {
+      p.page_number = number;
+      p.page_total = total;
+    }
     pages.push_back(p);
   } while (TIFFReadDirectory(t->get()));
   return pages;

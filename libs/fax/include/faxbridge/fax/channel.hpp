@@ -75,12 +75,19 @@ class FaxChannel {
   void on_tick();
   // The call is over on the wire: the worker drops the channel. finished() follows at once,
   // or, when needs_finishing(), once finish_off_media_thread() has run (the runtime does
-  // that on its finishing thread, keeping file system work out of the 20 ms ticks).
+  // that on its finishing thread, keeping page coding and file system work out of the 20 ms
+  // ticks).
   bool media_done() const { return media_done_.load(std::memory_order_acquire); }
   bool needs_finishing() const;
-  // Puts the received document (written into memory during the call) at
-  // SessionOptions::tiff_path, then marks the channel finished. Call once, from any thread
-  // but the worker's, after media_done().
+  // Receiver: called on the worker thread each time a received page is waiting to be
+  // stored; the runtime then runs store_pending_pages() on its finishing thread. Without a
+  // hook, pages are stored on the worker thread as they end. Set before the first tick.
+  void set_store_hook(std::function<void()> hook);
+  // Encodes and appends the pages waiting so far to the document. Finishing thread.
+  void store_pending_pages();
+  // Stores what is left and puts the received document at SessionOptions::tiff_path, then
+  // marks the channel finished. Call once, from any thread but the worker's, after
+  // media_done().
   void finish_off_media_thread();
 
   // Any thread.
@@ -112,6 +119,7 @@ class FaxChannel {
   FaxChannel(ChannelOptions options, std::unique_ptr<DatagramLink> link);
   void finish();
   void tell_peer(std::int64_t after_ticks);
+  void page_ended(ReceivedPage&& page);
 
   ChannelOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "faxbridge/core/error.hpp"
 #include "faxbridge/core/result.hpp"
@@ -30,12 +31,24 @@ struct Modems {
   bool v27ter = true;  // 4800, 2400 bit/s
 };
 
-// How received pages are stored (spandsp 0.0.6 lets t30_set_rx_encoding choose). spandsp
-// re-encodes every received page when it ends, inside the 20 ms tick. T.6 (G4) is what the
-// rest of the system keeps (fax -> PDF carries the G4 data as is), so it is the default; it
-// costs ~2.2 ms more CPU per fine A4 page than T.4 1D (bare spandsp, same run; re-encoding
-// 1D to T.6 with libtiff after the call cost ~6 ms a page, so spandsp does it).
+// How received pages are stored. T.6 (G4) is what the rest of the system keeps (fax -> PDF
+// carries the G4 data as is), so it is the default. With a page sink (channels use one) the
+// coding happens off the media thread; without, spandsp codes each page inside the tick
+// where it ends (t30_set_rx_encoding).
 enum class StoreCompression { kT4OneD, kT4TwoD, kT6 };
+
+// A received page as spandsp decoded it, for storing off the media thread: rows of packed
+// pixels, most significant bit first, 1 = black.
+struct ReceivedPage {
+  int width = 0;         // pixels
+  int length = 0;        // rows
+  int x_resolution = 0;  // pixels per metre
+  int y_resolution = 0;
+  int bad_rows = 0;      // rows spandsp could not decode (non-ECM), replaced by their neighbour
+  std::string far_ident;  // the sender's TSID, as received before the page
+  std::vector<std::uint8_t> bits;  // length * ((width + 7) / 8) bytes
+};
+using PageSink = std::function<void(ReceivedPage&& page)>;
 
 struct SessionOptions {
   Direction direction = Direction::kSend;
@@ -50,6 +63,11 @@ struct SessionOptions {
   // bit 10), so the sender ends the call with fax.rejected.
   bool accept_document = true;
   StoreCompression store_compression = StoreCompression::kT6;  // receiver only
+  // Receiver only: when set, each page is handed here the moment it ends instead of spandsp
+  // encoding it into tiff_path inside the tick (a fine A4 page costs ~4 ms of libtiff T.6
+  // encoding there); tiff_path then gets only spandsp's empty TIFF shell. The sink runs on
+  // the session's thread and must not block.
+  PageSink page_sink;
   // Sender only: when set, the document is decoded into an uncompressed copy in this
   // directory (use fast storage, e.g. tmpfs) when the session is created, so the page
   // starts inside the media tick skip the G4 decode; the copy is removed with the session.

@@ -18,6 +18,8 @@ struct PageInfo {
   double x_dpi = 0;
   double y_dpi = 0;
   PageCompression compression = PageCompression::kOther;
+  int page_number = -1;  // TIFF PageNumber: 0-based page, and the document's total (0 unknown)
+  int page_total = -1;
 };
 
 // Geometry and compression of every page (IFD) in a TIFF file.
