@@ -29,12 +29,12 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-std::string g_prepare_dir;  // where senders decode documents ahead of the call ("" = they do not)
+bool g_decode_ahead = true;  // senders decode documents into memory before the call
 StoreCompression g_store = StoreCompression::kT6;  // how receivers store pages
 
 SessionOptions sender(const std::string& in) {
   SessionOptions o;
-  o.prepare_dir = g_prepare_dir;
+  o.decode_ahead = g_decode_ahead;
   o.direction = Direction::kSend;
   o.tiff_path = in;
   o.local_ident = "bench-tx";
@@ -102,7 +102,7 @@ double batch_cost(MediaKind media, const std::string& in, const fs::path& dir, i
 }
 
 void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, int calls) {
-  Cost bare, full, memory;
+  Cost bare, floor, full, memory;
   auto rt = ChannelRuntime::create(RuntimeOptions{1, Pace::kFast});
   if (!rt) {
     std::fprintf(stderr, "%s\n", rt.error().to_string().c_str());
@@ -118,10 +118,15 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
       ++bare.ok;
       bare.media += b->media_seconds;
     }
+    t0 = process_cpu_seconds();
+    auto f = run_bare_spandsp_call(media, in, out, true, g_store, BaselineWire::kUdpFloor);
+    floor.cpu += process_cpu_seconds() - t0;
+    if (f && f->success) ++floor.ok;
     if (!full_call(**rt, media, true, in, out, full)) return;
     if (!full_call(**rt, media, false, in, out, memory)) return;
   }
   double bare_ms = bare.cpu / calls * 1000, full_ms = full.cpu / calls * 1000, mem_ms = memory.cpu / calls * 1000;
+  double floor_ms = floor.cpu / calls * 1000;
   double media_s = full.ok ? full.media / full.ok : 0;
   std::printf("%-6s calls=%d ok(bare/udp/memory)=%d/%d/%d  media=%.1fs/call  CPU per channel (one end): "
               "bare spandsp=%.2fms  full path over UDP=%.2fms (ratio %.2fx)  full path, in-memory links=%.2fms "
@@ -129,6 +134,10 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
               std::string(media_name(media)).c_str(), calls, bare.ok, full.ok, memory.ok, media_s, bare_ms / 2,
               full_ms / 2, bare_ms > 0 ? full_ms / bare_ms : 0, mem_ms / 2, bare_ms > 0 ? mem_ms / bare_ms : 0,
               full_ms > 0 ? 2 * media_s / (full_ms / 1000) : 0);
+  std::printf("%-6s floor: bare spandsp with each datagram sent and received once over UDP (ok=%d)=%.2fms "
+              "(ratio %.2fx to bare); full path over UDP / floor = %.2fx\n",
+              std::string(media_name(media)).c_str(), floor.ok, floor_ms / 2, bare_ms > 0 ? floor_ms / bare_ms : 0,
+              floor_ms > 0 ? full_ms / floor_ms : 0);
   int ok = 0;
   double batch_ms = batch_cost(media, in, dir, calls, &ok);
   std::printf("%-6s %d calls at once on one worker over UDP: ok=%d  CPU per channel (one end)=%.2fms  "
@@ -240,6 +249,9 @@ int main(int argc, char** argv) {
   app.add_flag("--split-ends", split_ends,
                "real-time run: put a call's two ends on different workers, so datagrams cross threads");
   app.add_flag("--skip-cost", skip_cost);
+  std::string cost_media = "both";
+  app.add_option("--cost-media", cost_media, "media of the CPU cost comparison")
+      ->check(CLI::IsMember({"both", "t38", "g711a"}));
   app.add_flag("--skip-realtime", skip_realtime);
   CLI11_PARSE(app, argc, argv);
   faxbridge::log::init("bench-channels", faxbridge::log::Level::kError);
@@ -253,7 +265,7 @@ int main(int argc, char** argv) {
   fs::path dir = fs::path(work_dir) / ("faxbridge-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string in = (dir / "in.tif").string();
-  if (!no_prepare) g_prepare_dir = dir.string();
+  g_decode_ahead = !no_prepare;
   if (store_1d) g_store = StoreCompression::kT4OneD;
   TestDocumentSpec spec;
   spec.pages = 1;
@@ -263,11 +275,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("document: 1 page, 1728x2286 fine, G4; ECM on, V.17; senders %s; receivers store %s\n",
-              no_prepare ? "decode inside the tick" : "decode the document before the call (prepare_dir)",
+              no_prepare ? "decode inside the tick" : "decode the document into memory before the call (decode_ahead)",
               store_1d ? "T.4 1D" : "T.6");
   if (!skip_cost) {
-    measure_cost(MediaKind::kT38, in, dir, cost_calls);
-    measure_cost(MediaKind::kAlaw, in, dir, cost_calls);
+    if (cost_media != "g711a") measure_cost(MediaKind::kT38, in, dir, cost_calls);
+    if (cost_media != "t38") measure_cost(MediaKind::kAlaw, in, dir, cost_calls);
   }
   if (!skip_realtime) {
     realtime_run(MediaKind::kT38, t38_calls, threads, spread_ms, starts_per_tick, priority, split_ends, in, dir);

@@ -35,6 +35,7 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/fax/document_writer.hpp"
+#include "faxbridge/fax/g711.hpp"
 #include "faxbridge/fax/rtp.hpp"
 #include "faxbridge/fax/tones.hpp"
 
@@ -67,6 +68,7 @@ struct FaxChannel::Impl {
   std::uint64_t rtp_malformed = 0;
   std::uint64_t rtp_recovered = 0;
   std::uint8_t audio_pt = kPayloadPcma;  // G.711 payload type
+  G711Law law = G711Law::kAlaw;
   std::uint8_t red_pt = 0xFF;            // RFC 2198 payload type; 0xFF = none (never in 7 bits)
   // RFC 2198 sender: the last frames sent, oldest first, with their timestamps.
   std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
@@ -126,6 +128,7 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
   Impl& im = *ch->impl_;
   const ChannelOptions& o = ch->options_;
   im.link_impaired = im.link->impaired();
+  ch->polled_ = im.link->fd() < 0 || o.media != MediaKind::kT38;
   im.max_ticks = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(o.max_duration) / kTickPeriod);
   SessionOptions session_options = o.session;
@@ -177,6 +180,7 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
           .with("frames", std::to_string(o.audio_redundancy));
     }
     im.audio_pt = o.media == MediaKind::kAlaw ? kPayloadPcma : kPayloadPcmu;
+    im.law = o.media == MediaKind::kAlaw ? G711Law::kAlaw : G711Law::kUlaw;
     im.red_pt = o.red_payload_type & 0x7F;
     im.rtp.payload_type = o.audio_redundancy > 0 ? im.red_pt : im.audio_pt;
     im.rtp.ssrc = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(ch.get()) >> 4) ^ 0x5A5A1234u;
@@ -267,11 +271,7 @@ void FaxChannel::on_tick() {
     auto frame = im.jitter->take(im.tick);
     if (frame) {
       std::size_t n = std::min(frame->size(), im.pcm_in.size());
-      if (im.audio_pt == kPayloadPcma) {
-        for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = alaw_to_linear((*frame)[i]);
-      } else {
-        for (std::size_t i = 0; i < n; ++i) im.pcm_in[i] = ulaw_to_linear((*frame)[i]);
-      }
+      g711_decode(im.law, frame->first(n), im.pcm_in);
       std::span<const std::int16_t> pcm(im.pcm_in.data(), n);
       im.concealed = 0;
       im.heard_audio = n == im.pcm_in.size();
@@ -300,11 +300,7 @@ void FaxChannel::on_tick() {
       im.session->rx_missing(kSamplesPerTick);
     }
     im.session->tx_audio(im.pcm_out);
-    if (im.audio_pt == kPayloadPcma) {
-      for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_alaw(im.pcm_out[i]);
-    } else {
-      for (std::size_t i = 0; i < im.pcm_out.size(); ++i) im.g711[i] = linear_to_ulaw(im.pcm_out[i]);
-    }
+    g711_encode(im.law, im.pcm_out, im.g711);
     if (options_.audio_redundancy > 0) {
       send_redundant_audio(im, static_cast<std::size_t>(options_.audio_redundancy));
     } else {

@@ -174,17 +174,26 @@ class UdpLink final : public DatagramLink {
     // system calls are most of what a channel costs beyond spandsp itself.
     constexpr unsigned kBatch = 16;
     constexpr std::size_t kMaxDatagram = 2048;
-    thread_local std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch> bufs;
-    thread_local std::array<iovec, kBatch> iov;
-    thread_local std::array<mmsghdr, kBatch> msgs;
-    for (;;) {
-      for (unsigned i = 0; i < kBatch; ++i) {
-        iov[i].iov_base = bufs[i].data();
-        iov[i].iov_len = kMaxDatagram;
-        msgs[i] = mmsghdr{};
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+    // One set of buffers per worker thread, wired up once: recvmmsg only writes msg_len
+    // and msg_flags back, so the headers stay valid from call to call.
+    struct Batch {
+      std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch> bufs;
+      std::array<iovec, kBatch> iov;
+      std::array<mmsghdr, kBatch> msgs;
+      Batch() {
+        for (unsigned i = 0; i < kBatch; ++i) {
+          iov[i].iov_base = bufs[i].data();
+          iov[i].iov_len = kMaxDatagram;
+          msgs[i] = mmsghdr{};
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
       }
+    };
+    thread_local Batch batch;
+    auto& bufs = batch.bufs;
+    auto& msgs = batch.msgs;
+    for (;;) {
       int n = ::recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
       if (n < 0) {
         if (errno == EINTR) continue;

@@ -15,11 +15,10 @@
 #include <spandsp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <filesystem>
 #include <string>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "faxbridge/core/log.hpp"
@@ -191,7 +190,7 @@ struct FaxSession::Impl {
   // Modems the far end offered in its last DIS (T.30 Table 2, bits 11-14).
   bool far_dis_seen = false;
   Modems far_modems;
-  std::string prepared_copy;  // decoded copy of the document to send, removed at the end
+  int prepared_fd = -1;       // memfd with the decoded copy of the document to send
   bool switching = false;     // stop_for_media_switch() ended the session
   ReceivedPage page;          // page_sink: rows of the page spandsp is handing over
 
@@ -202,10 +201,7 @@ struct FaxSession::Impl {
     if (t30 && !finished) t30_terminate(t30);
     if (audio) fax_free(audio);
     if (t38) t38_terminal_free(t38);
-    if (!prepared_copy.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(prepared_copy, ec);
-    }
+    if (prepared_fd >= 0) ::close(prepared_fd);
   }
 
   static void on_frame(t30_state_t*, void* user, int incoming, const uint8_t* msg, int len) {
@@ -368,18 +364,15 @@ struct FaxSession::Impl {
     if (!o.header_info.empty()) t30_set_tx_page_header_info(t30, o.header_info.c_str());
     if (sending()) {
       std::string file = o.tiff_path;
-      if (!o.prepare_dir.empty()) {
-        static std::atomic<unsigned> counter{0};
-        prepared_copy = (std::filesystem::path(o.prepare_dir) /
-                         ("faxbridge-tx-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tif"))
-                            .string();
-        if (auto w = write_uncompressed_copy(o.tiff_path, prepared_copy); !w) {
-          std::error_code ec;
-          std::filesystem::remove(prepared_copy, ec);
-          prepared_copy.clear();
-          return std::move(w).error();
+      if (o.decode_ahead) {
+        prepared_fd = ::memfd_create("faxbridge-tx", MFD_CLOEXEC);
+        if (prepared_fd < 0) {
+          return Error(Code::k_fax_file_error, "No memory file for the decoded document could be made.")
+              .with("reason", std::strerror(errno));
         }
-        file = prepared_copy;
+        // spandsp opens its file by name.
+        file = "/proc/self/fd/" + std::to_string(prepared_fd);
+        if (auto w = write_uncompressed_copy(o.tiff_path, file); !w) return std::move(w).error();
       }
       t30_set_tx_file(t30, file.c_str(), -1, -1);
     } else if (o.accept_document) {

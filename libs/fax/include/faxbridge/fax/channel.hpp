@@ -71,6 +71,11 @@ class FaxChannel {
 
   // Worker-thread side.
   int fd() const;
+  // Whether the runtime reads this channel's link before every tick instead of waiting for
+  // readiness: audio (a datagram arrives every 20 ms) and memory links (no descriptor).
+  // T.38 datagrams come irregularly, with long silences on the sending end, so those wait
+  // for epoll.
+  bool polled() const { return polled_; }
   void on_readable();
   void on_tick();
   // The call is over on the wire: the worker drops the channel. finished() follows at once,
@@ -124,6 +129,7 @@ class FaxChannel {
   ChannelOptions options_;
   std::unique_ptr<Impl> impl_;
   std::weak_ptr<FaxChannel> peer_;
+  bool polled_ = false;
   std::atomic<bool> finished_{false};
   std::atomic<bool> media_done_{false};
   std::atomic<bool> switch_requested_{false};

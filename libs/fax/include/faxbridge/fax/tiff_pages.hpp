@@ -49,7 +49,7 @@ Result<DocumentDiff> compare_tiff_documents(const std::string& a, const std::str
 // Writes every page of `in` to `out` uncompressed (same geometry and resolution, white = 0).
 // spandsp decodes the sender's TIFF inside the tick where a page starts; for a fine A4 G4
 // page that decode is ~5 of the ~6.5 ms the tick takes, so a sender can decode ahead of the
-// call (FaxSession does when SessionOptions::prepare_dir is set).
+// call (FaxSession does when SessionOptions::decode_ahead is set).
 Result<void> write_uncompressed_copy(const std::string& in, const std::string& out);
 
 enum class TestResolution { kStandard, kFine };
