@@ -203,35 +203,42 @@ int FaxChannel::fd() const { return impl_->link->fd(); }
 
 void FaxChannel::on_readable() {
   if (media_done()) return;
+  impl_->link->receive_all([this](std::span<const std::uint8_t> d) { take_datagram(d); });
+}
+
+void FaxChannel::on_datagram_ready() {
+  if (media_done()) return;
+  impl_->link->receive_one([this](std::span<const std::uint8_t> d) { take_datagram(d); });
+}
+
+void FaxChannel::take_datagram(std::span<const std::uint8_t> d) {
   Impl& im = *impl_;
-  im.link->receive_all([&im](std::span<const std::uint8_t> d) {
-    if (im.udptl_rx) {
-      // Refused datagrams are counted in the receiver's stats; the call goes on.
-      (void)im.udptl_rx->receive(d);
-      return;
-    }
-    auto p = rtp_parse(d);
-    if (p && p->header.payload_type == im.audio_pt) {
+  if (im.udptl_rx) {
+    // Refused datagrams are counted in the receiver's stats; the call goes on.
+    (void)im.udptl_rx->receive(d);
+    return;
+  }
+  auto p = rtp_parse(d);
+  if (p && p->header.payload_type == im.audio_pt) {
+    ++im.rtp_received;
+    im.jitter->put(p->header.timestamp, p->payload, im.tick);
+    return;
+  }
+  if (p && p->header.payload_type == im.red_pt) {
+    auto blocks = red_parse(p->payload, p->header.timestamp);
+    if (blocks) {
       ++im.rtp_received;
-      im.jitter->put(p->header.timestamp, p->payload, im.tick);
+      for (std::size_t b = 0; b < blocks->size(); ++b) {
+        const AudioBlock& block = (*blocks)[b];
+        if (block.payload_type != im.audio_pt) continue;
+        bool fresh = im.jitter->put(block.timestamp, block.data, im.tick);
+        // A redundant copy that filled a hole: a packet lost on the way was recovered.
+        if (fresh && b + 1 < blocks->size()) ++im.rtp_recovered;
+      }
       return;
     }
-    if (p && p->header.payload_type == im.red_pt) {
-      auto blocks = red_parse(p->payload, p->header.timestamp);
-      if (blocks) {
-        ++im.rtp_received;
-        for (std::size_t b = 0; b < blocks->size(); ++b) {
-          const AudioBlock& block = (*blocks)[b];
-          if (block.payload_type != im.audio_pt) continue;
-          bool fresh = im.jitter->put(block.timestamp, block.data, im.tick);
-          // A redundant copy that filled a hole: a packet lost on the way was recovered.
-          if (fresh && b + 1 < blocks->size()) ++im.rtp_recovered;
-        }
-        return;
-      }
-    }
-    ++im.rtp_malformed;
-  });
+  }
+  ++im.rtp_malformed;
 }
 
 void FaxChannel::on_tick() {

@@ -210,6 +210,17 @@ class UdpLink final : public DatagramLink {
       if (static_cast<unsigned>(n) < kBatch) return;
     }
   }
+  void receive_one(const Handler& h) override {
+    thread_local std::array<std::uint8_t, 2048> buf;
+    for (;;) {
+      ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == ECONNREFUSED)) continue;
+      if (n < 0 || line_->dead) return;
+      ++stats_.received;
+      h(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
+      return;
+    }
+  }
   int fd() const override { return fd_; }
   void tick() override { impairer_.tick(raw_); }
   bool impaired() const override { return impairer_.impaired(); }

@@ -230,10 +230,10 @@ void Worker::adopt(std::size_t max_groups) {
       if (auto c = weak.lock()) rt->hand_to_finisher(std::move(c), false);
     });
     if (!ch->polled()) {
-      // Edge-triggered: a socket is reported once per arrival, not re-polled at every pass
-      // until read; on_readable() always reads its socket empty (a short recvmmsg batch).
+      // Level-triggered, one datagram read per report: T.38 brings a datagram every 20-30 ms
+      // at most, so a socket rarely holds two; when it does, the next pass reads the next.
       epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLET;
+      ev.events = EPOLLIN;
       ev.data.ptr = ch.get();
       if (::epoll_ctl(sockets_ep, EPOLL_CTL_ADD, ch->fd(), &ev) < 0) {
         log::error("fax.runtime_epoll_add_failed", {{"worker", id}, {"reason", std::strerror(errno)}});
@@ -352,11 +352,11 @@ void Worker::deliver_datagrams(bool timed) {
     for (int i = 0; i < n; ++i) {
       auto* ch = static_cast<FaxChannel*>(evs[i].data.ptr);
       if (!timed) {
-        ch->on_readable();
+        ch->on_datagram_ready();
         continue;
       }
       auto t0 = std::chrono::steady_clock::now();
-      ch->on_readable();
+      ch->on_datagram_ready();
       double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
       if (us > slowest_readable_us.load(std::memory_order_relaxed)) slowest_readable_us.store(us);
     }

@@ -76,7 +76,12 @@ class FaxChannel {
   // T.38 datagrams come irregularly, with long silences on the sending end, so those wait
   // for epoll.
   bool polled() const { return polled_; }
+  // Takes every datagram waiting on the link.
   void on_readable();
+  // Takes one datagram, for a socket a level-triggered epoll reported readable: one
+  // system call per datagram (a batch read costs a second, failing attempt each time when,
+  // as with T.38, datagrams come one at a time).
+  void on_datagram_ready();
   void on_tick();
   // The call is over on the wire: the worker drops the channel. finished() follows at once,
   // or, when needs_finishing(), once finish_off_media_thread() has run (the runtime does
@@ -125,6 +130,7 @@ class FaxChannel {
   void finish();
   void tell_peer(std::int64_t after_ticks);
   void page_ended(ReceivedPage&& page);
+  void take_datagram(std::span<const std::uint8_t> datagram);
 
   ChannelOptions options_;
   std::unique_ptr<Impl> impl_;

@@ -41,6 +41,9 @@ class DatagramLink {
   virtual void send(std::span<const std::uint8_t> datagram) = 0;
   // Calls `handler` for every datagram waiting now; never blocks.
   virtual void receive_all(const Handler& handler) = 0;
+  // Calls `handler` for the first datagram waiting, if any (one system call; for a socket
+  // that a level-triggered epoll reported readable). Never blocks.
+  virtual void receive_one(const Handler& handler) { receive_all(handler); }
   // A descriptor that becomes readable when datagrams wait, or -1 (memory links).
   virtual int fd() const { return -1; }
   // Advances the impairment clock by one tick, releasing delayed datagrams.
