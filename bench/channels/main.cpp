@@ -128,21 +128,23 @@ void measure_cost(MediaKind media, const std::string& in, const fs::path& dir, i
   double bare_ms = bare.cpu / calls * 1000, full_ms = full.cpu / calls * 1000, mem_ms = memory.cpu / calls * 1000;
   double floor_ms = floor.cpu / calls * 1000;
   double media_s = full.ok ? full.media / full.ok : 0;
-  std::printf("%-6s calls=%d ok(bare/udp/memory)=%d/%d/%d  media=%.1fs/call  CPU per channel (one end): "
-              "bare spandsp=%.2fms  full path over UDP=%.2fms (ratio %.2fx)  full path, in-memory links=%.2fms "
-              "(ratio %.2fx)  UDP full-path channel-ends per core in real time=%.0f\n",
-              std::string(media_name(media)).c_str(), calls, bare.ok, full.ok, memory.ok, media_s, bare_ms / 2,
-              full_ms / 2, bare_ms > 0 ? full_ms / bare_ms : 0, mem_ms / 2, bare_ms > 0 ? mem_ms / bare_ms : 0,
-              full_ms > 0 ? 2 * media_s / (full_ms / 1000) : 0);
-  std::printf("%-6s floor: bare spandsp with each datagram sent and received once over UDP (ok=%d)=%.2fms "
-              "(ratio %.2fx to bare); full path over UDP / floor = %.2fx\n",
-              std::string(media_name(media)).c_str(), floor.ok, floor_ms / 2, bare_ms > 0 ? floor_ms / bare_ms : 0,
-              floor_ms > 0 ? full_ms / floor_ms : 0);
   int ok = 0;
   double batch_ms = batch_cost(media, in, dir, calls, &ok);
-  std::printf("%-6s %d calls at once on one worker over UDP: ok=%d  CPU per channel (one end)=%.2fms  "
-              "(ratio %.2fx to bare spandsp)\n",
-              std::string(media_name(media)).c_str(), calls, ok, batch_ms / 2, bare_ms > 0 ? batch_ms / bare_ms : 0);
+  auto ratio = [&](double ms) { return bare_ms > 0 ? ms / bare_ms : 0; };
+  const std::string name(media_name(media));
+  std::printf("%-6s %d calls of %.1fs media, ok bare/floor/udp/memory/shared=%d/%d/%d/%d/%d. CPU per channel end:\n",
+              name.c_str(), calls, media_s, bare.ok, floor.ok, full.ok, memory.ok, ok);
+  std::printf("%-6s   bare spandsp back to back            %6.2f ms\n", name.c_str(), bare_ms / 2);
+  std::printf("%-6s   floor: bare + each datagram once over UDP %6.2f ms  (%.2fx)\n", name.c_str(), floor_ms / 2,
+              ratio(floor_ms));
+  std::printf("%-6s   full path over UDP, %d calls sharing a worker %6.2f ms  (%.2fx)  <- a server's case\n",
+              name.c_str(), calls, batch_ms / 2, ratio(batch_ms));
+  std::printf("%-6s   full path over UDP, one call alone   %6.2f ms  (%.2fx; pays a worker pass per tick alone)\n",
+              name.c_str(), full_ms / 2, ratio(full_ms));
+  std::printf("%-6s   full path, in-memory links           %6.2f ms  (%.2fx)\n", name.c_str(), mem_ms / 2,
+              ratio(mem_ms));
+  std::printf("%-6s   => full path over UDP (shared) / floor = %.2fx; channel ends per core in real time = %.0f\n",
+              name.c_str(), floor_ms > 0 ? batch_ms / floor_ms : 0, batch_ms > 0 ? 2 * media_s / (batch_ms / 1000) : 0);
   std::fflush(stdout);
 }
 

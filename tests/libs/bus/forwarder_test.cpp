@@ -1,9 +1,4 @@
 // Publisher -> Forwarder -> Subscriber over real loopback TCP, all in this process.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <map>
 #include <thread>
@@ -13,6 +8,7 @@
 #include "faxbridge/bus.pb.h"
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/topics.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
 
 using namespace faxbridge;
 using namespace std::chrono_literals;
@@ -20,23 +16,11 @@ namespace v1 = faxbridge::bus::v1;
 
 namespace {
 
-// A port the kernel just handed out and released; good enough on a test machine.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using db::testing::free_port;  // never the same port twice in this process
 
 bus::Endpoints loopback_endpoints() {
   const int publish = free_port();
-  int subscribe = free_port();
-  while (subscribe == publish) subscribe = free_port();
+  const int subscribe = free_port();
   return {"tcp://127.0.0.1:" + std::to_string(publish),
           "tcp://127.0.0.1:" + std::to_string(subscribe)};
 }
