@@ -36,6 +36,7 @@
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/fax/document_writer.hpp"
 #include "faxbridge/fax/g711.hpp"
+#include "page_buffers.hpp"
 #include "faxbridge/fax/rtp.hpp"
 #include "faxbridge/fax/tones.hpp"
 
@@ -368,6 +369,7 @@ void FaxChannel::store_pending_pages() {
     if (auto r = im.writer->add(page); !r) {
       log::write_error(log::Level::kError, "fax.store_failed", r.error(), {{"call", options_.session.call_id}});
     }
+    page_buffers::give(std::move(page.bits));
   }
 }
 

@@ -23,6 +23,7 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/fax/tiff_pages.hpp"
+#include "page_buffers.hpp"
 
 namespace faxbridge::fax {
 
@@ -295,7 +296,10 @@ struct FaxSession::Impl {
     auto* self = static_cast<Impl*>(user);
     ReceivedPage& p = self->page;
     if (row && len > 0) {
-      if (p.bits.empty()) p.bits.reserve(len * 2400);  // a fine A4 page is 2,286 rows
+      if (p.length == 0) {
+        p.bits = page_buffers::take();
+        p.bits.reserve(len * 2400);  // a fine A4 page is 2,286 rows
+      }
       p.bits.insert(p.bits.end(), row, row + len);
       ++p.length;
       return 0;
