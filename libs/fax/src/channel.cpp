@@ -83,6 +83,9 @@ struct FaxChannel::Impl {
   std::deque<ReceivedPage> pending;  // guarded by pending_mu
   int pages_handed = 0;              // worker thread
   std::function<void()> store_hook;
+  std::mutex redirect_mu;
+  std::string redirect_host;  // guarded by redirect_mu
+  int redirect_port = 0;
   int concealed = 0;         // consecutive lost frames replaced by the last one
   std::uint64_t concealed_total = 0;
   bool heard_audio = false;  // pcm_in holds a whole received frame
@@ -242,9 +245,32 @@ void FaxChannel::take_datagram(std::span<const std::uint8_t> d) {
   ++im.rtp_malformed;
 }
 
+void FaxChannel::request_redirect(std::string remote_host, int remote_port) {
+  {
+    std::lock_guard lk(impl_->redirect_mu);
+    impl_->redirect_host = std::move(remote_host);
+    impl_->redirect_port = remote_port;
+  }
+  redirect_requested_.store(true, std::memory_order_release);
+}
+
 void FaxChannel::on_tick() {
   if (media_done()) return;
   Impl& im = *impl_;
+  if (redirect_requested_.exchange(false, std::memory_order_acq_rel)) {
+    std::string host;
+    int port = 0;
+    {
+      std::lock_guard lk(im.redirect_mu);
+      host = im.redirect_host;
+      port = im.redirect_port;
+    }
+    if (auto r = im.link->redirect(host, port); !r) {
+      log::write_error(log::Level::kWarn, "fax.redirect_failed", r.error(), {{"call", options_.session.call_id}});
+    } else {
+      log::info("fax.redirected", {{"call", options_.session.call_id}, {"host", host}, {"port", port}});
+    }
+  }
   if (im.link_impaired) im.link->tick();
   bool backstop = im.tick >= im.max_ticks;
   std::int64_t after = hangup_after_.exchange(-1, std::memory_order_acq_rel);

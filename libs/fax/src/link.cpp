@@ -150,6 +150,13 @@ Result<sockaddr_in> make_addr(const std::string& host, int port) {
   return a;
 }
 
+Result<void> connect_to(int fd, const sockaddr_in& remote) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) < 0) {
+    return socket_error("connect", errno);
+  }
+  return ok();
+}
+
 class UdpLink final : public DatagramLink {
  public:
   UdpLink(int fd, std::shared_ptr<LineState> line, const Impairments& imp)
@@ -221,6 +228,11 @@ class UdpLink final : public DatagramLink {
       return;
     }
   }
+  Result<void> redirect(const std::string& host, int port) override {
+    auto remote = make_addr(host, port);
+    if (!remote) return std::move(remote).error();
+    return connect_to(fd_, *remote);
+  }
   int fd() const override { return fd_; }
   void tick() override { impairer_.tick(raw_); }
   bool impaired() const override { return impairer_.impaired(); }
@@ -253,14 +265,12 @@ int local_port(int fd) {
   return ntohs(a.sin_port);
 }
 
-Result<void> connect_to(int fd, const sockaddr_in& remote) {
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) < 0) {
-    return socket_error("connect", errno);
-  }
-  return ok();
-}
 
 }  // namespace
+
+Result<void> DatagramLink::redirect(const std::string&, int) {
+  return Error(Code::k_fax_transport_failed, "This media link has no far-end address to change.");
+}
 
 LinkPair make_memory_link_pair(const Impairments& a_to_b, const Impairments& b_to_a) {
   auto qa = std::make_shared<MemoryQueue>();  // what a receives

@@ -115,6 +115,9 @@ class FaxChannel {
   // Ends this channel at its next tick because the call moves to other media (audio ->
   // T.38): the session's result has media_switched set and no hang-up reaches the peer.
   void request_media_switch() { switch_requested_.store(true, std::memory_order_release); }
+  // The far end moved its media (same kind, new address, e.g. in a re-INVITE): from the
+  // next tick on, datagrams go to and are taken from the new address. The session goes on.
+  void request_redirect(std::string remote_host, int remote_port);
   // When this channel ends (hang-up, or its call finished), tell `peer` (the other end of a
   // loopback line), standing in for the signalling a real call has.
   void set_hangup_peer(std::weak_ptr<FaxChannel> peer) { peer_ = std::move(peer); }
@@ -139,6 +142,7 @@ class FaxChannel {
   std::atomic<bool> finished_{false};
   std::atomic<bool> media_done_{false};
   std::atomic<bool> switch_requested_{false};
+  std::atomic<bool> redirect_requested_{false};
   std::atomic<std::int64_t> hangup_after_{-1};  // pending request, in ticks; -1 none
   std::optional<std::uint64_t> hangup_deadline_;  // worker thread only
   std::atomic<int> phase_{0};

@@ -53,6 +53,9 @@ class DatagramLink {
   virtual bool impaired() const = 0;
   // The line goes dead: from now on nothing is carried in either direction.
   virtual void cut() = 0;
+  // Sends to a new far-end address from now on, and takes datagrams only from it (the far
+  // end moved its media, e.g. in a re-INVITE). Memory links have no address to change.
+  virtual Result<void> redirect(const std::string& remote_host, int remote_port);
   virtual const LinkStats& stats() const = 0;
 };
 
