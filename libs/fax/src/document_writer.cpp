@@ -51,18 +51,25 @@ void FaxDocumentWriter::discard() {
   std::filesystem::remove(part_, ec);
 }
 
+Result<void> FaxDocumentWriter::fail(Error e) {
+  discard();
+  failed_ = e;
+  return e;
+}
+
 Result<void> FaxDocumentWriter::add(const ReceivedPage& page) {
+  if (failed_) return *failed_;
   const std::size_t row_bytes = static_cast<std::size_t>((page.width + 7) / 8);
   if (page.width <= 0 || page.length <= 0 || page.bits.size() != row_bytes * static_cast<std::size_t>(page.length)) {
-    return Error(Code::k_fax_file_error, "A received page has no pixels or the wrong size.")
-        .with("width", std::to_string(page.width))
-        .with("rows", std::to_string(page.length));
+    return fail(Error(Code::k_fax_file_error, "A received page has no pixels or the wrong size.")
+                    .with("width", std::to_string(page.width))
+                    .with("rows", std::to_string(page.length)));
   }
   if (!tiff_) {
     TIFFSetWarningHandler(nullptr);
     TIFFSetErrorHandler(nullptr);
     tiff_ = TIFFOpen(part_.c_str(), "w");
-    if (!tiff_) return write_error(part_, "the file cannot be created");
+    if (!tiff_) return fail(write_error(part_, "the file cannot be created"));
   }
   TIFF* t = as_tiff(tiff_);
   TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
@@ -101,26 +108,20 @@ Result<void> FaxDocumentWriter::add(const ReceivedPage& page) {
   if (TIFFWriteEncodedStrip(t, 0, const_cast<std::uint8_t*>(page.bits.data()),
                             static_cast<tmsize_t>(page.bits.size())) < 0 ||
       !TIFFWriteDirectory(t)) {
-    discard();
-    return write_error(part_, "a page could not be written");
+    return fail(write_error(part_, "a page could not be written"));
   }
   ++pages_;
   return ok();
 }
 
 Result<void> FaxDocumentWriter::finish() {
+  if (failed_) return *failed_;
   if (!tiff_) return ok();
   TIFF* t = as_tiff(tiff_);
   for (int i = 0; i < pages_; ++i) {
-    if (!TIFFSetDirectory(t, static_cast<tdir_t>(i))) {
-      discard();
-      return write_error(part_, "a page could not be read back");
-    }
+    if (!TIFFSetDirectory(t, static_cast<tdir_t>(i))) return fail(write_error(part_, "a page could not be read back"));
     TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(pages_));
-    if (!TIFFRewriteDirectory(t)) {
-      discard();
-      return write_error(part_, "the page numbers could not be written");
-    }
+    if (!TIFFRewriteDirectory(t)) return fail(write_error(part_, "the page numbers could not be written"));
   }
   TIFFClose(t);
   tiff_ = nullptr;
@@ -128,7 +129,8 @@ Result<void> FaxDocumentWriter::finish() {
   std::filesystem::rename(part_, path_, ec);
   if (ec) {
     std::filesystem::remove(part_, ec);
-    return write_error(path_, "the file could not be moved into place");
+    failed_ = write_error(path_, "the file could not be moved into place");
+    return *failed_;
   }
   return ok();
 }

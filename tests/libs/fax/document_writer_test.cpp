@@ -122,12 +122,30 @@ TEST(FaxDocumentWriter, RefusesAPageOfTheWrongSizeAndAnUnwritablePlace) {
   auto r = w.add(short_page);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Code::k_fax_file_error);
-  EXPECT_FALSE(w.add(ReceivedPage{}));
+  FaxDocumentWriter empty_page(dir.file("empty.tif"), StoreCompression::kT6);
+  EXPECT_FALSE(empty_page.add(ReceivedPage{}));
 
   FaxDocumentWriter nowhere(dir.file("missing-dir/doc.tif"), StoreCompression::kT6);
   auto r2 = nowhere.add(make_page(300, kFinePpm, 1));
   ASSERT_FALSE(r2);
   EXPECT_EQ(r2.error().code, Code::k_fax_file_error);
+}
+
+TEST(FaxDocumentWriter, AfterAFailedPageNothingIsKept) {
+  ScratchDir dir;
+  auto path = dir.file("gap.tif");
+  FaxDocumentWriter w(path, StoreCompression::kT6);
+  ASSERT_TRUE(w.add(make_page(300, kFinePpm, 1)));
+  ReceivedPage broken = make_page(300, kFinePpm, 2);
+  broken.bits.pop_back();
+  ASSERT_FALSE(w.add(broken));
+  // A later good page does not start a document with the first two pages missing.
+  auto later = w.add(make_page(300, kFinePpm, 3));
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code, Code::k_fax_file_error);
+  EXPECT_FALSE(w.finish());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".part"));
 }
 
 }  // namespace

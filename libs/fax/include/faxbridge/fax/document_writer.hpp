@@ -3,6 +3,7 @@
 // compressed as asked with libtiff, into "<path>.part"; finish() settles the page numbers
 // (n of total) and renames the file into place, so whoever looks at the spool sees the whole
 // document or none. One owner thread at a time.
+#include <optional>
 #include <string>
 
 #include "faxbridge/core/result.hpp"
@@ -18,6 +19,8 @@ class FaxDocumentWriter {
   FaxDocumentWriter& operator=(const FaxDocumentWriter&) = delete;
 
   // The page's far_ident goes into its ImageDescription, where fax software looks for it.
+  // After a page fails, the document is dropped and every later call returns that error:
+  // a document with a page missing is never put in place as if it were whole.
   Result<void> add(const ReceivedPage& page);
   // Moves the document to `path`. Without a page nothing is written and nothing is moved.
   Result<void> finish();
@@ -29,7 +32,10 @@ class FaxDocumentWriter {
   std::string path_;
   std::string part_;
   StoreCompression compression_;
+  Result<void> fail(Error e);
+
   void* tiff_ = nullptr;  // TIFF*, kept out of this header
+  std::optional<Error> failed_;
   int pages_ = 0;
 };
 
