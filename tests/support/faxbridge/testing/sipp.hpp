@@ -50,6 +50,7 @@ struct SippRun {
   int calls = 1;
   std::string transport = "u1";  // SIPp's -t: u1 UDP, t1 TCP (one socket)
   std::chrono::seconds timeout{60};
+  std::vector<std::string> extra_args;  // e.g. {"-key", "red_port", "20004"}: [red_port] in the scenario
 
   std::unique_ptr<Child> start() const {
     std::filesystem::create_directories(dir);
@@ -58,6 +59,7 @@ struct SippRun {
                                      "-timeout", std::to_string(timeout.count()) + "s", "-timeout_error",
                                      "-nostdin", "-t", transport, "-trace_err", "-error_file", (dir / "errors.log").string(),
                                      "-trace_msg", "-message_file", (dir / "messages.log").string()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     if (!remote.empty()) args.insert(args.end(), {"-s", service, remote});
     auto child = std::make_unique<Child>(binary, args, std::map<std::string, std::string>{},
                                          (dir / "sipp.out").string());
