@@ -51,10 +51,12 @@ sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attrib
   return t38;
 }
 
-sip::AudioOffer audio_stream(int port) {
+sip::AudioOffer audio_stream(int port, int redundancy, int red_payload_type) {
   sip::AudioOffer audio;
   audio.port = port;
   audio.telephone_event = false;
+  audio.redundancy = redundancy;
+  audio.red_payload_type = red_payload_type;
   return audio;
 }
 
@@ -96,6 +98,11 @@ Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, in
     o.on_tone = [cb = options_.on_tone](int tone, std::int64_t) {
       if (cb) cb(tone);
     };
+    // RFC 3264: we send with the payload type the far end named in its description.
+    if (options_.audio_redundancy > 0 && remote.red_payload_type >= 0) {
+      o.audio_redundancy = options_.audio_redundancy;
+      o.red_payload_type = static_cast<std::uint8_t>(remote.red_payload_type);
+    }
   }
   return fax::FaxChannel::create(std::move(o), std::move(*link));
 }
@@ -108,6 +115,7 @@ Result<void> CallMedia::start(const sip::NegotiatedMedia& remote, fax::ChannelRu
   if (auto r = runtime.add({*ch}); !r) return r;
   channel_ = std::move(*ch);
   kind_ = kind;
+  redundant_ = channel_->options().audio_redundancy > 0;
   return ok();
 }
 

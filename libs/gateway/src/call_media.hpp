@@ -30,8 +30,9 @@ std::string_view media_column(fax::MediaKind kind);
 // they are given (an answer follows what the offer allows).
 sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attributes = {});
 // Our G.711 stream on `port`: A-law and u-law (A-law first), no telephone-event, which
-// a fax channel has no use for.
-sip::AudioOffer audio_stream(int port);
+// a fax channel has no use for; RFC 2198 redundancy listed when `redundancy` > 0, under
+// `red_payload_type` (an answer must use the offerer's number).
+sip::AudioOffer audio_stream(int port, int redundancy = 0, int red_payload_type = 99);
 
 // Which calls may be switched to T.38 by the far end's re-INVITE, and on which local
 // port. Written by the control thread when a call starts on audio, read by the SIP loop
@@ -59,6 +60,10 @@ class CallMedia {
     fax::SessionOptions session;
     bool reinvite_on_tone = false;  // our re-INVITE to T.38 when a fax tone is heard
     bool owns_call_id = false;      // we placed the call (RFC 3261 14.1 glare timers)
+    // G.711: earlier frames repeated per packet (RFC 2198) when the far end's SDP has RED
+    // for our codec (NegotiatedMedia::red_payload_type); only set when we offered or
+    // answer RED. 0: plain G.711.
+    int audio_redundancy = 0;
     // Worker thread, the first time each fax tone is heard on audio; must only post.
     std::function<void(int tone)> on_tone;
   };
@@ -87,6 +92,8 @@ class CallMedia {
   const std::shared_ptr<fax::FaxChannel>& channel() const { return channel_; }
   std::optional<fax::MediaKind> kind() const { return kind_; }
   bool switched() const { return switched_; }
+  // The first channel sends RFC 2198 redundancy (the far end agreed to RED).
+  bool redundant() const { return redundant_; }
   int reinvites_sent() const { return reinvites_sent_; }
 
  private:
@@ -98,6 +105,7 @@ class CallMedia {
   std::shared_ptr<fax::FaxChannel> channel_;
   std::optional<fax::MediaKind> kind_;
   bool switched_ = false;
+  bool redundant_ = false;
   bool reinvite_pending_ = false;
   bool t38_refused_ = false;
   int reinvites_sent_ = 0;

@@ -181,7 +181,7 @@ struct Gateway::Impl {
 
   std::atomic<int> outbound_active{0}, inbound_active{0};
   std::atomic<std::uint64_t> outbound_closed{0}, inbound_stored{0}, progress_updates{0};
-  std::atomic<std::uint64_t> t38_reinvites{0}, t38_switches{0};
+  std::atomic<std::uint64_t> t38_reinvites{0}, t38_switches{0}, audio_redundancy_calls{0};
 
   void post(std::function<void()> fn) {
     {
@@ -389,7 +389,7 @@ struct Gateway::Impl {
       if (call.plan.offer == FirstOffer::kT38) {
         req.offer.t38 = t38_stream(call.local_port);
       } else {
-        req.offer.audio = audio_stream(call.local_port);
+        req.offer.audio = audio_stream(call.local_port, settings.audio_redundancy);
       }
       req.offer.address = settings.media_address;
       auto id = agent->place_call(req);
@@ -430,6 +430,7 @@ struct Gateway::Impl {
     o.session.call_id = "job" + std::to_string(call.call.job_id);
     o.reinvite_on_tone = call.plan.reinvite_on_tone;
     o.owns_call_id = true;
+    o.audio_redundancy = settings.audio_redundancy;  // we offered RED when this is > 0
     o.on_tone = tone_poster(a.call);
     call.media = std::make_unique<CallMedia>(std::move(o));
     // Registered before the media starts: the far end may re-INVITE on our first CNG.
@@ -440,11 +441,14 @@ struct Gateway::Impl {
       finish_outbound_error(call, r.error(), "failed");  // forgets the re-INVITE answer too
       return;
     }
+    if (call.media->redundant()) ++audio_redundancy_calls;
     log::info("gateway.answered", {{"job", call.call.job_id},
                                    {"media", sip::media_kind_name(a.media.kind)},
+                                   {"red", red_label(*call.media, a.media)},
                                    {"address", a.media.address + ":" + std::to_string(a.media.port)}});
     call.diag.media_started(std::string(sip::media_kind_name(a.media.kind)) + " " + a.media.address + ":" +
-                            std::to_string(a.media.port));
+                            std::to_string(a.media.port) +
+                            (call.media->redundant() ? " red/" + std::to_string(a.media.red_payload_type) : ""));
   }
 
   // T.38 failed in negotiation with the number of this call: its next calls go out on G.711
@@ -512,6 +516,12 @@ struct Gateway::Impl {
   }
 
   static bool channel_alive(const CallMedia& m) { return m.channel() && !m.channel()->finished(); }
+
+  // The gateway.answered log field: "off", or RED's payload type and depth.
+  static std::string red_label(const CallMedia& m, const sip::NegotiatedMedia& remote) {
+    if (!m.redundant()) return "off";
+    return std::to_string(remote.red_payload_type) + " x" + std::to_string(m.channel()->options().audio_redundancy);
+  }
 
   void on_out_failed(OutCall& call, const sip::CallFailed& f) {
     call.diag.add_dialog(call.targets[call.next_target - 1], f.trace);
@@ -754,13 +764,17 @@ struct Gateway::Impl {
     o.session.call_id = "in" + std::to_string(in.call);
     o.reinvite_on_tone = plan.reinvite_on_tone;
     o.owns_call_id = false;
+    // RED only when the caller offered it and we answer it (below).
+    o.audio_redundancy = remote.red_payload_type >= 0 ? settings.audio_redundancy : 0;
     o.on_tone = tone_poster(in.call);
     ic->media = std::make_unique<CallMedia>(std::move(o));
     sip::MediaOffer answer;
     if (plan.answer == InboundAnswer::kT38) {
       answer.t38 = t38_stream(ic->local_port, remote.t38_attributes);
     } else {
-      answer.audio = audio_stream(ic->local_port);
+      // RED under the caller's own payload type (RFC 3264 section 6.1), when offered.
+      answer.audio = audio_stream(ic->local_port, remote.red_payload_type >= 0 ? settings.audio_redundancy : 0,
+                                  remote.red_payload_type);
       // Answer with the one codec we will run (RFC 3264 section 6.1 allows a subset).
       answer.audio->pcma = remote.kind == sip::MediaKind::kPcma;
       answer.audio->pcmu = remote.kind == sip::MediaKind::kPcmu;
@@ -784,8 +798,10 @@ struct Gateway::Impl {
       release();
       return;
     }
+    if (ic->media->redundant()) ++audio_redundancy_calls;
     log::info("gateway.inbound_answered", {{"number", in.called_number}, {"caller", in.caller_id},
-                                           {"media", sip::media_kind_name(remote.kind)}});
+                                           {"media", sip::media_kind_name(remote.kind)},
+                                           {"red", red_label(*ic->media, remote)}});
     in_by_sip[in.call] = ic.get();
     inbound.push_back(std::move(ic));
     inbound_active = static_cast<int>(inbound.size());
@@ -1029,7 +1045,7 @@ Gateway::~Gateway() {
 GatewayStats Gateway::stats() const {
   return {impl_->outbound_active.load(), impl_->inbound_active.load(), impl_->outbound_closed.load(),
           impl_->inbound_stored.load(), impl_->t38_reinvites.load(), impl_->t38_switches.load(),
-          impl_->progress_updates.load()};
+          impl_->progress_updates.load(), impl_->audio_redundancy_calls.load()};
 }
 
 bool Gateway::connected() const { return impl_->subscriber && impl_->subscriber->connected(); }

@@ -1,8 +1,9 @@
 #include "faxbridge/sip/sdp.hpp"
 
 #include <algorithm>
-
+#include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace faxbridge::sip {
 namespace {
@@ -41,6 +42,75 @@ std::string parse_connection(std::string_view value) {
   auto words = split_words(value);
   if (words.size() < 3 || words[0] != "IN") return {};
   return std::string(words[2]);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// An RTP payload type, 0-127 (RFC 3550's 7 bits).
+std::optional<int> parse_payload_type(std::string_view text) {
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || value < 0 || value > 127) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// The value of "a=<name>:<format> <value>" in the section (rtpmap, fmtp), if any.
+std::optional<std::string_view> format_attribute(const MediaSection& m, std::string_view name,
+                                                 std::string_view format) {
+  for (const auto& attr : m.attributes) {
+    std::string_view a = attr;
+    if (a.size() <= name.size() || a.substr(0, name.size()) != name || a[name.size()] != ':') continue;
+    a.remove_prefix(name.size() + 1);
+    const std::size_t space = a.find(' ');
+    if (space == std::string_view::npos || a.substr(0, space) != format) continue;
+    return trim(a.substr(space + 1));
+  }
+  return std::nullopt;
+}
+
+// "red/8000" or "red/8000/1" (RFC 4102; encoding names are case-insensitive, RFC 4566 6).
+bool is_red_rtpmap(std::string_view value) {
+  std::string lower(value);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower == "red/8000" || lower == "red/8000/1";
+}
+
+// RFC 2198 section 5 fmtp: the payload types of the primary and each redundant block,
+// slash-separated ("8/8/8"). Usable only when every one is `codec`: our channel sends
+// and rebuilds that codec alone.
+bool red_fmtp_carries(std::string_view fmtp, int codec) {
+  if (fmtp.empty()) return false;
+  std::size_t start = 0;
+  while (start <= fmtp.size()) {
+    std::size_t slash = fmtp.find('/', start);
+    if (slash == std::string_view::npos) slash = fmtp.size();
+    auto pt = parse_payload_type(trim(fmtp.substr(start, slash - start)));
+    if (!pt || *pt != codec) return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
+// The far end's RED payload type for `codec` in this section, under whatever number it
+// chose; -1 when there is none we can use (no rtpmap, an fmtp naming another codec or
+// not parsing). Without fmtp, RED is taken to carry the codec we settled on.
+int find_red(const MediaSection& m, int codec) {
+  for (const auto& f : m.formats) {
+    auto pt = parse_payload_type(f);
+    if (!pt || *pt == 0 || *pt == 8) continue;
+    auto rtpmap = format_attribute(m, "rtpmap", f);
+    if (!rtpmap || !is_red_rtpmap(*rtpmap)) continue;
+    auto fmtp = format_attribute(m, "fmtp", f);
+    if (fmtp && !red_fmtp_carries(*fmtp, codec)) continue;
+    return *pt;
+  }
+  return -1;
 }
 
 Error sdp_error(std::string message) {
@@ -157,6 +227,7 @@ std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool 
         NegotiatedMedia n;
         n.kind = f == "8" ? MediaKind::kPcma : MediaKind::kPcmu;
         n.payload_type = f == "8" ? 8 : 0;
+        n.red_payload_type = find_red(m, n.payload_type);
         n.address = address_of(m);
         n.port = m.port;
         return n;
@@ -194,11 +265,21 @@ std::string t38_lines(const T38Offer& t) {
 }
 
 std::string audio_lines(const AudioOffer& a) {
+  // RED repeats the first enabled codec (RFC 2198 section 5); with none there is nothing to repeat.
+  const bool red = a.redundancy > 0 && (a.pcma || a.pcmu);
+  const std::string red_pt = std::to_string(a.red_payload_type);
   std::string formats;
+  if (red) formats += " " + red_pt;
   if (a.pcma) formats += " 8";
   if (a.pcmu) formats += " 0";
   if (a.telephone_event) formats += " 101";
   std::string s = "m=audio " + std::to_string(a.port) + " RTP/AVP" + formats + "\r\n";
+  if (red) {
+    const std::string codec = a.pcma ? "8" : "0";
+    std::string blocks = codec;
+    for (int i = 0; i < std::min(a.redundancy, 8); ++i) blocks += "/" + codec;
+    s += "a=rtpmap:" + red_pt + " red/8000\r\na=fmtp:" + red_pt + " " + blocks + "\r\n";
+  }
   if (a.pcma) s += "a=rtpmap:8 PCMA/8000\r\n";
   if (a.pcmu) s += "a=rtpmap:0 PCMU/8000\r\n";
   if (a.telephone_event) s += "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
@@ -227,7 +308,11 @@ std::string build_answer_sdp(const MediaOffer& answer, const SessionDescription&
       s += t38_lines(*answer.t38);
       t38_done = true;
     } else if (answer.audio && !audio_done && offers_g711(m)) {
-      s += audio_lines(*answer.audio);
+      AudioOffer audio = *answer.audio;
+      // RFC 3264 section 6.1: an answer lists only types the offer had, under its numbers.
+      const std::string red_pt = std::to_string(audio.red_payload_type);
+      if (std::find(m.formats.begin(), m.formats.end(), red_pt) == m.formats.end()) audio.redundancy = 0;
+      s += audio_lines(audio);
       audio_done = true;
     } else {
       // Rejected (RFC 3264 section 6): the offered line with port 0.

@@ -24,6 +24,7 @@
 #include "faxbridge/gateway/gateway.hpp"
 #include "faxbridge/router/router.hpp"
 #include "faxbridge/testing/process.hpp"
+#include "faxbridge/testing/sipp.hpp"
 
 namespace faxbridge::gateway {
 
@@ -173,6 +174,14 @@ class GatewayTest : public ::testing::Test {
   }
   // Media ports of this test process: below the ephemeral range, apart from other tests'.
   static int media_base() { return 20000 + 40 * (::getpid() % 300); }
+  // SIPp with `scenario` (a full path), its logs under the spool.
+  faxbridge::testing::SippRun sipp(const std::string& scenario) {
+    faxbridge::testing::SippRun run;
+    run.binary = FAXBRIDGE_SIPP_BIN;
+    run.scenario = scenario;
+    run.dir = spool_ / ("sipp-" + std::filesystem::path(scenario).stem().string());
+    return run;
+  }
   std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
 
   std::string dsn_;

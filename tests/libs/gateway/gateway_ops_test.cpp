@@ -31,14 +31,6 @@ class GatewayOpsTest : public GatewayTest {
   // Members, not locals: the fixture stops the gateways after the test body, and a
   // running gateway writes its series until then.
   metrics::Registry registry_a_, registry_b_;
-
-  faxbridge::testing::SippRun sipp(const std::string& scenario) {
-    faxbridge::testing::SippRun run;
-    run.binary = FAXBRIDGE_SIPP_BIN;
-    run.scenario = scenario;
-    run.dir = spool_ / ("sipp-" + std::filesystem::path(scenario).stem().string());
-    return run;
-  }
 };
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -20,6 +20,14 @@ TEST(GatewaySettingsTable, WithNothingSetTheDefaultsApply) {
   EXPECT_EQ(gs.channels, 8);
   EXPECT_GE(gs.media_threads, 1);  // one per core
   EXPECT_EQ(gs.media_realtime_priority, 0);
+  EXPECT_EQ(gs.audio_redundancy, 0);  // RED not offered
+}
+
+TEST(GatewaySettingsTable, AudioRedundancyIsReadWithinRfc2198sUsefulRange) {
+  config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_AUDIO_REDUNDANCY", "3"}}));
+  const auto gs = read_gateway_settings(cfg, "gw-1");
+  ASSERT_TRUE(cfg.finish());
+  EXPECT_EQ(gs.audio_redundancy, 3);
 }
 
 TEST(GatewaySettingsTable, MediaWorkersAndTheirPriorityAreRead) {
@@ -58,13 +66,14 @@ TEST(GatewaySettingsTable, EveryBadValueIsNamed) {
   config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_SIP_PORT", "70000"},
                                             {"FAXBRIDGE_GATEWAY_SIP_TCP", "maybe"},
                                             {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", "-1"},
-                                            {"FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "100"}}));
+                                            {"FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "100"},
+                                            {"FAXBRIDGE_GATEWAY_AUDIO_REDUNDANCY", "9"}}));
   (void)read_gateway_settings(cfg, "gw-1");
   auto r = cfg.finish();
   ASSERT_FALSE(r);
   const std::string text = r.error().to_string();
   for (const char* name : {"FAXBRIDGE_GATEWAY_SIP_PORT", "FAXBRIDGE_GATEWAY_SIP_TCP", "FAXBRIDGE_GATEWAY_SIP_TLS_PORT",
-                           "FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY"}) {
+                           "FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "FAXBRIDGE_GATEWAY_AUDIO_REDUNDANCY"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name << " in " << text;
   }
 }

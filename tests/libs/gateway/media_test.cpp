@@ -1,7 +1,10 @@
 // Audio (G.711) and the switch to T.38 between two real gateways over SIP/UDP on 127.0.0.1
 // (gateway_fixture.hpp): gateway A places the calls, gateway B answers for user 403. The
 // settings are the administrator's ("Allow G.711 for outgoing faxes", "Disable T.38 for
-// incoming faxes"), changed while the gateways run.
+// incoming faxes"), changed while the gateways run. RFC 2198 redundancy on G.711
+// (FAXBRIDGE_GATEWAY_AUDIO_REDUNDANCY) between the two, and offered by SIPp under its own
+// payload type.
+#include "../sip/sip_test_support.hpp"
 #include "gateway_fixture.hpp"
 
 namespace faxbridge::gateway {
@@ -20,6 +23,22 @@ class GatewayMediaTest : public GatewayTest {
   }
   std::string remembered(const std::string& number) {
     return field("SELECT count(*) FROM remote_capabilities WHERE prefer_g711 AND number = '" + number + "'");
+  }
+  // A fax from A to B on a route without T.38 (G.711 only), each gateway repeating this
+  // many earlier frames when the other agrees; the attempt and the received fax checked.
+  std::pair<Gateway*, Gateway*> g711_fax_with_redundancy(int on_a, int on_b) {
+    const auto alice = add_user("alice", std::nullopt);
+    add_user("bob", "403");
+    auto [a, b] = start_pair([&](GatewaySettings& s) { s.audio_redundancy = on_a; },
+                             [&](GatewaySettings& s) { s.audio_redundancy = on_b; });
+    if (a == nullptr || b == nullptr) return {nullptr, nullptr};
+    sql("UPDATE routes SET t38_policy = 'off' WHERE is_default");
+    const auto job = ready_job("403", alice);
+    EXPECT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+    EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+    EXPECT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+    EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+    return {a, b};
   }
 };
 
@@ -120,6 +139,65 @@ TEST_F(GatewayMediaTest, AT38OnlyCallIsRefusedWhenIncomingT38IsDisabledAndTheNex
   EXPECT_EQ(a->stats().t38_switches + b->stats().t38_switches, 0u);
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE pages > 0") == "1"; }, 30s));
   EXPECT_EQ(field("SELECT media FROM received_faxes WHERE pages > 0"), "g711a");
+}
+
+TEST_F(GatewayMediaTest, WithRedundancyOnBothGatewaysAG711FaxIsSentWithRed) {
+  auto [a, b] = g711_fax_with_redundancy(2, 2);
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  // A offered red/8000, B answered it: both channels sent RFC 2198 packets, and each
+  // rebuilt the other's audio from them (the fax above went through).
+  EXPECT_EQ(a->stats().audio_redundancy_calls, 1u);
+  EXPECT_EQ(b->stats().audio_redundancy_calls, 1u);
+}
+
+TEST_F(GatewayMediaTest, WhenTheAnsweringGatewayDoesNotOfferRedTheFaxGoesOutOnPlainG711) {
+  auto [a, b] = g711_fax_with_redundancy(2, 0);
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  // B's answer left red/8000 out: A did not send it either.
+  EXPECT_EQ(a->stats().audio_redundancy_calls, 0u);
+  EXPECT_EQ(b->stats().audio_redundancy_calls, 0u);
+}
+
+TEST_F(GatewayMediaTest, WhenTheCallerDoesNotOfferRedTheAnswerIsPlainG711) {
+  auto [a, b] = g711_fax_with_redundancy(0, 2);
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  EXPECT_EQ(a->stats().audio_redundancy_calls, 0u);
+  EXPECT_EQ(b->stats().audio_redundancy_calls, 0u);
+}
+
+TEST_F(GatewayMediaTest, SippOffersRedAsType97AndTheGatewayAnswersAndSendsRedAs97) {
+  add_user("bob", "403");
+  auto* b = start_gateway("gw-b", media_base() + 20, /*place_calls=*/false,
+                          [](GatewaySettings& s) { s.audio_redundancy = 2; });
+  ASSERT_NE(b, nullptr);
+  // SIPp's SDP points the audio here, so the test reads what the gateway sends.
+  sip::testing::RawUdp rtp(0);
+  auto run = sipp(std::string(FAXBRIDGE_GATEWAY_SCENARIOS) + "/uac_audio_red97.xml");
+  run.remote = "127.0.0.1:" + std::to_string(b->settings().sip.port);
+  run.extra_args = {"-key", "red_port", std::to_string(rtp.port())};
+  auto child = run.start();
+
+  std::string packet;
+  std::string report;
+  for (int i = 0; i < 10; ++i) {
+    packet = rtp.receive_starting_with("", 20s);
+    if (packet.size() < 12) {
+      ADD_FAILURE() << "no RTP from the gateway, packet " << i << "; SIPp exited " << run.finish(*child, 1s, &report)
+                    << "\n" << report;
+      return;
+    }
+    EXPECT_EQ(static_cast<std::uint8_t>(packet[1]) & 0x7F, 97) << "packet " << i;
+  }
+  EXPECT_EQ(run.finish(*child, 60s, &report), 0) << report;  // the answer kept 97 (the scenario's checks)
+
+  // RFC 2198 section 3 on the wire: after the first packets, two redundant blocks (F bit
+  // set, PCMA) with 4-byte headers, then the primary's 1-byte header (PCMA), then the audio.
+  const std::size_t payload = 12 + 4 * (static_cast<std::uint8_t>(packet[0]) & 0x0F);
+  ASSERT_GE(packet.size(), payload + 9 + 3 * 160);
+  EXPECT_EQ(static_cast<std::uint8_t>(packet[payload]), 0x80 | 8);
+  EXPECT_EQ(static_cast<std::uint8_t>(packet[payload + 4]), 0x80 | 8);
+  EXPECT_EQ(static_cast<std::uint8_t>(packet[payload + 8]), 8);
+  EXPECT_EQ(b->stats().audio_redundancy_calls, 1u);
 }
 
 }  // namespace

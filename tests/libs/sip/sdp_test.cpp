@@ -126,6 +126,129 @@ TEST(Sdp, FindsNothingUsableInARejectedOrUnknownStream) {
   EXPECT_FALSE(select_media(*sdp));
 }
 
+// RFC 2198 redundancy. A far end's audio section with the given m= formats and a= lines.
+std::optional<NegotiatedMedia> audio_with(const std::string& formats, const std::string& attributes) {
+  auto sdp = parse_sdp("v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n"
+                       "m=audio 7000 RTP/AVP " + formats + "\r\n" + attributes);
+  EXPECT_TRUE(sdp) << sdp.error().to_string();
+  if (!sdp) return std::nullopt;
+  return select_media(*sdp, false);
+}
+
+TEST(SdpRed, AnOfferListsRedFirstWithItsFmtpNamingTheFirstCodec) {
+  MediaOffer offer;
+  offer.audio = AudioOffer{4020};
+  offer.audio->redundancy = 2;
+  const std::string text = build_sdp(offer, "127.0.0.1", 1, 1);
+  EXPECT_NE(text.find("m=audio 4020 RTP/AVP 99 8 0 101\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=rtpmap:99 red/8000\r\na=fmtp:99 8/8/8\r\n"), std::string::npos) << text;
+  // u-law alone: RED repeats u-law.
+  offer.audio->pcma = false;
+  offer.audio->red_payload_type = 100;
+  offer.audio->redundancy = 1;
+  const std::string ulaw = build_sdp(offer, "127.0.0.1", 1, 2);
+  EXPECT_NE(ulaw.find("m=audio 4020 RTP/AVP 100 0 101\r\n"), std::string::npos) << ulaw;
+  EXPECT_NE(ulaw.find("a=fmtp:100 0/0\r\n"), std::string::npos) << ulaw;
+  // Our own offer, read back as a far end would: RED under 100, u-law primary.
+  auto parsed = parse_sdp(ulaw);
+  ASSERT_TRUE(parsed);
+  auto m = select_media(*parsed, false);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kPcmu);
+  EXPECT_EQ(m->red_payload_type, 100);
+}
+
+TEST(SdpRed, WithoutRedundancyTheOfferIsPlainG711) {
+  MediaOffer offer;
+  offer.audio = AudioOffer{4020};
+  const std::string text = build_sdp(offer, "127.0.0.1", 1, 1);
+  EXPECT_EQ(text.find("red/8000"), std::string::npos) << text;
+  EXPECT_EQ(select_media(*parse_sdp(text), false)->red_payload_type, -1);
+}
+
+TEST(SdpRed, RecognisesRedUnderTheFarEndsOwnPayloadType) {
+  auto m = audio_with("97 8 0", "a=rtpmap:97 RED/8000/1\r\na=fmtp:97 8/8\r\na=rtpmap:8 PCMA/8000\r\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kPcma);
+  EXPECT_EQ(m->payload_type, 8);
+  EXPECT_EQ(m->red_payload_type, 97);
+}
+
+TEST(SdpRed, AcceptsRedWithoutFmtpForTheCodecWeSettleOn) {
+  auto m = audio_with("0 121", "a=rtpmap:121 red/8000\r\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kPcmu);
+  EXPECT_EQ(m->red_payload_type, 121);
+}
+
+TEST(SdpRed, IgnoresRedWhoseFmtpNamesAnotherCodec) {
+  // RED over PCMA, but the far end's first G.711 codec (the one we run) is PCMU.
+  auto m = audio_with("98 0 8", "a=rtpmap:98 red/8000\r\na=fmtp:98 8/8\r\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kPcmu);
+  EXPECT_EQ(m->red_payload_type, -1);
+  // RFC 2198's own example: PCMU primary, GSM (3) redundant: not ours to rebuild.
+  EXPECT_EQ(audio_with("121 0 3", "a=rtpmap:121 red/8000/1\r\na=fmtp:121 0/3\r\n")->red_payload_type, -1);
+}
+
+TEST(SdpRed, TakesTheRedTypeThatCarriesOurCodecWhenThereAreSeveral) {
+  auto m = audio_with("96 97 0 8", "a=rtpmap:96 red/8000\r\na=fmtp:96 8/8\r\n"
+                                   "a=rtpmap:97 red/8000\r\na=fmtp:97 0/0/0\r\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kPcmu);
+  EXPECT_EQ(m->red_payload_type, 97);
+}
+
+TEST(SdpRed, MalformedRedLinesAreIgnoredAndTheCallIsPlainG711) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"99 8", ""},                                                   // no rtpmap at all
+      {"99 8", "a=fmtp:99 8/8\r\n"},                                  // fmtp without rtpmap
+      {"99 8", "a=rtpmap:99 red/16000\r\n"},                          // wrong clock rate
+      {"99 8", "a=rtpmap:99 redundant/8000\r\n"},                     // not RED
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 \r\n"},             // empty fmtp
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 8//8\r\n"},         // empty block
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 8/8/\r\n"},         // trailing slash
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 garbage\r\n"},
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 8/999\r\n"},        // not a payload type
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 8/-8\r\n"},
+      {"99 8", "a=rtpmap:99 red/8000\r\na=fmtp:99 8/8;level=2\r\n"},
+      {"8", "a=rtpmap:99 red/8000\r\n"},                              // rtpmap for a type not listed
+      {"abc 8", "a=rtpmap:abc red/8000\r\n"},                         // not a number
+      {"200 8", "a=rtpmap:200 red/8000\r\n"},                         // beyond 7 bits
+      {"8 0", "a=rtpmap:0 red/8000\r\n"},                             // a static G.711 type
+      {"99 8", "a=rtpmap:99\r\na=rtpmap:\r\na=rtpmap\r\na=fmtp:99\r\n"},  // truncated lines
+      {"99 8", std::string("a=rtpmap:99 red/8000\r\na=fmtp:99 8/8") + std::string(1, '\0') + "\r\n"},
+  };
+  for (const auto& [formats, attributes] : cases) {
+    auto m = audio_with(formats, attributes);
+    ASSERT_TRUE(m) << formats << " | " << attributes;
+    EXPECT_EQ(m->kind, MediaKind::kPcma) << attributes;
+    EXPECT_EQ(m->payload_type, 8) << attributes;
+    EXPECT_EQ(m->red_payload_type, -1) << formats << " | " << attributes;
+  }
+}
+
+TEST(SdpRed, AnAnswerKeepsTheOfferersRedNumberAndDropsRedTheOfferLacked) {
+  auto offer = parse_sdp("v=0\r\nc=IN IP4 192.0.2.5\r\nm=audio 7000 RTP/AVP 97 8 0\r\n"
+                         "a=rtpmap:97 red/8000\r\na=fmtp:97 8/8\r\n");
+  ASSERT_TRUE(offer);
+  const auto offered = select_media(*offer, false);
+  ASSERT_EQ(offered->red_payload_type, 97);
+  MediaOffer answer;
+  answer.audio = AudioOffer{6000, true, false, false, 3, offered->red_payload_type};
+  const std::string text = build_answer_sdp(answer, *offer, "127.0.0.1", 3, 1);
+  EXPECT_NE(text.find("m=audio 6000 RTP/AVP 97 8\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=rtpmap:97 red/8000\r\na=fmtp:97 8/8/8/8\r\n"), std::string::npos) << text;
+  EXPECT_EQ(select_media(*parse_sdp(text), false)->red_payload_type, 97);
+
+  // The same answer to an offer without RED (RFC 3264 6.1: nothing the offer lacked).
+  auto plain = parse_sdp("v=0\r\nc=IN IP4 192.0.2.5\r\nm=audio 7000 RTP/AVP 8 0\r\n");
+  ASSERT_TRUE(plain);
+  const std::string no_red = build_answer_sdp(answer, *plain, "127.0.0.1", 3, 1);
+  EXPECT_NE(no_red.find("m=audio 6000 RTP/AVP 8\r\n"), std::string::npos) << no_red;
+  EXPECT_EQ(no_red.find("red/8000"), std::string::npos) << no_red;
+}
+
 TEST(SipStatus, MapsFinalStatusesToTheRoutersClasses) {
   EXPECT_EQ(classify_final_status(486, false).code, Code::k_call_busy);
   EXPECT_EQ(classify_final_status(600, false).code, Code::k_call_busy);

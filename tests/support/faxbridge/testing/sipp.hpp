@@ -43,13 +43,16 @@ struct SippRun {
   std::string binary;    // FAXBRIDGE_SIPP_BIN
   std::string scenario;  // full path of the XML file
   std::filesystem::path dir;
-  int port = free_port();  // SIPp's SIP port
+  // SIPp's SIP port: free_port() only checks TCP, and a port some other test holds for UDP
+  // makes SIPp exit at start, so the call never comes.
+  int port = free_udp_block(1);
   int media_port = free_udp_block(4);  // SIPp's media port (it also binds media_port + 2)
   std::string remote;    // host:port to call (UAC scenarios); empty for a UAS
   std::string service = "403";  // the number a UAC scenario calls
   int calls = 1;
   std::string transport = "u1";  // SIPp's -t: u1 UDP, t1 TCP (one socket)
   std::chrono::seconds timeout{60};
+  std::vector<std::string> extra_args;  // e.g. {"-key", "red_port", "20004"}: [red_port] in the scenario
 
   std::unique_ptr<Child> start() const {
     std::filesystem::create_directories(dir);
@@ -58,6 +61,7 @@ struct SippRun {
                                      "-timeout", std::to_string(timeout.count()) + "s", "-timeout_error",
                                      "-nostdin", "-t", transport, "-trace_err", "-error_file", (dir / "errors.log").string(),
                                      "-trace_msg", "-message_file", (dir / "messages.log").string()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     if (!remote.empty()) args.insert(args.end(), {"-s", service, remote});
     auto child = std::make_unique<Child>(binary, args, std::map<std::string, std::string>{},
                                          (dir / "sipp.out").string());

@@ -41,6 +41,11 @@ struct GatewaySettings {
   // time while other work shares the cores; refused without CAP_SYS_NICE (logged).
   int media_realtime_priority = 0;
   fax::Pace pace = fax::Pace::kRealtime;
+  // RFC 2198 redundancy on G.711 calls: earlier frames repeated in each RTP packet (0-8).
+  // > 0: audio offers and answers list "red/8000", and a call whose far end agrees sends
+  // it, so a fax survives lost packets at the cost of (1 + n) times the audio bandwidth.
+  // 0: not offered (some PBXs refuse an offer with payload types they do not know).
+  int audio_redundancy = 0;
   std::chrono::milliseconds claim_interval{1000};
   std::chrono::milliseconds lease{60000};
   // How often the routes are reloaded for OPTIONS monitoring (sip.options_interval is
@@ -64,6 +69,7 @@ struct GatewayStats {
   std::uint64_t t38_reinvites = 0;  // re-INVITEs to T.38 we sent (counted when the call ends)
   std::uint64_t t38_switches = 0;   // calls moved from G.711 to T.38 (either side's re-INVITE)
   std::uint64_t progress_updates = 0;  // live page counts written to open attempts
+  std::uint64_t audio_redundancy_calls = 0;  // G.711 channels started with RFC 2198 redundancy
 };
 
 class Gateway final {

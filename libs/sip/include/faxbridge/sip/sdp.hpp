@@ -25,11 +25,17 @@ struct T38Offer {
 
 // m=audio <port> RTP/AVP 8 0 101: the codecs enabled, in this order (PCMA first, as
 // European gateways expect), telephone-event for DTMF.
+// With `redundancy` > 0, RFC 2198 redundancy is listed first under `red_payload_type`:
+// "m=audio <port> RTP/AVP 99 8 0", "a=rtpmap:99 red/8000", "a=fmtp:99 8/8/8" (RFC 2198
+// section 5, RFC 4102: the primary and each redundant block, here the first enabled G.711
+// codec `redundancy` + 1 times). An answer must keep the offerer's number for it.
 struct AudioOffer {
   int port = 0;
   bool pcma = true;
   bool pcmu = true;
   bool telephone_event = true;
+  int redundancy = 0;  // earlier frames repeated per packet (0-8); 0: RED not listed
+  int red_payload_type = 99;
 };
 
 // What we put in an offer or an answer. With both, T.38 is listed first; an answer
@@ -64,6 +70,10 @@ struct NegotiatedMedia {
   std::string address;
   int port = 0;
   int payload_type = -1;                  // audio only: 8 (PCMA) or 0 (PCMU)
+  // Audio only: the far end's payload type for RFC 2198 redundancy ("red/8000") carrying
+  // that codec; -1 when it listed none we can use. Whether RED is sent is the caller's
+  // choice (we only send it when our side offered or answers it).
+  int red_payload_type = -1;
   std::vector<std::string> t38_attributes;  // T.38 only: the raw a= lines, without "a="
 
   bool operator==(const NegotiatedMedia&) const = default;
@@ -75,6 +85,9 @@ Result<SessionDescription> parse_sdp(std::string_view text);
 
 // The usable stream: T.38 first when `prefer_t38` (and the far end offered it with a
 // port), otherwise PCMA, then PCMU. nullopt when nothing usable is there.
+// For audio, RED is recognised under whatever payload type the far end chose (its rtpmap
+// says red/8000) when its fmtp names only the chosen G.711 codec, or has no fmtp; a RED
+// type without rtpmap, or with an fmtp naming other codecs or not parsing, is ignored.
 std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool prefer_t38 = true);
 
 // Writes a description. `session_id` and `version` fill the o= line; the version must
