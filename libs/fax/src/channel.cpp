@@ -70,7 +70,8 @@ struct FaxChannel::Impl {
   std::uint64_t rtp_recovered = 0;
   std::uint8_t audio_pt = kPayloadPcma;  // G.711 payload type
   G711Law law = G711Law::kAlaw;
-  std::uint8_t red_pt = 0xFF;            // RFC 2198 payload type; 0xFF = none (never in 7 bits)
+  std::uint8_t red_pt = 0xFF;            // RFC 2198 payload type we send; 0xFF = none (never in 7 bits)
+  std::uint8_t red_rx_pt = 0xFF;         // RFC 2198 payload type we accept
   // RFC 2198 sender: the last frames sent, oldest first, with their timestamps.
   std::deque<std::pair<std::uint32_t, std::array<std::uint8_t, kSamplesPerTick>>> red_history;
   std::vector<std::uint8_t> red_payload;
@@ -186,6 +187,8 @@ Result<std::shared_ptr<FaxChannel>> FaxChannel::create(ChannelOptions options,
     im.audio_pt = o.media == MediaKind::kAlaw ? kPayloadPcma : kPayloadPcmu;
     im.law = o.media == MediaKind::kAlaw ? G711Law::kAlaw : G711Law::kUlaw;
     im.red_pt = o.red_payload_type & 0x7F;
+    im.red_rx_pt = o.red_receive_payload_type >= 0 ? static_cast<std::uint8_t>(o.red_receive_payload_type & 0x7F)
+                                                   : im.red_pt;
     im.rtp.payload_type = o.audio_redundancy > 0 ? im.red_pt : im.audio_pt;
     im.rtp.ssrc = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(ch.get()) >> 4) ^ 0x5A5A1234u;
     im.rtp.marker = true;
@@ -228,7 +231,7 @@ void FaxChannel::take_datagram(std::span<const std::uint8_t> d) {
     im.jitter->put(p->header.timestamp, p->payload, im.tick);
     return;
   }
-  if (p && p->header.payload_type == im.red_pt) {
+  if (p && p->header.payload_type == im.red_rx_pt) {
     auto blocks = red_parse(p->payload, p->header.timestamp);
     if (blocks) {
       ++im.rtp_received;

@@ -31,6 +31,10 @@ Result<LoopbackCall> make_loopback_call(const SessionOptions& caller, const Sess
   a.calling_party = false;
   auto co = channel_options(c);
   auto ao = channel_options(a);
+  co.red_receive_payload_type = options.caller_red_type;
+  co.red_payload_type = static_cast<std::uint8_t>(options.answerer_red_type);
+  ao.red_receive_payload_type = options.answerer_red_type;
+  ao.red_payload_type = static_cast<std::uint8_t>(options.caller_red_type);
   auto cc = FaxChannel::create(co, std::move(links.first));
   if (!cc) return std::move(cc).error();
   auto ac = FaxChannel::create(ao, std::move(links.second));

@@ -102,6 +102,7 @@ Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, in
     if (options_.audio_redundancy > 0 && remote.red_payload_type >= 0) {
       o.audio_redundancy = options_.audio_redundancy;
       o.red_payload_type = static_cast<std::uint8_t>(remote.red_payload_type);
+      o.red_receive_payload_type = options_.red_receive_payload_type;
     }
   }
   return fax::FaxChannel::create(std::move(o), std::move(*link));

@@ -64,6 +64,8 @@ class CallMedia {
     // for our codec (NegotiatedMedia::red_payload_type); only set when we offered or
     // answer RED. 0: plain G.711.
     int audio_redundancy = 0;
+    // The RED payload type our own SDP named (what the far end sends RED with).
+    int red_receive_payload_type = 99;
     // Worker thread, the first time each fax tone is heard on audio; must only post.
     std::function<void(int tone)> on_tone;
   };

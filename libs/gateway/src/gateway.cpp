@@ -766,6 +766,7 @@ struct Gateway::Impl {
     o.owns_call_id = false;
     // RED only when the caller offered it and we answer it (below).
     o.audio_redundancy = remote.red_payload_type >= 0 ? settings.audio_redundancy : 0;
+    o.red_receive_payload_type = remote.red_payload_type;  // our answer keeps the caller's number
     o.on_tone = tone_poster(in.call);
     ic->media = std::make_unique<CallMedia>(std::move(o));
     sip::MediaOffer answer;

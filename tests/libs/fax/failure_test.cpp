@@ -266,6 +266,26 @@ TEST_P(G711Concealment, OnePercentLossIsRiddenOutByRepeatingTheLastFrame) {
 // these five are the ones the repeat saves.
 INSTANTIATE_TEST_SUITE_P(Seeds, G711Concealment, ::testing::Values(3u, 9u, 13u, 15u, 17u));
 
+TEST(G711Loss, EachEndReceivesRedundancyUnderThePayloadTypeItNamed) {
+  // The caller's SDP said RED is 100, the answerer's said 101: each sends with the other's.
+  ScratchDir dir;
+  auto in = testing::make_document(dir, 1, TestResolution::kFine);
+  LoopbackOptions line;
+  line.media = MediaKind::kAlaw;
+  line.audio_redundancy = 2;
+  line.caller_red_type = 100;
+  line.answerer_red_type = 101;
+  line.caller_to_answerer = loss(0.01, 3);
+  line.answerer_to_caller = loss(0.01, 4);
+  auto r = run_loopback_call(tx_options(in), rx_options(dir.file("out.tif")), line);
+  ASSERT_TRUE(r.tx.success) << r.tx.t30_text;
+  ASSERT_TRUE(r.rx.success) << r.rx.t30_text;
+  EXPECT_EQ(r.tx_stats.rtp_malformed, 0u);
+  EXPECT_EQ(r.rx_stats.rtp_malformed, 0u);
+  EXPECT_GT(r.rx_stats.rtp_recovered, 0u);
+  EXPECT_GT(r.tx_stats.rtp_recovered, 0u);
+}
+
 TEST(G711Loss, FivePercentLossWithRedundancyThreeCompletes) {
   ScratchDir dir;
   auto in = testing::make_document(dir, 1, TestResolution::kFine);

@@ -37,7 +37,10 @@ struct ChannelOptions {
   // 0 = plain G.711). Only when the far end agreed to "red/8000" with this payload type in
   // SDP; a channel always accepts RED packets of that type.
   int audio_redundancy = 0;
-  std::uint8_t red_payload_type = 99;
+  std::uint8_t red_payload_type = 99;  // what we send RED with: the far end's SDP type
+  // The type RED arrives with: the one our own SDP named (RFC 3264 lets each side name
+  // its own receive type; they normally agree). -1: the same as red_payload_type.
+  int red_receive_payload_type = -1;
   bool detect_tones = true;  // audio only: CNG / CED / V.21 preamble on received audio
   // Audio only: called on the worker thread the first time each fax signal is heard (the
   // tone as int, see FaxTone in tones.hpp; the media time in ms). Must not block: a gateway

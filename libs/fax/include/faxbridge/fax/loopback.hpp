@@ -22,6 +22,10 @@ struct LoopbackOptions {
   UdptlOptions udptl;
   int jitter_delay_ms = 60;
   int audio_redundancy = 0;  // G.711: RFC 2198 frames repeated per packet (both ends)
+  // The RED payload type each end named in its own SDP, i.e. receives with; each end sends
+  // with the other's (RFC 3264 lets them differ).
+  int caller_red_type = 99;
+  int answerer_red_type = 99;
   // A hang-up at one end reaches the other, as SIP's BYE would. Off, the far end only
   // notices through T.30's timers.
   bool signal_hangup = true;
