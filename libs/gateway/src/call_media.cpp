@@ -89,6 +89,8 @@ Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, in
                                                          const sip::NegotiatedMedia& remote) {
   auto link = fax::open_udp_link(options_.local_address, local_port, remote.address, remote.port);
   if (!link) return std::move(link).error();
+  remote_address_ = remote.address;
+  remote_port_ = remote.port;
   fax::ChannelOptions o;
   o.media = kind;
   o.session = options_.session;
@@ -148,9 +150,22 @@ Result<CallMedia::Outcome> CallMedia::on_media_changed(const sip::NegotiatedMedi
                                                        fax::ChannelRuntime& runtime) {
   const bool ours = reinvite_pending_;
   reinvite_pending_ = false;
-  if (remote.kind != sip::MediaKind::kT38) {
-    // Our T.38 offer answered with audio: as good as a refusal. Any other audio change
-    // (a new address of the same stream) is not followed; the far end keeps our port.
+  const bool remote_t38 = remote.kind == sip::MediaKind::kT38;
+  if (!ours && channel_ && kind_ && (*kind_ == fax::MediaKind::kT38) == remote_t38) {
+    // The same kind of media at a new place (the far end's re-INVITE, e.g. its media
+    // moved to another host): our stream follows, the fax goes on.
+    if (remote.address != remote_address_ || remote.port != remote_port_) {
+      channel_->request_redirect(remote.address, remote.port);
+      log::info("gateway.media_moved", {{"call", options_.session.call_id},
+                                        {"address", remote.address},
+                                        {"port", remote.port}});
+      remote_address_ = remote.address;
+      remote_port_ = remote.port;
+    }
+    return Outcome::kNone;
+  }
+  if (!remote_t38) {
+    // Our T.38 offer answered with audio: as good as a refusal.
     if (!ours) return Outcome::kNone;
     t38_refused_ = true;
     return Outcome::kT38Refused;

@@ -84,7 +84,8 @@ class CallMedia {
   Result<void> start(const sip::NegotiatedMedia& remote, fax::ChannelRuntime& runtime);
   // A fax tone was heard on the audio: our re-INVITE to T.38 when the plan says so.
   void on_tone(sip::UserAgent& agent, sip::CallId call);
-  // The SIP agent reports new media (our re-INVITE answered, or the far end's accepted).
+  // The SIP agent reports new media: our re-INVITE answered, the far end's accepted (a
+  // switch to T.38), or the far end's stream moved to a new address (followed).
   Result<Outcome> on_media_changed(const sip::NegotiatedMedia& remote, fax::ChannelRuntime& runtime);
   // Our re-INVITE was refused.
   Outcome on_reinvite_refused(int sip_status, MediaClock::time_point now);
@@ -106,6 +107,8 @@ class CallMedia {
   Options options_;
   std::shared_ptr<fax::FaxChannel> channel_;
   std::optional<fax::MediaKind> kind_;
+  std::string remote_address_;  // where the current channel sends
+  int remote_port_ = 0;
   bool switched_ = false;
   bool redundant_ = false;
   bool reinvite_pending_ = false;

@@ -200,5 +200,23 @@ TEST_F(GatewayMediaTest, SippOffersRedAsType97AndTheGatewayAnswersAndSendsRedAs9
   EXPECT_EQ(b->stats().audio_redundancy_calls, 1u);
 }
 
+TEST_F(GatewayMediaTest, FollowsTheFarEndsAudioWhenItsReinviteMovesIt) {
+  // SIPp's audio first points at one socket of the test, then its re-INVITE (same codec,
+  // new o= version) names another: the gateway's RTP must move there.
+  add_user("bob", "403");
+  auto* b = start_gateway("gw-b", media_base() + 20, /*place_calls=*/false);
+  ASSERT_NE(b, nullptr);
+  sip::testing::RawUdp first(0), second(0);
+  auto run = sipp(std::string(FAXBRIDGE_GATEWAY_SCENARIOS) + "/uac_audio_moves.xml");
+  run.remote = "127.0.0.1:" + std::to_string(b->settings().sip.port);
+  run.extra_args = {"-key", "first_port", std::to_string(first.port()), "-key", "second_port",
+                    std::to_string(second.port())};
+  auto child = run.start();
+  std::string report;
+  EXPECT_GE(first.receive_starting_with("", 20s).size(), 12u) << "no RTP at the first address";
+  EXPECT_GE(second.receive_starting_with("", 20s).size(), 12u) << "no RTP at the address of the re-INVITE";
+  EXPECT_EQ(run.finish(*child, 60s, &report), 0) << report;
+}
+
 }  // namespace
 }  // namespace faxbridge::gateway
