@@ -426,6 +426,8 @@ struct Gateway::Impl {
     o.session.direction = fax::Direction::kSend;
     o.session.calling_party = true;
     o.session.tiff_path = call.tiff_path;
+    // A document of unknown length is not held in memory.
+    o.session.decode_ahead = call.call.page_count && *call.call.page_count <= settings.decode_ahead_pages;
     o.session.local_ident = call.identity.tsid;
     o.session.call_id = "job" + std::to_string(call.call.job_id);
     o.reinvite_on_tone = call.plan.reinvite_on_tone;

@@ -29,6 +29,7 @@ GatewaySettings read_gateway_settings(config::ConfigReader& cfg, std::string ins
                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   gs.media_realtime_priority = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", 0, 0, 99));
   gs.audio_redundancy = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_AUDIO_REDUNDANCY", 0, 0, 8));
+  gs.decode_ahead_pages = static_cast<int>(cfg.integer("FAXBRIDGE_GATEWAY_DECODE_AHEAD_PAGES", 20, 0, 1000));
   gs.spool_dir = cfg.string("FAXBRIDGE_GATEWAY_SPOOL_DIR", "/tmp", "directory");
   gs.place_calls = cfg.boolean("FAXBRIDGE_GATEWAY_PLACE_CALLS", true);
   gs.routes_refresh = cfg.duration_ms("FAXBRIDGE_GATEWAY_ROUTES_REFRESH_MS", 5000ms, 0ms, 3600000ms);

@@ -30,6 +30,18 @@ TEST(GatewaySettingsTable, AudioRedundancyIsReadWithinRfc2198sUsefulRange) {
   EXPECT_EQ(gs.audio_redundancy, 3);
 }
 
+TEST(GatewaySettingsTable, DecodeAheadPagesAreReadAndDefaultTo20) {
+  config::ConfigReader plain(config::map_env({}));
+  EXPECT_EQ(read_gateway_settings(plain, "gw-1").decode_ahead_pages, 20);
+  config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_DECODE_AHEAD_PAGES", "0"}}));
+  const auto gs = read_gateway_settings(cfg, "gw-1");
+  ASSERT_TRUE(cfg.finish());
+  EXPECT_EQ(gs.decode_ahead_pages, 0);
+  config::ConfigReader bad(config::map_env({{"FAXBRIDGE_GATEWAY_DECODE_AHEAD_PAGES", "-1"}}));
+  (void)read_gateway_settings(bad, "gw-1");
+  EXPECT_FALSE(bad.finish());
+}
+
 TEST(GatewaySettingsTable, MediaWorkersAndTheirPriorityAreRead) {
   config::ConfigReader cfg(config::map_env({{"FAXBRIDGE_GATEWAY_MEDIA_THREADS", "3"},
                                             {"FAXBRIDGE_GATEWAY_MEDIA_RT_PRIORITY", "10"}}));
