@@ -97,10 +97,16 @@ int seq_diff(std::uint16_t a, std::uint16_t b) {  // a - b in the circular seque
 }  // namespace
 
 Result<std::vector<std::uint8_t>> udptl_encode(const UdptlPacket& p) {
+  std::vector<std::uint8_t> out;
+  if (auto r = udptl_encode_into(p, out); !r) return std::move(r).error();
+  return out;
+}
+
+Result<void> udptl_encode_into(const UdptlPacket& p, std::vector<std::uint8_t>& out) {
   if (p.primary.empty() || p.primary.size() > kMaxIfpBytes) {
     return malformed("primary IFP packet of " + std::to_string(p.primary.size()) + " bytes");
   }
-  std::vector<std::uint8_t> out;
+  out.clear();
   out.reserve(8 + p.primary.size() * 2);
   out.push_back(static_cast<std::uint8_t>(p.seq >> 8));
   out.push_back(static_cast<std::uint8_t>(p.seq & 0xFF));
@@ -127,12 +133,20 @@ Result<std::vector<std::uint8_t>> udptl_encode(const UdptlPacket& p) {
       put_octets(out, f);
     }
   }
-  return out;
+  return ok();
 }
 
 Result<UdptlPacket> udptl_decode(std::span<const std::uint8_t> datagram) {
-  Reader r(datagram);
   UdptlPacket p;
+  if (auto r = udptl_decode_into(datagram, p); !r) return std::move(r).error();
+  return p;
+}
+
+Result<void> udptl_decode_into(std::span<const std::uint8_t> datagram, UdptlPacket& p) {
+  Reader r(datagram);
+  p.secondary.clear();
+  p.fec.clear();
+  p.fec_span = 0;
   std::uint8_t hi = 0, lo = 0;
   if (!r.u8(hi) || !r.u8(lo)) return malformed("shorter than a sequence number");
   p.seq = static_cast<std::uint16_t>((hi << 8) | lo);
@@ -181,7 +195,7 @@ Result<UdptlPacket> udptl_decode(std::span<const std::uint8_t> datagram) {
     }
   }
   if (r.left() != 0) return malformed(std::to_string(r.left()) + " trailing bytes");
-  return p;
+  return ok();
 }
 
 UdptlSender::UdptlSender(UdptlOptions options) : options_(options) {
@@ -190,11 +204,13 @@ UdptlSender::UdptlSender(UdptlOptions options) : options_(options) {
   options_.fec_entries = std::clamp(options_.fec_entries, 1, 16);
 }
 
-Result<std::vector<std::uint8_t>> UdptlSender::build(std::span<const std::uint8_t> ifp) {
+Result<std::span<const std::uint8_t>> UdptlSender::build(std::span<const std::uint8_t> ifp) {
   if (ifp.empty() || ifp.size() > kMaxIfpBytes) {
     return malformed("outgoing IFP packet of " + std::to_string(ifp.size()) + " bytes");
   }
-  UdptlPacket p;
+  UdptlPacket& p = packet_;
+  p.secondary.clear();
+  p.fec.clear();
   p.seq = next_seq_;
   p.primary = ifp;
   p.recovery = options_.recovery;
@@ -224,17 +240,17 @@ Result<std::vector<std::uint8_t>> UdptlSender::build(std::span<const std::uint8_
       for (const auto& e : parity) p.fec.push_back(e);
     }
   }
-  auto out = udptl_encode(p);
+  auto out = udptl_encode_into(p, datagram_);
   // Too big for the far end's datagram limit: shed redundancy, oldest first.
-  while (out && out->size() > options_.max_datagram && !p.secondary.empty()) {
+  while (out && datagram_.size() > options_.max_datagram && !p.secondary.empty()) {
     p.secondary.pop_back();
-    out = udptl_encode(p);
+    out = udptl_encode_into(p, datagram_);
   }
-  if (!out) return out;
+  if (!out) return std::move(out).error();
   history_[next_seq_ % kHistory].assign(ifp.begin(), ifp.end());
   ++next_seq_;
   ++sent_;
-  return out;
+  return std::span<const std::uint8_t>(datagram_);
 }
 
 UdptlReceiver::UdptlReceiver(Deliver deliver) : deliver_(std::move(deliver)) {}
@@ -310,12 +326,11 @@ void UdptlReceiver::recover_from_fec(const UdptlPacket& p) {
 
 Result<void> UdptlReceiver::receive(std::span<const std::uint8_t> datagram) {
   ++stats_.datagrams;
-  auto decoded = udptl_decode(datagram);
-  if (!decoded) {
+  if (auto decoded = udptl_decode_into(datagram, decoded_); !decoded) {
     ++stats_.malformed;
-    return std::move(decoded).error();
+    return decoded;
   }
-  const UdptlPacket& p = *decoded;
+  const UdptlPacket& p = decoded_;
   if (!started_) {
     started_ = true;
     expected_ = p.seq;

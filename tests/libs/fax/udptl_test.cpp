@@ -152,7 +152,8 @@ std::vector<Bytes> make_stream(UdptlSender& tx, int n) {
   std::vector<Bytes> out;
   for (int i = 0; i < n; ++i) {
     Bytes ifp = {static_cast<std::uint8_t>(0x40 + i), static_cast<std::uint8_t>(i * 7), 0x01};
-    out.push_back(*tx.build(ifp));
+    auto d = *tx.build(ifp);
+    out.emplace_back(d.begin(), d.end());
   }
   return out;
 }

@@ -49,9 +49,14 @@ struct UdptlPacket {
 // Encodes one datagram. Fails (fax.malformed_packet) on empty or oversized IFP packets or
 // too many entries.
 Result<std::vector<std::uint8_t>> udptl_encode(const UdptlPacket& packet);
+// The same into `out` (replaced), reusing its memory: the media path encodes every
+// datagram this way, with no allocation once warm.
+Result<void> udptl_encode_into(const UdptlPacket& packet, std::vector<std::uint8_t>& out);
 // Decodes one datagram; refuses truncated input, bad or fragmented lengths, trailing bytes
 // and absurd counts with fax.malformed_packet. Never reads outside `datagram`.
 Result<UdptlPacket> udptl_decode(std::span<const std::uint8_t> datagram);
+// The same into `out` (replaced, its vectors' memory reused).
+Result<void> udptl_decode_into(std::span<const std::uint8_t> datagram, UdptlPacket& out);
 
 struct UdptlOptions {
   UdptlRecovery recovery = UdptlRecovery::kRedundancy;
@@ -68,8 +73,8 @@ struct UdptlOptions {
 class UdptlSender {
  public:
   explicit UdptlSender(UdptlOptions options = {});
-  // Builds the datagram for the next IFP packet.
-  Result<std::vector<std::uint8_t>> build(std::span<const std::uint8_t> ifp);
+  // Builds the datagram for the next IFP packet; the bytes stay valid until the next call.
+  Result<std::span<const std::uint8_t>> build(std::span<const std::uint8_t> ifp);
   std::uint16_t next_seq() const { return next_seq_; }
 
  private:
@@ -79,6 +84,8 @@ class UdptlSender {
   static constexpr std::size_t kHistory = 256;
   std::array<std::vector<std::uint8_t>, kHistory> history_;
   std::size_t sent_ = 0;
+  UdptlPacket packet_;                 // reused for every datagram
+  std::vector<std::uint8_t> datagram_;  // the last datagram built
 };
 
 struct UdptlStats {
@@ -144,6 +151,7 @@ class UdptlReceiver {
   int resync_run_ = 0;
   std::array<Slot, kHistory> slots_;
   UdptlStats stats_;
+  UdptlPacket decoded_;  // reused for every datagram
 };
 
 }  // namespace faxbridge::fax
