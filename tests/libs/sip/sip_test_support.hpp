@@ -19,39 +19,13 @@
 #include <vector>
 
 #include "faxbridge/sip/user_agent.hpp"
+#include "faxbridge/testing/ports.hpp"
 
 namespace faxbridge::sip::testing {
 
 using namespace std::chrono_literals;
 
-// A UDP port nobody uses right now (the kernel picks it; we let it go again).
-inline int free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A port free for both UDP and TCP (an agent with `tcp = true` binds both).
-inline int free_udp_tcp_port() {
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int port = free_udp_port();
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return port;
-  }
-  return 0;
-}
+using faxbridge::testing::free_udp_port;
 
 // A self-signed certificate made now with the openssl CLI: agent.pem holds the key and
 // the certificate, cafile.pem the certificate alone (so a peer with this directory

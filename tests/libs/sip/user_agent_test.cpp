@@ -410,8 +410,8 @@ TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
 
 TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_tcp_port());
-  Settings sb = test_settings(free_udp_tcp_port());
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
   sa.tcp = sb.tcp = true;
   b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
   auto a = UserAgent::start(sa, a_rec.handlers());
@@ -433,8 +433,8 @@ TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
 
 TEST(UserAgentTcp, ARouteAddressMayNameItsTransport) {
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_tcp_port());
-  Settings sb = test_settings(free_udp_tcp_port());
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
   sa.tcp = sb.tcp = true;
   b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
   auto a = UserAgent::start(sa, a_rec.handlers());
@@ -463,11 +463,11 @@ TEST(UserAgentTcp, ARouteAddressMayNameItsTransport) {
 TEST(UserAgentTls, ACallOverTlsWithASelfSignedCertificateIsAnswered) {
   const auto certs = make_certificate_dir("ok");
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_tcp_port());
-  Settings sb = test_settings(free_udp_tcp_port());
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
   sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
-  sa.tls_port = free_udp_tcp_port();
-  sb.tls_port = free_udp_tcp_port();
+  sa.tls_port = free_udp_port();
+  sb.tls_port = free_udp_port();
   b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
   auto a = UserAgent::start(sa, a_rec.handlers());
   ASSERT_TRUE(a) << a.error().to_string();
@@ -492,11 +492,11 @@ TEST(UserAgentTls, ACallOverTlsWithASelfSignedCertificateIsAnswered) {
 TEST(UserAgentTls, AGatewayAddressWithTransportTlsIsPingedOverTls) {
   const auto certs = make_certificate_dir("ping");
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_tcp_port());
-  Settings sb = test_settings(free_udp_tcp_port());
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
   sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
-  sa.tls_port = free_udp_tcp_port();
-  sb.tls_port = free_udp_tcp_port();
+  sa.tls_port = free_udp_port();
+  sb.tls_port = free_udp_port();
   auto a = UserAgent::start(sa, a_rec.handlers());
   ASSERT_TRUE(a) << a.error().to_string();
   auto b = UserAgent::start(sb, b_rec.handlers());
@@ -516,12 +516,12 @@ TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite)
   const auto server = make_certificate_dir("server");
   const auto other = make_certificate_dir("other");
   Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_tcp_port());
-  Settings sb = test_settings(free_udp_tcp_port());
+  Settings sa = test_settings(free_udp_port());
+  Settings sb = test_settings(free_udp_port());
   sa.tls_certificate_dir = other.string();  // trusts only its own certificate
   sb.tls_certificate_dir = server.string();
-  sa.tls_port = free_udp_tcp_port();
-  sb.tls_port = free_udp_tcp_port();
+  sa.tls_port = free_udp_port();
+  sb.tls_port = free_udp_port();
   b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
   auto a = UserAgent::start(sa, a_rec.handlers());
   ASSERT_TRUE(a) << a.error().to_string();
@@ -542,7 +542,7 @@ TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite)
 
 TEST(UserAgentTls, ACertificateDirectoryWithoutItsFilesStopsTheStart) {
   Recorder rec;
-  Settings s = test_settings(free_udp_tcp_port());
+  Settings s = test_settings(free_udp_port());
   s.tls_certificate_dir = "/nonexistent/faxbridge-certs";
   auto ua = UserAgent::start(s, rec.handlers());
   ASSERT_FALSE(ua);

@@ -192,14 +192,14 @@ TEST_F(MediaGatewayService, WithACertificateFolderTheServiceAnswersACallOverTls)
   start_router();
   // One self-signed certificate for both ends, made now: each trusts the other.
   const auto certs = st::make_certificate_dir("service");
-  const int tls_port = st::free_udp_tcp_port();
+  const int tls_port = st::free_udp_port();
   extra_env_ = {{"FAXBRIDGE_GATEWAY_SIP_TLS_CERT_DIR", certs.string()},
                 {"FAXBRIDGE_GATEWAY_SIP_TLS_PORT", std::to_string(tls_port)}};
   start_service();
   st::Recorder rec;
-  auto settings = st::test_settings(st::free_udp_tcp_port());
+  auto settings = st::test_settings(st::free_udp_port());
   settings.tls_certificate_dir = certs.string();
-  settings.tls_port = st::free_udp_tcp_port();
+  settings.tls_port = st::free_udp_port();
   auto ua = sip::UserAgent::start(settings, rec.handlers());
   ASSERT_TRUE(ua) << ua.error().to_string();
   sip::CallRequest r;

@@ -11,33 +11,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "faxbridge/testing/ports.hpp"
 #include "faxbridge/testing/process.hpp"
 
 namespace faxbridge::testing {
-
-// Whether somebody has bound this UDP port on loopback (SIPp is listening).
-inline bool udp_port_bound(int port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
-  ::close(fd);
-  return taken;
-}
-
-// The first of `count` consecutive ports free on loopback UDP (SIPp's -mp binds its
-// audio port and the one two above it).
-inline int free_udp_block(int count) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int first = free_port();
-    bool all_free = first + count <= 65535;
-    for (int p = first; p < first + count && all_free; ++p) all_free = !udp_port_bound(p);
-    if (all_free) return first;
-  }
-  return 0;
-}
 
 struct SippRun {
   std::string binary;    // FAXBRIDGE_SIPP_BIN
