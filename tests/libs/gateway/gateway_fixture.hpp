@@ -23,6 +23,7 @@
 #include "faxbridge/fax/tiff_pages.hpp"
 #include "faxbridge/gateway/gateway.hpp"
 #include "faxbridge/router/router.hpp"
+#include "faxbridge/testing/bus_database_test.hpp"
 #include "faxbridge/testing/process.hpp"
 #include "faxbridge/testing/sipp.hpp"
 
@@ -31,14 +32,10 @@ namespace faxbridge::gateway {
 using namespace std::chrono_literals;
 using faxbridge::testing::eventually;
 
-class GatewayTest : public ::testing::Test {
+class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
  protected:
   void SetUp() override {
-    dsn_ = db::testing::migrated_database("gateway");
-    bus_ = faxbridge::testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
-    pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8});
-    publisher_ = std::make_unique<bus::Publisher>(ports_.publish_endpoint(), "test", "gateway-test");
-    ASSERT_TRUE(eventually([&] { return publisher_->connected(); }, 10s));
+    ASSERT_NO_FATAL_FAILURE(start_bus_and_database("gateway", FAXBRIDGE_BUS_BIN));
     spool_ = std::filesystem::temp_directory_path() / ("gw-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(spool_);
   }
@@ -50,13 +47,6 @@ class GatewayTest : public ::testing::Test {
     std::filesystem::remove_all(spool_, ec);
   }
 
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
   std::string field(const std::string& q) {
     auto f = sql(q)[0][0];
     return f.is_null() ? "(null)" : f.as<std::string>();
@@ -184,11 +174,6 @@ class GatewayTest : public ::testing::Test {
   }
   std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
 
-  std::string dsn_;
-  faxbridge::testing::Ports ports_;
-  std::unique_ptr<faxbridge::testing::Child> bus_;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<bus::Publisher> publisher_;
   std::unique_ptr<router::Router> router_;
   std::vector<std::unique_ptr<Gateway>> gateways_;
   std::filesystem::path spool_;

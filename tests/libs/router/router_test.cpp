@@ -16,6 +16,7 @@
 #include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
+#include "faxbridge/testing/bus_database_test.hpp"
 #include "faxbridge/testing/process.hpp"
 
 namespace faxbridge::router {
@@ -26,14 +27,10 @@ using faxbridge::testing::eventually;
 using faxbridge::testing::FakeGateway;
 using faxbridge::testing::ScriptedCall;
 
-class RouterTest : public ::testing::Test {
+class RouterTest : public faxbridge::testing::BusAndDatabaseTest {
  protected:
   void SetUp() override {
-    dsn_ = db::testing::migrated_database("router");
-    bus_ = faxbridge::testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
-    pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8});
-    publisher_ = std::make_unique<bus::Publisher>(ports_.publish_endpoint(), "test", "router-test");
-    ASSERT_TRUE(eventually([&] { return publisher_->connected(); }, 10s));
+    ASSERT_NO_FATAL_FAILURE(start_bus_and_database("router", FAXBRIDGE_BUS_BIN));
     set("receipts.return_enabled", "true");
     set("company.admin_email", "\"fax-admin@example.test\"");
     sender_ = add_user("alice", "alice@example.test", std::nullopt);
@@ -95,13 +92,6 @@ class RouterTest : public ::testing::Test {
     return j->id;
   }
 
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
   std::string state(std::int64_t job) {
     return sql("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job))[0][0].as<std::string>();
   }
@@ -143,11 +133,6 @@ class RouterTest : public ::testing::Test {
     return *gateways_.back();
   }
 
-  std::string dsn_;
-  faxbridge::testing::Ports ports_;
-  std::unique_ptr<faxbridge::testing::Child> bus_;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<bus::Publisher> publisher_;
   std::int64_t sender_ = 0;
   std::vector<std::unique_ptr<Router>> routers_;
   std::vector<std::unique_ptr<faxbridge::testing::Child>> router_processes_;
