@@ -495,6 +495,10 @@ class UserAgent::Impl {
                       TAG_IF(tls, NUTAG_SIPS_URL(sips_url.c_str())),
                       TAG_IF(tls, TPTAG_CERTIFICATE(settings_.tls_certificate_dir.c_str())),
                       TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(verify)),
+                      // A connection that closes under a pending request (a TLS peer whose
+                      // certificate we refused, a TCP peer gone) fails that request at once,
+                      // instead of when the transaction times out.
+                      TPTAG_SDWN_ERROR(1),
                       NUTAG_USER_AGENT(settings_.user_agent.c_str()),
                       // No display name in Contact: some peers (SIPp's [next_url] among
                       // them) take it for part of the URI. The From carries it instead.

@@ -535,6 +535,9 @@ TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite)
   ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty() || !a_rec.failed.empty(); }));
   ASSERT_EQ(a_rec.failed.size(), 1u);
   EXPECT_TRUE(a_rec.failed[0].failure.try_next_address) << a_rec.failed[0].error.to_string();
+  // The refused handshake closes the connection, which fails the INVITE there and then
+  // (the stack's 503), not when the transaction times out (408).
+  EXPECT_EQ(a_rec.failed[0].sip_status, 503) << a_rec.failed[0].error.to_string();
   EXPECT_TRUE(b_rec.incoming.empty());
   std::filesystem::remove_all(server);
   std::filesystem::remove_all(other);
