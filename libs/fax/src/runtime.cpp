@@ -4,13 +4,12 @@
 // (spandsp's state must be used from one thread, pitfall 10 of the spandsp notes).
 // Real-time loop: epoll_wait blocks on the timer and the eventfd only. T.38 channels'
 // sockets sit in a second epoll set that is never waited on: each pass first asks it, with
-// a zero timeout, which sockets hold datagrams and delivers them. Audio channels (and
-// memory links) are polled instead: read right before their tick, since a G.711 stream
+// a zero timeout, which sockets hold datagrams and delivers them, so a datagram waits at
+// most one pass (5 ms; the channel uses it at its next 20 ms tick anyway). Audio channels
+// (and memory links) are polled instead, read right before their tick: a G.711 stream
 // brings a datagram every 20 ms anyway, and a socket in no epoll set spares the kernel a
-// wake-up call on every datagram sent and received (measured: ~15% of a datagram's cost). A datagram thus waits at
-// most one pass (5 ms; the channel uses it at its next 20 ms tick anyway), and a worker
-// wakes 200 times a second whatever the number of calls and datagrams, instead of once per
-// arriving datagram. The timer fires every 5 ms and each firing ticks one of four phases of
+// wake-up call on every datagram sent and received. Either way a worker wakes 200 times a
+// second whatever the number of calls and datagrams, instead of once per datagram. The timer fires every 5 ms and each firing ticks one of four phases of
 // the worker's channels, so every channel ticks every 20 ms while the work comes in
 // quarter-size passes; after a stall every missed firing is run (the media clock stays at
 // 8000 samples/s) and each pass records how late it started and ended. New calls are admitted a few per 20 ms (pacing),
