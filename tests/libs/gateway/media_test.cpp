@@ -21,6 +21,13 @@ class GatewayMediaTest : public GatewayTest {
   std::string attempt(std::int64_t job, const std::string& columns) {
     return field("SELECT " + columns + " FROM attempts WHERE job_id = " + std::to_string(job));
   }
+  // The job went out whole on `media` (t38, g711a) and B stored the one page it received.
+  void expect_sent_and_received(std::int64_t job, const std::string& media) {
+    ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
+    EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/" + media + "/1");
+    ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
+    EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), media + "/1");
+  }
   std::string remembered(const std::string& number) {
     return field("SELECT count(*) FROM remote_capabilities WHERE prefer_g711 AND number = '" + number + "'");
   }
@@ -33,11 +40,7 @@ class GatewayMediaTest : public GatewayTest {
                              [&](GatewaySettings& s) { s.audio_redundancy = on_b; });
     if (a == nullptr || b == nullptr) return {nullptr, nullptr};
     sql("UPDATE routes SET t38_policy = 'off' WHERE is_default");
-    const auto job = ready_job("403", alice);
-    EXPECT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
-    EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
-    EXPECT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
-    EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+    expect_sent_and_received(ready_job("403", alice), "g711a");
     return {a, b};
   }
 };
@@ -53,10 +56,7 @@ TEST_F(GatewayMediaTest, AnAudioCallMovesToT38ByReinviteAndTheFaxIsSent) {
   ASSERT_TRUE(a != nullptr && b != nullptr);
 
   const auto job = ready_job("403", alice);
-  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
-  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/t38/1");
-  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
-  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "t38/1");
+  ASSERT_NO_FATAL_FAILURE(expect_sent_and_received(job, "t38"));
   EXPECT_EQ(field("SELECT caller_number || '/' || remote_station_id FROM received_faxes"), "+39021111222/ACME Fax");
   EXPECT_EQ(attempt(job, "remote_station_id"), "403");  // B's CSID: the number A dialled
   // Both ends started on audio and moved to T.38 (whichever side's re-INVITE won).
@@ -74,15 +74,11 @@ TEST_F(GatewayMediaTest, WithT38DisabledForIncomingTheFaxGoesThroughOnG711AndThe
   auto [a, b] = start_pair();
   ASSERT_TRUE(a != nullptr && b != nullptr);
 
-  const auto job = ready_job("403", alice);
-  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
-  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
+  ASSERT_NO_FATAL_FAILURE(expect_sent_and_received(ready_job("403", alice), "g711a"));
   // A asked for T.38 on the fax tones, B refused it (488) and the call stayed on G.711.
   EXPECT_GE(a->stats().t38_reinvites, 1u);
   EXPECT_EQ(a->stats().t38_switches, 0u);
   EXPECT_EQ(b->stats().t38_switches, 0u);
-  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
-  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
   EXPECT_EQ(remembered("403"), "1");
 }
 
@@ -94,11 +90,7 @@ TEST_F(GatewayMediaTest, ARouteWithT38OffStaysOnG711AndRefusesTheAnsweringGatewa
   ASSERT_TRUE(a != nullptr && b != nullptr);
   sql("UPDATE routes SET t38_policy = 'off' WHERE is_default");
 
-  const auto job = ready_job("403", alice);
-  ASSERT_EQ(finished_state(job), "sent") << attempt(job, "error_code");
-  EXPECT_EQ(attempt(job, "outcome || '/' || media || '/' || pages_sent"), "sent/g711a/1");
-  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 30s));
-  EXPECT_EQ(field("SELECT media || '/' || pages FROM received_faxes"), "g711a/1");
+  ASSERT_NO_FATAL_FAILURE(expect_sent_and_received(ready_job("403", alice), "g711a"));
   // B heard CNG and asked for T.38; A, on a route without T.38, answered 488.
   EXPECT_GE(b->stats().t38_reinvites, 1u);
   EXPECT_EQ(a->stats().t38_reinvites, 0u);
