@@ -408,137 +408,121 @@ TEST_F(UserAgentTest, StoppingAnAgentMidCallHangsUpTheFarEnd) {
   EXPECT_TRUE(a_rec_.ended.empty());  // no callbacks while stopping
 }
 
-TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
+// Two agents on loopback for the transport tests: the test sets their settings (TCP,
+// certificates) and b's decision, then start() runs both.
+struct AgentPair {
   Recorder a_rec, b_rec;
   Settings sa = test_settings(free_udp_port());
   Settings sb = test_settings(free_udp_port());
-  sa.tcp = sb.tcp = true;
-  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
-  auto a = UserAgent::start(sa, a_rec.handlers());
-  ASSERT_TRUE(a) << a.error().to_string();
-  auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(b) << b.error().to_string();
-  CallRequest r;
-  r.target = "sip:+390297865403@127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp";
-  r.offer = t38_media(35100);
-  auto id = (*a)->place_call(r);
+  std::unique_ptr<UserAgent> a, b;
+
+  AgentPair() {
+    b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
+  }
+  void use_tls(const std::filesystem::path& a_certs, const std::filesystem::path& b_certs) {
+    sa.tls_certificate_dir = a_certs.string();
+    sb.tls_certificate_dir = b_certs.string();
+    sa.tls_port = free_udp_port();
+    sb.tls_port = free_udp_port();
+  }
+  void start() {
+    auto ua = UserAgent::start(sa, a_rec.handlers());
+    ASSERT_TRUE(ua) << ua.error().to_string();
+    a = std::move(*ua);
+    auto ub = UserAgent::start(sb, b_rec.handlers());
+    ASSERT_TRUE(ub) << ub.error().to_string();
+    b = std::move(*ub);
+  }
+  // A T.38 call from a to `target` (a URI, or host:port with `number`).
+  Result<CallId> call(const std::string& target, const std::string& number = {}) {
+    CallRequest r;
+    r.target = target;
+    r.number = number;
+    r.offer = t38_media(35100);
+    return a->place_call(r);
+  }
+};
+
+TEST(UserAgentTcp, ACallOverTcpIsAnswered) {
+  AgentPair p;
+  p.sa.tcp = p.sb.tcp = true;
+  ASSERT_NO_FATAL_FAILURE(p.start());
+  auto id = p.call("sip:+390297865403@127.0.0.1:" + std::to_string(p.sb.port) + ";transport=tcp");
   ASSERT_TRUE(id) << id.error().to_string();
-  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty(); }));
-  EXPECT_EQ(a_rec.answered[0].media.port, 35000);
-  ASSERT_EQ(b_rec.incoming.size(), 1u);
-  EXPECT_EQ(b_rec.incoming[0].transport, "TCP");
-  ASSERT_TRUE((*a)->hang_up(*id));
-  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+  ASSERT_TRUE(p.a_rec.wait([&] { return !p.a_rec.answered.empty(); }));
+  EXPECT_EQ(p.a_rec.answered[0].media.port, 35000);
+  ASSERT_EQ(p.b_rec.incoming.size(), 1u);
+  EXPECT_EQ(p.b_rec.incoming[0].transport, "TCP");
+  ASSERT_TRUE(p.a->hang_up(*id));
+  ASSERT_TRUE(p.b_rec.wait([&] { return !p.b_rec.ended.empty(); }));
 }
 
 TEST(UserAgentTcp, ARouteAddressMayNameItsTransport) {
-  Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_port());
-  Settings sb = test_settings(free_udp_port());
-  sa.tcp = sb.tcp = true;
-  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
-  auto a = UserAgent::start(sa, a_rec.handlers());
-  ASSERT_TRUE(a) << a.error().to_string();
-  auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(b) << b.error().to_string();
-  CallRequest r;
-  r.target = "127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp";
-  r.number = "+390297865403";
-  r.offer = t38_media(35100);
-  auto id = (*a)->place_call(r);
+  AgentPair p;
+  p.sa.tcp = p.sb.tcp = true;
+  ASSERT_NO_FATAL_FAILURE(p.start());
+  const std::string address = "127.0.0.1:" + std::to_string(p.sb.port);
+  auto id = p.call(address + ";transport=tcp", "+390297865403");
   ASSERT_TRUE(id) << id.error().to_string();
-  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.incoming.empty(); }));
-  EXPECT_EQ(b_rec.incoming[0].called_number, "+390297865403");
-  EXPECT_EQ(b_rec.incoming[0].transport, "TCP");
-  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty(); }));
-  ASSERT_TRUE((*a)->trace(*id));
-  EXPECT_EQ((*(*a)->trace(*id))[0], "-> INVITE sip:+390297865403@127.0.0.1:" + std::to_string(sb.port) + ";transport=tcp");
-  ASSERT_TRUE((*a)->hang_up(*id));
-  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+  ASSERT_TRUE(p.b_rec.wait([&] { return !p.b_rec.incoming.empty(); }));
+  EXPECT_EQ(p.b_rec.incoming[0].called_number, "+390297865403");
+  EXPECT_EQ(p.b_rec.incoming[0].transport, "TCP");
+  ASSERT_TRUE(p.a_rec.wait([&] { return !p.a_rec.answered.empty(); }));
+  ASSERT_TRUE(p.a->trace(*id));
+  EXPECT_EQ((*p.a->trace(*id))[0], "-> INVITE sip:+390297865403@" + address + ";transport=tcp");
+  ASSERT_TRUE(p.a->hang_up(*id));
+  ASSERT_TRUE(p.b_rec.wait([&] { return !p.b_rec.ended.empty(); }));
 
-  r.target = "127.0.0.1:" + std::to_string(sb.port) + ";maddr=10.0.0.1";
-  EXPECT_EQ((*a)->place_call(r).error().code, Code::k_sip_invalid_target);
+  EXPECT_EQ(p.call(address + ";maddr=10.0.0.1", "+390297865403").error().code, Code::k_sip_invalid_target);
 }
 
 TEST(UserAgentTls, ACallOverTlsWithASelfSignedCertificateIsAnswered) {
   const auto certs = make_certificate_dir("ok");
-  Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_port());
-  Settings sb = test_settings(free_udp_port());
-  sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
-  sa.tls_port = free_udp_port();
-  sb.tls_port = free_udp_port();
-  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
-  auto a = UserAgent::start(sa, a_rec.handlers());
-  ASSERT_TRUE(a) << a.error().to_string();
-  auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(b) << b.error().to_string();
-  CallRequest r;
-  r.target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
-  r.number = "+390297865403";
-  r.offer = t38_media(35100);
-  auto id = (*a)->place_call(r);
+  AgentPair p;
+  p.use_tls(certs, certs);
+  ASSERT_NO_FATAL_FAILURE(p.start());
+  auto id = p.call("127.0.0.1:" + std::to_string(p.sb.tls_port) + ";transport=tls", "+390297865403");
   ASSERT_TRUE(id) << id.error().to_string();
-  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty() || !a_rec.failed.empty(); }));
-  ASSERT_TRUE(a_rec.failed.empty()) << a_rec.failed[0].error.to_string();
-  EXPECT_EQ(a_rec.answered[0].media.port, 35000);
-  ASSERT_EQ(b_rec.incoming.size(), 1u);
-  EXPECT_EQ(b_rec.incoming[0].transport, "TLS");
-  ASSERT_TRUE((*a)->hang_up(*id));
-  ASSERT_TRUE(b_rec.wait([&] { return !b_rec.ended.empty(); }));
+  ASSERT_TRUE(p.a_rec.wait([&] { return !p.a_rec.answered.empty() || !p.a_rec.failed.empty(); }));
+  ASSERT_TRUE(p.a_rec.failed.empty()) << p.a_rec.failed[0].error.to_string();
+  EXPECT_EQ(p.a_rec.answered[0].media.port, 35000);
+  ASSERT_EQ(p.b_rec.incoming.size(), 1u);
+  EXPECT_EQ(p.b_rec.incoming[0].transport, "TLS");
+  ASSERT_TRUE(p.a->hang_up(*id));
+  ASSERT_TRUE(p.b_rec.wait([&] { return !p.b_rec.ended.empty(); }));
   std::filesystem::remove_all(certs);
 }
 
 TEST(UserAgentTls, AGatewayAddressWithTransportTlsIsPingedOverTls) {
   const auto certs = make_certificate_dir("ping");
-  Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_port());
-  Settings sb = test_settings(free_udp_port());
-  sa.tls_certificate_dir = sb.tls_certificate_dir = certs.string();
-  sa.tls_port = free_udp_port();
-  sb.tls_port = free_udp_port();
-  auto a = UserAgent::start(sa, a_rec.handlers());
-  ASSERT_TRUE(a) << a.error().to_string();
-  auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(b) << b.error().to_string();
+  AgentPair p;
+  p.use_tls(certs, certs);
+  ASSERT_NO_FATAL_FAILURE(p.start());
   // The TLS port answers nothing on UDP: only a TLS ping can find it up.
-  const std::string target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
-  ASSERT_TRUE((*a)->monitor({target}));
-  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.health.empty(); }));
-  EXPECT_EQ(a_rec.health[0].target, target);
-  EXPECT_TRUE(a_rec.health[0].up) << a_rec.health[0].last_status;
-  EXPECT_EQ(a_rec.health[0].last_status, 200);
-  EXPECT_EQ((*a)->monitor({"127.0.0.1:5060;maddr=x"}).error().code, Code::k_sip_invalid_target);
+  const std::string target = "127.0.0.1:" + std::to_string(p.sb.tls_port) + ";transport=tls";
+  ASSERT_TRUE(p.a->monitor({target}));
+  ASSERT_TRUE(p.a_rec.wait([&] { return !p.a_rec.health.empty(); }));
+  EXPECT_EQ(p.a_rec.health[0].target, target);
+  EXPECT_TRUE(p.a_rec.health[0].up) << p.a_rec.health[0].last_status;
+  EXPECT_EQ(p.a_rec.health[0].last_status, 200);
+  EXPECT_EQ(p.a->monitor({"127.0.0.1:5060;maddr=x"}).error().code, Code::k_sip_invalid_target);
   std::filesystem::remove_all(certs);
 }
 
 TEST(UserAgentTls, ACertificateTheCallerDoesNotTrustFailsTheCallBeforeAnyInvite) {
   const auto server = make_certificate_dir("server");
   const auto other = make_certificate_dir("other");
-  Recorder a_rec, b_rec;
-  Settings sa = test_settings(free_udp_port());
-  Settings sb = test_settings(free_udp_port());
-  sa.tls_certificate_dir = other.string();  // trusts only its own certificate
-  sb.tls_certificate_dir = server.string();
-  sa.tls_port = free_udp_port();
-  sb.tls_port = free_udp_port();
-  b_rec.decide = [](const IncomingCall&) { return InboundDecision::answer_with(t38_media(35000)); };
-  auto a = UserAgent::start(sa, a_rec.handlers());
-  ASSERT_TRUE(a) << a.error().to_string();
-  auto b = UserAgent::start(sb, b_rec.handlers());
-  ASSERT_TRUE(b) << b.error().to_string();
-  CallRequest r;
-  r.target = "127.0.0.1:" + std::to_string(sb.tls_port) + ";transport=tls";
-  r.number = "+390297865403";
-  r.offer = t38_media(35100);
-  ASSERT_TRUE((*a)->place_call(r));
-  ASSERT_TRUE(a_rec.wait([&] { return !a_rec.answered.empty() || !a_rec.failed.empty(); }));
-  ASSERT_EQ(a_rec.failed.size(), 1u);
-  EXPECT_TRUE(a_rec.failed[0].failure.try_next_address) << a_rec.failed[0].error.to_string();
+  AgentPair p;
+  p.use_tls(other, server);  // a trusts only its own certificate
+  ASSERT_NO_FATAL_FAILURE(p.start());
+  ASSERT_TRUE(p.call("127.0.0.1:" + std::to_string(p.sb.tls_port) + ";transport=tls", "+390297865403"));
+  ASSERT_TRUE(p.a_rec.wait([&] { return !p.a_rec.answered.empty() || !p.a_rec.failed.empty(); }));
+  ASSERT_EQ(p.a_rec.failed.size(), 1u);
+  EXPECT_TRUE(p.a_rec.failed[0].failure.try_next_address) << p.a_rec.failed[0].error.to_string();
   // The refused handshake closes the connection, which fails the INVITE there and then
   // (the stack's 503), not when the transaction times out (408).
-  EXPECT_EQ(a_rec.failed[0].sip_status, 503) << a_rec.failed[0].error.to_string();
-  EXPECT_TRUE(b_rec.incoming.empty());
+  EXPECT_EQ(p.a_rec.failed[0].sip_status, 503) << p.a_rec.failed[0].error.to_string();
+  EXPECT_TRUE(p.b_rec.incoming.empty());
   std::filesystem::remove_all(server);
   std::filesystem::remove_all(other);
 }
