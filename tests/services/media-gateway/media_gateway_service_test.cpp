@@ -100,6 +100,20 @@ class MediaGatewayService : public GatewayTest {
     return run;
   }
 
+  // SIPp calls 403 at the service with `scenario` (over `transport`, SIPp's -t) and must
+  // end it as scripted; `done` gets the run (its logs) when given.
+  void sipp_calls_403(const std::string& scenario, const std::string& transport = "u1",
+                      faxbridge::testing::SippRun* done = nullptr) {
+    auto run = sipp(scenario);
+    run.remote = "127.0.0.1:" + std::to_string(sip_port_);
+    run.service = "403";
+    run.transport = transport;
+    auto caller = run.start();
+    std::string report;
+    ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+    if (done) *done = run;
+  }
+
   std::unique_ptr<Child> service_;
   std::map<std::string, std::string> extra_env_;  // more variables for the next instance
   int sip_port_ = 0;
@@ -111,12 +125,7 @@ TEST_F(MediaGatewayService, AnInboundT38CallHungUpBeforeAnyPageIsAFailedFaxTheRo
   ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, "incoming.notify_failed_calls", "true"); }));
   start_router();
   start_service();
-  auto run = sipp("uac_t38_invite_bye.xml");
-  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
-  run.service = "403";
-  auto caller = run.start();
-  std::string report;
-  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  ASSERT_NO_FATAL_FAILURE(sipp_calls_403("uac_t38_invite_bye.xml"));
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE state = 'routed'") == "1"; }, 60s))
       << field("SELECT string_agg(state, ',') FROM received_faxes");
   EXPECT_EQ(field("SELECT called_number || '/' || caller_number || '/' || pages || '/' || (tiff_document_id IS NULL) || "
@@ -134,12 +143,7 @@ TEST_F(MediaGatewayService, AT38OnlyOfferIsRefusedWith488AndAWarningWhenIncoming
   ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, "incoming.notify_failed_calls", "true"); }));
   start_router();
   start_service();
-  auto run = sipp("uac_t38_only_refused.xml");  // checks the 488 and its Warning
-  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
-  run.service = "403";
-  auto caller = run.start();
-  std::string report;
-  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  ASSERT_NO_FATAL_FAILURE(sipp_calls_403("uac_t38_only_refused.xml"));  // checks the 488 and its Warning
   // A refused call for a number we serve is a failed incoming call bob hears of.
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes WHERE state = 'routed'") == "1"; }, 60s));
   EXPECT_EQ(field("SELECT called_number || '/' || pages || '/' || error_code FROM received_faxes"),
@@ -156,12 +160,7 @@ TEST_F(MediaGatewayService, AnAudioCallIsAnsweredOnG711AndSippsReinviteToT38IsAc
   start_service();
   // SIPp checks: a PCMA answer, an unchanged answer to its refresh, a T.38 answer (o=
   // version 2) to its re-INVITE; then it hangs up.
-  auto run = sipp("uac_audio_refresh_reinvite_t38.xml");
-  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
-  run.service = "403";
-  auto caller = run.start();
-  std::string report;
-  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  ASSERT_NO_FATAL_FAILURE(sipp_calls_403("uac_audio_refresh_reinvite_t38.xml"));
   // No page came (SIPp sends no fax): a failed call, on the media it had moved to.
   ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM received_faxes") == "1"; }, 60s));
   EXPECT_EQ(field("SELECT pages || '/' || media FROM received_faxes"), "0/t38");
@@ -172,13 +171,8 @@ TEST_F(MediaGatewayService, WithSipOverTcpOnSippCallsOverTcp) {
   start_router();
   extra_env_ = {{"FAXBRIDGE_GATEWAY_SIP_TCP", "true"}};
   start_service();
-  auto run = sipp("uac_t38_invite_bye.xml");
-  run.remote = "127.0.0.1:" + std::to_string(sip_port_);
-  run.service = "403";
-  run.transport = "t1";
-  auto caller = run.start();
-  std::string report;
-  ASSERT_EQ(run.finish(*caller, 60s, &report), 0) << report;
+  faxbridge::testing::SippRun run;
+  ASSERT_NO_FATAL_FAILURE(sipp_calls_403("uac_t38_invite_bye.xml", "t1", &run));
   std::ifstream messages(run.dir / "messages.log");
   std::stringstream text;
   text << messages.rdbuf();
