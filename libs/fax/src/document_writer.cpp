@@ -12,6 +12,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "tiff_tags.hpp"
+
 namespace faxbridge::fax {
 
 namespace {
@@ -72,15 +74,9 @@ Result<void> FaxDocumentWriter::add(const ReceivedPage& page) {
     if (!tiff_) return fail(write_error(part_, "the file cannot be created"));
   }
   TIFF* t = as_tiff(tiff_);
-  TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-  TIFFSetField(t, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(page.width));
-  TIFFSetField(t, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(page.length));
-  TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
-  TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
-  TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
-  TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-  TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-  TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_LSB2MSB);
+  set_fax_page_tags(t, static_cast<std::uint32_t>(page.width), static_cast<std::uint32_t>(page.length),
+                    FILLORDER_LSB2MSB, RESUNIT_INCH, dots_per_inch(page.x_resolution),
+                    dots_per_inch(page.y_resolution));
   switch (compression_) {
     case StoreCompression::kT6:
       TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
@@ -96,10 +92,6 @@ Result<void> FaxDocumentWriter::add(const ReceivedPage& page) {
       break;
   }
   TIFFSetField(t, TIFFTAG_FAXMODE, FAXMODE_CLASSF);
-  TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, static_cast<std::uint32_t>(page.length));
-  TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-  TIFFSetField(t, TIFFTAG_XRESOLUTION, dots_per_inch(page.x_resolution));
-  TIFFSetField(t, TIFFTAG_YRESOLUTION, dots_per_inch(page.y_resolution));
   TIFFSetField(t, TIFFTAG_SOFTWARE, "Faxbridge");
   if (!page.far_ident.empty()) TIFFSetField(t, TIFFTAG_IMAGEDESCRIPTION, page.far_ident.c_str());
   TIFFSetField(t, TIFFTAG_DATETIME, tiff_date_time().c_str());

@@ -6,6 +6,8 @@
 #include <memory>
 #include <random>
 
+#include "tiff_tags.hpp"
+
 namespace faxbridge::fax {
 
 namespace {
@@ -184,19 +186,9 @@ Result<void> write_uncompressed_copy(const std::string& in, const std::string& o
     TIFFGetField(src->get(), TIFFTAG_YRESOLUTION, &yres);
     TIFFGetFieldDefaulted(src->get(), TIFFTAG_RESOLUTIONUNIT, &unit);
     TIFF* t = dst->get();
-    TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, info.width);
-    TIFFSetField(t, TIFFTAG_IMAGELENGTH, info.length);
-    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
-    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+    set_fax_page_tags(t, static_cast<std::uint32_t>(info.width), static_cast<std::uint32_t>(info.length),
+                      FILLORDER_MSB2LSB, unit, xres, yres);
     TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
-    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-    TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
-    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, info.length);
-    TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, unit);
-    TIFFSetField(t, TIFFTAG_XRESOLUTION, xres);
-    TIFFSetField(t, TIFFTAG_YRESOLUTION, yres);
     TIFFSetField(t, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(pages));
     for (std::size_t y = 0; y < rows->size(); ++y) {
       if (TIFFWriteScanline(t, (*rows)[y].data(), static_cast<std::uint32_t>(y), 0) < 0) {
