@@ -7,8 +7,6 @@
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/core/config.hpp"
 #include "faxbridge/core/log.hpp"
-#include "faxbridge/core/stop_signals.hpp"
-#include "faxbridge/http/side_port.hpp"
 #include "faxbridge/service/runtime.hpp"
 
 using namespace faxbridge;
@@ -25,43 +23,45 @@ The Faxbridge message bus: a ZeroMQ XSUB/XPUB forwarder. Environment:
 
 int main(int argc, char** argv) {
   if (auto exit_status = service::handle_arguments(argc, argv, kUsage)) return *exit_status;
-  const StopSignals stop_signals;  // before any thread starts
   config::ConfigReader cfg(config::process_env());
   const auto settings = service::read_settings(cfg, "bus", 9101, /*use_db=*/false);
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-bus: %s\n", r.error().to_string().c_str());
     return 2;
   }
-  log::init("bus", settings.log_level);
-  service::log_effective_config(cfg);
-  // The bus binds the endpoints that the other services connect to.
-  const bus::Endpoints& endpoints = settings.bus;
-  const std::string& bind_address = settings.http_bind;
-  const int port = settings.http_port;
-  bus::Forwarder forwarder(endpoints);
-  http::SidePort side_port(bind_address, port, {{"forwarder", [&](std::string& detail) {
-                             detail = forwarder.running() ? "forwarding" : "stopped";
-                             return forwarder.running();
-                           }}});
-  auto bound = forwarder.bind();
-  auto listening = bound ? side_port.start() : Result<int>(bound.error());
-  if (!listening) {
-    log::write_error(log::Level::kError, "bus.start_failed", listening.error());
-    return 1;
-  }
-  // A proxy that ends on its own has failed: wake main, and exit 1 so a supervisor restarts us.
-  std::atomic<bool> stopping{false}, failed{false};
-  std::thread forwarding([&] {
-    forwarder.run();
-    if (!stopping) {
-      failed = true;
-      StopSignals::request_stop();
+  service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  return service::run_main([&] {
+    service::log_effective_config(cfg);
+    // The bus binds the endpoints that the other services connect to, before the
+    // runtime's own publisher connects to it (its "bus" check then shows the
+    // forwarder really carries messages).
+    bus::Forwarder forwarder(settings.bus);
+    if (auto bound = forwarder.bind(); !bound) {
+      log::write_error(log::Level::kError, "bus.start_failed", bound.error());
+      return 1;
     }
+    if (auto r = rt.start(); !r) {
+      log::write_error(log::Level::kError, "service.start_failed", r.error());
+      return r.error().code == Code::k_service_stopping ? 0 : 1;
+    }
+    rt.add_health_check("forwarder", [&](std::string& detail) {
+      detail = forwarder.running() ? "forwarding" : "stopped";
+      return forwarder.running();
+    });
+    // A proxy that ends on its own has failed: stop, and exit 1 so a supervisor restarts us.
+    std::atomic<bool> stopping{false}, failed{false};
+    std::thread forwarding([&] {
+      forwarder.run();
+      if (!stopping) {
+        failed = true;
+        log::error("bus.forwarder_stopped");
+        rt.request_stop();
+      }
+    });
+    rt.wait();
+    stopping = true;
+    forwarder.stop();
+    forwarding.join();
+    return failed ? 1 : 0;
   });
-  log::info("bus.stopping", {{"signal", stop_signals.wait()}});
-  stopping = true;
-  side_port.stop();
-  forwarder.stop();
-  forwarding.join();
-  return failed ? 1 : 0;
 }

@@ -47,20 +47,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
     return 2;
   }
-  service::Runtime rt(settings);
-  service::log_effective_config(cfg);
-  if (auto r = rt.start(); !r) return r.error().code == Code::k_service_stopping ? 0 : 1;
-  auto gw = gateway::Gateway::start(rt.pool(), rt.publisher(), settings.bus.subscribe, gs);
-  if (!gw) {
-    log::write_error(log::Level::kError, "gateway.start_failed", gw.error());
-    return 1;
-  }
-  rt.add_health_check("subscriptions", [&](std::string& detail) {
-    const bool up = (*gw)->connected();
-    detail = up ? "subscribed" : "not connected";
-    return up;
+  service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  return service::run_main([&] {
+    service::log_effective_config(cfg);
+    if (auto r = rt.start(); !r) {
+      log::write_error(log::Level::kError, "service.start_failed", r.error());
+      return r.error().code == Code::k_service_stopping ? 0 : 1;
+    }
+    auto gw = gateway::Gateway::start(rt.pool(), rt.publisher(), settings.bus.subscribe, gs);
+    if (!gw) {
+      log::write_error(log::Level::kError, "gateway.start_failed", gw.error());
+      return 1;
+    }
+    rt.add_connection_check("subscriptions", [&] { return (*gw)->connected(); });
+    // A gateway that should be registered with its trunk and is not fails every call
+    // through it: not ready until it is (it keeps retrying).
+    rt.add_health_check("registration", [&](std::string& detail) {
+      const auto why = (*gw)->unregistered();
+      detail = why.value_or("registered, or no registration configured");
+      return !why.has_value();
+    });
+    rt.wait();
+    gw->reset();
+    return 0;
   });
-  rt.wait();
-  gw->reset();
-  return 0;
 }

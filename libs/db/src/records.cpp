@@ -51,13 +51,26 @@ namespace received {
 Result<std::int64_t> create(Tx& tx, const ReceivedFax& f) {
   std::optional<std::string> reference;
   if (!f.reference.empty()) reference = f.reference;
+  auto seconds = [](const std::optional<std::chrono::system_clock::time_point>& t) -> std::optional<double> {
+    if (!t) return std::nullopt;
+    return std::chrono::duration<double>(t->time_since_epoch()).count();
+  };
   auto r = W(tx).exec_params(
       "INSERT INTO received_faxes (reference, call_id, gateway_instance, caller_number, called_number, "
       "remote_station_id, pages, media, bit_rate, ecm, resolution, t30_code, t30_text, error_code, "
-      "tiff_document_id, ended_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, now()) RETURNING id",
+      "tiff_document_id, started_at, ended_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15, "
+      "coalesce(to_timestamp($16::float8), now()), coalesce(to_timestamp($17::float8), now())) RETURNING id",
       reference, f.call_id, f.gateway_instance, f.caller_number, f.called_number, f.remote_station_id, f.pages,
-      f.media, f.bit_rate, f.ecm, f.resolution, f.t30_code, f.t30_text, f.error_code, f.tiff_document_id);
+      f.media, f.bit_rate, f.ecm, f.resolution, f.t30_code, f.t30_text, f.error_code, f.tiff_document_id,
+      seconds(f.started_at), seconds(f.ended_at));
   return r[0][0].as<std::int64_t>();
+}
+
+Result<std::optional<std::int64_t>> id_for_call(Tx& tx, const std::string& call_id) {
+  if (call_id.empty()) return std::optional<std::int64_t>{};
+  auto r = W(tx).exec_params("SELECT id FROM received_faxes WHERE call_id = $1", call_id);
+  if (r.empty()) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{r[0][0].as<std::int64_t>()};
 }
 
 Result<StoredFax> get(Tx& tx, std::int64_t id) {

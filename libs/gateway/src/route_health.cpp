@@ -84,25 +84,36 @@ db::GatewayHealth health_row(const std::string& address, const sip::GatewayHealt
   return h;
 }
 
-HealthMonitor::HealthMonitor(db::Pool& pool, std::function<Result<void>(const std::vector<std::string>&)> monitor,
+HealthMonitor::HealthMonitor(Submit submit, Post post,
+                             std::function<Result<void>(const std::vector<std::string>&)> monitor,
                              std::chrono::milliseconds refresh_interval)
-    : pool_(pool), monitor_(std::move(monitor)), refresh_interval_(refresh_interval) {}
+    : submit_(std::move(submit)), post_(std::move(post)), monitor_(std::move(monitor)),
+      refresh_interval_(refresh_interval) {}
 
 void HealthMonitor::tick() {
-  if (refresh_interval_.count() <= 0) return;  // monitoring switched off
+  if (refresh_interval_.count() <= 0 || loading_) return;  // monitoring switched off, or a load in flight
   const auto now = std::chrono::steady_clock::now();
   if (now < next_refresh_) return;
   next_refresh_ = now + refresh_interval_;
-  auto routes = pool_.transact([&](db::Tx& tx) { return db::routes::list(tx); });
-  if (!routes) {
-    log::write_error(log::Level::kWarn, "gateway.health_routes_failed", routes.error());
-    return;
-  }
-  std::vector<std::string> addresses;
-  for (const auto& r : *routes) {
-    if (!r.enabled) continue;
-    for (const auto& g : r.gateways) addresses.push_back(g.address);
-  }
+  loading_ = submit_([this](db::Pool& pool) {
+    auto routes = pool.transact([&](db::Tx& tx) { return db::routes::list(tx); });
+    post_([this, routes = std::move(routes)] {
+      loading_ = false;
+      if (!routes) {
+        log::write_error(log::Level::kWarn, "gateway.health_routes_failed", routes.error());
+        return;
+      }
+      std::vector<std::string> addresses;
+      for (const auto& r : *routes) {
+        if (!r.enabled) continue;
+        for (const auto& g : r.gateways) addresses.push_back(g.address);
+      }
+      apply_routes(addresses);
+    });
+  });
+}
+
+void HealthMonitor::apply_routes(const std::vector<std::string>& addresses) {
   std::map<std::string, std::string> states;
   for (const auto& a : addresses) {
     auto it = states_.find(a);
@@ -128,13 +139,16 @@ void HealthMonitor::record(const sip::GatewayHealth& result) {
     }
     states_[row.address] = row.state;
   }
-  auto written = pool_.transact([&](db::Tx& tx) -> Result<void> {
-    for (const auto& row : rows) {
-      if (auto r = db::gateway_health::report(tx, row); !r) return r;
-    }
-    return ok();
+  // A row lost to a saturated worker is replaced by the next ping's.
+  (void)submit_([rows](db::Pool& pool) {
+    auto written = pool.transact([&](db::Tx& tx) -> Result<void> {
+      for (const auto& row : rows) {
+        if (auto r = db::gateway_health::report(tx, row); !r) return r;
+      }
+      return ok();
+    });
+    if (!written) log::write_error(log::Level::kWarn, "gateway.health_write_failed", written.error());
   });
-  if (!written) log::write_error(log::Level::kWarn, "gateway.health_write_failed", written.error());
 }
 
 }  // namespace faxbridge::gateway

@@ -174,6 +174,29 @@ void Runtime::add_health_check(std::string name, std::function<bool(std::string&
   impl_->side_port->add_check({std::move(name), std::move(probe)});
 }
 
+void Runtime::add_connection_check(std::string name, std::function<bool()> connected) {
+  add_health_check(std::move(name), [connected = std::move(connected)](std::string& detail) {
+    const bool up = connected();
+    detail = up ? "connected" : "not connected";
+    return up;
+  });
+}
+
+int run_main(const std::function<int()>& body) {
+  int status = 0;
+  try {
+    status = body();
+  } catch (const std::exception& e) {
+    log::error("service.crashed", {{"what", e.what()}});
+    status = 70;  // EX_SOFTWARE
+  } catch (...) {
+    log::error("service.crashed", {{"what", "an exception that is not a std::exception"}});
+    status = 70;
+  }
+  log::write(status == 0 ? log::Level::kInfo : log::Level::kWarn, "service.exit", {{"status", status}});
+  return status;
+}
+
 void Runtime::monitor_loop() {
   while (sleep_unless_stopped(std::chrono::seconds(2))) {
     auto r = pool_->ping();

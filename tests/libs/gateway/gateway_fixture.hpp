@@ -67,11 +67,11 @@ class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
     auto r = pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); });
     ASSERT_TRUE(r) << r.error().to_string();
   }
-  // A one-page G4 document stored as the job's pages, the job in state ready.
-  std::int64_t ready_job(const std::string& number, std::int64_t sender) {
+  // A G4 document of `pages` pages stored as the job's pages, the job in state ready.
+  std::int64_t ready_job(const std::string& number, std::int64_t sender, int pages = 1) {
     const std::string path = (spool_ / "pages.tiff").string();
     fax::TestDocumentSpec spec;
-    spec.pages = 1;
+    spec.pages = pages;
     spec.rows = 400;
     auto w = fax::write_test_document(path, spec);
     EXPECT_TRUE(w) << w.error().to_string();
@@ -83,7 +83,7 @@ class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
       d.kind = "fax_pages";
       d.media_type = "image/tiff";
       d.filename = "pages.tiff";
-      d.page_count = 1;
+      d.page_count = pages;
       d.bytes = bytes.str();
       return db::documents::put(tx, d);
     });
@@ -96,7 +96,8 @@ class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
       return db::jobs::create(tx, n, "test");
     });
     EXPECT_TRUE(j);
-    sql("UPDATE fax_jobs SET state = 'ready', page_count = 1, pages_document_id = " + std::to_string(doc->id) +
+    sql("UPDATE fax_jobs SET state = 'ready', page_count = " + std::to_string(pages) +
+        ", pages_document_id = " + std::to_string(doc->id) +
         " WHERE id = " + std::to_string(j->id));
     (void)bus::announce_work(*publisher_, router::kReadyStage, j->id);
     return j->id;

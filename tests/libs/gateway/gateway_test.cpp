@@ -39,6 +39,9 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
       [&] { return field("SELECT count(*) FROM received_faxes WHERE state = 'routed'") == "1"; }, 60s))
       << field("SELECT string_agg(state, ',') FROM received_faxes");
   EXPECT_EQ(field("SELECT called_number || '/' || pages || '/' || gateway_instance FROM received_faxes"), "403/1/gw-b");
+  // The call's own times: from the INVITE to the end of the call, which lasts seconds.
+  EXPECT_EQ(field("SELECT ended_at - started_at > interval '3 seconds' FROM received_faxes"), "t")
+      << field("SELECT started_at || ' .. ' || ended_at FROM received_faxes");
   EXPECT_EQ(field("SELECT d.kind || '/' || d.page_count FROM received_faxes f JOIN documents d ON "
                   "d.id = f.tiff_document_id"),
             "received_tiff/1");

@@ -29,3 +29,16 @@ std::string cancel_topic(std::string_view gateway_instance);
 std::string work_topic(std::string_view table);
 
 }  // namespace faxbridge::bus::topics
+
+// The work stages announced on work_topic(stage): a row of that table entered the state
+// its consumer claims from. Here, not in a service's library, because writers and
+// consumers live in different services (the media gateway writes attempts.closed, the
+// router consumes it).
+namespace faxbridge::bus::stages {
+
+inline constexpr const char* kReady = "fax_jobs.ready";              // converted, to be routed
+inline constexpr const char* kQueued = "fax_jobs.queued";            // routed, for a gateway to claim
+inline constexpr const char* kResults = "attempts.closed";           // a call's outcome, for the router
+inline constexpr const char* kInbound = "received_faxes.received";   // a received fax, for the router
+
+}  // namespace faxbridge::bus::stages

@@ -73,6 +73,7 @@ enum class ErrorKind {
   X(sip_call_not_found, "sip.call_not_found", kNotFound)                              \
   X(sip_invalid_state, "sip.invalid_state", kFailedPrecondition)                      \
   X(sip_invalid_target, "sip.invalid_target", kInvalidArgument)                      \
+  X(sip_registration_failed, "sip.registration_failed", kUnavailable)                \
   X(fax_partially_sent, "fax.partially_sent", kFailedPrecondition)                    \
   X(fax_no_pages_confirmed, "fax.no_pages_confirmed", kAborted)                       \
   X(inbound_no_recipient, "inbound.no_recipient", kFailedPrecondition)                \

@@ -2,6 +2,7 @@
 // The records a fax leaves behind: call attempts (CDRs), received faxes and inbox
 // entries, the notification outbox and the audit trail. Each is written in the
 // transaction of the change it records.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -61,7 +62,7 @@ Result<std::vector<AttemptRecord>> for_job(Tx& tx, std::int64_t job_id);
 }  // namespace attempts
 
 struct ReceivedFax {
-  std::string call_id;
+  std::string call_id;  // unique per call (the gateway's key for an idempotent store)
   std::string gateway_instance;
   std::string caller_number;
   std::string called_number;
@@ -76,6 +77,10 @@ struct ReceivedFax {
   std::optional<std::string> error_code;
   std::optional<std::int64_t> tiff_document_id;
   std::string reference;
+  // When the INVITE arrived and the call ended; unset: the time of the insert. Given by
+  // the gateway, because the row may be written long after the call (a database outage).
+  std::optional<std::chrono::system_clock::time_point> started_at;
+  std::optional<std::chrono::system_clock::time_point> ended_at;
 };
 
 struct StoredFax : ReceivedFax {
@@ -86,6 +91,8 @@ struct StoredFax : ReceivedFax {
 
 namespace received {
 Result<std::int64_t> create(Tx& tx, const ReceivedFax& fax);
+// The fax stored for this call id, if any (a retried store after an unknown commit).
+Result<std::optional<std::int64_t>> id_for_call(Tx& tx, const std::string& call_id);
 Result<StoredFax> get(Tx& tx, std::int64_t id);
 // Sets the reference (when missing) and the error code of a fax being routed.
 Result<void> annotate(Tx& tx, std::int64_t id, const std::optional<std::string>& reference,

@@ -3,14 +3,17 @@
 // answers the calls for numbers users or groups own, SIP (libs/sip) for signalling and the
 // fax engine (libs/fax) for T.38 over UDPTL or G.711 over RTP, switching audio calls to
 // T.38 by re-INVITE as media_policy.hpp decides. Results are rows: an outbound attempt is closed
-// with db::outbound::close and announced on router::kResultsStage; a received fax becomes a
-// received_tiff document plus a received_faxes row, announced on router::kInboundStage.
+// with db::outbound::close and announced on bus::stages::kResults; a received fax becomes a
+// received_tiff document plus a received_faxes row, announced on bus::stages::kInbound.
 // Cancels for calls this instance holds arrive on bus::topics::cancel_topic(instance).
 //
-// Threading: one control thread owns every call's state and does all database work; the
-// SIP agent's callbacks and the bus subscriber only post events to it (they must not
-// block), and the fax channels run on the ChannelRuntime's workers. The control thread
-// polls channels for progress (phase C -> mark_sending) and completion.
+// Threading: one control thread owns every call's state; the SIP agent's callbacks and
+// the bus subscriber only post events to it (they must not block), the fax channels run
+// on the ChannelRuntime's workers, and every database transaction runs on the call
+// store's worker (src/call_store.hpp), so a slow database never holds a call. What a
+// call leaves behind (phase C reached, pages confirmed, its outcome, a received fax) is
+// journalled on local disk first and written until it commits: a database outage or a
+// crash loses no fax, and a restarted gateway replays its journal.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -61,6 +64,9 @@ struct GatewaySettings {
   // user and password); none: such a call ends call.not_authorised.
   std::optional<sip::Credentials> credentials;
   std::string spool_dir = "/tmp";  // documents being sent and faxes being received
+  // The journal of facts not yet in Postgres; empty: "<spool_dir>/journal-sip-<SIP port>",
+  // which a restarted gateway on the same port finds again. One gateway per folder.
+  std::string journal_dir;
   // TSID when the company settings give no number or TSID; CSID when the called number is empty.
   std::string local_ident = "Faxbridge";
 };
@@ -74,6 +80,8 @@ struct GatewayStats {
   std::uint64_t t38_switches = 0;   // calls moved from G.711 to T.38 (either side's re-INVITE)
   std::uint64_t progress_updates = 0;  // live page counts written to open attempts
   std::uint64_t audio_redundancy_calls = 0;  // G.711 channels started with RFC 2198 redundancy
+  std::uint64_t facts_pending = 0;   // journalled outcomes not yet committed to Postgres
+  std::uint64_t facts_replayed = 0;  // journal entries of an earlier process written since start
 };
 
 class Gateway final {
@@ -82,13 +90,17 @@ class Gateway final {
   static Result<std::unique_ptr<Gateway>> start(db::Pool& pool, bus::Publisher& publisher,
                                                 std::string subscribe_endpoint, GatewaySettings settings);
   // Stops taking work; calls still up are hung up and left to the router's tick (their
-  // leases expire and they are closed as interrupted).
+  // leases expire and they are closed as interrupted). Journalled facts are written for
+  // a few seconds more; what is left is replayed at the next start.
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
   GatewayStats stats() const;
   bool connected() const;
+  // Why the trunk account is not registered (for /healthz); nullopt when it is, or when
+  // no registration is configured.
+  std::optional<std::string> unregistered() const;
   const GatewaySettings& settings() const;
 
   struct Impl;

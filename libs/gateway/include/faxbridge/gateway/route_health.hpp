@@ -1,12 +1,13 @@
 #pragma once
-// Route health (issue 6): the gateway pings every address of every route with OPTIONS
+// Route health: the gateway pings every address of every route with OPTIONS
 // (libs/sip does the pinging) and dials addresses it knows to be down last. Health only
 // reorders: an address that is down is still tried when everything before it failed, so
 // stale or wrong health data never costs a job.
 //
 // RouteHealth is the pure part (which addresses to ping, what a ping result means, the
 // dialling order); HealthMonitor ties it to the routes table, the SIP agent and the
-// gateway_health table, and runs on the gateway's control thread.
+// gateway_health table. It runs on the gateway's control thread and hands its database
+// work to a worker (the gateway's call store), so a slow database never holds it.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,21 +56,30 @@ db::GatewayHealth health_row(const std::string& address, const sip::GatewayHealt
 
 class HealthMonitor final {
  public:
+  // Runs database work on a worker; false when it was refused (the worker is saturated).
+  using Submit = std::function<bool(std::function<void(db::Pool&)>)>;
+  // Runs a function on the control thread.
+  using Post = std::function<void(std::function<void()>)>;
+
   // `monitor` replaces the agent's ping list (UserAgent::monitor).
-  HealthMonitor(db::Pool& pool, std::function<Result<void>(const std::vector<std::string>&)> monitor,
+  HealthMonitor(Submit submit, Post post, std::function<Result<void>(const std::vector<std::string>&)> monitor,
                 std::chrono::milliseconds refresh_interval);
 
   // Control thread: reloads the routes every refresh interval (so an edited route is
   // watched without a restart) and hands a changed target list to the agent.
   void tick();
-  // Control thread: a ping result; writes it to gateway_health.
+  // Control thread: a ping result; written to gateway_health by the worker.
   void record(const sip::GatewayHealth& result);
   std::vector<std::string> order(const std::vector<std::string>& addresses) const { return health_.order(addresses); }
   // Every route address with its last state ("up", "down", "unknown"), for metrics.
   const std::map<std::string, std::string>& states() const { return states_; }
 
  private:
-  db::Pool& pool_;
+  void apply_routes(const std::vector<std::string>& addresses);
+
+  Submit submit_;
+  Post post_;
+  bool loading_ = false;
   std::function<Result<void>(const std::vector<std::string>&)> monitor_;
   std::chrono::milliseconds refresh_interval_;
   std::chrono::steady_clock::time_point next_refresh_{};

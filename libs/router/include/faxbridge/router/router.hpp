@@ -16,6 +16,7 @@
 
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/consumer.hpp"
+#include "faxbridge/bus/topics.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/routing.hpp"
 #include "faxbridge/db/settings.hpp"
@@ -24,10 +25,10 @@ namespace faxbridge::router {
 
 // Work topics (bus::work_topic of these) of the stages the router consumes and feeds;
 // each is its QueueSpec::stage() (db::routing::routing_queue().stage() == kReadyStage).
-inline constexpr const char* kReadyStage = "fax_jobs.ready";
-inline constexpr const char* kQueuedStage = "fax_jobs.queued";
-inline constexpr const char* kResultsStage = "attempts.closed";
-inline constexpr const char* kInboundStage = "received_faxes.received";
+inline constexpr const char* kReadyStage = bus::stages::kReady;
+inline constexpr const char* kQueuedStage = bus::stages::kQueued;
+inline constexpr const char* kResultsStage = bus::stages::kResults;
+inline constexpr const char* kInboundStage = bus::stages::kInbound;
 inline constexpr const char* kNotificationsStage = "notifications.pending";
 
 struct RouterSettings {

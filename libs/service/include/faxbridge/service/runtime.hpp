@@ -49,6 +49,12 @@ std::optional<int> handle_arguments(int argc, char** argv, const char* usage);
 // Logs the effective configuration once, secrets masked.
 void log_effective_config(const config::ConfigReader& reader);
 
+// Every service main's body runs inside this: it logs why the process exits
+// (service.exit with the status) and is the last resort for an exception nothing else
+// caught (logged as service.crashed, exit status 70) so a supervisor restarts the
+// process with the reason in its log instead of a bare std::terminate.
+int run_main(const std::function<int()>& body);
+
 class Runtime final {
  public:
   explicit Runtime(Settings settings);
@@ -65,8 +71,10 @@ class Runtime final {
   void request_stop();
   bool stopping() const { return stop_.load(); }
 
-  // One more readiness condition for /healthz (e.g. a subscriber's connection).
+  // One more readiness condition for /healthz.
   void add_health_check(std::string name, std::function<bool(std::string& detail)> probe);
+  // The common one: a connection (a bus subscription) that is up or not.
+  void add_connection_check(std::string name, std::function<bool()> connected);
 
   db::Pool& pool() { return *pool_; }
   bus::Publisher& publisher() { return *publisher_; }
