@@ -1,4 +1,4 @@
-// The media gateway's operations on loopback (issue 6): route health from OPTIONS pings
+// The media gateway's operations on loopback: route health from OPTIONS pings
 // (written to gateway_health, used for the dialling order, following route edits without
 // a restart), busy from a receiving gateway with no free channel, no answer from a SIPp
 // that rings forever, and the SIP messages and media events kept on failed attempts.

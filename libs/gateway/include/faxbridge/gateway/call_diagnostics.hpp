@@ -1,6 +1,6 @@
 #pragma once
-// What a failed outbound call leaves on its attempt row for diagnosis (attempts.diagnostics,
-// issue 6): the first lines of every SIP message of each dialog the attempt placed (a
+// What a failed outbound call leaves on its attempt row for diagnosis (attempts.diagnostics):
+// the first lines of every SIP message of each dialog the attempt placed (a
 // failover places several), and the media events of the first seconds after the answer
 // (T.30 phase and page changes, then the datagram counters at the end).
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Which media a fax call uses (issue 6): pure decisions, no SIP, no sockets, no database.
+// Which media a fax call uses: pure decisions, no SIP, no sockets, no database.
 // The gateway reads the inputs per call (the route's t38_policy, the versioned settings,
 // the remote number's remembered preference) and follows the plan these functions make.
 //
