@@ -37,6 +37,7 @@
 // sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
 // this file, so the warning cannot be scoped to the includes.
 #pragma GCC diagnostic ignored "-Wold-style-cast"
+#include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -817,13 +818,13 @@ class UserAgent::Impl {
   void on_invite_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
     Call* c = find(nh);
     if (c == nullptr) return;
-    // The stack reports its own failures (timer B, ICMP unreachable) as 408/503 with a
-    // message it makes up: To tag and all, but no Server or User-Agent header. Any
-    // provisional response proves the address alive (the stack never fakes those), so
-    // a 408 after one is the far end's "no answer".
-    const bool made_up = sip == nullptr || sip->sip_status == nullptr ||
-                         (status >= 200 && sip->sip_server == nullptr &&
-                          sip->sip_user_agent == nullptr);
+    // The stack reports its own failures (timer B, ICMP unreachable, a connection that
+    // closed) as 408/503 in a message it makes up, To tag and all; nta marks such a
+    // message internal (nta_sip_is_internal), and nua reports some of its own errors
+    // with no message at all. Headers cannot tell: many PBXs send neither Server nor
+    // User-Agent. Any provisional response proves the address alive (the stack never
+    // fakes those), so a made-up 408 after one is the far end's "no answer".
+    const bool made_up = nta_sip_is_internal(sip) || sip->sip_status == nullptr;
     const bool from_network = !made_up;
     if (from_network && status < 200) c->got_response = true;
     if (from_network && status >= 300) c->warning = warning_text(sip);
@@ -877,7 +878,7 @@ class UserAgent::Impl {
       return;
     }
     if (from_network && answer_challenge(*c, status, sip)) return;
-    const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
+    const bool local = made_up && !c->got_response;
     const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
                                                                  : cancelled_class(*c);
     report_failure(*c, status, phrase_of(status, phrase), local, f);
