@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <cstring>
@@ -187,6 +188,15 @@ bool same_kind_family(MediaKind a, MediaKind b) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds registration_retry_delay(const Registration& r, int failures, double random_factor) {
+  const double base = static_cast<double>(std::max<std::int64_t>(1, r.retry_base.count()));
+  const double cap = std::max(base, static_cast<double>(r.retry_max.count()));
+  // Beyond 2^30 the cap has long taken over; the bound keeps the power finite.
+  const double bound = std::min(cap, base * std::pow(2.0, std::clamp(failures, 1, 30)));
+  const double factor = 0.5 + 0.5 * std::clamp(random_factor, 0.0, 1.0);
+  return std::chrono::milliseconds(std::llround(bound * factor));
+}
 
 std::string_view end_reason_name(EndReason reason) {
   switch (reason) {
@@ -394,18 +404,17 @@ class UserAgent::Impl {
 
   Result<void> register_account(const Registration& r) {
     if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
+    register_nh_ = nullptr;
     registration_ = r;
-    auth_tries_ = 0;
-    const std::string aor = "sip:" + r.user + "@" + r.registrar;
-    register_nh_ = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()), TAG_END());
-    if (register_nh_ == nullptr) {
+    register_failures_ = 0;
+    register_retry_at_.reset();
+    // RFC 3261 section 10.2: every REGISTER of this account to the registrar carries one
+    // Call-ID, with a CSeq that grows, retries on a fresh handle included.
+    register_call_id_ = random_token() + "@faxbridge";
+    register_cseq_ = 0;
+    if (!send_register()) {
       return Error(Code::k_sip_invalid_target, "Cannot register with this account.").with("registrar", r.registrar);
     }
-    const std::string registrar = "sip:" + r.registrar;
-    const std::string expires = std::to_string(r.expires.count());
-    nua_register(register_nh_, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
-                 NUTAG_M_USERNAME(r.user.c_str()), TAG_END());
-    log::info("sip.register", {{"registrar", r.registrar}});
     return ok();
   }
 
@@ -1083,6 +1092,7 @@ class UserAgent::Impl {
       }
     }
     run_monitors();
+    run_registration();
   }
 
   void run_monitors() {
@@ -1103,8 +1113,32 @@ class UserAgent::Impl {
 
   // ---- registration ----------------------------------------------------------------
 
+  // One attempt on a fresh handle: the one before it ended (failed), or there was none.
+  bool send_register() {
+    const Registration& r = registration_;
+    const std::string aor = "sip:" + r.user + "@" + r.registrar;
+    register_nh_ = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()),
+                              SIPTAG_CALL_ID_STR(register_call_id_.c_str()), TAG_END());
+    if (register_nh_ == nullptr) return false;
+    auth_tries_ = 0;
+    register_retry_at_.reset();
+    const std::string registrar = "sip:" + r.registrar;
+    const std::string expires = std::to_string(r.expires.count());
+    // A new handle would start its CSeq afresh; the registrar must see it grow (RFC 3261
+    // section 10.3 step 7 discards a REGISTER whose CSeq does not).
+    const std::string cseq = std::to_string(register_cseq_ + 1) + " REGISTER";
+    nua_register(register_nh_, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
+                 NUTAG_M_USERNAME(r.user.c_str()), TAG_IF(register_cseq_ > 0, SIPTAG_CSEQ_STR(cseq.c_str())),
+                 TAG_END());
+    log::info("sip.register", {{"registrar", r.registrar}, {"attempt", register_failures_ + 1}});
+    return true;
+  }
+
   void on_register_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
     if (nh == nullptr || nh != register_nh_ || status < 200) return;
+    if (sip != nullptr && sip->sip_cseq != nullptr) {
+      register_cseq_ = std::max<std::uint32_t>(register_cseq_, sip->sip_cseq->cs_seq);
+    }
     // A challenge is answered once per request; a second one in a row means the
     // credentials are wrong (the registrar would challenge forever).
     const msg_auth_t* challenge = nullptr;
@@ -1122,8 +1156,44 @@ class UserAgent::Impl {
     st.registered = status < 300;
     st.last_status = status;
     st.reason = phrase_of(status, phrase);
-    log::info("sip.registration", {{"registrar", st.registrar}, {"status", status}, {"registered", st.registered}});
+    st.at = std::chrono::system_clock::now();
+    if (st.registered) {
+      register_failures_ = 0;
+      register_retry_at_.reset();
+      log::info("sip.registration", {{"registrar", st.registrar}, {"status", status}, {"registered", true}});
+    } else {
+      // The stack gives up on this handle (a refresh that failed ends the binding too),
+      // so the next attempt goes out on a new one, after the backoff: a registrar that is
+      // down or refuses us must not be hammered, and must not be given up on either.
+      ++register_failures_;
+      const auto delay = registration_retry_delay(registration_, register_failures_, jitter_(rng_));
+      register_retry_at_ = Clock::now() + delay;
+      st.failures = register_failures_;
+      st.next_retry = st.at + delay;
+      nua_handle_destroy(register_nh_);
+      register_nh_ = nullptr;
+      log::warn("sip.registration.failed", {{"registrar", st.registrar},
+                                            {"status", status},
+                                            {"reason", st.reason},
+                                            {"failures", register_failures_},
+                                            {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+    }
     if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
+  }
+
+  void run_registration() {
+    if (!register_retry_at_ || register_nh_ != nullptr || Clock::now() < *register_retry_at_) return;
+    if (!send_register()) {
+      // No handle (the stack is out of memory): the same wait again rather than a spin.
+      register_retry_at_ = Clock::now() + registration_retry_delay(registration_, register_failures_, 1.0);
+    }
+  }
+
+  std::string random_token() {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string t;
+    for (int i = 0; i < 24; ++i) t += kHex[rng_() % 16];
+    return t;
   }
 
   bool is_monitor(nua_handle_t* nh) const {
@@ -1233,6 +1303,12 @@ class UserAgent::Impl {
   nua_handle_t* register_nh_ = nullptr;
   Registration registration_;
   int auth_tries_ = 0;
+  int register_failures_ = 0;  // failed attempts in a row
+  std::optional<Clock::time_point> register_retry_at_;
+  std::string register_call_id_;
+  std::uint32_t register_cseq_ = 0;  // the highest CSeq of this account's REGISTERs so far
+  std::mt19937 rng_{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter_{0.0, 1.0};
 };
 
 // ---- the public face -------------------------------------------------------------
