@@ -198,6 +198,39 @@ TEST_F(RegisterTest, RefusedCredentialsAreRetriedLaterNotInALoop) {
   EXPECT_EQ(run.finish(*sipp, std::chrono::seconds(20), &report), 0) << report;
 }
 
+TEST_F(RegisterTest, ARegistrarRestartingAcrossARefreshIsRegisteredWithAgain) {
+  auto first = registrar();
+  first.scenario = std::string(FAXBRIDGE_SIP_SCENARIOS) + "/uas_registrar_short_binding.xml";
+  auto sipp = first.start();
+  ASSERT_TRUE(sipp->running());
+  RegistrationLog log;
+  auto ua = UserAgent::start(test_settings(free_udp_port()), log.handlers());
+  ASSERT_TRUE(ua) << ua.error().to_string();
+  Registration account_fast = with_fast_retries(account(first.port, "s3cret"));
+  account_fast.expires = 2s;
+  ASSERT_TRUE((*ua)->register_account(account_fast));
+  ASSERT_TRUE(log.wait_for(any_registered));
+  std::string report;
+  ASSERT_EQ(first.finish(*sipp, std::chrono::seconds(20), &report), 0) << report;
+  // The registrar is gone: the refresh fails and is reported.
+  ASSERT_TRUE(log.wait_for([](const auto& states) { return !states.back().registered; }));
+  const auto down = log.snapshot();
+  EXPECT_TRUE(down.back().last_status == 503 || down.back().last_status == 408) << down.back().last_status;
+  expect_backoff_window(down.back(), account_fast);
+  // It comes back (challenging, this time): the agent registers again by itself.
+  auto second = registrar();
+  second.port = first.port;
+  second.dir = first.dir / "restarted";
+  auto sipp2 = second.start();
+  ASSERT_TRUE(sipp2->running());
+  const std::size_t seen = down.size();
+  ASSERT_TRUE(log.wait_for([&](const auto& states) {
+    return std::any_of(states.begin() + static_cast<std::ptrdiff_t>(seen), states.end(),
+                       [](const RegistrationState& s) { return s.registered; });
+  }));
+  EXPECT_EQ(second.finish(*sipp2, std::chrono::seconds(20), &report), 0) << report;
+}
+
 TEST(RegistrationBackoff, FollowsRfc5626Timings) {
   Registration r;  // base 30 s, upper bound 1800 s
   using std::chrono::milliseconds;
