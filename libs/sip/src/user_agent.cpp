@@ -183,6 +183,19 @@ std::string warning_text(const sip_t* sip) {
   return text;
 }
 
+// The message body (an SDP offer or answer, for the requests and responses we handle);
+// empty when there is none.
+std::string_view body_of(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) return {};
+  return std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+// The stream to run from the far end's answer to our offer: T.38 first when we offered it.
+std::optional<NegotiatedMedia> usable_answer(const Result<SessionDescription>& answer, const MediaOffer& ours) {
+  if (!answer) return std::nullopt;
+  return select_media(*answer, ours.t38.has_value());
+}
+
 bool same_kind_family(MediaKind a, MediaKind b) {
   return (a == MediaKind::kT38) == (b == MediaKind::kT38);
 }
@@ -664,10 +677,7 @@ class UserAgent::Impl {
                                  : std::string();
     c.trace.push_back("<- INVITE " + ruri);
 
-    std::string_view body;
-    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    }
+    const std::string_view body = body_of(sip);
     if (body.empty()) {
       // A late offer would need our offer in the 200 and the answer in the ACK; no fax
       // gateway we target sends one, so it is refused plainly.
@@ -765,10 +775,7 @@ class UserAgent::Impl {
       respond(c, 491, nullptr);  // glare (RFC 3261 section 14.2)
       return;
     }
-    std::string_view body;
-    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    }
+    const std::string_view body = body_of(sip);
     if (body.empty()) {
       // An offer-less re-INVITE (a session refresh, RFC 4028): offer what we have.
       respond(c, 200, &c.local_sdp);
@@ -860,13 +867,8 @@ class UserAgent::Impl {
         end_session(*c, *c->end_reason);
         return;
       }
-      std::string_view body;
-      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-      }
-      auto answer = parse_sdp(body);
-      std::optional<NegotiatedMedia> media;
-      if (answer) media = select_media(*answer, c->local_media.t38.has_value());
+      auto answer = parse_sdp(body_of(sip));
+      auto media = usable_answer(answer, c->local_media);
       if (!media) {
         // Answered without anything we can run: hang up rather than hold a dead line.
         FailureClass f{Code::k_call_media_refused, false};
@@ -950,13 +952,8 @@ class UserAgent::Impl {
     if (!c.reinvite_pending || status < 200) return;
     c.reinvite_pending = false;
     if (status < 300) {
-      std::string_view body;
-      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-      }
-      auto answer = parse_sdp(body);
-      std::optional<NegotiatedMedia> media;
-      if (answer) media = select_media(*answer, c.local_media.t38.has_value());
+      auto answer = parse_sdp(body_of(sip));
+      auto media = usable_answer(answer, c.local_media);
       if (media) {
         c.remote_sdp = *answer;
         c.media = *media;
