@@ -899,24 +899,28 @@ class UserAgent::Impl {
   // the INVITE with an Authorization header). A second challenge means they are wrong;
   // answering again would only loop, so the caller gets call.not_authorised.
   bool answer_challenge(Call& c, int status, const sip_t* sip) {
-    if ((status != 401 && status != 407) || sip == nullptr || c.cancel_cause != CancelCause::kNone) return false;
-    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    if (challenge == nullptr || !c.credentials || c.auth_tries >= kMaxAuthTries) return false;
-    ++c.auth_tries;
-    nua_authenticate(c.nh, NUTAG_AUTH(digest_credentials(challenge, c.credentials->user,
-                                                         c.credentials->password).c_str()),
-                     TAG_END());
+    if (c.cancel_cause != CancelCause::kNone || !c.credentials) return false;
+    if (!answer_digest(c.nh, status, sip, *c.credentials, c.auth_tries)) return false;
     c.trace.push_back("-> INVITE (with credentials)");
     log::info("sip.call.authenticating", {{"call", static_cast<std::int64_t>(c.id)}, {"status", status}});
     return true;
   }
 
-  // NUTAG_AUTH wants "scheme:\"realm\":user:password"; sofia keeps the realm quoted.
-  static std::string digest_credentials(const msg_auth_t* challenge, const std::string& user,
-                                        const std::string& password) {
+  // A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) challenge answered with digest
+  // credentials (the stack resends the request with Authorization / Proxy-Authorization),
+  // at most kMaxAuthTries times per request: `tries` counts them. false: not answered.
+  static bool answer_digest(nua_handle_t* nh, int status, const sip_t* sip, const Credentials& credentials,
+                            int& tries) {
+    if ((status != 401 && status != 407) || sip == nullptr || tries >= kMaxAuthTries) return false;
+    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    if (challenge == nullptr) return false;
+    ++tries;
+    // NUTAG_AUTH wants "scheme:\"realm\":user:password"; sofia keeps the realm quoted.
     const char* realm = msg_params_find(challenge->au_params, "realm=");
-    return std::string(challenge->au_scheme) + ":" + (realm != nullptr ? realm : "\"\"") + ":" + user + ":" +
-           password;
+    const std::string auth = std::string(challenge->au_scheme) + ":" + (realm != nullptr ? realm : "\"\"") + ":" +
+                             credentials.user + ":" + credentials.password;
+    nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+    return true;
   }
 
   // A call we cancelled failed because of why we cancelled it, whatever the status.
@@ -1138,15 +1142,9 @@ class UserAgent::Impl {
     }
     // A challenge is answered once per request; a second one in a row means the
     // credentials are wrong (the registrar would challenge forever).
-    const msg_auth_t* challenge = nullptr;
-    if (sip != nullptr) challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    if ((status == 401 || status == 407) && challenge != nullptr && auth_tries_ < kMaxAuthTries) {
-      ++auth_tries_;
-      const std::string user = registration_.auth_user.empty() ? registration_.user : registration_.auth_user;
-      nua_authenticate(nh, NUTAG_AUTH(digest_credentials(challenge, user, registration_.password).c_str()),
-                       TAG_END());
-      return;
-    }
+    const Credentials credentials{registration_.auth_user.empty() ? registration_.user : registration_.auth_user,
+                                  registration_.password};
+    if (answer_digest(nh, status, sip, credentials, auth_tries_)) return;
     auth_tries_ = 0;
     RegistrationState st;
     st.registrar = registration_.registrar;
