@@ -108,6 +108,31 @@ std::string dial_digits(std::string_view n) {
   return out;
 }
 
+// A gateway address as routes give it, "host[:port][;transport=udp|tcp|tls]" (the one
+// URI parameter it may carry), as the SIP URI of `user` there; with no user, the URI of
+// the address itself (what OPTIONS pings). Calls and the monitor read addresses alike.
+Result<std::string> address_uri(std::string_view address, std::string_view user) {
+  const auto semicolon = address.find(';');
+  const std::string_view host_port = address.substr(0, semicolon);
+  const std::string_view params = semicolon == std::string_view::npos ? std::string_view() : address.substr(semicolon);
+  if (!params.empty() && params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
+    return Error(Code::k_sip_invalid_target, "A SIP address's only parameter may be ;transport=udp, tcp or tls.")
+        .with("target", std::string(address));
+  }
+  if (!valid_host_port(host_port)) {
+    return Error(Code::k_sip_invalid_target, "A SIP address must be host[:port] (or, to call, a sip: URI).")
+        .with("target", std::string(address));
+  }
+  std::string uri = "sip:";
+  if (!user.empty()) uri += std::string(user) + "@";
+  return uri + std::string(host_port) + std::string(params);
+}
+
+// The OPTIONS monitor's targets: an address, "sip:" in front of it allowed.
+Result<std::string> monitor_uri(std::string_view target) {
+  return address_uri(target.substr(target.rfind("sip:", 0) == 0 ? 4 : 0), {});
+}
+
 Result<std::string> target_uri(const CallRequest& r) {
   if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
     if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
@@ -115,27 +140,14 @@ Result<std::string> target_uri(const CallRequest& r) {
     }
     return r.target;
   }
-  // "host:port;transport=tcp": the one URI parameter a route address may carry.
-  const auto semicolon = r.target.find(';');
-  const std::string host_port = r.target.substr(0, semicolon);
-  std::string params;
-  if (semicolon != std::string::npos) {
-    params = r.target.substr(semicolon);
-    if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-      return Error(Code::k_sip_invalid_target, "A SIP target's only parameter may be ;transport=udp, tcp or tls.")
-          .with("target", r.target);
-    }
-  }
-  if (!valid_host_port(host_port)) {
-    return Error(Code::k_sip_invalid_target, "The SIP target must be a sip: URI or host[:port].")
-        .with("target", r.target);
-  }
   const std::string number = dial_digits(r.number);
+  auto uri = address_uri(r.target, number);
+  if (!uri) return uri;
   if (!valid_number(number)) {
     return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
         .with("number", log::mask_number(r.number));
   }
-  return "sip:" + number + "@" + host_port + params;
+  return uri;
 }
 
 // "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
@@ -402,7 +414,7 @@ class UserAgent::Impl {
       }
       Monitor m;
       m.health.target = t;
-      m.uri = t.rfind("sip:", 0) == 0 ? t : "sip:" + t;
+      m.uri = *monitor_uri(t);  // validated by UserAgent::monitor
       m.to = "<" + m.uri + ">";  // so a ;transport= stays on the URI
       m.next_at = Clock::now();
       kept.push_back(std::move(m));
@@ -1369,18 +1381,7 @@ Result<void> UserAgent::register_account(const Registration& registration) {
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
-    std::string_view hp = std::string_view(t).substr(t.rfind("sip:", 0) == 0 ? 4 : 0);
-    if (const auto semicolon = hp.find(';'); semicolon != std::string_view::npos) {
-      const std::string_view params = hp.substr(semicolon);
-      if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-        return Error(Code::k_sip_invalid_target, "A monitored gateway's only parameter may be ;transport=.")
-            .with("target", t);
-      }
-      hp = hp.substr(0, semicolon);
-    }
-    if (!valid_host_port(hp)) {
-      return Error(Code::k_sip_invalid_target, "A monitored gateway must be host[:port].").with("target", t);
-    }
+    if (auto uri = monitor_uri(t); !uri) return std::move(uri).error();
   }
   return impl_->call_on_loop<void>([&] { return impl_->monitor(targets); });
 }
