@@ -13,6 +13,8 @@
 //   ending) and the OPTIONS keep-alive, so no call or ping stays pending forever.
 // - Stopping: nua_shutdown() ends every session, then nua_destroy(); callbacks are no
 //   longer delivered once the destructor has started.
+// - Registration with a trunk is its own part (registration.cpp), driven from here: its
+//   REGISTER responses and the tick.
 #include "faxbridge/sip/user_agent.hpp"
 
 #include <sys/eventfd.h>
@@ -20,7 +22,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <cstring>
@@ -34,6 +35,7 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/phone.hpp"
+#include "registration.hpp"
 
 // sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
 // this file, so the warning cannot be scoped to the includes.
@@ -48,8 +50,13 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "sofia_support.hpp"
+
 namespace faxbridge::sip {
 namespace {
+
+using detail::answer_digest;
+using detail::phrase_of;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -63,12 +70,6 @@ constexpr auto kEndingGrace = 1s;
 constexpr std::size_t kMaxUserLength = 64;
 
 std::string_view view(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
-
-std::string phrase_of(int status, const char* phrase) {
-  if (phrase != nullptr && *phrase != '\0') return phrase;
-  const char* p = sip_status_phrase(status);
-  return p == nullptr ? "" : p;
-}
 
 bool valid_number(std::string_view n) {
   if (n.empty() || n.size() > kMaxUserLength) return false;
@@ -213,15 +214,6 @@ bool same_kind_family(MediaKind a, MediaKind b) {
 }
 
 }  // namespace
-
-std::chrono::milliseconds registration_retry_delay(const Registration& r, int failures, double random_factor) {
-  const double base = static_cast<double>(std::max<std::int64_t>(1, r.retry_base.count()));
-  const double cap = std::max(base, static_cast<double>(r.retry_max.count()));
-  // Beyond 2^30 the cap has long taken over; the bound keeps the power finite.
-  const double bound = std::min(cap, base * std::pow(2.0, std::clamp(failures, 1, 30)));
-  const double factor = 0.5 + 0.5 * std::clamp(random_factor, 0.0, 1.0);
-  return std::chrono::milliseconds(std::llround(bound * factor));
-}
 
 std::string_view end_reason_name(EndReason reason) {
   switch (reason) {
@@ -428,16 +420,7 @@ class UserAgent::Impl {
   }
 
   Result<void> register_account(const Registration& r) {
-    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
-    register_nh_ = nullptr;
-    registration_ = r;
-    register_failures_ = 0;
-    register_retry_at_.reset();
-    // RFC 3261 section 10.2: every REGISTER of this account to the registrar carries one
-    // Call-ID, with a CSeq that grows, retries on a fresh handle included.
-    register_call_id_ = random_token() + "@faxbridge";
-    register_cseq_ = 0;
-    if (!send_register()) {
+    if (!registration_.start(nua_, r)) {
       return Error(Code::k_sip_invalid_target, "Cannot register with this account.").with("registrar", r.registrar);
     }
     return ok();
@@ -577,8 +560,7 @@ class UserAgent::Impl {
     monitors_.clear();
     // No un-REGISTER: a registrar that is gone would hold the stop for a whole
     // transaction timeout. The binding lapses at the registrar on its own.
-    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
-    register_nh_ = nullptr;
+    registration_.stop();
     nua_shutdown(nua_);
     const auto deadline = Clock::now() + settings_.transaction_timeout + 2s;
     while (!shutdown_done_ && Clock::now() < deadline) su_root_step(root_, 50);
@@ -654,7 +636,7 @@ class UserAgent::Impl {
         }
         break;
       case nua_r_options: on_options_response(status, nh); break;
-      case nua_r_register: on_register_response(status, phrase, nh, sip); break;
+      case nua_r_register: registration_.on_response(status, phrase, nh, sip); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
         break;
@@ -918,23 +900,6 @@ class UserAgent::Impl {
     return true;
   }
 
-  // A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) challenge answered with digest
-  // credentials (the stack resends the request with Authorization / Proxy-Authorization),
-  // at most kMaxAuthTries times per request: `tries` counts them. false: not answered.
-  static bool answer_digest(nua_handle_t* nh, int status, const sip_t* sip, const Credentials& credentials,
-                            int& tries) {
-    if ((status != 401 && status != 407) || sip == nullptr || tries >= kMaxAuthTries) return false;
-    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    if (challenge == nullptr) return false;
-    ++tries;
-    // NUTAG_AUTH wants "scheme:\"realm\":user:password"; sofia keeps the realm quoted.
-    const char* realm = msg_params_find(challenge->au_params, "realm=");
-    const std::string auth = std::string(challenge->au_scheme) + ":" + (realm != nullptr ? realm : "\"\"") + ":" +
-                             credentials.user + ":" + credentials.password;
-    nua_authenticate(nh, NUTAG_AUTH(auth.c_str()), TAG_END());
-    return true;
-  }
-
   // A call we cancelled failed because of why we cancelled it, whatever the status.
   static FailureClass cancelled_class(const Call& c) {
     return c.cancel_cause == CancelCause::kUser ? FailureClass{Code::k_call_cancelled, false}
@@ -1105,7 +1070,7 @@ class UserAgent::Impl {
       }
     }
     run_monitors();
-    run_registration();
+    registration_.tick();
   }
 
   void run_monitors() {
@@ -1122,85 +1087,6 @@ class UserAgent::Impl {
       m.sent_at = now;
       nua_options(m.nh, TAG_END());
     }
-  }
-
-  // ---- registration ----------------------------------------------------------------
-
-  // One attempt on a fresh handle: the one before it ended (failed), or there was none.
-  bool send_register() {
-    const Registration& r = registration_;
-    const std::string aor = "sip:" + r.user + "@" + r.registrar;
-    register_nh_ = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()),
-                              SIPTAG_CALL_ID_STR(register_call_id_.c_str()), TAG_END());
-    if (register_nh_ == nullptr) return false;
-    auth_tries_ = 0;
-    register_retry_at_.reset();
-    const std::string registrar = "sip:" + r.registrar;
-    const std::string expires = std::to_string(r.expires.count());
-    // A new handle would start its CSeq afresh; the registrar must see it grow (RFC 3261
-    // section 10.3 step 7 discards a REGISTER whose CSeq does not).
-    const std::string cseq = std::to_string(register_cseq_ + 1) + " REGISTER";
-    nua_register(register_nh_, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
-                 NUTAG_M_USERNAME(r.user.c_str()), TAG_IF(register_cseq_ > 0, SIPTAG_CSEQ_STR(cseq.c_str())),
-                 TAG_END());
-    log::info("sip.register", {{"registrar", r.registrar}, {"attempt", register_failures_ + 1}});
-    return true;
-  }
-
-  void on_register_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
-    if (nh == nullptr || nh != register_nh_ || status < 200) return;
-    if (sip != nullptr && sip->sip_cseq != nullptr) {
-      register_cseq_ = std::max<std::uint32_t>(register_cseq_, sip->sip_cseq->cs_seq);
-    }
-    // A challenge is answered once per request; a second one in a row means the
-    // credentials are wrong (the registrar would challenge forever).
-    const Credentials credentials{registration_.auth_user.empty() ? registration_.user : registration_.auth_user,
-                                  registration_.password};
-    if (answer_digest(nh, status, sip, credentials, auth_tries_)) return;
-    auth_tries_ = 0;
-    RegistrationState st;
-    st.registrar = registration_.registrar;
-    st.registered = status < 300;
-    st.last_status = status;
-    st.reason = phrase_of(status, phrase);
-    st.at = std::chrono::system_clock::now();
-    if (st.registered) {
-      register_failures_ = 0;
-      register_retry_at_.reset();
-      log::info("sip.registration", {{"registrar", st.registrar}, {"status", status}, {"registered", true}});
-    } else {
-      // The stack gives up on this handle (a refresh that failed ends the binding too),
-      // so the next attempt goes out on a new one, after the backoff: a registrar that is
-      // down or refuses us must not be hammered, and must not be given up on either.
-      ++register_failures_;
-      const auto delay = registration_retry_delay(registration_, register_failures_, jitter_(rng_));
-      register_retry_at_ = Clock::now() + delay;
-      st.failures = register_failures_;
-      st.next_retry = st.at + delay;
-      nua_handle_destroy(register_nh_);
-      register_nh_ = nullptr;
-      log::warn("sip.registration.failed", {{"registrar", st.registrar},
-                                            {"status", status},
-                                            {"reason", st.reason},
-                                            {"failures", register_failures_},
-                                            {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
-    }
-    if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
-  }
-
-  void run_registration() {
-    if (!register_retry_at_ || register_nh_ != nullptr || Clock::now() < *register_retry_at_) return;
-    if (!send_register()) {
-      // No handle (the stack is out of memory): the same wait again rather than a spin.
-      register_retry_at_ = Clock::now() + registration_retry_delay(registration_, register_failures_, 1.0);
-    }
-  }
-
-  std::string random_token() {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string t;
-    for (int i = 0; i < 24; ++i) t += kHex[rng_() % 16];
-    return t;
   }
 
   bool is_monitor(nua_handle_t* nh) const {
@@ -1306,16 +1192,10 @@ class UserAgent::Impl {
   std::unordered_map<nua_handle_t*, CallId> by_handle_;
   std::deque<std::pair<CallId, std::vector<std::string>>> history_;
   std::vector<Monitor> monitors_;
-  static constexpr int kMaxAuthTries = 1;
-  nua_handle_t* register_nh_ = nullptr;
-  Registration registration_;
-  int auth_tries_ = 0;
-  int register_failures_ = 0;  // failed attempts in a row
-  std::optional<Clock::time_point> register_retry_at_;
-  std::string register_call_id_;
-  std::uint32_t register_cseq_ = 0;  // the highest CSeq of this account's REGISTERs so far
-  std::mt19937 rng_{std::random_device{}()};
-  std::uniform_real_distribution<double> jitter_{0.0, 1.0};
+  // Last: its reports go through guarded() and handlers_.
+  detail::RegistrationClient registration_{[this](const RegistrationState& st) {
+    if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
+  }};
 };
 
 // ---- the public face -------------------------------------------------------------
