@@ -19,6 +19,7 @@
 #include "faxbridge/fax/link.hpp"
 #include "faxbridge/fax/t38_params.hpp"
 #include "faxbridge/gateway/media_policy.hpp"
+#include "faxbridge/sip/t38_negotiation.hpp"
 
 namespace faxbridge::gateway {
 
@@ -42,12 +43,26 @@ std::string_view media_column(fax::MediaKind kind) {
 }
 
 sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attributes) {
-  fax::T38Params params;
-  // Attributes we cannot parse keep our defaults: the far end's other lines still apply.
-  for (const auto& attr : remote_attributes) (void)params.apply_attribute(attr);
+  // What libs/fax's T.38 engine does: spandsp 0.0.6 writes the IFP syntax of T.38
+  // versions 0-3, but version 3 is the revision that brings V.34, which its terminal
+  // lacks, so we claim 2 and V.17's 14,400 bit/s at most. UDPTL sends and repairs with
+  // redundancy or parity FEC. We receive datagrams of up to 1400 bytes (the UDP link's
+  // buffer is 2048; 1400 keeps a datagram inside one Ethernet frame, so the far end never
+  // adds redundancy up to IP fragmentation), and the terminal decodes each IFP packet as
+  // it arrives, so nothing waits in a buffer larger than that link buffer (2048).
+  // Fill-bit removal and MMR/JBIG transcoding are not implemented.
+  sip::T38Capabilities engine;
+  engine.max_version = 2;
+  engine.max_bit_rate = 14400;
+  engine.max_datagram = 1400;
+  engine.max_buffer = 2048;
+  engine.redundancy = true;
+  engine.fec = true;
+  // Without the far end's attributes this is our offer; with them, our answer to it.
+  const auto role = remote_attributes.empty() ? sip::T38Role::kOffer : sip::T38Role::kAnswer;
   sip::T38Offer t38;
   t38.port = port;
-  t38.attributes = params.to_sdp_attributes();
+  t38.attributes = sip::negotiate_t38(engine, role, remote_attributes).local.attributes();
   return t38;
 }
 

@@ -113,6 +113,20 @@ int find_red(const MediaSection& m, int codec) {
   return -1;
 }
 
+// RFC 4566 section 5.14: media, transport and format names are matched without regard
+// to case ("m=image 4000 UDPTL T38" is what several gateways write).
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// T.38 over UDPTL (T.38 Annex D); TCP and other transports are not something we run.
+bool is_t38_section(const MediaSection& m) {
+  return iequals(m.media, "image") && iequals(m.protocol, "udptl") &&
+         std::any_of(m.formats.begin(), m.formats.end(), [](const std::string& f) { return iequals(f, "t38"); });
+}
+
 Error sdp_error(std::string message) {
   return Error(Code::k_fax_sdp_invalid, std::move(message));
 }
@@ -204,10 +218,7 @@ std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool 
   };
   auto find_t38 = [&]() -> std::optional<NegotiatedMedia> {
     for (const auto& m : sdp.media) {
-      if (m.port == 0 || m.media != "image") continue;
-      bool t38 = false;
-      for (const auto& f : m.formats) t38 = t38 || f == "t38";
-      if (!t38) continue;
+      if (m.port == 0 || !is_t38_section(m)) continue;
       NegotiatedMedia n;
       n.kind = MediaKind::kT38;
       n.address = address_of(m);
@@ -219,7 +230,7 @@ std::optional<NegotiatedMedia> select_media(const SessionDescription& sdp, bool 
   };
   auto find_audio = [&]() -> std::optional<NegotiatedMedia> {
     for (const auto& m : sdp.media) {
-      if (m.port == 0 || m.media != "audio") continue;
+      if (m.port == 0 || !iequals(m.media, "audio")) continue;
       // The far end's order is its preference (RFC 3264 section 6.1): take its first
       // G.711 format.
       for (const auto& f : m.formats) {
@@ -287,12 +298,10 @@ std::string audio_lines(const AudioOffer& a) {
   return s;
 }
 
-bool offers_t38(const MediaSection& m) {
-  return m.media == "image" && m.port != 0 && std::find(m.formats.begin(), m.formats.end(), "t38") != m.formats.end();
-}
+bool offers_t38(const MediaSection& m) { return m.port != 0 && is_t38_section(m); }
 
 bool offers_g711(const MediaSection& m) {
-  return m.media == "audio" && m.port != 0 &&
+  return iequals(m.media, "audio") && m.port != 0 &&
          std::any_of(m.formats.begin(), m.formats.end(), [](const std::string& f) { return f == "8" || f == "0"; });
 }
 

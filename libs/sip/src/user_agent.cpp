@@ -13,6 +13,8 @@
 //   ending) and the OPTIONS keep-alive, so no call or ping stays pending forever.
 // - Stopping: nua_shutdown() ends every session, then nua_destroy(); callbacks are no
 //   longer delivered once the destructor has started.
+// - Registration with a trunk is its own part (registration.cpp), driven from here: its
+//   REGISTER responses and the tick.
 #include "faxbridge/sip/user_agent.hpp"
 
 #include <sys/eventfd.h>
@@ -33,10 +35,12 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/phone.hpp"
+#include "registration.hpp"
 
 // sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
 // this file, so the warning cannot be scoped to the includes.
 #pragma GCC diagnostic ignored "-Wold-style-cast"
+#include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -46,8 +50,13 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "sofia_support.hpp"
+
 namespace faxbridge::sip {
 namespace {
+
+using detail::answer_digest;
+using detail::phrase_of;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -61,12 +70,6 @@ constexpr auto kEndingGrace = 1s;
 constexpr std::size_t kMaxUserLength = 64;
 
 std::string_view view(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
-
-std::string phrase_of(int status, const char* phrase) {
-  if (phrase != nullptr && *phrase != '\0') return phrase;
-  const char* p = sip_status_phrase(status);
-  return p == nullptr ? "" : p;
-}
 
 bool valid_number(std::string_view n) {
   if (n.empty() || n.size() > kMaxUserLength) return false;
@@ -106,6 +109,31 @@ std::string dial_digits(std::string_view n) {
   return out;
 }
 
+// A gateway address as routes give it, "host[:port][;transport=udp|tcp|tls]" (the one
+// URI parameter it may carry), as the SIP URI of `user` there; with no user, the URI of
+// the address itself (what OPTIONS pings). Calls and the monitor read addresses alike.
+Result<std::string> address_uri(std::string_view address, std::string_view user) {
+  const auto semicolon = address.find(';');
+  const std::string_view host_port = address.substr(0, semicolon);
+  const std::string_view params = semicolon == std::string_view::npos ? std::string_view() : address.substr(semicolon);
+  if (!params.empty() && params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
+    return Error(Code::k_sip_invalid_target, "A SIP address's only parameter may be ;transport=udp, tcp or tls.")
+        .with("target", std::string(address));
+  }
+  if (!valid_host_port(host_port)) {
+    return Error(Code::k_sip_invalid_target, "A SIP address must be host[:port] (or, to call, a sip: URI).")
+        .with("target", std::string(address));
+  }
+  std::string uri = "sip:";
+  if (!user.empty()) uri += std::string(user) + "@";
+  return uri + std::string(host_port) + std::string(params);
+}
+
+// The OPTIONS monitor's targets: an address, "sip:" in front of it allowed.
+Result<std::string> monitor_uri(std::string_view target) {
+  return address_uri(target.substr(target.rfind("sip:", 0) == 0 ? 4 : 0), {});
+}
+
 Result<std::string> target_uri(const CallRequest& r) {
   if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
     if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
@@ -113,27 +141,14 @@ Result<std::string> target_uri(const CallRequest& r) {
     }
     return r.target;
   }
-  // "host:port;transport=tcp": the one URI parameter a route address may carry.
-  const auto semicolon = r.target.find(';');
-  const std::string host_port = r.target.substr(0, semicolon);
-  std::string params;
-  if (semicolon != std::string::npos) {
-    params = r.target.substr(semicolon);
-    if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-      return Error(Code::k_sip_invalid_target, "A SIP target's only parameter may be ;transport=udp, tcp or tls.")
-          .with("target", r.target);
-    }
-  }
-  if (!valid_host_port(host_port)) {
-    return Error(Code::k_sip_invalid_target, "The SIP target must be a sip: URI or host[:port].")
-        .with("target", r.target);
-  }
   const std::string number = dial_digits(r.number);
+  auto uri = address_uri(r.target, number);
+  if (!uri) return uri;
   if (!valid_number(number)) {
     return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
         .with("number", log::mask_number(r.number));
   }
-  return "sip:" + number + "@" + host_port + params;
+  return uri;
 }
 
 // "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
@@ -179,6 +194,19 @@ std::string warning_text(const sip_t* sip) {
     if (static_cast<unsigned char>(ch) >= 0x20) text += ch;
   }
   return text;
+}
+
+// The message body (an SDP offer or answer, for the requests and responses we handle);
+// empty when there is none.
+std::string_view body_of(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) return {};
+  return std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+// The stream to run from the far end's answer to our offer: T.38 first when we offered it.
+std::optional<NegotiatedMedia> usable_answer(const Result<SessionDescription>& answer, const MediaOffer& ours) {
+  if (!answer) return std::nullopt;
+  return select_media(*answer, ours.t38.has_value());
 }
 
 bool same_kind_family(MediaKind a, MediaKind b) {
@@ -378,7 +406,7 @@ class UserAgent::Impl {
       }
       Monitor m;
       m.health.target = t;
-      m.uri = t.rfind("sip:", 0) == 0 ? t : "sip:" + t;
+      m.uri = *monitor_uri(t);  // validated by UserAgent::monitor
       m.to = "<" + m.uri + ">";  // so a ;transport= stays on the URI
       m.next_at = Clock::now();
       kept.push_back(std::move(m));
@@ -392,19 +420,9 @@ class UserAgent::Impl {
   }
 
   Result<void> register_account(const Registration& r) {
-    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
-    registration_ = r;
-    auth_tries_ = 0;
-    const std::string aor = "sip:" + r.user + "@" + r.registrar;
-    register_nh_ = nua_handle(nua_, nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()), TAG_END());
-    if (register_nh_ == nullptr) {
+    if (!registration_.start(nua_, r)) {
       return Error(Code::k_sip_invalid_target, "Cannot register with this account.").with("registrar", r.registrar);
     }
-    const std::string registrar = "sip:" + r.registrar;
-    const std::string expires = std::to_string(r.expires.count());
-    nua_register(register_nh_, NUTAG_REGISTRAR(registrar.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
-                 NUTAG_M_USERNAME(r.user.c_str()), TAG_END());
-    log::info("sip.register", {{"registrar", r.registrar}});
     return ok();
   }
 
@@ -542,8 +560,7 @@ class UserAgent::Impl {
     monitors_.clear();
     // No un-REGISTER: a registrar that is gone would hold the stop for a whole
     // transaction timeout. The binding lapses at the registrar on its own.
-    if (register_nh_ != nullptr) nua_handle_destroy(register_nh_);
-    register_nh_ = nullptr;
+    registration_.stop();
     nua_shutdown(nua_);
     const auto deadline = Clock::now() + settings_.transaction_timeout + 2s;
     while (!shutdown_done_ && Clock::now() < deadline) su_root_step(root_, 50);
@@ -619,7 +636,7 @@ class UserAgent::Impl {
         }
         break;
       case nua_r_options: on_options_response(status, nh); break;
-      case nua_r_register: on_register_response(status, phrase, nh, sip); break;
+      case nua_r_register: registration_.on_response(status, phrase, nh, sip); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
         break;
@@ -654,10 +671,7 @@ class UserAgent::Impl {
                                  : std::string();
     c.trace.push_back("<- INVITE " + ruri);
 
-    std::string_view body;
-    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    }
+    const std::string_view body = body_of(sip);
     if (body.empty()) {
       // A late offer would need our offer in the 200 and the answer in the ACK; no fax
       // gateway we target sends one, so it is refused plainly.
@@ -755,10 +769,7 @@ class UserAgent::Impl {
       respond(c, 491, nullptr);  // glare (RFC 3261 section 14.2)
       return;
     }
-    std::string_view body;
-    if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-      body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    }
+    const std::string_view body = body_of(sip);
     if (body.empty()) {
       // An offer-less re-INVITE (a session refresh, RFC 4028): offer what we have.
       respond(c, 200, &c.local_sdp);
@@ -817,13 +828,13 @@ class UserAgent::Impl {
   void on_invite_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
     Call* c = find(nh);
     if (c == nullptr) return;
-    // The stack reports its own failures (timer B, ICMP unreachable) as 408/503 with a
-    // message it makes up: To tag and all, but no Server or User-Agent header. Any
-    // provisional response proves the address alive (the stack never fakes those), so
-    // a 408 after one is the far end's "no answer".
-    const bool made_up = sip == nullptr || sip->sip_status == nullptr ||
-                         (status >= 200 && sip->sip_server == nullptr &&
-                          sip->sip_user_agent == nullptr);
+    // The stack reports its own failures (timer B, ICMP unreachable, a connection that
+    // closed) as 408/503 in a message it makes up, To tag and all; nta marks such a
+    // message internal (nta_sip_is_internal), and nua reports some of its own errors
+    // with no message at all. Headers cannot tell: many PBXs send neither Server nor
+    // User-Agent. Any provisional response proves the address alive (the stack never
+    // fakes those), so a made-up 408 after one is the far end's "no answer".
+    const bool made_up = nta_sip_is_internal(sip) || sip->sip_status == nullptr;
     const bool from_network = !made_up;
     if (from_network && status < 200) c->got_response = true;
     if (from_network && status >= 300) c->warning = warning_text(sip);
@@ -850,13 +861,8 @@ class UserAgent::Impl {
         end_session(*c, *c->end_reason);
         return;
       }
-      std::string_view body;
-      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-      }
-      auto answer = parse_sdp(body);
-      std::optional<NegotiatedMedia> media;
-      if (answer) media = select_media(*answer, c->local_media.t38.has_value());
+      auto answer = parse_sdp(body_of(sip));
+      auto media = usable_answer(answer, c->local_media);
       if (!media) {
         // Answered without anything we can run: hang up rather than hold a dead line.
         FailureClass f{Code::k_call_media_refused, false};
@@ -877,7 +883,7 @@ class UserAgent::Impl {
       return;
     }
     if (from_network && answer_challenge(*c, status, sip)) return;
-    const bool local = !c->got_response && (status == 408 || status == 503) && made_up;
+    const bool local = made_up && !c->got_response;
     const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
                                                                  : cancelled_class(*c);
     report_failure(*c, status, phrase_of(status, phrase), local, f);
@@ -887,24 +893,11 @@ class UserAgent::Impl {
   // the INVITE with an Authorization header). A second challenge means they are wrong;
   // answering again would only loop, so the caller gets call.not_authorised.
   bool answer_challenge(Call& c, int status, const sip_t* sip) {
-    if ((status != 401 && status != 407) || sip == nullptr || c.cancel_cause != CancelCause::kNone) return false;
-    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    if (challenge == nullptr || !c.credentials || c.auth_tries >= kMaxAuthTries) return false;
-    ++c.auth_tries;
-    nua_authenticate(c.nh, NUTAG_AUTH(digest_credentials(challenge, c.credentials->user,
-                                                         c.credentials->password).c_str()),
-                     TAG_END());
+    if (c.cancel_cause != CancelCause::kNone || !c.credentials) return false;
+    if (!answer_digest(c.nh, status, sip, *c.credentials, c.auth_tries)) return false;
     c.trace.push_back("-> INVITE (with credentials)");
     log::info("sip.call.authenticating", {{"call", static_cast<std::int64_t>(c.id)}, {"status", status}});
     return true;
-  }
-
-  // NUTAG_AUTH wants "scheme:\"realm\":user:password"; sofia keeps the realm quoted.
-  static std::string digest_credentials(const msg_auth_t* challenge, const std::string& user,
-                                        const std::string& password) {
-    const char* realm = msg_params_find(challenge->au_params, "realm=");
-    return std::string(challenge->au_scheme) + ":" + (realm != nullptr ? realm : "\"\"") + ":" + user + ":" +
-           password;
   }
 
   // A call we cancelled failed because of why we cancelled it, whatever the status.
@@ -940,13 +933,8 @@ class UserAgent::Impl {
     if (!c.reinvite_pending || status < 200) return;
     c.reinvite_pending = false;
     if (status < 300) {
-      std::string_view body;
-      if (sip != nullptr && sip->sip_payload != nullptr && sip->sip_payload->pl_data != nullptr) {
-        body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-      }
-      auto answer = parse_sdp(body);
-      std::optional<NegotiatedMedia> media;
-      if (answer) media = select_media(*answer, c.local_media.t38.has_value());
+      auto answer = parse_sdp(body_of(sip));
+      auto media = usable_answer(answer, c.local_media);
       if (media) {
         c.remote_sdp = *answer;
         c.media = *media;
@@ -1082,6 +1070,7 @@ class UserAgent::Impl {
       }
     }
     run_monitors();
+    registration_.tick();
   }
 
   void run_monitors() {
@@ -1098,31 +1087,6 @@ class UserAgent::Impl {
       m.sent_at = now;
       nua_options(m.nh, TAG_END());
     }
-  }
-
-  // ---- registration ----------------------------------------------------------------
-
-  void on_register_response(int status, const char* phrase, nua_handle_t* nh, const sip_t* sip) {
-    if (nh == nullptr || nh != register_nh_ || status < 200) return;
-    // A challenge is answered once per request; a second one in a row means the
-    // credentials are wrong (the registrar would challenge forever).
-    const msg_auth_t* challenge = nullptr;
-    if (sip != nullptr) challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    if ((status == 401 || status == 407) && challenge != nullptr && auth_tries_ < kMaxAuthTries) {
-      ++auth_tries_;
-      const std::string user = registration_.auth_user.empty() ? registration_.user : registration_.auth_user;
-      nua_authenticate(nh, NUTAG_AUTH(digest_credentials(challenge, user, registration_.password).c_str()),
-                       TAG_END());
-      return;
-    }
-    auth_tries_ = 0;
-    RegistrationState st;
-    st.registrar = registration_.registrar;
-    st.registered = status < 300;
-    st.last_status = status;
-    st.reason = phrase_of(status, phrase);
-    log::info("sip.registration", {{"registrar", st.registrar}, {"status", status}, {"registered", st.registered}});
-    if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
   }
 
   bool is_monitor(nua_handle_t* nh) const {
@@ -1228,10 +1192,10 @@ class UserAgent::Impl {
   std::unordered_map<nua_handle_t*, CallId> by_handle_;
   std::deque<std::pair<CallId, std::vector<std::string>>> history_;
   std::vector<Monitor> monitors_;
-  static constexpr int kMaxAuthTries = 1;
-  nua_handle_t* register_nh_ = nullptr;
-  Registration registration_;
-  int auth_tries_ = 0;
+  // Last: its reports go through guarded() and handlers_.
+  detail::RegistrationClient registration_{[this](const RegistrationState& st) {
+    if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
+  }};
 };
 
 // ---- the public face -------------------------------------------------------------
@@ -1297,18 +1261,7 @@ Result<void> UserAgent::register_account(const Registration& registration) {
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
-    std::string_view hp = std::string_view(t).substr(t.rfind("sip:", 0) == 0 ? 4 : 0);
-    if (const auto semicolon = hp.find(';'); semicolon != std::string_view::npos) {
-      const std::string_view params = hp.substr(semicolon);
-      if (params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-        return Error(Code::k_sip_invalid_target, "A monitored gateway's only parameter may be ;transport=.")
-            .with("target", t);
-      }
-      hp = hp.substr(0, semicolon);
-    }
-    if (!valid_host_port(hp)) {
-      return Error(Code::k_sip_invalid_target, "A monitored gateway must be host[:port].").with("target", t);
-    }
+    if (auto uri = monitor_uri(t); !uri) return std::move(uri).error();
   }
   return impl_->call_on_loop<void>([&] { return impl_->monitor(targets); });
 }

@@ -18,6 +18,30 @@ constexpr const char* kT38Offer =
     "a=T38MaxBitRate:14400\r\n"
     "a=T38FaxUdpEC:t38UDPRedundancy\r\n";
 
+// Transport and format names are case-insensitive (RFC 4566 section 5.14), as attribute
+// names already are: several gateways write "UDPTL T38".
+TEST(Sdp, AT38StreamWrittenInCapitalsIsT38AndIsAnswered) {
+  auto sdp = parse_sdp(
+      "v=0\r\no=gw 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
+      "m=IMAGE 40000 UDPTL T38\r\na=T38FaxVersion:0\r\n");
+  ASSERT_TRUE(sdp) << sdp.error().to_string();
+  auto m = select_media(*sdp);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, MediaKind::kT38);
+  EXPECT_EQ(m->port, 40000);
+  MediaOffer answer;
+  answer.t38 = T38Offer{4010, {"T38FaxVersion:0"}};
+  const std::string text = build_answer_sdp(answer, *sdp, "192.0.2.1", 7, 1);
+  EXPECT_NE(text.find("m=image 4010 udptl t38\r\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find(" 0 UDPTL"), std::string::npos) << text;  // not refused with port 0
+}
+
+TEST(Sdp, AT38StreamOverAnotherTransportIsNotTaken) {
+  auto sdp = parse_sdp("v=0\r\nc=IN IP4 192.0.2.10\r\nm=image 40000 tcptl t38\r\n");
+  ASSERT_TRUE(sdp) << sdp.error().to_string();
+  EXPECT_FALSE(select_media(*sdp));
+}
+
 TEST(Sdp, ParsesAT38OfferWithItsAttributeLines) {
   auto sdp = parse_sdp(kT38Offer);
   ASSERT_TRUE(sdp) << sdp.error().to_string();

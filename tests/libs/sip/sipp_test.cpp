@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,6 +19,13 @@ namespace {
 
 using faxbridge::testing::Child;
 using namespace faxbridge::sip::testing;
+
+std::optional<std::string> context_value(const Error& e, std::string_view key) {
+  for (const auto& [k, v] : e.context) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
 
 class SippTest : public ::testing::Test {
  protected:
@@ -121,6 +129,47 @@ TEST_F(SippTest, SippBusyIsReportedAsBusy) {
   EXPECT_EQ(rec_.failed[0].sip_status, 486);
   EXPECT_EQ(rec_.failed[0].failure.code, Code::k_call_busy);
   EXPECT_FALSE(rec_.failed[0].local);
+}
+
+// Many PBXs send no Server or User-Agent header. Their final response came over the
+// network all the same: it is the far end's, never one our stack made up.
+TEST_F(SippTest, AFar488WithoutServerHeaderIsTheFarEndsAndNotLocal) {
+  const int port = free_udp_port();
+  auto sipp = start_sipp("uas_488_without_server.xml", port);
+  wait_listening(*sipp, port);
+  const CallId id = call_sipp(port);
+  ASSERT_TRUE(rec_.wait([&] { return !rec_.failed.empty(); }));
+  EXPECT_EQ(finish(*sipp), 0);
+  const CallFailed f = rec_.failed[0];
+  EXPECT_EQ(f.call, id);
+  EXPECT_EQ(f.sip_status, 488);
+  EXPECT_FALSE(f.local);
+  EXPECT_EQ(f.failure.code, Code::k_call_media_refused);
+  EXPECT_FALSE(f.failure.try_next_address);
+  EXPECT_EQ(context_value(f.error, "local"), std::nullopt);
+  // The far end's Warning is kept, as for any received response.
+  EXPECT_EQ(context_value(f.error, "warning"), "refused by the far end");
+  for (const auto& line : f.trace) EXPECT_EQ(line.find("(local)"), std::string::npos) << line;
+  EXPECT_NE(std::find(f.trace.begin(), f.trace.end(), "<- 488 Not Acceptable Here (refused by the far end)"),
+            f.trace.end());
+}
+
+// A 503 that came over the network, without any provisional response or Server header
+// before it, is the far end's 503: still a route failure (next address), but not one our
+// stack made up for an address that never answered.
+TEST_F(SippTest, AFar503WithoutServerHeaderIsNotLocal) {
+  const int port = free_udp_port();
+  auto sipp = start_sipp("uas_503_without_server.xml", port);
+  wait_listening(*sipp, port);
+  call_sipp(port);
+  ASSERT_TRUE(rec_.wait([&] { return !rec_.failed.empty(); }));
+  EXPECT_EQ(finish(*sipp), 0);
+  const CallFailed f = rec_.failed[0];
+  EXPECT_EQ(f.sip_status, 503);
+  EXPECT_FALSE(f.local);
+  EXPECT_EQ(f.failure.code, Code::k_call_route_failed);
+  EXPECT_TRUE(f.failure.try_next_address);
+  for (const auto& line : f.trace) EXPECT_EQ(line.find("(local)"), std::string::npos) << line;
 }
 
 TEST_F(SippTest, SippAnswersWithT38AndWeHangUp) {

@@ -2,8 +2,9 @@
 // SDP for fax calls (RFC 4566 / RFC 3264, T.38 in SDP per ITU-T T.38 Annex E): what we
 // offer or answer, and what the far end described, in our own types. Only the lines a
 // fax call needs are interpreted (o=, c=, m=, a=); everything else is kept as text.
-// The T.38 attributes travel as raw text ("T38FaxVersion:0", "T38FaxUdpEC:t38UDPRedundancy")
-// because the fax media engine owns their meaning; this library only carries them.
+// The T.38 attributes travel as raw text ("T38FaxVersion:0", "T38FaxUdpEC:t38UDPRedundancy");
+// t38_negotiation.hpp turns the far end's into our offer or answer and the terms to run.
+// Media, transport and format names are matched without regard to case (RFC 4566 5.14).
 #include <cstdint>
 #include <optional>
 #include <string>

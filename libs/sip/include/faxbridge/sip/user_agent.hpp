@@ -175,20 +175,35 @@ struct GatewayHealth {
 
 // A trunk account the agent registers with (RFC 3261 section 10), answering a 401/407
 // challenge with digest authentication. The stack refreshes the binding before it
-// expires.
+// expires. A failed attempt (no answer, a 5xx, credentials refused, a refresh that
+// failed) is retried by the agent with the backoff of RFC 5626 section 4.5: after the
+// n-th failure in a row it waits a random 50-100 % of min(retry_max, retry_base * 2^n).
 struct Registration {
   std::string registrar;  // "host[:port]"
   std::string user;       // the address-of-record user part
   std::string auth_user;  // digest user name; empty: `user`
   std::string password;
   std::chrono::seconds expires{3600};
+  // RFC 5626's base time when every flow failed, and its upper bound.
+  std::chrono::milliseconds retry_base{std::chrono::seconds(30)};
+  std::chrono::milliseconds retry_max{std::chrono::seconds(1800)};
 };
 
+// The wait before the next attempt after `failures` (>= 1) failures in a row, for a
+// random factor in [0, 1] (0 gives 50 % of the bound, 1 gives all of it).
+std::chrono::milliseconds registration_retry_delay(const Registration& registration, int failures,
+                                                   double random_factor);
+
+// Reported on every change: each success (refreshes included) and each failure.
 struct RegistrationState {
   std::string registrar;
   bool registered = false;
   int last_status = 0;  // 200 registered; 401/407 the credentials were refused; 408/503 unreachable
   std::string reason;
+  int failures = 0;     // failed attempts in a row; 0 once registered
+  // When the agent tries again after a failure; empty while registered.
+  std::optional<std::chrono::system_clock::time_point> next_retry;
+  std::chrono::system_clock::time_point at{};  // when this result came
 };
 
 struct Handlers {
