@@ -12,8 +12,8 @@
 #include "faxbridge/document/job_converter.hpp"
 
 #include <chrono>
-#include <thread>
 #include <ctime>
+#include <thread>
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/metrics.hpp"
@@ -27,8 +27,6 @@
 #include "faxbridge/document/tiff.hpp"
 
 namespace faxbridge::document {
-
-thread_local JobConverter::Outcome JobConverter::last_;
 
 namespace {
 
@@ -69,8 +67,7 @@ bool is_document_error(const Error& e) {
 JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor)
     : pool_(pool), queue_(queue), pipeline_(pipeline), actor_(std::move(actor)) {}
 
-Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
-  last_ = Outcome{job_id, false, 0, ""};
+Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
   JobSpec spec;
   db::conversion::JobInput in;
   auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
@@ -147,14 +144,12 @@ Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<
                 converted ? converted->page_count : 0, converted ? "" : std::string(converted.error().name()),
                 static_cast<double>(ms) / 1000.0);
   if (converted) {
-    last_ = Outcome{job_id, true, converted->page_count, ""};
     log::info("conversion.ready", {{"job", job_id}, {"pages", converted->page_count}, {"documents", static_cast<std::int64_t>(spec.documents.size())},
                                    {"ms", static_cast<std::int64_t>(ms)}, {"bytes", static_cast<std::int64_t>(converted->tiff.size())}});
-  } else {
-    last_ = Outcome{job_id, false, 0, std::string(converted.error().name())};
-    log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
+    return Outcome{job_id, true, converted->page_count, ""};
   }
-  return ok();
+  log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
+  return Outcome{job_id, false, 0, std::string(converted.error().name())};
 }
 
 Result<int> JobConverter::convert_received_pdfs(int limit) {

@@ -19,10 +19,19 @@ class JobConverter final {
  public:
   JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor);
 
-  // ok: the job is ready or failed for good (a bad document). An error: the job was
-  // not finished (database down, lease lost, LibreOffice unavailable) and goes back
-  // to the queue. `lease_lost` is polled before the final transaction.
-  Result<void> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
+  // What became of a finished job: ready with its pages, or failed for good with the
+  // document's code. The service announces ready jobs to the router.
+  struct Outcome {
+    std::int64_t job_id = 0;
+    bool ready = false;
+    int pages = 0;
+    std::string error_code;  // the failure's code when !ready
+  };
+
+  // An Outcome: the job is ready or failed for good (a bad document). An error: the
+  // job was not finished (database down, lease lost, LibreOffice unavailable) and goes
+  // back to the queue. `lease_lost` is polled before the final transaction.
+  Result<Outcome> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
 
   // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is).
   // Returns how many were stored.
@@ -31,21 +40,11 @@ class JobConverter final {
   // thread of its own.
   void sweep_received_pdfs(const std::function<bool()>& stopping);
 
-  struct Outcome {
-    std::int64_t job_id = 0;
-    bool ready = false;
-    int pages = 0;
-    std::string error_code;
-  };
-  // The last job's outcome, for logs and metrics.
-  const Outcome& last() const { return last_; }
-
  private:
   db::Pool& pool_;
   db::Queue& queue_;
   Pipeline& pipeline_;
   std::string actor_;
-  thread_local static Outcome last_;
 };
 
 }  // namespace faxbridge::document
