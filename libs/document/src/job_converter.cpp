@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "faxbridge/core/log.hpp"
@@ -70,7 +71,10 @@ JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline,
 Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
   JobSpec spec;
   db::conversion::JobInput in;
+  std::optional<Error> missing;  // a listed document is gone: the job fails, the read commits
   auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    missing.reset();
+    spec.documents.clear();
     auto loaded = db::conversion::load(tx, job_id);
     if (!loaded) return loaded.error();
     in = std::move(*loaded);
@@ -115,6 +119,12 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
     spec.resolution = in.resolution == "standard" ? Resolution::kStandard : Resolution::kFine;
     for (const auto id : in.document_ids) {
       auto doc = db::documents::get(tx, id);
+      if (!doc && doc.error().code == Code::k_io_not_found) {
+        missing = Error(Code::k_document_missing,
+                        "A document of this fax is no longer stored; please send the fax again.")
+                      .with("document", std::to_string(id));
+        return ok();
+      }
       if (!doc) return doc.error();
       spec.documents.push_back({std::move(doc->bytes), doc->filename});
     }
@@ -123,7 +133,7 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
   if (!read) return read.error();
 
   const auto started = std::chrono::steady_clock::now();
-  auto converted = pipeline_.run(spec);
+  auto converted = missing ? Result<ConvertedJob>(*missing) : pipeline_.run(spec);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (!converted && !is_document_error(converted.error())) return converted.error();
   if (lease_lost()) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");

@@ -190,7 +190,7 @@ Result<std::string> Pipeline::sandboxed(const std::string& request) {
   }
   if (zygote) {
     auto r = zygote->run(limits, request);
-    if (r || r.error().code != Code::k_io_failed) return r;
+    if (r || r.error().code != Code::k_document_sandbox_lost) return r;
     // The zygote is gone (killed, out of memory) before it forked for this request.
     // A new one is forked from here: no longer small, but like run_sandboxed's forks
     // it is safe (this process never runs the decoders after warm_up()), and it keeps
@@ -253,7 +253,7 @@ Result<ConvertedJob> Pipeline::run(const JobSpec& job) {
     pages += static_cast<int>(info->size());
     tiffs.push_back(std::move(*tiff));
   }
-  if (pages == 0) return Error(Code::k_document_empty, "The fax has no page to send: no document and no cover page.");
+  if (pages == 0) return Error(Code::k_document_missing, "The fax has no page to send: no document and no cover page.");
   if (pages > settings_.limits.max_pages)
     return Error(Code::k_document_too_large, "The fax would have " + std::to_string(pages) + " pages; at most " +
                                                  std::to_string(settings_.limits.max_pages) + " can be sent at once.");

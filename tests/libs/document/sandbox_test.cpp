@@ -184,3 +184,22 @@ TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
   EXPECT_NE(pipeline.zygote_pid(), first);
   EXPECT_EQ(pipeline.zygote_restarts(), 1);
 }
+
+TEST(Zygote, AZygoteThatDiedAnswersSandboxLostSoTheCallerCanReplaceIt) {
+  auto z = Zygote::start([](std::string_view) -> Result<std::string> { return std::string("ok"); });
+  ASSERT_NE(z, nullptr);
+  ASSERT_TRUE(z->run({}, "x"));
+  ASSERT_EQ(kill(z->pid(), SIGKILL), 0);
+  auto r = z->run({}, "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().name(), "document.sandbox_lost") << r.error().to_string();
+}
+
+TEST(Pipeline, AJobWithNothingToSendIsMissingItsDocument) {
+  Pipeline pipeline({});
+  JobSpec job;  // every document gone (deleted with the job's links) and no cover page
+  auto r = pipeline.run(job);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().name(), "document.missing");
+  EXPECT_EQ(r.error().kind(), ErrorKind::kFailedPrecondition);
+}

@@ -97,6 +97,8 @@ enum class ErrorKind {
   X(document_timeout, "document.timeout", kInvalidArgument)                           \
   X(document_empty, "document.empty", kInvalidArgument)                               \
   X(document_cover_invalid, "document.cover_invalid", kFailedPrecondition)            \
+  X(document_missing, "document.missing", kFailedPrecondition)                        \
+  X(document_sandbox_lost, "document.sandbox_lost", kUnavailable)                     \
   X(document_office_unavailable, "document.office_unavailable", kUnavailable)
 
 enum class Code {
