@@ -8,6 +8,8 @@
 // and Pango never run in the service process. The children are forked by the zygote
 // when start_zygote() ran (cheap forks from a small single-threaded process), else by
 // this process; either way each step is a request in bytes (the same handler runs).
+// Received faxes become PDFs the same way, one child per fax: their TIFFs hold what the
+// far end of a call sent, so libtiff and qpdf read them in a child too.
 #include "faxbridge/document/pipeline.hpp"
 
 #include <cstring>
@@ -16,6 +18,7 @@
 #include "faxbridge/core/metrics.hpp"
 
 #include "faxbridge/document/convert.hpp"
+#include "faxbridge/document/export.hpp"
 #include "faxbridge/document/sandbox.hpp"
 #include "faxbridge/document/tiff.hpp"
 
@@ -34,6 +37,7 @@ Error about_document(Error e, std::size_t index, const std::string& filename) {
 // Requests to the sandboxed children, as bytes (they cross into the zygote's child):
 //   'D' res limits name bytes                  one document -> its fax TIFF
 //   'A' res cover? svg fields header? tiffs    the job's pages -> one TIFF
+//   'P' tiff                                   a received fax -> <u64 pages> PDF
 struct Writer {
   std::string out;
   void u8(std::uint8_t v) { out += static_cast<char>(v); }
@@ -142,11 +146,25 @@ Result<std::string> assemble_request(Reader& r) {
   return write_fax_tiff(all);
 }
 
+Result<std::string> pdf_request(Reader& r) {
+  const std::string_view tiff = r.str();
+  if (!r.ok) return Error(Code::k_internal, "A fax -> PDF request was malformed.");
+  auto pages = inspect_tiff(tiff);
+  if (!pages) return pages.error();
+  auto pdf = fax_to_pdf(tiff);
+  if (!pdf) return pdf.error();
+  Writer w;
+  w.u64(pages->size());
+  w.out += *pdf;
+  return std::move(w.out);
+}
+
 Result<std::string> handle_request(std::string_view request) {
   Reader r{request};
   switch (r.u8()) {
     case 'D': return convert_request(r);
     case 'A': return assemble_request(r);
+    case 'P': return pdf_request(r);
     default: return Error(Code::k_internal, "Unknown conversion request.");
   }
 }
@@ -240,6 +258,18 @@ Result<std::string> Pipeline::convert_one(const InputDocument& doc, Resolution r
   w.str(bytes == &pdf_from_office ? std::string("office.pdf") : doc.filename);
   w.str(*bytes);
   return sandboxed(w.out);
+}
+
+Result<FaxPdf> Pipeline::fax_to_pdf(std::string_view tiff) {
+  Writer w;
+  w.u8('P');
+  w.str(tiff);
+  auto answer = sandboxed(w.out);
+  if (!answer) return answer.error();
+  Reader r{*answer};
+  const auto pages = r.u64();
+  if (!r.ok) return Error(Code::k_internal, "A fax -> PDF answer was cut short.");
+  return FaxPdf{std::string(r.in), static_cast<int>(pages)};
 }
 
 Result<ConvertedJob> Pipeline::run(const JobSpec& job) {

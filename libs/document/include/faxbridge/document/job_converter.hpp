@@ -33,11 +33,13 @@ class JobConverter final {
   // back to the queue. `lease_lost` is polled before the final transaction.
   Result<Outcome> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
 
-  // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is).
-  // Returns how many were stored.
+  // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is),
+  // each in a sandboxed child (Pipeline::fax_to_pdf). Reads the rows and TIFFs in one
+  // transaction, decodes with none open, then writes each outcome in a short one that
+  // finds the row still as read: the PDF, or the code of a TIFF that crashed, hung or
+  // exhausted the decoder (that fax is not tried again). Returns how many were stored.
   Result<int> convert_received_pdfs(int limit);
-  // convert_received_pdfs every 5 s (cheap: no decoding) until `stopping`; for a
-  // thread of its own.
+  // convert_received_pdfs every 5 s until `stopping`; for a thread of its own.
   void sweep_received_pdfs(const std::function<bool()>& stopping);
 
  private:
