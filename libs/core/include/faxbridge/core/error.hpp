@@ -60,6 +60,7 @@ enum class ErrorKind {
   X(job_not_found, "job.not_found", kNotFound)                                        \
   X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
   X(route_no_default, "route.no_default", kFailedPrecondition)                        \
+  X(route_not_found, "route.not_found", kNotFound)                                    \
   X(call_busy, "call.busy", kAborted)                                                 \
   X(call_no_answer, "call.no_answer", kAborted)                                       \
   X(call_invalid_number, "call.invalid_number", kFailedPrecondition)                  \
