@@ -98,8 +98,7 @@ int main(int argc, char** argv) try {
       routes_list->parsed() || routes_add->parsed() || routes_set->parsed() || settings_list->parsed() ||
       settings_get->parsed() || settings_set->parsed()) {
     if (dsn.empty()) {
-      std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";
-      return 2;
+      return cli::fail(std::cerr, Error(Code::k_config_invalid, "No database given; set FAXBRIDGE_DB_DSN or pass --dsn."));
     }
   }
   if (migrate->parsed()) status = cli::migrate(dsn, wait_seconds, std::cout, std::cerr);
@@ -120,8 +119,7 @@ int main(int argc, char** argv) try {
   if (routes_list->parsed()) status = cli::routes_list(dsn, std::cout, std::cerr);
   if (routes_add->parsed()) {
     if (!nr.is_default && nr.prefix.empty()) {
-      std::cerr << "faxbridge: [config.invalid] Give --default or --prefix for the route.\n";
-      return 2;
+      return cli::fail(std::cerr, Error(Code::k_config_invalid, "Give --default or --prefix for the route."));
     }
     status = cli::routes_add(dsn, nr, std::cout, std::cerr);
   }
@@ -135,6 +133,5 @@ int main(int argc, char** argv) try {
   if (settings_set->parsed()) status = cli::settings_set(dsn, setting_key, setting_value, std::cout, std::cerr);
   return status;
 } catch (const std::exception& e) {
-  std::cerr << "faxbridge: [internal] " << e.what() << "\n";
-  return 1;
+  return faxbridge::cli::fail(std::cerr, faxbridge::Error(faxbridge::Code::k_internal, e.what()));
 }
