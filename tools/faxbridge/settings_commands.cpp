@@ -3,8 +3,8 @@
 // operator types into the JSON the catalog validates: `true`, `42` stay as they are for
 // booleans and integers, anything else is taken as text. Text given to a boolean or an
 // integer key therefore reaches the catalog as a JSON string and is refused there, with
-// the catalog's own sentence naming the key and what it expects (exit 2), so the words
-// of a refusal are the same here as in the web UI. Writes go in with an audit event.
+// the catalog's own sentence naming the key and what it expects (exit 2): one wording
+// for a refusal, whoever writes the setting. Writes go in with an audit event.
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
