@@ -266,27 +266,7 @@ TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefault
 TEST_F(ConverterService, ReceivedFaxGetsItsPdf) {
   document::FaxDocument fax;
   fax.pages = {document::Bitmap::blank(1728, 2292)};
-  const std::string tiff = *document::write_fax_tiff(fax);
-  std::int64_t rx = 0;
-  auto r = pool_->transact([&](db::Tx& tx) -> Result<void> {
-    db::Document d;
-    d.kind = "received_tiff";
-    d.media_type = "image/tiff";
-    d.bytes = tiff;
-    auto stored = db::documents::put(tx, d);
-    if (!stored) return stored.error();
-    (void)stored;
-    return ok();
-  });
-  ASSERT_TRUE(r);
-  {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    rx = w.exec("INSERT INTO received_faxes (state, pages, tiff_document_id) "
-                "SELECT 'received', 1, max(id) FROM documents WHERE kind = 'received_tiff' RETURNING id")[0][0]
-             .as<std::int64_t>();
-    w.commit();
-  }
+  const std::int64_t rx = receive(*document::write_fax_tiff(fax));
   start_converter();
   ASSERT_TRUE(eventually([&] {
     pqxx::connection c(dsn_);
