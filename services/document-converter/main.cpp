@@ -52,9 +52,10 @@ int main(int argc, char** argv) {
   db::Queue queue(rt.pool(), spec, settings.instance);
   document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance);
   bus::Consumer consumer(queue, cs, [&](const Claim& c, const bus::LeaseToken& lease) -> Result<void> {
-    auto r = converter.convert_job(c.id, [&] { return lease.lost(); });
-    if (r && converter.last().ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
-    return r;
+    auto outcome = converter.convert_job(c.id, [&] { return lease.lost(); });
+    if (!outcome) return outcome.error();
+    if (outcome->ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
+    return ok();
   });
   bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer);
   rt.add_health_check("work_feed", [&](std::string& detail) {

@@ -13,14 +13,11 @@
 #include "faxbridge/db/users.hpp"
 
 namespace faxbridge::cli {
-namespace {
 
 int fail(std::ostream& err, const Error& e) {
   err << "faxbridge: " << e.to_string() << "\n";
   return e.kind() == ErrorKind::kInvalidArgument ? 2 : 1;
 }
-
-}  // namespace
 
 int version(std::ostream& out) {
   const auto& ms = db::builtin_migrations();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/error.hpp"
+
 namespace faxbridge::cli {
 
 struct NewUserArgs {
@@ -27,6 +29,9 @@ struct NewUserArgs {
 
 // Each returns the process exit status: 0 done, 1 the operation failed (the reason
 // is printed to err with its code), 2 bad input.
+// Prints "faxbridge: [code] sentence (context)" and returns 2 for bad input, else 1.
+int fail(std::ostream& err, const Error& e);
+
 int version(std::ostream& out);
 int migrate(const std::string& dsn, int wait_seconds, std::ostream& out, std::ostream& err);
 int users_add(const std::string& dsn, const NewUserArgs& args, std::ostream& out, std::ostream& err);
@@ -35,16 +40,30 @@ int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err);
 
-// `faxbridge routes list` and `faxbridge routes add` (route_commands.cpp).
+// `faxbridge routes list|add|set` (route_commands.cpp).
 struct NewRouteArgs {
   bool is_default = false;
   std::string prefix;
   std::string description;
   std::vector<std::string> addresses;  // host[:port] or sip: URIs, in dialling order
   bool only_if_none = false;           // add nothing when any route exists (first-run seeding)
+  std::string t38_policy = "auto";     // auto | require | off
 };
 int routes_list(const std::string& dsn, std::ostream& out, std::ostream& err);
 int routes_add(const std::string& dsn, const NewRouteArgs& args, std::ostream& out, std::ostream& err);
+// Changes an existing route (by the id `routes list` shows); unset fields stay.
+struct RouteChanges {
+  std::optional<std::string> t38_policy;
+};
+int routes_set(const std::string& dsn, std::int64_t id, const RouteChanges& changes, std::ostream& out,
+               std::ostream& err);
+
+// `faxbridge settings list|get|set` over the typed settings catalog (settings_commands.cpp).
+// VALUE is what an operator types: true/false, a number, or text (no JSON quoting).
+int settings_list(const std::string& dsn, std::ostream& out, std::ostream& err);
+int settings_get(const std::string& dsn, const std::string& key, std::ostream& out, std::ostream& err);
+int settings_set(const std::string& dsn, const std::string& key, const std::string& value, std::ostream& out,
+                 std::ostream& err);
 
 // `faxbridge convert IN... -o OUT.tif`: the converter's pipeline without a database
 // (commands_convert.cpp). OUT ending in .pdf writes the fax as PDF instead.

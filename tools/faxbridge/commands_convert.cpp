@@ -20,7 +20,7 @@ int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& path : args.inputs) {
     std::ifstream f(path, std::ios::binary);
     if (!f) {
-      err << "faxbridge: [io.not_found] Cannot read " << path << ".\n";
+      err << "faxbridge: " << Error(Code::k_io_not_found, "Cannot read " + path + ".").to_string() << "\n";
       return 2;
     }
     std::ostringstream ss;
@@ -30,7 +30,8 @@ int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& kv : args.fields) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos) {
-      err << "faxbridge: [config.invalid] --field takes key=value, not \"" << kv << "\".\n";
+      err << "faxbridge: " << Error(Code::k_config_invalid, "--field takes key=value, not \"" + kv + "\".").to_string()
+          << "\n";
       return 2;
     }
     job.cover_fields.values[kv.substr(0, eq)] = kv.substr(eq + 1);
@@ -56,8 +57,11 @@ int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err) {
       ss << f.rdbuf();
       job.cover_svg = ss.str();
     } else {
-      err << "faxbridge: [io.not_found] No cover page \"" << args.cover
-          << "\": give default, urgent, confidential or an .svg file.\n";
+      err << "faxbridge: "
+          << Error(Code::k_io_not_found,
+                   "No cover page \"" + args.cover + "\": give default, urgent, confidential or an .svg file.")
+                 .to_string()
+          << "\n";
       return 2;
     }
   }
@@ -103,7 +107,7 @@ int convert(const ConvertArgs& args, std::ostream& out, std::ostream& err) {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!f) {
-      err << "faxbridge: [io.failed] Cannot write " << args.output << ".\n";
+      err << "faxbridge: " << Error(Code::k_io_failed, "Cannot write " + args.output + ".").to_string() << "\n";
       return 1;
     }
   }

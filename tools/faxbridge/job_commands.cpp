@@ -10,15 +10,6 @@
 #include "faxbridge/router/router.hpp"
 
 namespace faxbridge::cli {
-namespace {
-
-int fail(std::ostream& err, const Error& e) {
-  err << "faxbridge: " << e.to_string() << "\n";
-  return e.kind() == ErrorKind::kInvalidArgument ? 2 : 1;
-}
-
-}  // namespace
-
 int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::ostream& err) {
   db::Pool pool(db::PoolSettings{dsn, 1});
   struct View {

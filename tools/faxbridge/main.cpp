@@ -58,6 +58,23 @@ int main(int argc, char** argv) try {
   routes_add->add_option("--prefix", nr.prefix, "Numbers starting with this prefix")->excludes(default_flag);
   routes_add->add_option("--description", nr.description, "A note for administrators");
   routes_add->add_flag("--if-none", nr.only_if_none, "Add nothing when any route exists (first-run seeding)");
+  routes_add->add_option("--t38-policy", nr.t38_policy,
+                         "auto (T.38, or G.711 first when \"Allow G.711 for outgoing faxes\" is on), require "
+                         "(T.38 only) or off (G.711 only); default auto");
+  std::int64_t route_id = 0;
+  std::string t38_policy;
+  auto* routes_set = routes->add_subcommand("set", "Change a route (its id from `routes list`)");
+  routes_set->add_option("id", route_id, "Route id")->required();
+  auto* t38_option = routes_set->add_option("--t38-policy", t38_policy, "auto, require or off (as for routes add)");
+
+  auto* settings = app.add_subcommand("settings", "Administrator settings (typed catalog)")->require_subcommand(1);
+  auto* settings_list = settings->add_subcommand("list", "List every setting: value, type, default or not, meaning");
+  std::string setting_key, setting_value;
+  auto* settings_get = settings->add_subcommand("get", "Print one setting's value");
+  settings_get->add_option("key", setting_key, "Setting key, e.g. sip.allow_g711_outgoing")->required();
+  auto* settings_set = settings->add_subcommand("set", "Change a setting: true/false, a number or text, as its type wants");
+  settings_set->add_option("key", setting_key, "Setting key, e.g. sip.allow_g711_outgoing")->required();
+  settings_set->add_option("value", setting_value, "The new value, e.g. true")->required();
 
   cli::ConvertArgs ca;
   bool no_office = false, no_sandbox = false;
@@ -78,10 +95,10 @@ int main(int argc, char** argv) try {
     return cli::convert(ca, std::cout, std::cerr);
   }
   if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed() ||
-      routes_list->parsed() || routes_add->parsed()) {
+      routes_list->parsed() || routes_add->parsed() || routes_set->parsed() || settings_list->parsed() ||
+      settings_get->parsed() || settings_set->parsed()) {
     if (dsn.empty()) {
-      std::cerr << "faxbridge: [config.invalid] No database given; set FAXBRIDGE_DB_DSN or pass --dsn.\n";
-      return 2;
+      return cli::fail(std::cerr, Error(Code::k_config_invalid, "No database given; set FAXBRIDGE_DB_DSN or pass --dsn."));
     }
   }
   if (migrate->parsed()) status = cli::migrate(dsn, wait_seconds, std::cout, std::cerr);
@@ -102,13 +119,19 @@ int main(int argc, char** argv) try {
   if (routes_list->parsed()) status = cli::routes_list(dsn, std::cout, std::cerr);
   if (routes_add->parsed()) {
     if (!nr.is_default && nr.prefix.empty()) {
-      std::cerr << "faxbridge: [config.invalid] Give --default or --prefix for the route.\n";
-      return 2;
+      return cli::fail(std::cerr, Error(Code::k_config_invalid, "Give --default or --prefix for the route."));
     }
     status = cli::routes_add(dsn, nr, std::cout, std::cerr);
   }
+  if (routes_set->parsed()) {
+    cli::RouteChanges changes;
+    if (*t38_option) changes.t38_policy = t38_policy;
+    status = cli::routes_set(dsn, route_id, changes, std::cout, std::cerr);
+  }
+  if (settings_list->parsed()) status = cli::settings_list(dsn, std::cout, std::cerr);
+  if (settings_get->parsed()) status = cli::settings_get(dsn, setting_key, std::cout, std::cerr);
+  if (settings_set->parsed()) status = cli::settings_set(dsn, setting_key, setting_value, std::cout, std::cerr);
   return status;
 } catch (const std::exception& e) {
-  std::cerr << "faxbridge: [internal] " << e.what() << "\n";
-  return 1;
+  return faxbridge::cli::fail(std::cerr, faxbridge::Error(faxbridge::Code::k_internal, e.what()));
 }

@@ -73,24 +73,47 @@ Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::st
 Result<std::vector<PendingPdf>> pending_pdfs(Tx& tx, int limit) {
   auto r = W(tx).exec_params(
       "SELECT id, tiff_document_id FROM received_faxes WHERE tiff_document_id IS NOT NULL "
-      "AND pdf_document_id IS NULL AND state <> 'receiving' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+      "AND pdf_document_id IS NULL AND pdf_error_code IS NULL AND state <> 'receiving' "
+      "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
       limit);
   std::vector<PendingPdf> out;
   for (const auto& row : r) out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>()});
   return out;
 }
 
-Result<std::int64_t> store_pdf(Tx& tx, std::int64_t received_fax_id, const std::string& pdf, int page_count) {
+namespace {
+
+// Locks the received fax and tells whether it is still as pending_pdfs returned it.
+bool still_pending(Tx& tx, const PendingPdf& as_read) {
+  return !W(tx).exec_params(
+                   "SELECT 1 FROM received_faxes WHERE id = $1 AND tiff_document_id = $2 "
+                   "AND pdf_document_id IS NULL AND pdf_error_code IS NULL FOR UPDATE",
+                   as_read.received_fax_id, as_read.tiff_document_id)
+              .empty();
+}
+
+}  // namespace
+
+Result<bool> store_pdf(Tx& tx, const PendingPdf& as_read, const std::string& pdf, int page_count) {
+  if (!still_pending(tx, as_read)) return false;
   Document doc;
   doc.kind = "pdf";
   doc.media_type = "application/pdf";
-  doc.filename = "fax-" + std::to_string(received_fax_id) + ".pdf";
+  doc.filename = "fax-" + std::to_string(as_read.received_fax_id) + ".pdf";
   doc.page_count = page_count;
   doc.bytes = pdf;
   auto stored = documents::put(tx, std::move(doc));
   if (!stored) return stored.error();
-  W(tx).exec_params("UPDATE received_faxes SET pdf_document_id = $2 WHERE id = $1", received_fax_id, stored->id);
-  return stored->id;
+  W(tx).exec_params("UPDATE received_faxes SET pdf_document_id = $2 WHERE id = $1", as_read.received_fax_id,
+                    stored->id);
+  return true;
+}
+
+Result<bool> fail_pdf(Tx& tx, const PendingPdf& as_read, const Error& error) {
+  if (!still_pending(tx, as_read)) return false;
+  W(tx).exec_params("UPDATE received_faxes SET pdf_error_code = $2, pdf_error_detail = $3 WHERE id = $1",
+                    as_read.received_fax_id, std::string(error.name()), error.message);
+  return true;
 }
 
 }  // namespace faxbridge::db::conversion

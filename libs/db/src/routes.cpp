@@ -76,4 +76,15 @@ Result<bool> remove(Tx& tx, std::int64_t id) {
   return W(tx).exec_params("DELETE FROM routes WHERE id = $1", id).affected_rows() > 0;
 }
 
+Result<bool> set_t38_policy(Tx& tx, std::int64_t id, const std::string& policy) {
+  pqxx::subtransaction sp(W(tx), "route_t38_policy");
+  try {
+    const bool found = sp.exec_params("UPDATE routes SET t38_policy = $2, updated_at = now() WHERE id = $1", id, policy).affected_rows() > 0;
+    sp.commit();
+    return found;
+  } catch (const pqxx::check_violation&) {
+    return Error(Code::k_db_constraint, "A T.38 policy is auto, require or off; got \"" + policy + "\".");
+  }
+}
+
 }  // namespace faxbridge::db::routes

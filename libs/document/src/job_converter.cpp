@@ -9,11 +9,17 @@
 // Document errors (invalid_argument, failed_precondition) fail the job for good: the
 // sender must send something else. Others (database, LibreOffice not starting) leave
 // the job to the queue, which gives it back after the retry delay.
+// Received faxes get their PDF the same way: read the TIFFs (one transaction), decode
+// each in a sandboxed child with none open, write each outcome in a short transaction
+// that finds the row as read. A TIFF the decoder fails on is recorded with its code and
+// never picked up again; a sandbox that could not run leaves the fax to the next sweep.
 #include "faxbridge/document/job_converter.hpp"
 
 #include <chrono>
-#include <thread>
 #include <ctime>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/metrics.hpp"
@@ -23,12 +29,8 @@
 #include "faxbridge/db/references.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/settings.hpp"
-#include "faxbridge/document/export.hpp"
-#include "faxbridge/document/tiff.hpp"
 
 namespace faxbridge::document {
-
-thread_local JobConverter::Outcome JobConverter::last_;
 
 namespace {
 
@@ -69,11 +71,13 @@ bool is_document_error(const Error& e) {
 JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor)
     : pool_(pool), queue_(queue), pipeline_(pipeline), actor_(std::move(actor)) {}
 
-Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
-  last_ = Outcome{job_id, false, 0, ""};
+Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
   JobSpec spec;
   db::conversion::JobInput in;
+  std::optional<Error> missing;  // a listed document is gone: the job fails, the read commits
   auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    missing.reset();
+    spec.documents.clear();
     auto loaded = db::conversion::load(tx, job_id);
     if (!loaded) return loaded.error();
     in = std::move(*loaded);
@@ -118,6 +122,12 @@ Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<
     spec.resolution = in.resolution == "standard" ? Resolution::kStandard : Resolution::kFine;
     for (const auto id : in.document_ids) {
       auto doc = db::documents::get(tx, id);
+      if (!doc && doc.error().code == Code::k_io_not_found) {
+        missing = Error(Code::k_document_missing,
+                        "A document of this fax is no longer stored; please send the fax again.")
+                      .with("document", std::to_string(id));
+        return ok();
+      }
       if (!doc) return doc.error();
       spec.documents.push_back({std::move(doc->bytes), doc->filename});
     }
@@ -126,7 +136,7 @@ Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<
   if (!read) return read.error();
 
   const auto started = std::chrono::steady_clock::now();
-  auto converted = pipeline_.run(spec);
+  auto converted = missing ? Result<ConvertedJob>(*missing) : pipeline_.run(spec);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (!converted && !is_document_error(converted.error())) return converted.error();
   if (lease_lost()) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");
@@ -147,42 +157,63 @@ Result<void> JobConverter::convert_job(std::int64_t job_id, const std::function<
                 converted ? converted->page_count : 0, converted ? "" : std::string(converted.error().name()),
                 static_cast<double>(ms) / 1000.0);
   if (converted) {
-    last_ = Outcome{job_id, true, converted->page_count, ""};
     log::info("conversion.ready", {{"job", job_id}, {"pages", converted->page_count}, {"documents", static_cast<std::int64_t>(spec.documents.size())},
                                    {"ms", static_cast<std::int64_t>(ms)}, {"bytes", static_cast<std::int64_t>(converted->tiff.size())}});
-  } else {
-    last_ = Outcome{job_id, false, 0, std::string(converted.error().name())};
-    log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
+    return Outcome{job_id, true, converted->page_count, ""};
   }
-  return ok();
+  log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
+  return Outcome{job_id, false, 0, std::string(converted.error().name())};
 }
 
 Result<int> JobConverter::convert_received_pdfs(int limit) {
-  int stored = 0;
-  auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
-    stored = 0;
+  struct Received {
+    db::conversion::PendingPdf row;
+    std::string tiff;
+  };
+  std::vector<Received> pending;
+  auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    pending.clear();
     auto settings = db::settings::load(tx);
     if (!settings) return settings.error();
     if (settings->get_string("incoming.attachment_format") != "pdf") return ok();
-    auto pending = db::conversion::pending_pdfs(tx, limit);
-    if (!pending) return pending.error();
-    for (const auto& p : *pending) {
-      auto tiff = db::documents::get(tx, p.tiff_document_id);
+    auto rows = db::conversion::pending_pdfs(tx, limit);
+    if (!rows) return rows.error();
+    for (const auto& row : *rows) {
+      auto tiff = db::documents::get(tx, row.tiff_document_id);
       if (!tiff) return tiff.error();
-      auto info = inspect_tiff(tiff->bytes);
-      auto pdf = info ? fax_to_pdf(tiff->bytes) : Result<std::string>(info.error());
-      if (!pdf) {
-        // A damaged received TIFF cannot become a PDF; the TIFF stays available.
-        log::write_error(log::Level::kWarn, "conversion.pdf_failed", pdf.error(), {{"received_fax", p.received_fax_id}});
-        continue;
-      }
-      auto s = db::conversion::store_pdf(tx, p.received_fax_id, *pdf, static_cast<int>(info->size()));
-      if (!s) return s.error();
-      ++stored;
+      pending.push_back({row, std::move(tiff->bytes)});
     }
     return ok();
   });
-  if (!r) return r.error();
+  if (!read) return read.error();
+
+  int stored = 0;
+  for (const auto& p : pending) {
+    // Decoded with no transaction open: a large fax takes seconds, and its row lock
+    // would hold back the router's inbound delivery meanwhile.
+    auto pdf = pipeline_.fax_to_pdf(p.tiff);
+    if (!pdf && pdf.error().kind() == ErrorKind::kUnavailable) {
+      // The sandbox itself failed (no fork, no zygote): not the fax's fault; the next
+      // sweep tries again. Anything else the child answered is this fax's outcome.
+      log::write_error(log::Level::kWarn, "conversion.pdf_deferred", pdf.error(), {{"received_fax", p.row.received_fax_id}});
+      continue;
+    }
+    auto written = pool_.transact([&](db::Tx& tx) -> Result<bool> {
+      if (pdf) return db::conversion::store_pdf(tx, p.row, pdf->pdf, pdf->page_count);
+      return db::conversion::fail_pdf(tx, p.row, pdf.error());
+    });
+    if (!written) return written.error();
+    if (!*written) {
+      log::info("conversion.pdf_superseded", {{"received_fax", p.row.received_fax_id}});
+      continue;
+    }
+    if (pdf) {
+      ++stored;
+    } else {
+      // The TIFF stays available to the inbox and to mails; only the PDF is given up.
+      log::write_error(log::Level::kWarn, "conversion.pdf_failed", pdf.error(), {{"received_fax", p.row.received_fax_id}});
+    }
+  }
   return stored;
 }
 

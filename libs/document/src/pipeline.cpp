@@ -8,6 +8,8 @@
 // and Pango never run in the service process. The children are forked by the zygote
 // when start_zygote() ran (cheap forks from a small single-threaded process), else by
 // this process; either way each step is a request in bytes (the same handler runs).
+// Received faxes become PDFs the same way, one child per fax: their TIFFs hold what the
+// far end of a call sent, so libtiff and qpdf read them in a child too.
 #include "faxbridge/document/pipeline.hpp"
 
 #include <cstring>
@@ -16,6 +18,7 @@
 #include "faxbridge/core/metrics.hpp"
 
 #include "faxbridge/document/convert.hpp"
+#include "faxbridge/document/export.hpp"
 #include "faxbridge/document/sandbox.hpp"
 #include "faxbridge/document/tiff.hpp"
 
@@ -34,6 +37,7 @@ Error about_document(Error e, std::size_t index, const std::string& filename) {
 // Requests to the sandboxed children, as bytes (they cross into the zygote's child):
 //   'D' res limits name bytes                  one document -> its fax TIFF
 //   'A' res cover? svg fields header? tiffs    the job's pages -> one TIFF
+//   'P' tiff                                   a received fax -> <u64 pages> PDF
 struct Writer {
   std::string out;
   void u8(std::uint8_t v) { out += static_cast<char>(v); }
@@ -142,11 +146,25 @@ Result<std::string> assemble_request(Reader& r) {
   return write_fax_tiff(all);
 }
 
+Result<std::string> pdf_request(Reader& r) {
+  const std::string_view tiff = r.str();
+  if (!r.ok) return Error(Code::k_internal, "A fax -> PDF request was malformed.");
+  auto pages = inspect_tiff(tiff);
+  if (!pages) return pages.error();
+  auto pdf = fax_to_pdf(tiff);
+  if (!pdf) return pdf.error();
+  Writer w;
+  w.u64(pages->size());
+  w.out += *pdf;
+  return std::move(w.out);
+}
+
 Result<std::string> handle_request(std::string_view request) {
   Reader r{request};
   switch (r.u8()) {
     case 'D': return convert_request(r);
     case 'A': return assemble_request(r);
+    case 'P': return pdf_request(r);
     default: return Error(Code::k_internal, "Unknown conversion request.");
   }
 }
@@ -190,7 +208,7 @@ Result<std::string> Pipeline::sandboxed(const std::string& request) {
   }
   if (zygote) {
     auto r = zygote->run(limits, request);
-    if (r || r.error().code != Code::k_io_failed) return r;
+    if (r || r.error().code != Code::k_document_sandbox_lost) return r;
     // The zygote is gone (killed, out of memory) before it forked for this request.
     // A new one is forked from here: no longer small, but like run_sandboxed's forks
     // it is safe (this process never runs the decoders after warm_up()), and it keeps
@@ -242,6 +260,18 @@ Result<std::string> Pipeline::convert_one(const InputDocument& doc, Resolution r
   return sandboxed(w.out);
 }
 
+Result<FaxPdf> Pipeline::fax_to_pdf(std::string_view tiff) {
+  Writer w;
+  w.u8('P');
+  w.str(tiff);
+  auto answer = sandboxed(w.out);
+  if (!answer) return answer.error();
+  Reader r{*answer};
+  const auto pages = r.u64();
+  if (!r.ok) return Error(Code::k_internal, "A fax -> PDF answer was cut short.");
+  return FaxPdf{std::string(r.in), static_cast<int>(pages)};
+}
+
 Result<ConvertedJob> Pipeline::run(const JobSpec& job) {
   std::vector<std::string> tiffs;
   int pages = job.cover_svg ? 1 : 0;
@@ -253,7 +283,7 @@ Result<ConvertedJob> Pipeline::run(const JobSpec& job) {
     pages += static_cast<int>(info->size());
     tiffs.push_back(std::move(*tiff));
   }
-  if (pages == 0) return Error(Code::k_document_empty, "The fax has no page to send: no document and no cover page.");
+  if (pages == 0) return Error(Code::k_document_missing, "The fax has no page to send: no document and no cover page.");
   if (pages > settings_.limits.max_pages)
     return Error(Code::k_document_too_large, "The fax would have " + std::to_string(pages) + " pages; at most " +
                                                  std::to_string(settings_.limits.max_pages) + " can be sent at once.");

@@ -45,6 +45,18 @@ void put_str(std::string& out, const std::string& s) {
   out += s;
 }
 
+// The 'E' frame: the code by its table name, so the parent reads back the same Code.
+void put_error(std::string& frame, const Error& e) {
+  frame += 'E';
+  put_str(frame, std::string(e.name()));
+  put_str(frame, e.message);
+  put_u32(frame, static_cast<std::uint32_t>(e.context.size()));
+  for (const auto& [k, v] : e.context) {
+    put_str(frame, k);
+    put_str(frame, v);
+  }
+}
+
 bool write_all(int fd, const char* p, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, p, n);
@@ -78,28 +90,14 @@ bool write_all(int fd, const char* p, std::size_t n) {
       frame.append(reinterpret_cast<const char*>(&n), sizeof n);
       frame += *r;
     } else {
-      const Error& e = r.error();
-      frame += 'E';
-      put_str(frame, std::string(e.name()));
-      put_str(frame, e.message);
-      put_u32(frame, static_cast<std::uint32_t>(e.context.size()));
-      for (const auto& [k, v] : e.context) {
-        put_str(frame, k);
-        put_str(frame, v);
-      }
+      put_error(frame, r.error());
     }
   } catch (const std::bad_alloc&) {
     frame.clear();
-    frame += 'E';
-    put_str(frame, "document.too_large");
-    put_str(frame, "The document needs more memory than a conversion may use.");
-    put_u32(frame, 0);
+    put_error(frame, Error(Code::k_document_too_large, "The document needs more memory than a conversion may use."));
   } catch (...) {
     frame.clear();
-    frame += 'E';
-    put_str(frame, "document.corrupt");
-    put_str(frame, "The document could not be converted.");
-    put_u32(frame, 0);
+    put_error(frame, Error(Code::k_document_corrupt, "The document could not be converted."));
   }
   _exit(write_all(fd, frame.data(), frame.size()) ? 0 : 3);
 }
@@ -326,11 +324,13 @@ bool Zygote::alive() const {
 
 Result<std::string> Zygote::run(const SandboxLimits& limits, std::string_view request) {
   int io[2], st[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, io) != 0) return Error(Code::k_io_failed, "socketpair failed.");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, io) != 0)
+    return Error(Code::k_io_failed, "Could not create a socket pair for the converter.").with("reason", std::strerror(errno));
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) != 0) {
+    const int err = errno;
     close(io[0]);
     close(io[1]);
-    return Error(Code::k_io_failed, "socketpair failed.");
+    return Error(Code::k_io_failed, "Could not create a socket pair for the converter.").with("reason", std::strerror(err));
   }
   ZygoteRequest req{limits};
   {
@@ -354,13 +354,16 @@ Result<std::string> Zygote::run(const SandboxLimits& limits, std::string_view re
     if (sent != static_cast<ssize_t>(sizeof req)) {
       close(io[0]);
       close(st[0]);
-      return Error(Code::k_io_failed, "The converter's zygote process is gone.");
+      return Error(Code::k_document_sandbox_lost, "The converter's zygote process is gone.");
     }
   }
   pid_t child = -1;
-  if (!read_exact(st[0], &child, sizeof child) || child <= 0) {
+  const bool have_pid = read_exact(st[0], &child, sizeof child);
+  if (!have_pid || child <= 0) {
     close(io[0]);
     close(st[0]);
+    // No pid at all: the zygote died. A pid of -1: it is alive but its fork failed.
+    if (!have_pid) return Error(Code::k_document_sandbox_lost, "The converter's zygote process is gone.");
     return Error(Code::k_io_failed, "The converter's zygote could not start a child.");
   }
   // The request: its length, then its bytes. A child that dies early makes send
@@ -382,7 +385,7 @@ Result<std::string> Zygote::run(const SandboxLimits& limits, std::string_view re
   int status = 0;
   const bool have_status = read_exact(st[0], &status, sizeof status);
   close(st[0]);
-  if (!have_status) return Error(Code::k_io_failed, "The converter's zygote process is gone.");
+  if (!have_status) return Error(Code::k_document_sandbox_lost, "The converter's zygote process is gone.");
   return outcome(frame, status, timed_out, limits.timeout_ms);
 }
 

@@ -107,6 +107,42 @@ std::string make_png_header(unsigned width, unsigned height) {
   return png;
 }
 
+std::string make_fax_tiff_header(std::uint32_t width, std::uint32_t height) {
+  // Little-endian TIFF, one IFD of 9 entries (sorted by tag), then 16 bytes of "G3".
+  auto put16 = [](std::string& s, std::uint16_t v) { s.append(reinterpret_cast<const char*>(&v), 2); };
+  auto put32 = [](std::string& s, std::uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); };
+  constexpr std::uint16_t kShort = 3, kLong = 4;
+  constexpr std::uint16_t kEntries = 9;
+  const std::uint32_t data_offset = 8 + 2 + kEntries * 12 + 4;
+  std::string t = "II";
+  put16(t, 42);
+  put32(t, 8);
+  put16(t, kEntries);
+  auto entry = [&](std::uint16_t tag, std::uint16_t type, std::uint32_t value) {
+    put16(t, tag);
+    put16(t, type);
+    put32(t, 1);
+    if (type == kShort) {
+      put16(t, static_cast<std::uint16_t>(value));
+      put16(t, 0);
+    } else {
+      put32(t, value);
+    }
+  };
+  entry(256, kLong, width);        // ImageWidth
+  entry(257, kLong, height);       // ImageLength
+  entry(258, kShort, 1);           // BitsPerSample
+  entry(259, kShort, 3);           // Compression: CCITT T.4 (G3)
+  entry(262, kShort, 0);           // PhotometricInterpretation: MinIsWhite
+  entry(273, kLong, data_offset);  // StripOffsets
+  entry(277, kShort, 1);           // SamplesPerPixel
+  entry(278, kLong, height);       // RowsPerStrip: one strip
+  entry(279, kLong, 16);           // StripByteCounts
+  put32(t, 0);                     // no next IFD
+  t += std::string(16, '\0');
+  return t;
+}
+
 std::string make_zip_bomb(int inflated_mb) {
   // Deflate the zeros in 1 MB steps (raw deflate, as zip stores it).
   z_stream z{};

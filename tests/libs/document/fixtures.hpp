@@ -1,6 +1,7 @@
 #pragma once
 // Inputs the document tests build at test time: hostile files and images here; PDFs,
 // sample text and the OCR check come from the samples shared with bench/convert.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ std::string make_png(int w, int h, int dpi, const std::vector<PixMark>& marks, i
 std::string make_photo_jpeg(int w, int h, int dpi);
 // A PNG whose header claims width x height (no usable image data).
 std::string make_png_header(unsigned width, unsigned height);
+// A one-page G3 fax TIFF whose tags claim width x height (16 bytes of image data): a
+// page the decoder would need width * height / 8 bytes of memory for.
+std::string make_fax_tiff_header(std::uint32_t width, std::uint32_t height);
 // A zip whose one entry inflates to `inflated_mb` megabytes of zeros.
 std::string make_zip_bomb(int inflated_mb);
 

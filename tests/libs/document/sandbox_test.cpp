@@ -184,3 +184,47 @@ TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
   EXPECT_NE(pipeline.zygote_pid(), first);
   EXPECT_EQ(pipeline.zygote_restarts(), 1);
 }
+
+TEST(Zygote, AZygoteThatDiedAnswersSandboxLostSoTheCallerCanReplaceIt) {
+  auto z = Zygote::start([](std::string_view) -> Result<std::string> { return std::string("ok"); });
+  ASSERT_NE(z, nullptr);
+  ASSERT_TRUE(z->run({}, "x"));
+  ASSERT_EQ(kill(z->pid(), SIGKILL), 0);
+  auto r = z->run({}, "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().name(), "document.sandbox_lost") << r.error().to_string();
+}
+
+TEST(Pipeline, AJobWithNothingToSendIsMissingItsDocument) {
+  Pipeline pipeline({});
+  JobSpec job;  // every document gone (deleted with the job's links) and no cover page
+  auto r = pipeline.run(job);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().name(), "document.missing");
+  EXPECT_EQ(r.error().kind(), ErrorKind::kFailedPrecondition);
+}
+
+TEST(Pipeline, AReceivedFaxBecomesAPdfInAChild) {
+  FaxDocument fax;
+  fax.pages = {Bitmap::blank(1728, 2292), Bitmap::blank(1728, 2292)};
+  Pipeline pipeline({});
+  auto r = pipeline.fax_to_pdf(*write_fax_tiff(fax));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->page_count, 2);
+  EXPECT_EQ(r->pdf.rfind("%PDF-", 0), 0u);
+}
+
+TEST(Pipeline, AReceivedFaxTheDecoderCannotHoldFailsInItsChildAndTheNextStillConverts) {
+  // A page of 2e9 x 2e9 pixels: decoding it needs 5e17 bytes. In the parent that
+  // allocation would throw through the caller; the child answers with a code.
+  Pipeline pipeline({});
+  ASSERT_TRUE(pipeline.start_zygote());
+  auto bad = pipeline.fax_to_pdf(fixtures::make_fax_tiff_header(2'000'000'000u, 2'000'000'000u));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().name(), "document.too_large") << bad.error().to_string();
+  FaxDocument fax;
+  fax.pages = {Bitmap::blank(1728, 1000)};
+  auto good = pipeline.fax_to_pdf(*write_fax_tiff(fax));
+  ASSERT_TRUE(good) << good.error().to_string();
+  EXPECT_EQ(good->page_count, 1);
+}

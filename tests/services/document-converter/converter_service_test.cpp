@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -103,6 +104,37 @@ class ConverterService : public ::testing::Test {
   bool settled(std::int64_t id) {
     const auto s = job(id).state;
     return s == "ready" || s == "failed";
+  }
+
+  // A received fax whose TIFF is `tiff`, as the gateway leaves it for the router.
+  std::int64_t receive(const std::string& tiff) {
+    auto r = pool_->transact([&](db::Tx& tx) -> Result<std::int64_t> {
+      db::Document d;
+      d.kind = "received_tiff";
+      d.media_type = "image/tiff";
+      d.bytes = tiff;
+      auto stored = db::documents::put(tx, d);
+      if (!stored) return stored.error();
+      return stored->id;
+    });
+    EXPECT_TRUE(r) << r.error().to_string();
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    const auto id = w.exec_params("INSERT INTO received_faxes (state, pages, tiff_document_id) "
+                                  "VALUES ('received', 1, $1) RETURNING id", r ? *r : 0)[0][0]
+                        .as<std::int64_t>();
+    w.commit();
+    return id;
+  }
+
+  // pdf_document_id, pdf_error_code and pdf_error_detail of a received fax ("" when NULL).
+  std::array<std::string, 3> pdf_columns(std::int64_t rx) {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    auto row = w.exec_params("SELECT pdf_document_id::text, pdf_error_code, pdf_error_detail FROM received_faxes "
+                             "WHERE id = $1", rx)[0];
+    return {row[0].is_null() ? "" : row[0].as<std::string>(), row[1].is_null() ? "" : row[1].as<std::string>(),
+            row[2].is_null() ? "" : row[2].as<std::string>()};
   }
 
   // The converter's /metrics, one line for each name{labels} it lists.
@@ -234,27 +266,7 @@ TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefault
 TEST_F(ConverterService, ReceivedFaxGetsItsPdf) {
   document::FaxDocument fax;
   fax.pages = {document::Bitmap::blank(1728, 2292)};
-  const std::string tiff = *document::write_fax_tiff(fax);
-  std::int64_t rx = 0;
-  auto r = pool_->transact([&](db::Tx& tx) -> Result<void> {
-    db::Document d;
-    d.kind = "received_tiff";
-    d.media_type = "image/tiff";
-    d.bytes = tiff;
-    auto stored = db::documents::put(tx, d);
-    if (!stored) return stored.error();
-    (void)stored;
-    return ok();
-  });
-  ASSERT_TRUE(r);
-  {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    rx = w.exec("INSERT INTO received_faxes (state, pages, tiff_document_id) "
-                "SELECT 'received', 1, max(id) FROM documents WHERE kind = 'received_tiff' RETURNING id")[0][0]
-             .as<std::int64_t>();
-    w.commit();
-  }
+  const std::int64_t rx = receive(*document::write_fax_tiff(fax));
   start_converter();
   ASSERT_TRUE(eventually([&] {
     pqxx::connection c(dsn_);
@@ -267,6 +279,35 @@ TEST_F(ConverterService, ReceivedFaxGetsItsPdf) {
                            "ON d.id = f.pdf_document_id WHERE f.id = $1", rx)[0];
   EXPECT_EQ(row[0].as<std::string>(), "application/pdf");
   EXPECT_EQ(row[1].as<int>(), 1);
+}
+
+TEST_F(ConverterService, AReceivedFaxTheDecoderCannotHoldFailsItsPdfOnceAndTheOthersStillGetTheirs) {
+  // Decoding this page needs 5e17 bytes: the decoder gives up in its sandboxed child.
+  // Had it run in the converter itself, the failure would take the sweep (and every
+  // fax after it in the same pass) down with it, or the service.
+  const auto bad = receive(fixtures::make_fax_tiff_header(2'000'000'000u, 2'000'000'000u));
+  document::FaxDocument fax;
+  fax.pages = {document::Bitmap::blank(1728, 2292)};
+  const std::string tiff = *document::write_fax_tiff(fax);
+  const auto good = receive(tiff);
+  start_converter();
+  ASSERT_TRUE(eventually([&] { return !pdf_columns(good)[0].empty(); }, 30s)) << "no PDF for the good fax";
+  EXPECT_TRUE(converter_->running());
+  auto b = pdf_columns(bad);
+  EXPECT_EQ(b[0], "");
+  EXPECT_EQ(b[1], "document.too_large");
+  EXPECT_FALSE(b[2].empty());
+
+  // A later sweep converts a new fax and leaves the failed one alone.
+  const auto later = receive(tiff);
+  ASSERT_TRUE(eventually([&] { return !pdf_columns(later)[0].empty(); }, 30s)) << "no PDF for the later fax";
+  EXPECT_TRUE(converter_->running());
+  std::ifstream log(dir_ + "/converter.log");
+  int failures = 0;
+  for (std::string line; std::getline(log, line);)
+    if (line.find("conversion.pdf_failed") != std::string::npos) ++failures;
+  EXPECT_EQ(failures, 1) << "the failed fax was tried again";
+  EXPECT_EQ(pdf_columns(bad)[1], "document.too_large");
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// `faxbridge routes add|list` against a real database: first-run seeding adds a default
-// route only when there is none, and the list shows each address with its health.
+// `faxbridge routes add|list|set` against a real database: first-run seeding adds a
+// default route only when there is none, the list shows each address with its health,
+// and a route's T.38 policy is given when it is added and changed later.
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "commands.hpp"
 #include "faxbridge/db/registry.hpp"
+#include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 
 namespace faxbridge::cli {
@@ -52,6 +54,63 @@ TEST(RouteCommands, SeedingAddsADefaultRouteOnlyWhenThereIsNoneAndListShowsHealt
   EXPECT_NE(listed.find("down  OPTIONS failed with 408"), std::string::npos) << listed;
   EXPECT_NE(listed.find("gw2.example.test:5080"), std::string::npos) << listed;
   EXPECT_NE(listed.find("not pinged yet"), std::string::npos) << listed;
+}
+
+}  // namespace
+}  // namespace faxbridge::cli
+
+namespace faxbridge::cli {
+namespace {
+
+db::Route route_with_prefix(const std::string& dsn, const std::string& prefix) {
+  db::Pool pool(db::PoolSettings{dsn, 1});
+  auto routes = pool.transact([](db::Tx& tx) { return db::routes::list(tx); });
+  EXPECT_TRUE(routes);
+  for (const auto& r : *routes)
+    if (r.prefix == prefix) return r;
+  ADD_FAILURE() << "no route for " << prefix;
+  return {};
+}
+
+TEST(RouteCommands, TheT38PolicyIsSetWhenARouteIsAddedAndChangedLaterWithoutSql) {
+  const std::string dsn = db::testing::migrated_database("cli_t38");
+  std::ostringstream out, err;
+  NewRouteArgs pbx;
+  pbx.prefix = "0049";
+  pbx.addresses = {"pbx.example.test"};
+  pbx.t38_policy = "off";
+  ASSERT_EQ(routes_add(dsn, pbx, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("T.38 policy off"), std::string::npos) << out.str();
+  const auto added = route_with_prefix(dsn, "0049");
+  EXPECT_EQ(added.t38_policy, "off");
+
+  out.str("");
+  ASSERT_EQ(routes_set(dsn, added.id, {std::string("require")}, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("T.38 policy require"), std::string::npos) << out.str();
+  EXPECT_EQ(route_with_prefix(dsn, "0049").t38_policy, "require");
+  out.str("");
+  ASSERT_EQ(routes_list(dsn, out, err), 0);
+  EXPECT_NE(out.str().find("prefix 0049  t38 require"), std::string::npos) << out.str();
+
+  // A name the gateway does not know is bad input, refused before the database.
+  std::ostringstream err2;
+  EXPECT_EQ(routes_set(dsn, added.id, {std::string("t38")}, out, err2), 2);
+  EXPECT_NE(err2.str().find("[config.invalid] --t38-policy must be auto, require or off; got \"t38\"."),
+            std::string::npos) << err2.str();
+  EXPECT_EQ(route_with_prefix(dsn, "0049").t38_policy, "require");
+  NewRouteArgs typo = pbx;
+  typo.prefix = "0033";
+  typo.t38_policy = "Off";
+  std::ostringstream err3;
+  EXPECT_EQ(routes_add(dsn, typo, out, err3), 2);
+  EXPECT_NE(err3.str().find("--t38-policy"), std::string::npos) << err3.str();
+
+  std::ostringstream err4;
+  EXPECT_EQ(routes_set(dsn, added.id + 100, {std::string("auto")}, out, err4), 1);
+  EXPECT_NE(err4.str().find("[route.not_found]"), std::string::npos) << err4.str();
+  std::ostringstream err5;
+  EXPECT_EQ(routes_set(dsn, added.id, {}, out, err5), 2);
+  EXPECT_NE(err5.str().find("--t38-policy"), std::string::npos) << err5.str();
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ enum class ErrorKind {
   X(job_not_found, "job.not_found", kNotFound)                                        \
   X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
   X(route_no_default, "route.no_default", kFailedPrecondition)                        \
+  X(route_not_found, "route.not_found", kNotFound)                                    \
   X(call_busy, "call.busy", kAborted)                                                 \
   X(call_no_answer, "call.no_answer", kAborted)                                       \
   X(call_invalid_number, "call.invalid_number", kFailedPrecondition)                  \
@@ -98,6 +99,8 @@ enum class ErrorKind {
   X(document_timeout, "document.timeout", kInvalidArgument)                           \
   X(document_empty, "document.empty", kInvalidArgument)                               \
   X(document_cover_invalid, "document.cover_invalid", kFailedPrecondition)            \
+  X(document_missing, "document.missing", kFailedPrecondition)                        \
+  X(document_sandbox_lost, "document.sandbox_lost", kUnavailable)                     \
   X(document_office_unavailable, "document.office_unavailable", kUnavailable)
 
 enum class Code {

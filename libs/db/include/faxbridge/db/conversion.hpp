@@ -46,13 +46,19 @@ Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& ti
 // retryable) and the converting -> failed event. Call after Queue::finish(tx, id, "failed").
 Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor);
 
-// Received faxes whose PDF is missing (the attachment format is PDF): their ids and
-// TIFF document ids, locked (SKIP LOCKED) for this transaction.
+// Received faxes whose PDF is missing (the attachment format is PDF) and has not
+// failed before: their ids and TIFF document ids, locked (SKIP LOCKED) for this
+// transaction. The converter reads them and their TIFFs, commits, decodes, and then
+// writes the outcome with store_pdf or fail_pdf in a second transaction.
 struct PendingPdf {
   std::int64_t received_fax_id = 0;
   std::int64_t tiff_document_id = 0;
 };
 Result<std::vector<PendingPdf>> pending_pdfs(Tx& tx, int limit);
-Result<std::int64_t> store_pdf(Tx& tx, std::int64_t received_fax_id, const std::string& pdf, int page_count);
+// Both lock the row and write only when it is still as read (same TIFF, no PDF, no
+// failure recorded): false when another converter or a deletion got there first.
+Result<bool> store_pdf(Tx& tx, const PendingPdf& as_read, const std::string& pdf, int page_count);
+// Records why the PDF cannot be made (code and sentence): the sweep skips it from then on.
+Result<bool> fail_pdf(Tx& tx, const PendingPdf& as_read, const Error& error);
 
 }  // namespace faxbridge::db::conversion

@@ -33,6 +33,8 @@ Result<std::vector<Route>> list(Tx& tx);
 // empty when neither exists (the administrator must configure a default route).
 Result<std::optional<Route>> match(Tx& tx, const std::string& number);
 Result<bool> remove(Tx& tx, std::int64_t id);
+// The route's T.38 policy (auto | require | off); false when no route has the id.
+Result<bool> set_t38_policy(Tx& tx, std::int64_t id, const std::string& policy);
 }  // namespace routes
 
 }  // namespace faxbridge::db

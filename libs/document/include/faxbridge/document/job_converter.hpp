@@ -19,33 +19,34 @@ class JobConverter final {
  public:
   JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor);
 
-  // ok: the job is ready or failed for good (a bad document). An error: the job was
-  // not finished (database down, lease lost, LibreOffice unavailable) and goes back
-  // to the queue. `lease_lost` is polled before the final transaction.
-  Result<void> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
-
-  // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is).
-  // Returns how many were stored.
-  Result<int> convert_received_pdfs(int limit);
-  // convert_received_pdfs every 5 s (cheap: no decoding) until `stopping`; for a
-  // thread of its own.
-  void sweep_received_pdfs(const std::function<bool()>& stopping);
-
+  // What became of a finished job: ready with its pages, or failed for good with the
+  // document's code. The service announces ready jobs to the router.
   struct Outcome {
     std::int64_t job_id = 0;
     bool ready = false;
     int pages = 0;
-    std::string error_code;
+    std::string error_code;  // the failure's code when !ready
   };
-  // The last job's outcome, for logs and metrics.
-  const Outcome& last() const { return last_; }
+
+  // An Outcome: the job is ready or failed for good (a bad document). An error: the
+  // job was not finished (database down, lease lost, LibreOffice unavailable) and goes
+  // back to the queue. `lease_lost` is polled before the final transaction.
+  Result<Outcome> convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost);
+
+  // Received faxes without their PDF: converts up to `limit` (fax -> PDF, G4 as is),
+  // each in a sandboxed child (Pipeline::fax_to_pdf). Reads the rows and TIFFs in one
+  // transaction, decodes with none open, then writes each outcome in a short one that
+  // finds the row still as read: the PDF, or the code of a TIFF that crashed, hung or
+  // exhausted the decoder (that fax is not tried again). Returns how many were stored.
+  Result<int> convert_received_pdfs(int limit);
+  // convert_received_pdfs every 5 s until `stopping`; for a thread of its own.
+  void sweep_received_pdfs(const std::function<bool()>& stopping);
 
  private:
   db::Pool& pool_;
   db::Queue& queue_;
   Pipeline& pipeline_;
   std::string actor_;
-  thread_local static Outcome last_;
 };
 
 }  // namespace faxbridge::document

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "faxbridge/core/result.hpp"
@@ -35,6 +36,12 @@ struct ConvertedJob {
   int page_count = 0;
 };
 
+// A received fax as PDF, and its page count.
+struct FaxPdf {
+  std::string pdf;
+  int page_count = 0;
+};
+
 struct PipelineSettings {
   Limits limits;
   bool sandbox = true;  // false only for tests of the decoders themselves
@@ -49,6 +56,11 @@ class Pipeline final {
   Result<ConvertedJob> run(const JobSpec& job);
   // One document -> its fax TIFF (sandboxed), for the benchmark and tests.
   Result<std::string> convert_one(const InputDocument& doc, Resolution resolution);
+  // A received fax TIFF -> PDF (export.hpp's fax_to_pdf) in a sandboxed child under the
+  // same limits: its bytes came from the far end of a call, so libtiff and qpdf parse
+  // them where a crash or a hang costs that one fax (document.corrupt, .timeout,
+  // .too_large) and never the service.
+  Result<FaxPdf> fax_to_pdf(std::string_view tiff);
 
   // Starts the zygote (sandbox.hpp) the sandboxed steps then fork from. Call it while
   // the process is single-threaded and small (in main, after warm_up()). A zygote

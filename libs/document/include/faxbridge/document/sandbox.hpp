@@ -40,7 +40,9 @@ class Zygote final {
   Zygote(const Zygote&) = delete;
   Zygote& operator=(const Zygote&) = delete;
 
-  // Safe from any thread. io.failed when the zygote is gone.
+  // Safe from any thread. document.sandbox_lost when the zygote is gone (a new one
+  // can serve the request), io.failed when it or this process could not fork or
+  // make the sockets.
   Result<std::string> run(const SandboxLimits& limits, std::string_view request);
   bool alive() const;
   int pid() const { return pid_; }
