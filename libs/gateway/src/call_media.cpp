@@ -42,7 +42,7 @@ std::string_view media_column(fax::MediaKind kind) {
   return "t38";
 }
 
-sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attributes) {
+sip::T38Capabilities t38_engine() {
   // What libs/fax's T.38 engine does: spandsp 0.0.6 writes the IFP syntax of T.38
   // versions 0-3, but version 3 is the revision that brings V.34, which its terminal
   // lacks, so we claim 2 and V.17's 14,400 bit/s at most. UDPTL sends and repairs with
@@ -58,11 +58,13 @@ sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attrib
   engine.max_buffer = 2048;
   engine.redundancy = true;
   engine.fec = true;
-  // Without the far end's attributes this is our offer; with them, our answer to it.
-  const auto role = remote_attributes.empty() ? sip::T38Role::kOffer : sip::T38Role::kAnswer;
+  return engine;
+}
+
+sip::T38Offer t38_stream(int port, sip::T38Role role, const std::vector<std::string>& remote_attributes) {
   sip::T38Offer t38;
   t38.port = port;
-  t38.attributes = sip::negotiate_t38(engine, role, remote_attributes).local.attributes();
+  t38.attributes = sip::negotiate_t38(t38_engine(), role, remote_attributes).local.attributes();
   return t38;
 }
 
@@ -95,13 +97,13 @@ std::optional<sip::MediaOffer> ReinviteAnswers::answer(const sip::ReinviteReques
     port = it->second;
   }
   sip::MediaOffer answer;
-  answer.t38 = t38_stream(port, request.offered.t38_attributes);
+  answer.t38 = t38_stream(port, sip::T38Role::kAnswer, request.offered.t38_attributes);
   answer.address = address_;
   return answer;
 }
 
 Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, int local_port,
-                                                         const sip::NegotiatedMedia& remote) {
+                                                         const sip::NegotiatedMedia& remote, sip::T38Role role) {
   auto link = fax::open_udp_link(options_.local_address, local_port, remote.address, remote.port);
   if (!link) return std::move(link).error();
   remote_address_ = remote.address;
@@ -110,7 +112,8 @@ Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, in
   o.media = kind;
   o.session = options_.session;
   if (kind == fax::MediaKind::kT38) {
-    for (const auto& attr : remote.t38_attributes) (void)o.t38.apply_attribute(attr);
+    const auto agreed = sip::negotiate_t38(t38_engine(), role, remote.t38_attributes).session;
+    for (const auto& attr : agreed.attributes()) (void)o.t38.apply_attribute(attr);
   } else {
     o.on_tone = [cb = options_.on_tone](int tone, std::int64_t) {
       if (cb) cb(tone);
@@ -128,7 +131,8 @@ Result<std::shared_ptr<fax::FaxChannel>> CallMedia::open(fax::MediaKind kind, in
 Result<void> CallMedia::start(const sip::NegotiatedMedia& remote, fax::ChannelRuntime& runtime) {
   auto kind = fax_media_kind(remote.kind);
   if (!kind) return Error(Code::k_call_media_refused, "The call was answered without T.38 or G.711.");
-  auto ch = open(*kind, options_.port, remote);
+  // The call's first description: we offered it when we placed the call.
+  auto ch = open(*kind, options_.port, remote, options_.owns_call_id ? sip::T38Role::kAnswered : sip::T38Role::kAnswer);
   if (!ch) return std::move(ch).error();
   if (auto r = runtime.add({*ch}); !r) return r;
   channel_ = std::move(*ch);
@@ -139,7 +143,7 @@ Result<void> CallMedia::start(const sip::NegotiatedMedia& remote, fax::ChannelRu
 
 void CallMedia::send_reinvite(sip::UserAgent& agent, sip::CallId call) {
   ++reinvites_sent_;
-  auto r = agent.reinvite_t38(call, t38_stream(options_.t38_port));
+  auto r = agent.reinvite_t38(call, t38_stream(options_.t38_port, sip::T38Role::kOffer));
   if (!r) {
     // Usually the far end's own re-INVITE is in progress; its outcome decides, and if it
     // was not a switch to T.38 the retry below tries again.
@@ -189,7 +193,7 @@ Result<CallMedia::Outcome> CallMedia::on_media_changed(const sip::NegotiatedMedi
   retry_at_.reset();
   // The fax may have ended on audio while the re-INVITE was on the wire: nothing to move.
   if (!channel_ || channel_->finished()) return Outcome::kNone;
-  auto ch = open(fax::MediaKind::kT38, options_.t38_port, remote);
+  auto ch = open(fax::MediaKind::kT38, options_.t38_port, remote, ours ? sip::T38Role::kAnswered : sip::T38Role::kAnswer);
   if (!ch) return std::move(ch).error();
   if (auto r = runtime.add({*ch}); !r) return r.error();
   channel_->request_media_switch();

@@ -15,6 +15,7 @@
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/fax/channel.hpp"
 #include "faxbridge/fax/runtime.hpp"
+#include "faxbridge/sip/t38_negotiation.hpp"
 #include "faxbridge/sip/user_agent.hpp"
 
 namespace faxbridge::gateway {
@@ -26,9 +27,12 @@ std::optional<fax::MediaKind> fax_media_kind(sip::MediaKind kind);
 // The attempts.media / received_faxes.media value: t38, g711a, g711u.
 std::string_view media_column(fax::MediaKind kind);
 
-// Our T.38 stream on `port`: our parameters, adjusted to the far end's attributes when
-// they are given (an answer follows what the offer allows).
-sip::T38Offer t38_stream(int port, const std::vector<std::string>& remote_attributes = {});
+// What libs/fax's T.38 engine can do, as SDP negotiation needs it.
+sip::T38Capabilities t38_engine();
+// Our T.38 stream on `port`: our offer (kOffer), or our answer to the far end's offer
+// (kAnswer, with its attributes), negotiated per T.38 Annex D (sip::negotiate_t38).
+sip::T38Offer t38_stream(int port, sip::T38Role role = sip::T38Role::kOffer,
+                         const std::vector<std::string>& remote_attributes = {});
 // Our G.711 stream on `port`: A-law and u-law (A-law first), no telephone-event, which
 // a fax channel has no use for; RFC 2198 redundancy listed when `redundancy` > 0, under
 // `red_payload_type` (an answer must use the offerer's number).
@@ -100,8 +104,10 @@ class CallMedia {
   int reinvites_sent() const { return reinvites_sent_; }
 
  private:
+  // `role`: how the far end's T.38 attributes came (its offer: kAnswer; its answer to
+  // ours: kAnswered); the engine runs with the negotiated terms, not the raw lines.
   Result<std::shared_ptr<fax::FaxChannel>> open(fax::MediaKind kind, int local_port,
-                                                const sip::NegotiatedMedia& remote);
+                                                const sip::NegotiatedMedia& remote, sip::T38Role role);
   void send_reinvite(sip::UserAgent& agent, sip::CallId call);
 
   Options options_;

@@ -387,7 +387,13 @@ std::optional<std::string> Gateway::unregistered() const {
   const auto& r = impl_->registration;
   if (r && r->registered) return std::nullopt;
   if (!r) return "registering with " + impl_->settings.registration->registrar;
-  return "not registered with " + r->registrar + " (SIP " + std::to_string(r->last_status) + " " + r->reason + ")";
+  std::string why = "not registered with " + r->registrar + " (SIP " + std::to_string(r->last_status) + " " +
+                    r->reason + ", " + std::to_string(r->failures) + " failures in a row";
+  if (r->next_retry) {
+    const auto in = std::chrono::duration_cast<std::chrono::seconds>(*r->next_retry - std::chrono::system_clock::now());
+    why += ", next try in " + std::to_string(std::max<std::int64_t>(0, in.count())) + " s";
+  }
+  return why + ")";
 }
 
 const GatewaySettings& Gateway::settings() const { return impl_->settings; }

@@ -127,7 +127,7 @@ void InboundCalls::decide(const sip::IncomingCall& in, std::chrono::system_clock
   ic->media = std::make_unique<CallMedia>(std::move(o));
   sip::MediaOffer answer;
   if (plan.answer == InboundAnswer::kT38) {
-    answer.t38 = t38_stream(ic->ports.media, remote.t38_attributes);
+    answer.t38 = t38_stream(ic->ports.media, sip::T38Role::kAnswer, remote.t38_attributes);
   } else {
     // RED under the caller's own payload type (RFC 3264 section 6.1), when offered.
     answer.audio = audio_stream(ic->ports.media, remote.red_payload_type >= 0 ? s.audio_redundancy : 0,

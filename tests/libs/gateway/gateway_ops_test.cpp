@@ -208,3 +208,45 @@ TEST_F(GatewayOpsTest, ADeadAddressFailsOverAndBothDialogsAreKeptWhenTheCallFail
 
 }  // namespace
 }  // namespace faxbridge::gateway
+
+namespace faxbridge::gateway {
+namespace {
+
+// A trunk registrar that is not there when the gateway starts: the gateway says why it is
+// not ready, the fax administrator is alerted once, and once the registrar is up the
+// gateway registers by itself (its agent retries) and is ready again.
+TEST_F(GatewayOpsTest, AGatewayNotRegisteredWithItsTrunkIsNotReadyAlertsOnceAndRegistersWhenTheRegistrarComesUp) {
+  set_setting("company.admin_email", "\"faxadmin@example.test\"");
+  faxbridge::testing::SippRun run = sipp(std::string(FAXBRIDGE_SIP_SCENARIOS) + "/uas_registrar_digest.xml");
+  run.timeout = 60s;
+  Gateway* g = start_gateway("gw-reg", media_base(), /*place_calls=*/false, [&](GatewaySettings& s) {
+    sip::Registration r;
+    r.registrar = "127.0.0.1:" + std::to_string(run.port);
+    r.user = "faxtrunk";
+    r.password = "s3cret";
+    r.retry_base = 1s;
+    r.retry_max = 4s;
+    s.registration = r;
+    s.routes_refresh = 0ms;
+    s.metrics = &registry_a_;
+  });
+  ASSERT_TRUE(g != nullptr);
+  ASSERT_TRUE(eventually([&] { return g->unregistered() && contains(*g->unregistered(), "not registered"); }, 30s));
+  EXPECT_TRUE(contains(*g->unregistered(), "127.0.0.1:" + std::to_string(run.port))) << *g->unregistered();
+  ASSERT_TRUE(eventually([&] { return field("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'") == "1"; }, 30s));
+  EXPECT_EQ(field("SELECT recipient || '/' || (payload->'error'->>'code') FROM notifications"),
+            "faxadmin@example.test/sip.registration_failed");
+  // More failed tries (the agent retries every few seconds) alert nobody again.
+  ASSERT_TRUE(eventually([&] { return contains(*g->unregistered(), "3 failures"); }, 30s)) << *g->unregistered();
+  EXPECT_EQ(field("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'"), "1");
+
+  auto registrar = run.start();
+  ASSERT_TRUE(registrar->running());
+  ASSERT_TRUE(eventually([&] { return !g->unregistered().has_value(); }, 30s)) << g->unregistered().value_or("");
+  EXPECT_TRUE(contains(registry_a_.render(), "faxbridge_gateway_registered 1")) << registry_a_.render();
+  std::string report;
+  EXPECT_EQ(run.finish(*registrar, 30s, &report), 0) << report;
+}
+
+}  // namespace
+}  // namespace faxbridge::gateway
