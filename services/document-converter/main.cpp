@@ -38,36 +38,35 @@ int main(int argc, char** argv) {
   document::Pipeline pipeline(conversion.pipeline);
   if (!pipeline.start_zygote()) log::warn("conversion.no_zygote", {{"fallback", "fork per document from the service"}});
   service::Runtime rt(settings);
-  service::log_effective_config(cfg);
-  if (auto r = rt.start(); !r) {
-    log::write_error(log::Level::kError, "service.start_failed", r.error());
-    return r.error().code == Code::k_service_stopping ? 0 : 1;
-  }
-  auto spec = db::conversion_queue();
-  bus::ConsumerSettings cs;
-  cs.name = "conversion";
-  cs.workers = conversion.workers;
-  cs.sweep_interval = conversion.sweep_interval;
-  cs.lease = spec.lease;
-  db::Queue queue(rt.pool(), spec, settings.instance);
-  document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance);
-  bus::Consumer consumer(queue, cs, [&](const Claim& c, const bus::LeaseToken& lease) -> Result<void> {
-    auto outcome = converter.convert_job(c.id, [&] { return lease.lost(); });
-    if (!outcome) return outcome.error();
-    if (outcome->ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
-    return ok();
+  return service::run_main([&] {
+    service::log_effective_config(cfg);
+    if (auto r = rt.start(); !r) {
+      log::write_error(log::Level::kError, "service.start_failed", r.error());
+      return r.error().code == Code::k_service_stopping ? 0 : 1;
+    }
+    auto spec = db::conversion_queue();
+    bus::ConsumerSettings cs;
+    cs.name = "conversion";
+    cs.workers = conversion.workers;
+    cs.sweep_interval = conversion.sweep_interval;
+    cs.lease = spec.lease;
+    db::Queue queue(rt.pool(), spec, settings.instance);
+    document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance);
+    bus::Consumer consumer(queue, cs, [&](const Claim& c, const bus::LeaseToken& lease) -> Result<void> {
+      auto outcome = converter.convert_job(c.id, [&] { return lease.lost(); });
+      if (!outcome) return outcome.error();
+      if (outcome->ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
+      return ok();
+    });
+    bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer);
+    rt.add_connection_check("work_feed", [&] { return feed.connected(); });
+    consumer.start();
+    feed.start();
+    std::thread pdfs([&] { converter.sweep_received_pdfs([&] { return rt.stopping(); }); });
+    rt.wait();
+    feed.stop();
+    consumer.stop();
+    pdfs.join();
+    return 0;
   });
-  bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer);
-  rt.add_health_check("work_feed", [&](std::string& detail) {
-    detail = feed.connected() ? "subscribed" : "not connected";
-    return feed.connected();
-  });
-  consumer.start();
-  feed.start();
-  std::thread pdfs([&] { converter.sweep_received_pdfs([&] { return rt.stopping(); }); });
-  rt.wait();
-  feed.stop();
-  consumer.stop();
-  pdfs.join();
-  return 0;
 }

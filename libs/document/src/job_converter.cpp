@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/station_id.hpp"
 #include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/conversion.hpp"
 #include "faxbridge/db/documents.hpp"
@@ -115,8 +116,8 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
           {"company_address", s.get_string("company.address")}, {"company_phone", s.get_string("company.phone")},
           {"company_fax", s.get_string("company.fax")}};
     }
-    std::string tsid = s.get_string("company.tsid");
-    if (tsid.empty()) tsid = in.sender_fax.empty() ? s.get_string("company.fax") : in.sender_fax;
+    // The same TSID the gateway sends in T.30 (station_id.hpp).
+    const std::string tsid = station::tsid(s.get_string("company.tsid"), in.sender_fax, s.get_string("company.fax"));
     spec.header = HeaderInfo{*in.reference, utc_now("%Y-%m-%d %H:%M"), tsid,
                              in.recipient_name.empty() ? in.recipient_number : in.recipient_name};
     spec.resolution = in.resolution == "standard" ? Resolution::kStandard : Resolution::kFine;

@@ -2,22 +2,13 @@
 // header are the specification, tests/libs/gateway/media_policy_test.cpp checks each row.
 #include "faxbridge/gateway/media_policy.hpp"
 
+#include "faxbridge/core/station_id.hpp"
+
 namespace faxbridge::gateway {
 
 namespace {
 
-constexpr std::size_t kMaxIdent = 20;  // T.30 section 5.3.6.2.4: TSI/CSI carry 20 characters
-
-std::string number_only(std::string_view raw) {
-  std::string out;
-  for (const char c : raw) {
-    if (c >= '0' && c <= '9') out += c;
-    else if (c == '+' && out.empty()) out += c;
-  }
-  return out == "+" ? std::string() : out;
-}
-
-std::string ident(std::string_view text) { return std::string(text.substr(0, kMaxIdent)); }
+std::string ident(std::string_view text) { return std::string(text.substr(0, station::kMaxIdent)); }
 
 }  // namespace
 
@@ -122,11 +113,8 @@ std::chrono::milliseconds glare_retry_delay(bool owns_call_id, std::uint32_t ran
 CallerIdentity caller_identity(std::string_view company_tsid, std::string_view sender_fax,
                                std::string_view company_fax, std::string_view fallback_ident) {
   CallerIdentity id;
-  id.from_user = number_only(sender_fax);
-  if (id.from_user.empty()) id.from_user = number_only(company_fax);
-  if (!company_tsid.empty()) id.tsid = ident(company_tsid);
-  else if (!id.from_user.empty()) id.tsid = ident(id.from_user);
-  else id.tsid = ident(fallback_ident);
+  id.from_user = station::calling_number(sender_fax, company_fax);
+  id.tsid = station::tsid(company_tsid, sender_fax, company_fax, fallback_ident);
   return id;
 }
 

@@ -89,9 +89,9 @@ struct CallerIdentity {
   std::string from_user;  // "" lets the SIP agent use its contact user
   std::string tsid;       // at most 20 characters (T.30 section 5.3.6.2.4)
 };
-// The calling number is the sender's own fax number, else the company fax number
-// ("company.fax"); company.tsid overrides it as the TSID; `fallback_ident` (the gateway's
-// configured ident) when nothing is set. Numbers keep only a leading '+' and digits.
+// The rule is core's station_id.hpp (the page header uses the same): the calling number
+// is the sender's own fax number, else "company.fax"; company.tsid overrides it as the
+// TSID; `fallback_ident` (the gateway's configured ident) when nothing is set.
 CallerIdentity caller_identity(std::string_view company_tsid, std::string_view sender_fax,
                                std::string_view company_fax, std::string_view fallback_ident);
 // The CSID we answer with: the number the caller dialled (the user's DID), so the sending
