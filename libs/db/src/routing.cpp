@@ -1,6 +1,9 @@
 #include "faxbridge/db/routing.hpp"
 
+#include "faxbridge/db/states.hpp"
+#include "lease_sql.hpp"
 #include "pqxx_support.hpp"
+#include "states_sql.hpp"
 
 namespace faxbridge::db::routing {
 
@@ -37,27 +40,17 @@ Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> rout
 }
 
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
-  auto& w = W(tx);
-  std::optional<std::string> code, detail;
-  if (t.error) {
-    code = std::string(t.error->name());
-    detail = t.error->message;
-  }
-  const bool final_state = t.to == "sent" || t.to == "partially_sent" || t.to == "failed" || t.to == "cancelled";
-  auto r = w.exec_params(
-      "UPDATE fax_jobs SET state = $3, owner = NULL, lease_until = NULL, claims = 0, updated_at = now(), "
-      "error_code = $4, error_detail = $5, error_category = $6, error_retryable = $7, "
-      "pages_sent = coalesce($8, pages_sent), "
-      "not_before = CASE WHEN $3 = 'retry_wait' THEN now() + $9::interval ELSE not_before END, "
-      "completed_at = CASE WHEN $10 THEN now() ELSE completed_at END "
-      "WHERE id = $1 AND state = $2 AND ($11::text IS NULL OR owner = $11)",
-      id, t.from, t.to, code, detail, t.category, t.retryable, t.pages_sent,
-      std::to_string(t.retry_after.count()) + " seconds", final_state, t.owner);
-  if (r.affected_rows() == 0) return false;
-  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, error_code, detail) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                id, t.from, t.to, t.actor, code, detail.value_or(""));
-  return true;
+  const auto from = parse_job_state(t.from), to = parse_job_state(t.to);
+  if (!from || !to) return Error(Code::k_internal, "A fax job has no state \"" + (from ? t.to : t.from) + "\".");
+  JobChange c;
+  c.holder = t.owner;
+  c.release_lease = true;
+  c.replace_error = true;  // a decision states the whole failure, or that there is none
+  c.category = t.category;
+  c.retryable = t.retryable;
+  c.pages_sent = t.pages_sent;
+  if (*to == JobState::kRetryWait) c.not_before_in = t.retry_after;
+  return transition(tx, id, *from, *to, t.actor, t.error, c);
 }
 
 Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
@@ -79,37 +72,48 @@ Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
 }
 
 Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor) {
-  auto& w = W(tx);
-  auto r = w.exec_params(
-      "UPDATE fax_jobs SET state = 'queued', updated_at = now() WHERE id IN (SELECT id FROM fax_jobs "
-      "WHERE state = 'retry_wait' AND not_before <= now() ORDER BY not_before LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING id",
-      limit);
+  using states_sql::quoted;
+  const auto from = state_name(JobState::kRetryWait), to = state_name(JobState::kQueued);
+  static const std::string sql = [&] {
+    states_sql::require_edge(job_machine(), from, to);
+    return "WITH moved AS (UPDATE fax_jobs SET state = " + quoted(to) +
+           ", updated_at = now() WHERE id IN (SELECT id FROM fax_jobs WHERE state = " + quoted(from) +
+           " AND not_before <= now() ORDER BY not_before LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, reference), "
+           "ev AS (" + states_sql::job_events_insert("moved", "id", quoted(from), quoted(to), "$2") +
+           ") SELECT id, reference FROM moved";
+  }();
+  auto r = W(tx).exec_params(sql, limit, actor);
   std::vector<std::int64_t> ids;
   for (const auto& row : r) {
     ids.push_back(row[0].as<std::int64_t>());
-    w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor) VALUES ($1, 'retry_wait', 'queued', $2)",
-                  ids.back(), actor);
+    states_sql::log_job_state_after_commit(tx, ids.back(), opt<std::string>(row[1]), from, to, actor);
   }
   return ids;
 }
 
-Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit) {
+Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit, const Clock* clock) {
   auto& w = W(tx);
-  auto jobs = w.exec_params(
-      "UPDATE fax_jobs SET owner = NULL, lease_until = NULL, updated_at = now() WHERE id IN (SELECT id FROM fax_jobs "
-      "WHERE state IN ('dialing', 'sending') AND owner IS NOT NULL AND lease_until < now() "
-      "ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, state",
-      limit);
+  const auto now = lease_sql::now_param(clock);
+  static const std::string release_sql =
+      "UPDATE fax_jobs SET " + lease_sql::set_released(lease_sql::now(2)) + " WHERE id IN (SELECT id FROM fax_jobs "
+      "WHERE state IN ('dialing', 'sending') AND owner IS NOT NULL AND lease_until < " + lease_sql::now(2) +
+      " ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, state";
+  auto jobs = w.exec_params(release_sql, limit, now);
   std::vector<std::int64_t> attempt_ids;
-  for (const auto& j : jobs) {
+  static const std::string close_sql = [] {
+    using states_sql::quoted;
+    const auto open = state_name(AttemptState::kOpen), closed = state_name(AttemptState::kClosed);
+    states_sql::require_edge(attempt_machine(), open, closed);
+    const std::string at = lease_sql::now(4);
     // The job's state tells how far the call got: sending means phase C was reached.
-    auto a = w.exec_params(
-        "UPDATE attempts SET state = 'closed', ended_at = now(), outcome = 'interrupted', "
-        "error_code = 'call.interrupted', not_before = now(), "
-        "phase_reached = coalesce(phase_reached, CASE WHEN $2 = 'sending' THEN 'C' ELSE 'A' END) "
-        "WHERE job_id = $1 AND state = 'open' RETURNING id",
-        j[0].as<std::int64_t>(), j[1].as<std::string>());
+    return "UPDATE attempts SET state = " + quoted(closed) + ", ended_at = " + at + ", outcome = 'interrupted', "
+           "error_code = $3, not_before = " + at + ", updated_at = " + at + ", "
+           "phase_reached = coalesce(phase_reached, CASE WHEN $2 = " + quoted(state_name(JobState::kSending)) +
+           " THEN 'C' ELSE 'A' END) WHERE job_id = $1 AND state = " + quoted(open) + " RETURNING id";
+  }();
+  for (const auto& j : jobs) {
+    auto a = w.exec_params(close_sql, j[0].as<std::int64_t>(), j[1].as<std::string>(),
+                           std::string(code_name(Code::k_call_interrupted)), now);
     for (const auto& row : a) attempt_ids.push_back(row[0].as<std::int64_t>());
   }
   return attempt_ids;
@@ -123,7 +127,8 @@ Result<CancelOutcome> cancel(Tx& tx, std::int64_t id, const std::string& actor) 
   out.state = r[0][0].as<std::string>();
   const auto owner = opt<std::string>(r[0][1]);
   const std::string& s = out.state;
-  if (s == "sent" || s == "partially_sent" || s == "failed" || s == "cancelled") {
+  const auto state = parse_job_state(s);
+  if (!state || is_final(*state)) {
     out.result = CancelResult::kNotCancellable;
     return out;
   }
@@ -133,10 +138,10 @@ Result<CancelOutcome> cancel(Tx& tx, std::int64_t id, const std::string& actor) 
     // Somebody works on it (converting, routing, a call): the holder sees the request
     // and finishes as cancelled; a gateway is told over the bus to hang up.
     out.result = CancelResult::kRequested;
-    if (s == "dialing" || s == "sending") out.gateway = owner;
+    if (*state == JobState::kDialing || *state == JobState::kSending) out.gateway = owner;
     return out;
   }
-  if ((s == "dialing" || s == "sending")) {
+  if (*state == JobState::kDialing || *state == JobState::kSending) {
     // The call ended; its result is waiting for the router, which will see the request.
     out.result = CancelResult::kRequested;
     return out;

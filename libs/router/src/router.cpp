@@ -17,6 +17,7 @@
 #include "faxbridge/db/records.hpp"
 #include "faxbridge/db/references.hpp"
 #include "faxbridge/db/routes.hpp"
+#include "faxbridge/db/states.hpp"
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/router/policy.hpp"
 
@@ -150,9 +151,8 @@ void Router::publish_state(std::int64_t job_id, const std::string& from, const s
   m.set_from_state(from);
   m.set_to_state(to);
   if (error) m.set_error_code(std::string(error->name()));
+  // The job.state log line is db::transition's, written when the move committed.
   (void)publisher_.publish(bus::topics::kJobState, m);
-  log::info("job.state", {{"job", job_id}, {"from", from}, {"to", to},
-                          {"code", error ? std::string(error->name()) : std::string()}});
 }
 
 // ready -> routing (claimed) -> queued, or failed when the sender may not send or no
@@ -275,7 +275,8 @@ Result<void> Router::apply_result(const Claim& c, const bus::LeaseToken&) {
     auto job = db::routing::load_job(tx, a->job_id);
     if (!job) return job.error();
     from = job->state;
-    if (from != "dialing" && from != "sending") {
+    const auto state = db::parse_job_state(from);
+    if (state != db::JobState::kDialing && state != db::JobState::kSending) {
       // Applied already (a result replayed after a crash): nothing more to do.
       auto done = attempts.finish(tx, c.id, "applied");
       if (!done) return done.error();

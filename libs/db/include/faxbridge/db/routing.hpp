@@ -1,5 +1,5 @@
 #pragma once
-// The router's reads and writes (issue 7): its queues, the job transitions it decides,
+// The router's reads and writes: its queues, the job transitions it decides,
 // cancellation, recovery of calls whose gateway died, inbound delivery and retention.
 // The decisions themselves live in libs/router (policy.hpp); this file only stores them.
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/queue.hpp"
@@ -68,8 +69,9 @@ Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::stri
 
 // Calls whose gateway stopped renewing its lease: the open attempt is closed as
 // `interrupted` (with the phase it reached) and the job released, so the results stage
-// decides like for any other outcome. Returns the attempt ids.
-Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit);
+// decides like for any other outcome. Returns the attempt ids. clock: as for
+// db::outbound, a controlled time instead of the server's now() (tests).
+Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit, const Clock* clock = nullptr);
 
 enum class CancelResult { kCancelled, kRequested, kNotCancellable };
 struct CancelOutcome {
