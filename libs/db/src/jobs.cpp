@@ -1,7 +1,9 @@
 #include "faxbridge/db/jobs.hpp"
 
 #include "faxbridge/db/states.hpp"
+#include "faxbridge/core/reference.hpp"
 #include "pqxx_support.hpp"
+#include "references_sql.hpp"
 #include "states_sql.hpp"
 
 namespace faxbridge::db::jobs {
@@ -39,15 +41,22 @@ Job job_from(const pqxx::row& r) {
 
 Result<Job> create(Tx& tx, const NewJob& n, const std::string& actor) {
   auto& w = W(tx);
-  auto r = w.exec_params(
-      std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
-                  "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
-                  "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
-                  "RETURNING ") + kColumns,
-      n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
-      n.recipient_company, n.subject, n.note, n.cover_page_name, n.resolution, n.priority,
-      to_sql_time(n.scheduled_at), n.max_attempts, n.retry_interval_s, n.idempotency_key);
+  pqxx::result r;
+  try {
+    // The reference number comes with the row (the column's default, migration 0006).
+    r = w.exec_params(
+        std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
+                    "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
+                    "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
+                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
+                    "RETURNING ") + kColumns,
+        n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
+        n.recipient_company, n.subject, n.note, n.cover_page_name, n.resolution, n.priority,
+        to_sql_time(n.scheduled_at), n.max_attempts, n.retry_interval_s, n.idempotency_key);
+  } catch (const pqxx::sql_error& e) {
+    if (!references_sql::is_exhausted(e)) throw;
+    return ReferenceNumber::make(utc_year(SystemClock::instance().now()), kMaxReferenceSequence + 1).error();
+  }
   Job job = job_from(r[0]);
   for (std::size_t i = 0; i < n.document_ids.size(); ++i) {
     w.exec_params("INSERT INTO fax_job_documents (job_id, position, document_id) VALUES ($1, $2, $3)",

@@ -219,16 +219,10 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
       auto parsed = normalize_phone(job->recipient_canonical);
       if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
     }
-    // The yearly counter row stays locked until the commit (numbers have no gaps), so
-    // it is drawn as late as possible: every router serialises on it.
-    std::optional<std::string> reference = job->reference;
-    if (!reference) {
-      auto ref = db::references::next(tx, utc_year(SystemClock::instance().now()));
-      if (!ref) return ref.error();
-      reference = ref->str();
-    }
+    // The job got its reference number when it was created (db::references).
+    const std::string reference = job->reference.value_or("");
     if (auto s = db::routing::set_route(tx, c.id, route ? std::optional<std::int64_t>(route->id) : std::nullopt, dial,
-                                        reference);
+                                        job->reference);
         !s) {
       return s;
     }
@@ -238,13 +232,13 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     if (t.to == "failed" && sender && snap->get_bool("receipts.return_enabled") && !sender->email.empty() &&
         t.error->code != Code::k_auth_send_not_enabled) {
       auto n = notify(tx, "failure_receipt", sender->email, c.id, std::nullopt, sender->id,
-                      {{"reference", *reference}, {"error", error_json(t.error, Category::kPolicy, false)}});
+                      {{"reference", reference}, {"error", error_json(t.error, Category::kPolicy, false)}});
       if (!n) return n.error();
       notes.push_back(*n);
     }
     if (t.to == "queued" && sender && snap->get_bool("receipts.enqueued_enabled") && !sender->email.empty()) {
       auto n = notify(tx, "enqueued_receipt", sender->email, c.id, std::nullopt, sender->id,
-                      {{"reference", *reference}, {"recipient", job->recipient_canonical}});
+                      {{"reference", reference}, {"recipient", job->recipient_canonical}});
       if (!n) return n.error();
       notes.push_back(*n);
     }
@@ -347,6 +341,7 @@ Result<void> Router::route_inbound(const Claim& c, const bus::LeaseToken&) {
     notes.clear();
     auto fax = db::received::get(tx, c.id);
     if (!fax) return fax.error();
+    // A received fax gets its number here, once: the router is its first stage.
     std::optional<std::string> reference;
     if (fax->reference.empty()) {
       auto ref = db::references::next(tx, utc_year(SystemClock::instance().now()));
