@@ -168,50 +168,49 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     if (!job) return job.error();
     db::routing::Transition t{"routing", "queued", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                               std::chrono::seconds(0), settings_.instance, settings_.instance};
-    std::optional<db::User> sender;
+    RoutingFacts facts;
+    facts.cancel_requested = job->cancel_requested;
+    facts.recipient = job->recipient_canonical;
     if (job->sender_user_id) {
       auto u = db::users::get(tx, *job->sender_user_id);
-      if (u) sender = *u;
+      if (u) facts.sender = *u;
     }
     std::optional<db::Route> route;
-    if (job->cancel_requested) {
-      t.to = "cancelled";
-      t.error = Error(Code::k_call_cancelled, "The fax was cancelled before it was sent.");
-      t.category = "policy";
-    } else if (sender && (!sender->enable_send || sender->disabled || sender->permission_level < db::kPermissionFaxUser)) {
-      // The seed: a user not enabled to send gets a message saying so.
-      t.to = "failed";
-      t.error = Error(Code::k_auth_send_not_enabled,
-                      "You are not enabled to send faxes; ask your fax administrator to enable sending for " +
-                          sender->username + ".");
-      t.category = "policy";
-      t.retryable = false;
-      if (!sender->email.empty()) {
-        auto n = notify(tx, "send_refused", sender->email, c.id, std::nullopt, sender->id,
-                        {{"error", error_json(t.error, Category::kPolicy, false)}, {"subject", job->subject}});
-        if (!n) return n.error();
-        notes.push_back(*n);
-      }
-    } else {
+    if (!facts.cancel_requested) {
       auto m = db::routes::match(tx, job->recipient_canonical);
       if (!m) return m.error();
-      if (!m->has_value()) {
-        t.to = "failed";
-        t.error = Error(Code::k_route_no_default,
-                        "No route leads to " + job->recipient_canonical +
-                            " and no default route is configured; the fax administrator must add the default "
-                            "route (the PBX or voice gateway address).");
-        t.category = "policy";
-        t.retryable = false;
-        const auto admin = snap->get_string("company.admin_email");
-        if (!admin.empty()) {
-          auto n = notify(tx, "admin_alert", admin, c.id, std::nullopt, std::nullopt,
-                          {{"error", error_json(t.error, Category::kPolicy, false)}});
-          if (!n) return n.error();
-          notes.push_back(*n);
-        }
-      } else {
+      if (*m) {
         route = **m;
+        facts.route_found = true;
+        facts.gateway_addresses = route->gateways.size();
+        if (!route->is_default && route->gateways.empty()) {
+          // The gateway falls back on the default route's addresses.
+          auto fallback = db::routes::match(tx, "");
+          if (!fallback) return fallback.error();
+          if (*fallback) facts.gateway_addresses += (*fallback)->gateways.size();
+        }
+      }
+    }
+    const RoutingDecision decision = decide_routing(facts);
+    const std::optional<db::User>& sender = facts.sender;
+    t.to = std::string(db::state_name(decision.next));
+    t.error = decision.error;
+    if (decision.category) t.category = std::string(category_name(*decision.category));
+    if (decision.error) t.retryable = false;
+    if (decision.next != db::JobState::kQueued) route.reset();
+    if (decision.tell_sender_refused) {
+      auto n = notify(tx, "send_refused", sender->email, c.id, std::nullopt, sender->id,
+                      {{"error", error_json(t.error, decision.category, false)}, {"subject", job->subject}});
+      if (!n) return n.error();
+      notes.push_back(*n);
+    }
+    if (decision.alert_admin) {
+      const auto admin = snap->get_string("company.admin_email");
+      if (!admin.empty()) {
+        auto n = notify(tx, "admin_alert", admin, c.id, std::nullopt, std::nullopt,
+                        {{"error", error_json(t.error, decision.category, false)}});
+        if (!n) return n.error();
+        notes.push_back(*n);
       }
     }
     std::string dial = job->recipient_canonical;
@@ -229,14 +228,15 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     auto moved = db::routing::move(tx, c.id, t);
     if (!moved) return moved.error();
     if (!*moved) return lease_lost();
-    if (t.to == "failed" && sender && snap->get_bool("receipts.return_enabled") && !sender->email.empty() &&
-        t.error->code != Code::k_auth_send_not_enabled) {
+    if (decision.next == db::JobState::kFailed && sender && snap->get_bool("receipts.return_enabled") &&
+        !sender->email.empty() && !decision.tell_sender_refused) {
       auto n = notify(tx, "failure_receipt", sender->email, c.id, std::nullopt, sender->id,
                       {{"reference", reference}, {"error", error_json(t.error, Category::kPolicy, false)}});
       if (!n) return n.error();
       notes.push_back(*n);
     }
-    if (t.to == "queued" && sender && snap->get_bool("receipts.enqueued_enabled") && !sender->email.empty()) {
+    if (decision.next == db::JobState::kQueued && sender && snap->get_bool("receipts.enqueued_enabled") &&
+        !sender->email.empty()) {
       auto n = notify(tx, "enqueued_receipt", sender->email, c.id, std::nullopt, sender->id,
                       {{"reference", reference}, {"recipient", job->recipient_canonical}});
       if (!n) return n.error();
@@ -348,63 +348,54 @@ Result<void> Router::route_inbound(const Claim& c, const bus::LeaseToken&) {
       if (!ref) return ref.error();
       reference = ref->str();
     }
-    // Who gets it: the DID's user if receive is enabled; a group's members; else the
-    // default user (also for unknown numbers unless the setting refuses them).
-    std::vector<std::pair<db::User, std::optional<std::int64_t>>> recipients;
+    // The facts policy::decide_inbound needs; it decides who gets the fax.
+    InboundFacts facts;
+    facts.called_number = fax->called_number;
+    facts.pages = fax->pages;
+    facts.refuse_unknown = snap->get_string("incoming.unknown_number") == "refuse";
+    facts.notify_failed_calls = snap->get_bool("incoming.notify_failed_calls");
     auto owner = db::users::by_fax_number(tx, fax->called_number);
     if (!owner) return owner.error();
-    bool known = owner->has_value();
-    if (*owner && (*owner)->enable_receive && !(*owner)->disabled) {
-      recipients.emplace_back(**owner, std::nullopt);
-    } else if (!*owner) {
+    facts.owner = *owner;
+    if (!facts.owner) {
       auto group = db::groups::by_fax_number(tx, fax->called_number);
       if (!group) return group.error();
       if (*group) {
-        known = true;
+        facts.group_id = (*group)->id;
         auto members = db::groups::members(tx, (*group)->id);
         if (!members) return members.error();
         for (auto uid : *members) {
           auto u = db::users::get(tx, uid);
-          if (u && u->enable_receive && !u->disabled) recipients.emplace_back(*u, (*group)->id);
+          if (u) facts.group_members.push_back(*u);
         }
       }
     }
-    const bool refuse_unknown = snap->get_string("incoming.unknown_number") == "refuse";
-    if (recipients.empty() && (known || !refuse_unknown)) {
-      const auto name = snap->get_string("incoming.default_user");
-      if (!name.empty()) {
-        auto u = db::users::by_username(tx, name);
-        if (u && !u->disabled) recipients.emplace_back(*u, std::nullopt);
-      }
+    if (const auto name = snap->get_string("incoming.default_user"); !name.empty()) {
+      auto u = db::users::by_username(tx, name);
+      if (u) facts.default_user = *u;
     }
+    const InboundDecision decision = decide_inbound(facts);
     std::optional<std::string> error_code;
-    std::string to = "routed";
-    if (fax->pages == 0) {
-      // A call with no page: ignored, unless the administrator asked to hear about it.
-      recipients.clear();
-      if (snap->get_bool("incoming.notify_failed_calls") && *owner && !(*owner)->email.empty()) {
-        auto n = notify(tx, "failed_incoming_call", (*owner)->email, std::nullopt, c.id, (*owner)->id,
-                        {{"caller", fax->caller_number}, {"called", fax->called_number},
-                         {"error_code", fax->error_code.value_or("")}});
-        if (!n) return n.error();
-        notes.push_back(*n);
-      }
-    } else if (recipients.empty()) {
-      to = "failed";
-      error_code = "inbound.no_recipient";
+    const std::string to = decision.failed ? "failed" : "routed";
+    if (decision.tell_owner_failed_call) {
+      auto n = notify(tx, "failed_incoming_call", facts.owner->email, std::nullopt, c.id, facts.owner->id,
+                      {{"caller", fax->caller_number}, {"called", fax->called_number},
+                       {"error_code", fax->error_code.value_or("")}});
+      if (!n) return n.error();
+      notes.push_back(*n);
+    }
+    if (decision.error) error_code = std::string(decision.error->name());
+    if (decision.alert_admin) {
       const auto admin = snap->get_string("company.admin_email");
       if (!admin.empty()) {
         auto n = notify(tx, "admin_alert", admin, std::nullopt, c.id, std::nullopt,
-                        {{"error", {{"code", "inbound.no_recipient"},
-                                    {"message", "A fax to " + fax->called_number +
-                                                    " reached nobody: no user or group has this number and no "
-                                                    "default user is set."}}}});
+                        {{"error", {{"code", std::string(decision.error->name())}, {"message", decision.error->message}}}});
         if (!n) return n.error();
         notes.push_back(*n);
       }
     }
     const std::string format = snap->get_string("incoming.attachment_format");
-    for (const auto& [user, group] : recipients) {
+    for (const auto& [user, group] : decision.recipients) {
       auto d = db::inbox::deliver(tx, c.id, user.id, group);
       if (!d) return d.error();
       delivered.push_back(user.id);
