@@ -31,14 +31,6 @@ Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {
   return j;
 }
 
-Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> route_id, const std::string& dial_number,
-                       const std::optional<std::string>& reference) {
-  W(tx).exec_params("UPDATE fax_jobs SET route_id = $2, dial_number = $3, reference = coalesce(reference, $4) "
-                    "WHERE id = $1",
-                    id, route_id, dial_number, reference);
-  return ok();
-}
-
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
   const auto from = parse_job_state(t.from), to = parse_job_state(t.to);
   if (!from || !to) return Error(Code::k_internal, "A fax job has no state \"" + (from ? t.to : t.from) + "\".");
@@ -50,6 +42,9 @@ Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
   c.retryable = t.retryable;
   c.pages_sent = t.pages_sent;
   if (*to == JobState::kRetryWait) c.not_before_in = t.retry_after;
+  c.set_route = t.set_route;
+  c.route_id = t.route_id;
+  c.dial_number = t.dial_number;
   return transition(tx, id, *from, *to, t.actor, t.error, c);
 }
 

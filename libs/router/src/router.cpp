@@ -220,11 +220,9 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     }
     // The job got its reference number when it was created (db::references).
     const std::string reference = job->reference.value_or("");
-    if (auto s = db::routing::set_route(tx, c.id, route ? std::optional<std::int64_t>(route->id) : std::nullopt, dial,
-                                        job->reference);
-        !s) {
-      return s;
-    }
+    t.set_route = true;
+    if (route) t.route_id = route->id;
+    t.dial_number = dial;
     auto moved = db::routing::move(tx, c.id, t);
     if (!moved) return moved.error();
     if (!*moved) return lease_lost();

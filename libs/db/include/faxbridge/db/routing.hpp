@@ -33,10 +33,6 @@ struct JobForRouting {
 };
 Result<JobForRouting> load_job(Tx& tx, std::int64_t id);
 
-// Fields the router sets on its way to queued.
-Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> route_id, const std::string& dial_number,
-                       const std::optional<std::string>& reference);
-
 // The final or waiting state a decision gives, with the failure fields; not_before for
 // retry_wait. Checks the job is still in `from` (never overwrites a concurrent move).
 struct Transition {
@@ -49,6 +45,10 @@ struct Transition {
   std::chrono::seconds retry_after{0};
   std::string actor;
   std::optional<std::string> owner;  // for a leased stage: only while this instance holds it
+  // The route stage's choice (route and the number to dial), written with the move.
+  bool set_route = false;
+  std::optional<std::int64_t> route_id;
+  std::optional<std::string> dial_number;
 };
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t);
 

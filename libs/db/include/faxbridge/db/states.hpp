@@ -78,6 +78,10 @@ struct JobChange {
   std::optional<int> pages_sent;
   std::optional<std::chrono::seconds> not_before_in;  // not_before = now() + this
   std::string detail;             // the event's detail when there is no error
+  // The route stage's choice, written with its move (one row version, one round trip).
+  bool set_route = false;
+  std::optional<std::int64_t> route_id;
+  std::optional<std::string> dial_number;
 };
 
 // Moves job `job` from `from` to `to`, writes its event and logs it after the commit.
