@@ -10,25 +10,83 @@ namespace faxbridge::db::routing {
 QueueSpec routing_queue() { return {"fax_jobs", "ready", "routing", "failed", 10, std::chrono::seconds(30), false}; }
 QueueSpec results_queue() { return {"attempts", "closed", "applying", "failed", 10, std::chrono::seconds(30)}; }
 
-Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
-      "SELECT id, state, sender_user_id, recipient_canonical, reference, max_attempts, retry_interval_s, attempts, "
-      "page_count, cancel_requested, subject FROM fax_jobs WHERE id = $1",
-      id);
-  if (r.empty()) return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(id) + ".");
+namespace {
+
+constexpr const char* kJobColumns =
+    "j.id, j.state, j.sender_user_id, j.recipient_canonical, j.reference, j.max_attempts, j.retry_interval_s, "
+    "j.attempts, j.page_count, j.cancel_requested, j.subject";
+constexpr int kJobColumnCount = 11;
+
+JobForRouting job_from(const pqxx::row& r, int at = 0) {
   JobForRouting j;
-  j.id = r[0][0].as<std::int64_t>();
-  j.state = r[0][1].as<std::string>();
-  j.sender_user_id = opt<std::int64_t>(r[0][2]);
-  j.recipient_canonical = r[0][3].as<std::string>();
-  j.reference = opt<std::string>(r[0][4]);
-  j.max_attempts = opt<int>(r[0][5]);
-  j.retry_interval_s = opt<int>(r[0][6]);
-  j.attempts = r[0][7].as<int>();
-  j.page_count = opt<int>(r[0][8]);
-  j.cancel_requested = r[0][9].as<bool>();
-  j.subject = r[0][10].as<std::string>();
+  j.id = r[at + 0].as<std::int64_t>();
+  j.state = r[at + 1].as<std::string>();
+  j.sender_user_id = opt<std::int64_t>(r[at + 2]);
+  j.recipient_canonical = r[at + 3].as<std::string>();
+  j.reference = opt<std::string>(r[at + 4]);
+  j.max_attempts = opt<int>(r[at + 5]);
+  j.retry_interval_s = opt<int>(r[at + 6]);
+  j.attempts = r[at + 7].as<int>();
+  j.page_count = opt<int>(r[at + 8]);
+  j.cancel_requested = r[at + 9].as<bool>();
+  j.subject = r[at + 10].as<std::string>();
   return j;
+}
+
+ClosedAttempt attempt_from(const pqxx::row& r, int at = 0) {
+  ClosedAttempt a;
+  a.id = r[at + 0].as<std::int64_t>();
+  a.job_id = r[at + 1].as<std::int64_t>();
+  a.outcome = r[at + 2].as<std::string>();
+  a.error_code = opt<std::string>(r[at + 3]);
+  a.pages_sent = r[at + 4].as<int>();
+  a.sip_status = opt<int>(r[at + 5]);
+  a.t30_code = opt<int>(r[at + 6]);
+  a.phase_reached = opt<std::string>(r[at + 7]);
+  return a;
+}
+
+constexpr const char* kAttemptColumns =
+    "a.id, a.job_id, coalesce(a.outcome, 'failed'), a.error_code, a.pages_sent, a.sip_status, a.t30_code, "
+    "a.phase_reached";
+constexpr int kAttemptColumnCount = 8;
+
+Error no_job(std::int64_t id) { return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(id) + "."); }
+
+}  // namespace
+
+Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {
+  auto r = W(tx).exec_params(std::string("SELECT ") + kJobColumns + " FROM fax_jobs j WHERE j.id = $1", id);
+  if (r.empty()) return no_job(id);
+  return job_from(r[0]);
+}
+
+Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id) {
+  // Longest enabled prefix first, the default route last (routes::match's order).
+  static const std::string sql =
+      std::string("SELECT ") + kJobColumns +
+      ", r.id, r.is_default, "
+      "(SELECT count(*) FROM route_gateways g WHERE g.route_id = r.id)::int, "
+      "CASE WHEN r.is_default THEN 0 ELSE (SELECT count(*) FROM route_gateways g JOIN routes d ON d.id = g.route_id "
+      "  WHERE d.is_default AND d.enabled)::int END "
+      "FROM fax_jobs j LEFT JOIN LATERAL (SELECT r.id, r.is_default FROM routes r WHERE r.enabled AND "
+      "  (r.is_default OR (j.recipient_canonical LIKE r.prefix || '%' AND r.prefix <> '')) "
+      "  ORDER BY r.is_default, length(r.prefix) DESC LIMIT 1) r ON true "
+      "WHERE j.id = $1";
+  auto r = W(tx).exec_params(sql, id);
+  if (r.empty()) return no_job(id);
+  RoutingInput in;
+  in.job = job_from(r[0]);
+  const int at = kJobColumnCount;
+  if (!r[0][at].is_null()) {
+    RouteChoice c;
+    c.route_id = r[0][at].as<std::int64_t>();
+    c.is_default = r[0][at + 1].as<bool>();
+    c.addresses = r[0][at + 2].as<int>();
+    c.fallback_addresses = r[0][at + 3].as<int>();
+    in.route = c;
+  }
+  return in;
 }
 
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
@@ -49,21 +107,17 @@ Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
 }
 
 Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
-      "SELECT id, job_id, coalesce(outcome, 'failed'), error_code, pages_sent, sip_status, t30_code, phase_reached "
-      "FROM attempts WHERE id = $1",
-      id);
+  auto r = W(tx).exec_params(std::string("SELECT ") + kAttemptColumns + " FROM attempts a WHERE a.id = $1", id);
   if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(id) + ".");
-  ClosedAttempt a;
-  a.id = r[0][0].as<std::int64_t>();
-  a.job_id = r[0][1].as<std::int64_t>();
-  a.outcome = r[0][2].as<std::string>();
-  a.error_code = opt<std::string>(r[0][3]);
-  a.pages_sent = r[0][4].as<int>();
-  a.sip_status = opt<int>(r[0][5]);
-  a.t30_code = opt<int>(r[0][6]);
-  a.phase_reached = opt<std::string>(r[0][7]);
-  return a;
+  return attempt_from(r[0]);
+}
+
+Result<ResultInput> load_result(Tx& tx, std::int64_t attempt_id) {
+  static const std::string sql = std::string("SELECT ") + kAttemptColumns + ", " + kJobColumns +
+                                 " FROM attempts a JOIN fax_jobs j ON j.id = a.job_id WHERE a.id = $1";
+  auto r = W(tx).exec_params(sql, attempt_id);
+  if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(attempt_id) + ".");
+  return ResultInput{attempt_from(r[0]), job_from(r[0], kAttemptColumnCount)};
 }
 
 Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor) {

@@ -164,8 +164,9 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
   std::vector<std::int64_t> notes;
   auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
     notes.clear();
-    auto job = db::routing::load_job(tx, c.id);
-    if (!job) return job.error();
+    auto input = db::routing::load_for_routing(tx, c.id);
+    if (!input) return input.error();
+    const db::routing::JobForRouting* job = &input->job;
     db::routing::Transition t{"routing", "queued", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                               std::chrono::seconds(0), settings_.instance, settings_.instance};
     RoutingFacts facts;
@@ -175,21 +176,11 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
       auto u = db::users::get(tx, *job->sender_user_id);
       if (u) facts.sender = *u;
     }
-    std::optional<db::Route> route;
-    if (!facts.cancel_requested) {
-      auto m = db::routes::match(tx, job->recipient_canonical);
-      if (!m) return m.error();
-      if (*m) {
-        route = **m;
-        facts.route_found = true;
-        facts.gateway_addresses = route->gateways.size();
-        if (!route->is_default && route->gateways.empty()) {
-          // The gateway falls back on the default route's addresses.
-          auto fallback = db::routes::match(tx, "");
-          if (!fallback) return fallback.error();
-          if (*fallback) facts.gateway_addresses += (*fallback)->gateways.size();
-        }
-      }
+    const auto& route = input->route;
+    if (route && !facts.cancel_requested) {
+      facts.route_found = true;
+      // A gateway falls back on the default route's addresses.
+      facts.gateway_addresses = static_cast<std::size_t>(route->addresses + route->fallback_addresses);
     }
     const RoutingDecision decision = decide_routing(facts);
     const std::optional<db::User>& sender = facts.sender;
@@ -197,7 +188,7 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     t.error = decision.error;
     if (decision.category) t.category = std::string(category_name(*decision.category));
     if (decision.error) t.retryable = false;
-    if (decision.next != db::JobState::kQueued) route.reset();
+    const bool queued = decision.next == db::JobState::kQueued;
     if (decision.tell_sender_refused) {
       auto n = notify(tx, "send_refused", sender->email, c.id, std::nullopt, sender->id,
                       {{"error", error_json(t.error, decision.category, false)}, {"subject", job->subject}});
@@ -214,14 +205,14 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
       }
     }
     std::string dial = job->recipient_canonical;
-    if (route) {
+    if (queued) {
       auto parsed = normalize_phone(job->recipient_canonical);
       if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
     }
     // The job got its reference number when it was created (db::references).
     const std::string reference = job->reference.value_or("");
     t.set_route = true;
-    if (route) t.route_id = route->id;
+    if (queued) t.route_id = route->route_id;
     t.dial_number = dial;
     auto moved = db::routing::move(tx, c.id, t);
     if (!moved) return moved.error();
@@ -261,11 +252,11 @@ Result<void> Router::apply_result(const Claim& c, const bus::LeaseToken&) {
   db::Queue& attempts = results_->queue;
   auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
     notes.clear();
-    auto a = db::routing::load_attempt(tx, c.id);
-    if (!a) return a.error();
+    auto input = db::routing::load_result(tx, c.id);
+    if (!input) return input.error();
+    const db::routing::ClosedAttempt* a = &input->attempt;
+    const db::routing::JobForRouting* job = &input->job;
     job_id = a->job_id;
-    auto job = db::routing::load_job(tx, a->job_id);
-    if (!job) return job.error();
     from = job->state;
     const auto state = db::parse_job_state(from);
     if (state != db::JobState::kDialing && state != db::JobState::kSending) {

@@ -33,6 +33,21 @@ struct JobForRouting {
 };
 Result<JobForRouting> load_job(Tx& tx, std::int64_t id);
 
+// The job and the route its number takes (longest enabled prefix, else the default
+// route), with the gateway addresses a call could use: the route's, and the default
+// route's that a gateway falls back on. One statement: the route stage's read.
+struct RouteChoice {
+  std::int64_t route_id = 0;
+  bool is_default = false;
+  int addresses = 0;          // the route's own
+  int fallback_addresses = 0;  // the default route's, when the route is another one
+};
+struct RoutingInput {
+  JobForRouting job;
+  std::optional<RouteChoice> route;  // none: no route matches and there is no default
+};
+Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id);
+
 // The final or waiting state a decision gives, with the failure fields; not_before for
 // retry_wait. Checks the job is still in `from` (never overwrites a concurrent move).
 struct Transition {
@@ -63,6 +78,12 @@ struct ClosedAttempt {
   std::optional<std::string> phase_reached;
 };
 Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id);
+// A closed attempt with its job, in one statement (the results stage's read).
+struct ResultInput {
+  ClosedAttempt attempt;
+  JobForRouting job;
+};
+Result<ResultInput> load_result(Tx& tx, std::int64_t attempt_id);
 
 // retry_wait -> queued for jobs whose wait is over; returns their ids.
 Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor);
