@@ -185,6 +185,17 @@ TEST_F(RouterTest, NoDefaultRouteFailsTheJobAndAlertsTheAdministrator) {
   EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'")[0][0].as<int>(), 1);
 }
 
+TEST_F(RouterTest, ARouteWithoutAGatewayAddressFailsTheJobAsSuch) {
+  add_route("06", {});
+  sql("DELETE FROM route_gateways");  // the default route has no address either
+  start_router();
+  auto job = ready_job("0612345678");
+  ASSERT_TRUE(reaches(job, "failed"));
+  EXPECT_EQ(field(job, "error_code"), "route.no_gateway");
+  EXPECT_EQ(field(job, "error_category"), "policy");
+  EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'")[0][0].as<int>(), 1);
+}
+
 TEST_F(RouterTest, BusyThenSuccessWaitsTheBusyIntervalBetweenAttempts) {
   set("fax.retry_busy_s", "45");
   std::atomic<int> tries{0};
