@@ -64,7 +64,10 @@ struct Decision {
   std::optional<Error> error;  // with code and a sentence for the sender
   std::optional<Category> category;
   bool retryable = false;  // the failure class, even when attempts are exhausted
-  bool final() const { return next_state != "retry_wait"; }
+  bool final() const {
+    const auto s = db::parse_job_state(next_state);
+    return s && db::is_final(*s);
+  }
 };
 
 Decision decide(const CallReport& report, int attempts_done, const RetrySettings& settings,
