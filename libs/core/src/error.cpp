@@ -49,7 +49,22 @@ bool code_from_name(std::string_view name, Code& out) {
   return false;
 }
 
-bool is_retryable_call(Code code) { return code_kind(code) == ErrorKind::kUnavailable; }
+RetryScope retry_scope(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUnavailable:
+      return RetryScope::kCall;
+    case ErrorKind::kAborted:
+    case ErrorKind::kResourceExhausted:
+    case ErrorKind::kInternal:
+      return RetryScope::kJob;
+    default:
+      return RetryScope::kNone;
+  }
+}
+
+bool is_retryable_call(Code code) { return retry_scope(code_kind(code)) == RetryScope::kCall; }
+
+bool is_retryable_job(Code code) { return retry_scope(code_kind(code)) != RetryScope::kNone; }
 
 std::string Error::to_string() const {
   std::string s = "[";

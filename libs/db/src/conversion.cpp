@@ -1,9 +1,22 @@
 #include "faxbridge/db/conversion.hpp"
 
 #include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/states.hpp"
 #include "pqxx_support.hpp"
 
 namespace faxbridge::db::conversion {
+namespace {
+
+// Queue::finish already moved the job and wrote its event (without knowing the page
+// count or the reason); that event gets them here, in the same transaction.
+void annotate_event(pqxx::work& w, std::int64_t job_id, JobState to, const std::optional<std::string>& code,
+                    const std::string& detail) {
+  w.exec_params("UPDATE job_events SET error_code = coalesce($3, error_code), detail = $4 WHERE id = "
+                "(SELECT max(id) FROM job_events WHERE job_id = $1 AND to_state = $2)",
+                job_id, std::string(state_name(to)), code, detail);
+}
+
+}  // namespace
 
 Result<JobInput> load(Tx& tx, std::int64_t job_id) {
   auto& w = W(tx);
@@ -52,21 +65,19 @@ Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& ti
   w.exec_params("UPDATE fax_jobs SET pages_document_id = $2, page_count = $3, error_code = NULL, "
                 "error_category = NULL, error_detail = NULL, error_retryable = NULL WHERE id = $1",
                 job_id, stored->id, page_count);
-  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, detail) "
-                "VALUES ($1, 'converting', 'ready', $2, $3)",
-                job_id, actor, std::to_string(page_count) + " pages");
+  (void)actor;  // the move and its event are Queue::finish's (db::transition)
+  annotate_event(w, job_id, JobState::kReady, std::nullopt, std::to_string(page_count) + " pages");
   return stored->id;
 }
 
 Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor) {
   auto& w = W(tx);
   const std::string code(error.name());
+  (void)actor;
   w.exec_params("UPDATE fax_jobs SET error_code = $2, error_category = 'document', error_detail = $3, "
-                "error_retryable = false, completed_at = now() WHERE id = $1",
+                "error_retryable = false, completed_at = coalesce(completed_at, now()) WHERE id = $1",
                 job_id, code, error.message);
-  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, error_code, detail) "
-                "VALUES ($1, 'converting', 'failed', $2, $3, $4)",
-                job_id, actor, code, error.message);
+  annotate_event(w, job_id, JobState::kFailed, code, error.message);
   return ok();
 }
 

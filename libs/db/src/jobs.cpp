@@ -1,6 +1,10 @@
 #include "faxbridge/db/jobs.hpp"
 
+#include "faxbridge/db/states.hpp"
+#include "faxbridge/core/reference.hpp"
 #include "pqxx_support.hpp"
+#include "references_sql.hpp"
+#include "states_sql.hpp"
 
 namespace faxbridge::db::jobs {
 namespace {
@@ -33,32 +37,35 @@ Job job_from(const pqxx::row& r) {
   return j;
 }
 
-void add_event(pqxx::work& w, std::int64_t id, const std::optional<std::string>& from, const std::string& to,
-               const std::string& actor, const std::optional<std::string>& code, const std::string& detail) {
-  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, error_code, detail) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                id, from, to, actor, code, detail);
-}
-
 }  // namespace
 
 Result<Job> create(Tx& tx, const NewJob& n, const std::string& actor) {
   auto& w = W(tx);
-  auto r = w.exec_params(
-      std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
-                  "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
-                  "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
-                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
-                  "RETURNING ") + kColumns,
-      n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
-      n.recipient_company, n.subject, n.note, n.cover_page_name, n.resolution, n.priority,
-      to_sql_time(n.scheduled_at), n.max_attempts, n.retry_interval_s, n.idempotency_key);
+  pqxx::result r;
+  try {
+    // The reference number comes with the row (the column's default, migration 0006).
+    r = w.exec_params(
+        std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
+                    "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
+                    "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
+                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
+                    "RETURNING ") + kColumns,
+        n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
+        n.recipient_company, n.subject, n.note, n.cover_page_name, n.resolution, n.priority,
+        to_sql_time(n.scheduled_at), n.max_attempts, n.retry_interval_s, n.idempotency_key);
+  } catch (const pqxx::sql_error& e) {
+    if (!references_sql::is_exhausted(e)) throw;
+    return ReferenceNumber::make(utc_year(SystemClock::instance().now()), kMaxReferenceSequence + 1).error();
+  }
   Job job = job_from(r[0]);
   for (std::size_t i = 0; i < n.document_ids.size(); ++i) {
     w.exec_params("INSERT INTO fax_job_documents (job_id, position, document_id) VALUES ($1, $2, $3)",
                   job.id, static_cast<int>(i), n.document_ids[i]);
   }
-  add_event(w, job.id, std::nullopt, job.state, actor, std::nullopt, "");
+  // The first event has no from-state: the job came into being.
+  w.exec_params(states_sql::job_events_insert("(SELECT $1::bigint AS id) created", "id", "NULL", "$2", "$3"), job.id,
+                job.state, actor);
+  states_sql::log_job_state_after_commit(tx, job.id, job.reference, "", job.state, actor);
   return job;
 }
 
@@ -77,27 +84,14 @@ Result<std::vector<std::int64_t>> document_ids(Tx& tx, std::int64_t id) {
 
 Result<Job> transition(Tx& tx, std::int64_t id, const std::string& from, const std::string& to,
                        const std::string& actor, const std::optional<Error>& error) {
-  auto& w = W(tx);
-  std::optional<std::string> code, detail;
-  if (error) {
-    code = std::string(error->name());
-    detail = error->message;
-  }
-  const bool final_state = to == "sent" || to == "partially_sent" || to == "failed" || to == "cancelled";
-  auto r = w.exec_params(
-      std::string("UPDATE fax_jobs SET state = $3, updated_at = now(), "
-                  "error_code = coalesce($4, error_code), error_detail = coalesce($5, error_detail), "
-                  "completed_at = CASE WHEN $6 THEN now() ELSE completed_at END "
-                  "WHERE id = $1 AND state = $2 RETURNING ") + kColumns,
-      id, from, to, code, detail, final_state);
-  if (r.empty()) {
-    auto cur = w.exec_params("SELECT state FROM fax_jobs WHERE id = $1", id);
-    if (cur.empty()) return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(id) + ".");
-    return Error(Code::k_db_conflict, "Fax job " + std::to_string(id) + " is " + cur[0][0].as<std::string>() +
-                                          ", not " + from + "; somebody else moved it first.");
-  }
-  add_event(w, id, from, to, actor, code, detail.value_or(""));
-  return job_from(r[0]);
+  const auto f = parse_job_state(from), t = parse_job_state(to);
+  if (!f || !t) return Error(Code::k_internal, "A fax job has no state \"" + (f ? to : from) + "\".");
+  auto moved = db::transition(tx, id, *f, *t, actor, error);
+  if (!moved) return moved.error();
+  auto job = get(tx, id);
+  if (!job || *moved) return job;
+  return Error(Code::k_db_conflict, "Fax job " + std::to_string(id) + " is " + job->state + ", not " + from +
+                                        "; somebody else moved it first.");
 }
 
 Result<void> set_reference(Tx& tx, std::int64_t id, const std::string& reference) {

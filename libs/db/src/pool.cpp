@@ -95,6 +95,9 @@ Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
   for (int attempt = 1; attempt <= settings_.max_attempts; ++attempt) {
     std::unique_ptr<pqxx::connection> conn;
     bool healthy = false;
+    bool finished = false;
+    Result<void> result;
+    std::vector<std::function<void()>> committed;
     try {
       conn = connections_->acquire();
       pqxx::work work(*conn);
@@ -105,7 +108,9 @@ Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
       else work.abort();
       healthy = true;
       connections_->release(std::move(conn), healthy);
-      return r;
+      if (r) committed = std::move(impl.after_commit);
+      result = std::move(r);
+      finished = true;
     } catch (const pqxx::in_doubt_error& e) {
       // Not sure whether the commit went through: never run it again.
       connections_->release(std::move(conn), false);
@@ -138,6 +143,11 @@ Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
       connections_->release(std::move(conn), false);
       return Error(Code::k_internal, "Unexpected failure in a database transaction.")
           .with("reason", first_line(e.what()));
+    }
+    if (finished) {
+      // Outside the try: the connection is back in the pool whatever these do.
+      for (auto& f : committed) f();
+      return result;
     }
     const bool reusable = healthy && conn && conn->is_open();
     connections_->release(std::move(conn), reusable);

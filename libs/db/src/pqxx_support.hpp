@@ -1,6 +1,7 @@
 #pragma once
 // Internal to libs/db: pqxx access for repositories, and time conversions.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -15,9 +16,13 @@ namespace faxbridge::db {
 
 struct Tx::Impl {
   pqxx::work& work;
+  // Run once the transaction committed (log lines of what it changed); dropped when it
+  // rolls back, so a log never tells of a change that did not happen.
+  std::vector<std::function<void()>> after_commit{};
 };
 
 inline pqxx::work& W(Tx& tx) { return tx.impl().work; }
+inline void after_commit(Tx& tx, std::function<void()> fn) { tx.impl().after_commit.push_back(std::move(fn)); }
 
 // Time points cross into SQL as ISO text with microseconds, UTC.
 std::string to_sql_time(TimePoint t);

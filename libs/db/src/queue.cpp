@@ -1,7 +1,9 @@
 #include "faxbridge/db/queue.hpp"
 
 #include "faxbridge/core/log.hpp"
+#include "lease_sql.hpp"
 #include "pqxx_support.hpp"
+#include "states_sql.hpp"
 
 namespace faxbridge::db {
 
@@ -11,9 +13,7 @@ QueueSpec notification_queue() { return {"notifications", "pending", "sending", 
 
 namespace {
 
-std::string lease_text(std::chrono::milliseconds lease) {
-  return std::to_string(lease.count()) + " milliseconds";
-}
+std::string lease_text(std::chrono::milliseconds lease) { return lease_sql::interval(lease); }
 
 std::vector<Claim> claims_of(const pqxx::result& rows) {
   std::vector<Claim> out;
@@ -22,58 +22,102 @@ std::vector<Claim> claims_of(const pqxx::result& rows) {
   return out;
 }
 
+// claimed rows: id, claims, was, reference.
+void log_claims(Tx& tx, const pqxx::result& rows, const std::string& to, const std::string& owner) {
+  for (const auto& row : rows) {
+    states_sql::log_job_state_after_commit(tx, row[0].as<std::int64_t>(), opt<std::string>(row[3]),
+                                           row[2].as<std::string>(), to, owner);
+  }
+}
+
 }  // namespace
 
 // $1 owner, $2 now (NULL: the database's clock), $3 lease interval, then per statement.
+// Every claim picks its rows first (with the state and holder they had), so that on
+// fax_jobs the same statement writes each row's job_events row: a claim is a move like
+// any other (ready -> working, or working -> working when a dead holder's lease is
+// taken over) and the table in states.cpp must allow it.
 Queue::Queue(Pool& pool, QueueSpec spec, std::string owner, const Clock* clock)
     : pool_(pool), spec_(std::move(spec)), owner_(std::move(owner)), clock_(clock) {
+  using states_sql::quoted;
   const std::string& t = spec_.table;
-  const std::string now = "coalesce($2::timestamptz, now())";
+  const std::string ready = quoted(spec_.ready_state), working = quoted(spec_.working_state),
+                    failed = quoted(spec_.failed_state);
+  machine_ = machine_of(t);
+  if (machine_) {
+    states_sql::require_edge(*machine_, spec_.ready_state, spec_.working_state);
+    states_sql::require_edge(*machine_, spec_.working_state, spec_.working_state);
+    states_sql::require_edge(*machine_, spec_.working_state, spec_.ready_state);
+    states_sql::require_edge(*machine_, spec_.ready_state, spec_.failed_state);
+    states_sql::require_edge(*machine_, spec_.working_state, spec_.failed_state);
+  }
+  job_events_ = machine_ == &job_machine();
+  const std::string now = lease_sql::now(2);
   const std::string due = spec_.wait_for_not_before ? " AND not_before <= " + now : std::string();
-  const std::string set_claimed = " SET state = '" + spec_.working_state + "', owner = $1, lease_until = " +
-                                  now + " + $3::interval, claims = q.claims + 1, updated_at = " + now;
-  sql_claim_id_ = "UPDATE " + t + " q" + set_claimed + " WHERE q.id = $4 AND q.claims < $5 AND ((q.state = '" +
-                  spec_.ready_state + "'" + (spec_.wait_for_not_before ? " AND q.not_before <= " + now : std::string()) + ") OR (q.state = '" +
-                  spec_.working_state + "' AND q.lease_until < " + now + ")) RETURNING q.id, q.claims";
-  sql_claim_ready_ = "WITH picked AS (SELECT id FROM " + t + " WHERE state = '" + spec_.ready_state + "'" + due +
-                     " ORDER BY priority, not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED) UPDATE " + t +
-                     " q" + set_claimed + " FROM picked WHERE q.id = picked.id RETURNING q.id, q.claims";
-  sql_claim_expired_ = "WITH picked AS (SELECT id FROM " + t + " WHERE state = '" + spec_.working_state +
-                       "' AND lease_until < " + now + " AND claims < $5" +
-                       " ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) UPDATE " + t + " q" +
-                       set_claimed + " FROM picked WHERE q.id = picked.id RETURNING q.id, q.claims";
+  const std::string set_claimed = " SET " + lease_sql::set_claimed(working, "$1", now, "$3", "q");
+  // picked (id, was, was_owner) -> claimed (id, claims, was, reference) [-> events]
+  auto claim_sql = [&](const std::string& picked) {
+    std::string sql = "WITH picked AS (" + picked + "), claimed AS (UPDATE " + t + " q" + set_claimed +
+                      " FROM picked WHERE q.id = picked.id RETURNING q.id, q.claims, picked.was, " +
+                      (job_events_ ? "q.reference" : "NULL::text AS reference") + ")";
+    if (job_events_) {
+      sql += ", ev AS (" +
+             states_sql::job_events_insert("claimed", "id", "was", working, "$1", "NULL",
+                                           "CASE WHEN was = " + working +
+                                               " THEN 'lease expired; taken over' ELSE '' END") +
+             ")";
+    }
+    return sql + " SELECT id, claims, was, reference FROM claimed";
+  };
+  const std::string cols = "SELECT id, state AS was FROM " + t;
+  sql_claim_id_ = claim_sql(cols + " WHERE id = $4 AND claims < $5 AND ((state = " + ready +
+                            (spec_.wait_for_not_before ? " AND not_before <= " + now : std::string()) +
+                            ") OR (state = " + working + " AND lease_until < " + now + ")) FOR UPDATE");
+  sql_claim_ready_ = claim_sql(cols + " WHERE state = " + ready + due +
+                               " ORDER BY priority, not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED");
+  sql_claim_expired_ = claim_sql(cols + " WHERE state = " + working + " AND lease_until < " + now +
+                                 " AND claims < $5 ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED");
   // Rows that used up their claims: whoever sees them first fails them, once.
-  // ($1 now, $2 max_claims)
-  const std::string now1 = "coalesce($1::timestamptz, now())";
-  sql_exhaust_ = "UPDATE " + t + " SET state = '" + spec_.failed_state +
-                 "', owner = NULL, lease_until = NULL, error_code = 'queue.claims_exhausted', updated_at = " +
-                 now1 + " WHERE id IN (SELECT id FROM " + t + " WHERE state IN ('" + spec_.ready_state +
-                 "', '" + spec_.working_state + "') AND claims >= $2 AND (state = '" + spec_.ready_state +
-                 "' OR lease_until < " + now1 + ") LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id";
-  sql_renew_ = "UPDATE " + t + " SET lease_until = " + now + " + $3::interval WHERE id = $4 AND owner = $1 AND state = '" +
-               spec_.working_state + "' RETURNING id";
-  // ($1 owner, $2 now, $3 id, $4 delay or target state)
+  // ($1 now, $2 max_claims, $3 the code)
+  const std::string now1 = lease_sql::now(1);
+  sql_exhaust_ = "WITH picked AS (SELECT id, state AS was FROM " + t + " WHERE state IN (" + ready + ", " + working +
+                 ") AND claims >= $2 AND (state = " + ready + " OR lease_until < " + now1 +
+                 ") LIMIT 100 FOR UPDATE SKIP LOCKED), failed AS (UPDATE " + t + " q SET state = " + failed +
+                 ", owner = NULL, lease_until = NULL, error_code = $3, updated_at = " + now1 +
+                 (job_events_ ? ", completed_at = " + now1 : std::string()) +
+                 " FROM picked WHERE q.id = picked.id RETURNING q.id, picked.was, " +
+                 (job_events_ ? "q.reference" : "NULL::text AS reference") + ")";
+  if (job_events_) {
+    sql_exhaust_ += ", ev AS (" + states_sql::job_events_insert("failed", "id", "was", failed, "'queue'", "$3") + ")";
+  }
+  sql_exhaust_ += " SELECT id, was, reference FROM failed";
+  sql_renew_ = "UPDATE " + t + " SET lease_until = " + now + " + $3::interval WHERE id = $4 AND owner = $1 AND state = " +
+               working + " RETURNING id";
+  // ($1 owner, $2 now, $3 id, $4 delay or target state, $5 the error code on fax_jobs)
   // A stage that ignores not_before must not overwrite it either (it is the job's
   // schedule); its released rows come back at the next sweep. (It still names $4, so
   // both forms take the same parameters.)
-  sql_release_ = "UPDATE " + t + " SET state = '" + spec_.ready_state + "', owner = NULL, lease_until = NULL, " +
+  sql_release_ = "WITH released AS (UPDATE " + t + " SET state = " + ready + ", owner = NULL, lease_until = NULL, " +
                  (spec_.wait_for_not_before ? "not_before = " + now + " + $4::interval, " : std::string()) +
-                 "updated_at = " + now + " WHERE id = $3 AND owner = $1 AND state = '" + spec_.working_state +
-                 "'" + (spec_.wait_for_not_before ? "" : " AND $4::interval IS NOT NULL") + " RETURNING id";
+                 "updated_at = " + now + " WHERE id = $3 AND owner = $1 AND state = " + working +
+                 (spec_.wait_for_not_before ? "" : " AND $4::interval IS NOT NULL") + " RETURNING id, " +
+                 (job_events_ ? "reference" : "NULL::text AS reference") + ")";
+  if (job_events_) {
+    sql_release_ += ", ev AS (" + states_sql::job_events_insert("released", "id", working, ready, "$1", "$5::text") + ")";
+  }
+  sql_release_ += " SELECT id, reference FROM released";
   sql_finish_ = "UPDATE " + t + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, updated_at = " +
-                now + " WHERE id = $3 AND owner = $1 AND state = '" + spec_.working_state + "' RETURNING id";
+                now + " WHERE id = $3 AND owner = $1 AND state = " + working + " RETURNING id";
 }
 
-std::optional<std::string> Queue::now_param() const {
-  if (!clock_) return std::nullopt;
-  return to_sql_time(clock_->now());
-}
+std::optional<std::string> Queue::now_param() const { return lease_sql::now_param(clock_); }
 
 Result<std::optional<Claim>> Queue::claim(std::int64_t id) {
   return pool_.transact([&](Tx& tx) -> Result<std::optional<Claim>> {
     auto rows = W(tx).exec_params(sql_claim_id_, owner_, now_param(), lease_text(spec_.lease), id,
                                   spec_.max_claims);
     if (rows.empty()) return std::optional<Claim>{};
+    if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
     return std::optional<Claim>(claims_of(rows).front());
   });
 }
@@ -89,14 +133,22 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
     last_expired_check_ = now;
     auto expired = pool_.transact([&](Tx& tx) -> Result<std::vector<Claim>> {
       auto& w = W(tx);
-      auto failed = w.exec_params(sql_exhaust_, now_param(), spec_.max_claims);
+      auto failed = w.exec_params(sql_exhaust_, now_param(), spec_.max_claims,
+                                  std::string(code_name(Code::k_queue_claims_exhausted)));
       for (const auto& row : failed) {
+        if (job_events_) {
+          states_sql::log_job_state_after_commit(tx, row[0].as<std::int64_t>(), opt<std::string>(row[2]),
+                                                 row[1].as<std::string>(), spec_.failed_state, "queue",
+                                                 std::string(code_name(Code::k_queue_claims_exhausted)));
+        }
         log::error("queue.claims_exhausted", {{"table", spec_.table},
                                               {"id", row[0].as<std::int64_t>()},
                                               {"max_claims", spec_.max_claims}});
       }
-      return claims_of(w.exec_params(sql_claim_expired_, owner_, now_param(), lease_text(spec_.lease), limit,
-                                     spec_.max_claims));
+      auto rows = w.exec_params(sql_claim_expired_, owner_, now_param(), lease_text(spec_.lease), limit,
+                                spec_.max_claims);
+      if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
+      return claims_of(rows);
     });
     if (!expired) return expired.error();
     out = std::move(*expired);
@@ -107,8 +159,9 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
   const int rest = limit - static_cast<int>(out.size());
   if (rest <= 0) return out;
   auto ready = pool_.transact([&](Tx& tx) -> Result<std::vector<Claim>> {
-    return claims_of(W(tx).exec_params(sql_claim_ready_, owner_, now_param(),
-                                       lease_text(spec_.lease), rest));
+    auto rows = W(tx).exec_params(sql_claim_ready_, owner_, now_param(), lease_text(spec_.lease), rest);
+    if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
+    return claims_of(rows);
   });
   if (!ready) {
     if (!out.empty()) return out;  // keep what we hold; the sweep comes back
@@ -131,11 +184,30 @@ Result<bool> Queue::release(std::int64_t id, std::chrono::milliseconds delay,
                      {{"table", spec_.table}, {"id", id}, {"delay_ms", static_cast<std::int64_t>(delay.count())}});
   }
   return pool_.transact([&](Tx& tx) -> Result<bool> {
-    return !W(tx).exec_params(sql_release_, owner_, now_param(), id, lease_text(delay)).empty();
+    if (!job_events_) return !W(tx).exec_params(sql_release_, owner_, now_param(), id, lease_text(delay)).empty();
+    std::optional<std::string> code;
+    if (error) code = std::string(error->name());
+    auto rows = W(tx).exec_params(sql_release_, owner_, now_param(), id, lease_text(delay), code);
+    if (rows.empty()) return false;
+    states_sql::log_job_state_after_commit(tx, id, opt<std::string>(rows[0][1]), spec_.working_state,
+                                           spec_.ready_state, owner_, code);
+    return true;
   });
 }
 
 Result<bool> Queue::finish(Tx& tx, std::int64_t id, const std::string& to_state) {
+  if (job_events_) {
+    const auto from = parse_job_state(spec_.working_state), to = parse_job_state(to_state);
+    if (!from || !to) return Error(Code::k_internal, "fax_jobs has no state \"" + to_state + "\".");
+    JobChange change;
+    change.holder = owner_;
+    change.release_lease = true;
+    return transition(tx, id, *from, *to, owner_, std::nullopt, change);
+  }
+  if (machine_ && !machine_->allows(spec_.working_state, to_state)) {
+    return Error(Code::k_internal, spec_.table + ": " + spec_.working_state + " -> " + to_state +
+                                       " is not an allowed move.");
+  }
   return !W(tx).exec_params(sql_finish_, owner_, now_param(), id, to_state).empty();
 }
 

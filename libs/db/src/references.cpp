@@ -1,18 +1,19 @@
 #include "faxbridge/db/references.hpp"
 
 #include "pqxx_support.hpp"
+#include "references_sql.hpp"
 
 namespace faxbridge::db::references {
 
 Result<ReferenceNumber> next(Tx& tx, int year) {
-  // The row lock taken by the upsert serialises concurrent drawers of the same year.
-  auto r = W(tx).exec_params(
-      "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) "
-      "ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 "
-      "WHERE reference_counters.last_value < 99999999 RETURNING last_value",
-      year);
-  if (r.empty()) return ReferenceNumber::make(year, kMaxReferenceSequence + 1);  // exhausted
-  return ReferenceNumber::make(year, r[0][0].as<std::int64_t>());
+  if (year < 1970 || year > 9999) return ReferenceNumber::make(year, 1).error();
+  try {
+    auto r = W(tx).exec_params("SELECT faxbridge_next_reference($1)", year);
+    return ReferenceNumber::parse(r[0][0].as<std::string>());
+  } catch (const pqxx::sql_error& e) {
+    if (!references_sql::is_exhausted(e)) throw;
+    return ReferenceNumber::make(year, kMaxReferenceSequence + 1).error();
+  }
 }
 
 }  // namespace faxbridge::db::references

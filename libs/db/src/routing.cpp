@@ -1,115 +1,168 @@
 #include "faxbridge/db/routing.hpp"
 
+#include "faxbridge/db/states.hpp"
+#include "lease_sql.hpp"
 #include "pqxx_support.hpp"
+#include "states_sql.hpp"
 
 namespace faxbridge::db::routing {
 
 QueueSpec routing_queue() { return {"fax_jobs", "ready", "routing", "failed", 10, std::chrono::seconds(30), false}; }
 QueueSpec results_queue() { return {"attempts", "closed", "applying", "failed", 10, std::chrono::seconds(30)}; }
 
-Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
-      "SELECT id, state, sender_user_id, recipient_canonical, reference, max_attempts, retry_interval_s, attempts, "
-      "page_count, cancel_requested, subject FROM fax_jobs WHERE id = $1",
-      id);
-  if (r.empty()) return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(id) + ".");
+namespace {
+
+constexpr const char* kJobColumns =
+    "j.id, j.state, j.sender_user_id, j.recipient_canonical, j.reference, j.max_attempts, j.retry_interval_s, "
+    "j.attempts, j.page_count, j.cancel_requested, j.subject";
+constexpr int kJobColumnCount = 11;
+
+JobForRouting job_from(const pqxx::row& r, int at = 0) {
   JobForRouting j;
-  j.id = r[0][0].as<std::int64_t>();
-  j.state = r[0][1].as<std::string>();
-  j.sender_user_id = opt<std::int64_t>(r[0][2]);
-  j.recipient_canonical = r[0][3].as<std::string>();
-  j.reference = opt<std::string>(r[0][4]);
-  j.max_attempts = opt<int>(r[0][5]);
-  j.retry_interval_s = opt<int>(r[0][6]);
-  j.attempts = r[0][7].as<int>();
-  j.page_count = opt<int>(r[0][8]);
-  j.cancel_requested = r[0][9].as<bool>();
-  j.subject = r[0][10].as<std::string>();
+  j.id = r[at + 0].as<std::int64_t>();
+  j.state = r[at + 1].as<std::string>();
+  j.sender_user_id = opt<std::int64_t>(r[at + 2]);
+  j.recipient_canonical = r[at + 3].as<std::string>();
+  j.reference = opt<std::string>(r[at + 4]);
+  j.max_attempts = opt<int>(r[at + 5]);
+  j.retry_interval_s = opt<int>(r[at + 6]);
+  j.attempts = r[at + 7].as<int>();
+  j.page_count = opt<int>(r[at + 8]);
+  j.cancel_requested = r[at + 9].as<bool>();
+  j.subject = r[at + 10].as<std::string>();
   return j;
 }
 
-Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> route_id, const std::string& dial_number,
-                       const std::optional<std::string>& reference) {
-  W(tx).exec_params("UPDATE fax_jobs SET route_id = $2, dial_number = $3, reference = coalesce(reference, $4) "
-                    "WHERE id = $1",
-                    id, route_id, dial_number, reference);
-  return ok();
-}
-
-Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
-  auto& w = W(tx);
-  std::optional<std::string> code, detail;
-  if (t.error) {
-    code = std::string(t.error->name());
-    detail = t.error->message;
-  }
-  const bool final_state = t.to == "sent" || t.to == "partially_sent" || t.to == "failed" || t.to == "cancelled";
-  auto r = w.exec_params(
-      "UPDATE fax_jobs SET state = $3, owner = NULL, lease_until = NULL, claims = 0, updated_at = now(), "
-      "error_code = $4, error_detail = $5, error_category = $6, error_retryable = $7, "
-      "pages_sent = coalesce($8, pages_sent), "
-      "not_before = CASE WHEN $3 = 'retry_wait' THEN now() + $9::interval ELSE not_before END, "
-      "completed_at = CASE WHEN $10 THEN now() ELSE completed_at END "
-      "WHERE id = $1 AND state = $2 AND ($11::text IS NULL OR owner = $11)",
-      id, t.from, t.to, code, detail, t.category, t.retryable, t.pages_sent,
-      std::to_string(t.retry_after.count()) + " seconds", final_state, t.owner);
-  if (r.affected_rows() == 0) return false;
-  w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor, error_code, detail) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                id, t.from, t.to, t.actor, code, detail.value_or(""));
-  return true;
-}
-
-Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
-      "SELECT id, job_id, coalesce(outcome, 'failed'), error_code, pages_sent, sip_status, t30_code, phase_reached "
-      "FROM attempts WHERE id = $1",
-      id);
-  if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(id) + ".");
+ClosedAttempt attempt_from(const pqxx::row& r, int at = 0) {
   ClosedAttempt a;
-  a.id = r[0][0].as<std::int64_t>();
-  a.job_id = r[0][1].as<std::int64_t>();
-  a.outcome = r[0][2].as<std::string>();
-  a.error_code = opt<std::string>(r[0][3]);
-  a.pages_sent = r[0][4].as<int>();
-  a.sip_status = opt<int>(r[0][5]);
-  a.t30_code = opt<int>(r[0][6]);
-  a.phase_reached = opt<std::string>(r[0][7]);
+  a.id = r[at + 0].as<std::int64_t>();
+  a.job_id = r[at + 1].as<std::int64_t>();
+  a.outcome = r[at + 2].as<std::string>();
+  a.error_code = opt<std::string>(r[at + 3]);
+  a.pages_sent = r[at + 4].as<int>();
+  a.sip_status = opt<int>(r[at + 5]);
+  a.t30_code = opt<int>(r[at + 6]);
+  a.phase_reached = opt<std::string>(r[at + 7]);
   return a;
 }
 
+constexpr const char* kAttemptColumns =
+    "a.id, a.job_id, coalesce(a.outcome, 'failed'), a.error_code, a.pages_sent, a.sip_status, a.t30_code, "
+    "a.phase_reached";
+constexpr int kAttemptColumnCount = 8;
+
+Error no_job(std::int64_t id) { return Error(Code::k_job_not_found, "No fax job has the id " + std::to_string(id) + "."); }
+
+}  // namespace
+
+Result<JobForRouting> load_job(Tx& tx, std::int64_t id) {
+  auto r = W(tx).exec_params(std::string("SELECT ") + kJobColumns + " FROM fax_jobs j WHERE j.id = $1", id);
+  if (r.empty()) return no_job(id);
+  return job_from(r[0]);
+}
+
+Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id) {
+  // Longest enabled prefix first, the default route last (routes::match's order).
+  static const std::string sql =
+      std::string("SELECT ") + kJobColumns +
+      ", r.id, r.is_default, "
+      "(SELECT count(*) FROM route_gateways g WHERE g.route_id = r.id)::int, "
+      "CASE WHEN r.is_default THEN 0 ELSE (SELECT count(*) FROM route_gateways g JOIN routes d ON d.id = g.route_id "
+      "  WHERE d.is_default AND d.enabled)::int END "
+      "FROM fax_jobs j LEFT JOIN LATERAL (SELECT r.id, r.is_default FROM routes r WHERE r.enabled AND "
+      "  (r.is_default OR (j.recipient_canonical LIKE r.prefix || '%' AND r.prefix <> '')) "
+      "  ORDER BY r.is_default, length(r.prefix) DESC LIMIT 1) r ON true "
+      "WHERE j.id = $1";
+  auto r = W(tx).exec_params(sql, id);
+  if (r.empty()) return no_job(id);
+  RoutingInput in;
+  in.job = job_from(r[0]);
+  const int at = kJobColumnCount;
+  if (!r[0][at].is_null()) {
+    RouteChoice c;
+    c.route_id = r[0][at].as<std::int64_t>();
+    c.is_default = r[0][at + 1].as<bool>();
+    c.addresses = r[0][at + 2].as<int>();
+    c.fallback_addresses = r[0][at + 3].as<int>();
+    in.route = c;
+  }
+  return in;
+}
+
+Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
+  const auto from = parse_job_state(t.from), to = parse_job_state(t.to);
+  if (!from || !to) return Error(Code::k_internal, "A fax job has no state \"" + (from ? t.to : t.from) + "\".");
+  JobChange c;
+  c.holder = t.owner;
+  c.release_lease = true;
+  c.replace_error = true;  // a decision states the whole failure, or that there is none
+  c.category = t.category;
+  c.retryable = t.retryable;
+  c.pages_sent = t.pages_sent;
+  if (*to == JobState::kRetryWait) c.not_before_in = t.retry_after;
+  c.set_route = t.set_route;
+  c.route_id = t.route_id;
+  c.dial_number = t.dial_number;
+  return transition(tx, id, *from, *to, t.actor, t.error, c);
+}
+
+Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
+  auto r = W(tx).exec_params(std::string("SELECT ") + kAttemptColumns + " FROM attempts a WHERE a.id = $1", id);
+  if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(id) + ".");
+  return attempt_from(r[0]);
+}
+
+Result<ResultInput> load_result(Tx& tx, std::int64_t attempt_id) {
+  static const std::string sql = std::string("SELECT ") + kAttemptColumns + ", " + kJobColumns +
+                                 " FROM attempts a JOIN fax_jobs j ON j.id = a.job_id WHERE a.id = $1";
+  auto r = W(tx).exec_params(sql, attempt_id);
+  if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(attempt_id) + ".");
+  return ResultInput{attempt_from(r[0]), job_from(r[0], kAttemptColumnCount)};
+}
+
 Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor) {
-  auto& w = W(tx);
-  auto r = w.exec_params(
-      "UPDATE fax_jobs SET state = 'queued', updated_at = now() WHERE id IN (SELECT id FROM fax_jobs "
-      "WHERE state = 'retry_wait' AND not_before <= now() ORDER BY not_before LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING id",
-      limit);
+  using states_sql::quoted;
+  const auto from = state_name(JobState::kRetryWait), to = state_name(JobState::kQueued);
+  static const std::string sql = [&] {
+    states_sql::require_edge(job_machine(), from, to);
+    return "WITH moved AS (UPDATE fax_jobs SET state = " + quoted(to) +
+           ", updated_at = now() WHERE id IN (SELECT id FROM fax_jobs WHERE state = " + quoted(from) +
+           " AND not_before <= now() ORDER BY not_before LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, reference), "
+           "ev AS (" + states_sql::job_events_insert("moved", "id", quoted(from), quoted(to), "$2") +
+           ") SELECT id, reference FROM moved";
+  }();
+  auto r = W(tx).exec_params(sql, limit, actor);
   std::vector<std::int64_t> ids;
   for (const auto& row : r) {
     ids.push_back(row[0].as<std::int64_t>());
-    w.exec_params("INSERT INTO job_events (job_id, from_state, to_state, actor) VALUES ($1, 'retry_wait', 'queued', $2)",
-                  ids.back(), actor);
+    states_sql::log_job_state_after_commit(tx, ids.back(), opt<std::string>(row[1]), from, to, actor);
   }
   return ids;
 }
 
-Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit) {
+Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit, const Clock* clock) {
   auto& w = W(tx);
-  auto jobs = w.exec_params(
-      "UPDATE fax_jobs SET owner = NULL, lease_until = NULL, updated_at = now() WHERE id IN (SELECT id FROM fax_jobs "
-      "WHERE state IN ('dialing', 'sending') AND owner IS NOT NULL AND lease_until < now() "
-      "ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, state",
-      limit);
+  const auto now = lease_sql::now_param(clock);
+  static const std::string release_sql =
+      "UPDATE fax_jobs SET " + lease_sql::set_released(lease_sql::now(2)) + " WHERE id IN (SELECT id FROM fax_jobs "
+      "WHERE state IN ('dialing', 'sending') AND owner IS NOT NULL AND lease_until < " + lease_sql::now(2) +
+      " ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, state";
+  auto jobs = w.exec_params(release_sql, limit, now);
   std::vector<std::int64_t> attempt_ids;
-  for (const auto& j : jobs) {
+  static const std::string close_sql = [] {
+    using states_sql::quoted;
+    const auto open = state_name(AttemptState::kOpen), closed = state_name(AttemptState::kClosed);
+    states_sql::require_edge(attempt_machine(), open, closed);
+    const std::string at = lease_sql::now(4);
     // The job's state tells how far the call got: sending means phase C was reached.
-    auto a = w.exec_params(
-        "UPDATE attempts SET state = 'closed', ended_at = now(), outcome = 'interrupted', "
-        "error_code = 'call.interrupted', not_before = now(), "
-        "phase_reached = coalesce(phase_reached, CASE WHEN $2 = 'sending' THEN 'C' ELSE 'A' END) "
-        "WHERE job_id = $1 AND state = 'open' RETURNING id",
-        j[0].as<std::int64_t>(), j[1].as<std::string>());
+    return "UPDATE attempts SET state = " + quoted(closed) + ", ended_at = " + at + ", outcome = 'interrupted', "
+           "error_code = $3, not_before = " + at + ", updated_at = " + at + ", "
+           "phase_reached = coalesce(phase_reached, CASE WHEN $2 = " + quoted(state_name(JobState::kSending)) +
+           " THEN 'C' ELSE 'A' END) WHERE job_id = $1 AND state = " + quoted(open) + " RETURNING id";
+  }();
+  for (const auto& j : jobs) {
+    auto a = w.exec_params(close_sql, j[0].as<std::int64_t>(), j[1].as<std::string>(),
+                           std::string(code_name(Code::k_call_interrupted)), now);
     for (const auto& row : a) attempt_ids.push_back(row[0].as<std::int64_t>());
   }
   return attempt_ids;
@@ -123,7 +176,8 @@ Result<CancelOutcome> cancel(Tx& tx, std::int64_t id, const std::string& actor) 
   out.state = r[0][0].as<std::string>();
   const auto owner = opt<std::string>(r[0][1]);
   const std::string& s = out.state;
-  if (s == "sent" || s == "partially_sent" || s == "failed" || s == "cancelled") {
+  const auto state = parse_job_state(s);
+  if (!state || is_final(*state)) {
     out.result = CancelResult::kNotCancellable;
     return out;
   }
@@ -133,10 +187,10 @@ Result<CancelOutcome> cancel(Tx& tx, std::int64_t id, const std::string& actor) 
     // Somebody works on it (converting, routing, a call): the holder sees the request
     // and finishes as cancelled; a gateway is told over the bus to hang up.
     out.result = CancelResult::kRequested;
-    if (s == "dialing" || s == "sending") out.gateway = owner;
+    if (*state == JobState::kDialing || *state == JobState::kSending) out.gateway = owner;
     return out;
   }
-  if ((s == "dialing" || s == "sending")) {
+  if (*state == JobState::kDialing || *state == JobState::kSending) {
     // The call ended; its result is waiting for the router, which will see the request.
     out.result = CancelResult::kRequested;
     return out;

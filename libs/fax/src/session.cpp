@@ -146,16 +146,7 @@ Code code_for_t30_completion(int t30_code, bool sending) {
   }
 }
 
-bool is_retryable(Code code) {
-  switch (code_kind(code)) {
-    case ErrorKind::kUnavailable:
-    case ErrorKind::kAborted:
-    case ErrorKind::kResourceExhausted:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_retryable(Code code) { return is_retryable_job(code); }
 
 std::string_view resolution_name(Resolution r) {
   switch (r) {

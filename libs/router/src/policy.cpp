@@ -53,11 +53,15 @@ Category category_of(Code code) {
       return Category::kProtocol;
     case Code::k_call_not_authorised:
     case Code::k_call_invalid_number:
+    case Code::k_call_media_refused:
     case Code::k_auth_send_not_enabled:
+    case Code::k_route_no_default:
+    case Code::k_route_no_gateway:
       return Category::kPolicy;
     case Code::k_call_busy:
     case Code::k_call_no_answer:
     case Code::k_call_route_failed:
+    case Code::k_call_rejected:
     case Code::k_call_interrupted:
     case Code::k_fax_call_dropped:
     case Code::k_fax_transport_failed:
@@ -146,19 +150,18 @@ Decision decide(const CallReport& r, int attempts_done, const RetrySettings& set
       return d;
     }
     case Outcome::kBusy:
-      return retry_or_fail(failure(Code::k_call_busy, "The number was busy.", Category::kLine), attempts_done,
-                           max_attempts, wait(settings.busy));
+      return retry_or_fail(failure(Code::k_call_busy, failure_sentence(Code::k_call_busy, r.sip_status),
+                                   Category::kLine),
+                           attempts_done, max_attempts, wait(settings.busy));
     case Outcome::kNoAnswer:
-      return retry_or_fail(failure(Code::k_call_no_answer, "Nobody answered the call.", Category::kLine),
+      return retry_or_fail(failure(Code::k_call_no_answer, failure_sentence(Code::k_call_no_answer, r.sip_status),
+                                   Category::kLine),
                            attempts_done, max_attempts, wait(settings.no_answer));
     case Outcome::kRejected: {
       const Code code = has_code ? reported : Code::k_call_invalid_number;
-      std::string sentence =
-          code == Code::k_call_not_authorised
-              ? "The telephone network refused to place the call (not authorised); ask the administrator."
-          : code == Code::k_call_invalid_number
-              ? "The telephone network does not know this number; check it and send again."
-              : "The receiving fax machine refused the document.";
+      std::string sentence = code == Code::k_call_not_authorised || code == Code::k_call_invalid_number
+                                 ? failure_sentence(code, r.sip_status)
+                                 : "The receiving fax machine refused the document.";
       Decision d = failure(code, sentence, category_of(code));
       d.next_state = "failed";
       return d;
@@ -186,14 +189,128 @@ Decision decide(const CallReport& r, int attempts_done, const RetrySettings& set
   }
   // A failure: the reported code decides whether another attempt can help.
   const Code code = has_code ? reported : Code::k_fax_call_dropped;
-  const ErrorKind kind = code_kind(code);
-  Decision d = failure(code, has_code ? "The call failed (" + std::string(code_name(code)) + ")."
-                                      : "The call failed for an unknown reason.",
+  Decision d = failure(code, has_code ? failure_sentence(code, r.sip_status)
+                                      : "The call ended before the fax was complete, for an unknown reason.",
                        category_of(code));
-  if (kind == ErrorKind::kAborted || kind == ErrorKind::kUnavailable || kind == ErrorKind::kInternal) {
-    return retry_or_fail(d, attempts_done, max_attempts, wait(settings.failure));
-  }
+  if (is_retryable_job(code)) return retry_or_fail(d, attempts_done, max_attempts, wait(settings.failure));
   d.next_state = "failed";
+  return d;
+}
+
+std::string failure_sentence(Code code, std::optional<int> sip_status) {
+  const std::string status = sip_status ? " (SIP " + std::to_string(*sip_status) + ")" : std::string();
+  switch (code) {
+    case Code::k_call_busy:
+      return "The number was busy" + status + ".";
+    case Code::k_call_no_answer:
+      return "Nobody answered the call" + status + "; check that a fax machine answers this number.";
+    case Code::k_call_invalid_number:
+      return "The telephone network does not know this number" + status + "; check it and send again.";
+    case Code::k_call_not_authorised:
+      return "The PBX or carrier refused to place the call" + status +
+             " (not authorised); the fax administrator must check the trunk's permissions and its password "
+             "(FAXBRIDGE_GATEWAY_REGISTER_PASSWORD).";
+    case Code::k_call_route_failed:
+      return "Every gateway address of the route failed" + status +
+             "; the fax administrator should check that the PBX or voice gateway is up and reachable "
+             "(faxbridge routes list shows each address's health).";
+    case Code::k_call_cancelled:
+      return "The fax was cancelled during the call.";
+    case Code::k_call_interrupted:
+      return "The gateway holding the call stopped before the fax was sent.";
+    case Code::k_call_media_refused:
+      return "The far end refused T.38 (fax over IP)" + status +
+             " and no other media was allowed for this call. To send such faxes as G.711 audio, the fax "
+             "administrator can allow G.711 for outgoing faxes (faxbridge settings set sip.allow_g711_outgoing "
+             "true) or set the route's T.38 policy so that G.711 may be used (faxbridge routes set <prefix> "
+             "--t38-policy auto).";
+    case Code::k_call_rejected:
+      return "The far end refused the call" + status + ".";
+    case Code::k_route_no_gateway:
+      return "The route for this number has no gateway address, and the default route has none either; the fax "
+             "administrator must add the PBX or voice gateway address to the route (faxbridge routes add).";
+    case Code::k_fax_call_dropped:
+      return "The call ended before the fax was complete (the line dropped).";
+    case Code::k_fax_timeout:
+      return "The receiving fax machine stopped answering during the transfer.";
+    case Code::k_fax_training_failed:
+      return "The two fax machines could not agree on a speed; the line may be poor.";
+    case Code::k_fax_no_common_modem:
+    case Code::k_fax_remote_incompatible:
+      return "The receiving fax machine cannot receive this fax (no common modem, size or resolution).";
+    case Code::k_fax_rejected:
+      return "The receiving fax machine refused the document.";
+    default:
+      return "The call failed: " + std::string(code_name(code)) + status + " (docs/errors.md says what it means).";
+  }
+}
+
+RoutingDecision decide_routing(const RoutingFacts& f) {
+  RoutingDecision d;
+  if (f.cancel_requested) {
+    d.next = db::JobState::kCancelled;
+    d.error = Error(Code::k_call_cancelled, "The fax was cancelled before it was sent.");
+    d.category = Category::kPolicy;
+    return d;
+  }
+  if (f.sender && (!f.sender->enable_send || f.sender->disabled || f.sender->permission_level < db::kPermissionFaxUser)) {
+    // The seed: a user not enabled to send gets a message saying so.
+    d.next = db::JobState::kFailed;
+    d.error = Error(Code::k_auth_send_not_enabled,
+                    "You are not enabled to send faxes; ask your fax administrator to enable sending for " +
+                        f.sender->username + ".");
+    d.category = Category::kPolicy;
+    d.tell_sender_refused = !f.sender->email.empty();
+    return d;
+  }
+  if (!f.route_found) {
+    d.next = db::JobState::kFailed;
+    d.error = Error(Code::k_route_no_default,
+                    "No route leads to " + f.recipient +
+                        " and no default route is configured; the fax administrator must add the default route (the "
+                        "PBX or voice gateway address).");
+    d.category = Category::kPolicy;
+    d.alert_admin = true;
+    return d;
+  }
+  if (f.gateway_addresses == 0) {
+    d.next = db::JobState::kFailed;
+    d.error = Error(Code::k_route_no_gateway, failure_sentence(Code::k_route_no_gateway));
+    d.category = Category::kPolicy;
+    d.alert_admin = true;
+    return d;
+  }
+  return d;
+}
+
+InboundDecision decide_inbound(const InboundFacts& f) {
+  InboundDecision d;
+  const auto receives = [](const db::User& u) { return u.enable_receive && !u.disabled; };
+  bool known = f.owner.has_value();
+  if (f.owner && receives(*f.owner)) {
+    d.recipients.push_back({*f.owner, std::nullopt});
+  } else if (!f.owner && f.group_id) {
+    known = true;
+    for (const auto& u : f.group_members) {
+      if (receives(u)) d.recipients.push_back({u, f.group_id});
+    }
+  }
+  if (d.recipients.empty() && (known || !f.refuse_unknown) && f.default_user && !f.default_user->disabled) {
+    d.recipients.push_back({*f.default_user, std::nullopt});
+  }
+  if (f.pages == 0) {
+    // A call with no page: ignored, unless the administrator asked to hear about it.
+    d.recipients.clear();
+    d.tell_owner_failed_call = f.notify_failed_calls && f.owner && !f.owner->email.empty();
+    return d;
+  }
+  if (d.recipients.empty()) {
+    d.failed = true;
+    d.error = Error(Code::k_inbound_no_recipient,
+                    "A fax to " + f.called_number +
+                        " reached nobody: no user or group has this number and no default user is set.");
+    d.alert_admin = true;
+  }
   return d;
 }
 

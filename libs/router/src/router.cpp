@@ -17,6 +17,7 @@
 #include "faxbridge/db/records.hpp"
 #include "faxbridge/db/references.hpp"
 #include "faxbridge/db/routes.hpp"
+#include "faxbridge/db/states.hpp"
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/router/policy.hpp"
 
@@ -150,9 +151,8 @@ void Router::publish_state(std::int64_t job_id, const std::string& from, const s
   m.set_from_state(from);
   m.set_to_state(to);
   if (error) m.set_error_code(std::string(error->name()));
+  // The job.state log line is db::transition's, written when the move committed.
   (void)publisher_.publish(bus::topics::kJobState, m);
-  log::info("job.state", {{"job", job_id}, {"from", from}, {"to", to},
-                          {"code", error ? std::string(error->name()) : std::string()}});
 }
 
 // ready -> routing (claimed) -> queued, or failed when the sender may not send or no
@@ -164,87 +164,70 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
   std::vector<std::int64_t> notes;
   auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
     notes.clear();
-    auto job = db::routing::load_job(tx, c.id);
-    if (!job) return job.error();
+    auto input = db::routing::load_for_routing(tx, c.id);
+    if (!input) return input.error();
+    const db::routing::JobForRouting* job = &input->job;
     db::routing::Transition t{"routing", "queued", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                               std::chrono::seconds(0), settings_.instance, settings_.instance};
-    std::optional<db::User> sender;
+    RoutingFacts facts;
+    facts.cancel_requested = job->cancel_requested;
+    facts.recipient = job->recipient_canonical;
     if (job->sender_user_id) {
       auto u = db::users::get(tx, *job->sender_user_id);
-      if (u) sender = *u;
+      if (u) facts.sender = *u;
     }
-    std::optional<db::Route> route;
-    if (job->cancel_requested) {
-      t.to = "cancelled";
-      t.error = Error(Code::k_call_cancelled, "The fax was cancelled before it was sent.");
-      t.category = "policy";
-    } else if (sender && (!sender->enable_send || sender->disabled || sender->permission_level < db::kPermissionFaxUser)) {
-      // The seed: a user not enabled to send gets a message saying so.
-      t.to = "failed";
-      t.error = Error(Code::k_auth_send_not_enabled,
-                      "You are not enabled to send faxes; ask your fax administrator to enable sending for " +
-                          sender->username + ".");
-      t.category = "policy";
-      t.retryable = false;
-      if (!sender->email.empty()) {
-        auto n = notify(tx, "send_refused", sender->email, c.id, std::nullopt, sender->id,
-                        {{"error", error_json(t.error, Category::kPolicy, false)}, {"subject", job->subject}});
-        if (!n) return n.error();
-        notes.push_back(*n);
-      }
-    } else {
-      auto m = db::routes::match(tx, job->recipient_canonical);
-      if (!m) return m.error();
-      if (!m->has_value()) {
-        t.to = "failed";
-        t.error = Error(Code::k_route_no_default,
-                        "No route leads to " + job->recipient_canonical +
-                            " and no default route is configured; the fax administrator must add the default "
-                            "route (the PBX or voice gateway address).");
-        t.category = "policy";
-        t.retryable = false;
-        const auto admin = snap->get_string("company.admin_email");
-        if (!admin.empty()) {
-          auto n = notify(tx, "admin_alert", admin, c.id, std::nullopt, std::nullopt,
-                          {{"error", error_json(t.error, Category::kPolicy, false)}});
-          if (!n) return n.error();
-          notes.push_back(*n);
-        }
-      } else {
-        route = **m;
-      }
+    const auto& route = input->route;
+    if (route && !facts.cancel_requested) {
+      facts.route_found = true;
+      // A gateway falls back on the default route's addresses.
+      facts.gateway_addresses = static_cast<std::size_t>(route->addresses + route->fallback_addresses);
     }
-    std::string dial = job->recipient_canonical;
-    if (route) {
-      auto parsed = normalize_phone(job->recipient_canonical);
-      if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
-    }
-    // The yearly counter row stays locked until the commit (numbers have no gaps), so
-    // it is drawn as late as possible: every router serialises on it.
-    std::optional<std::string> reference = job->reference;
-    if (!reference) {
-      auto ref = db::references::next(tx, utc_year(SystemClock::instance().now()));
-      if (!ref) return ref.error();
-      reference = ref->str();
-    }
-    if (auto s = db::routing::set_route(tx, c.id, route ? std::optional<std::int64_t>(route->id) : std::nullopt, dial,
-                                        reference);
-        !s) {
-      return s;
-    }
-    auto moved = db::routing::move(tx, c.id, t);
-    if (!moved) return moved.error();
-    if (!*moved) return lease_lost();
-    if (t.to == "failed" && sender && snap->get_bool("receipts.return_enabled") && !sender->email.empty() &&
-        t.error->code != Code::k_auth_send_not_enabled) {
-      auto n = notify(tx, "failure_receipt", sender->email, c.id, std::nullopt, sender->id,
-                      {{"reference", *reference}, {"error", error_json(t.error, Category::kPolicy, false)}});
+    const RoutingDecision decision = decide_routing(facts);
+    const std::optional<db::User>& sender = facts.sender;
+    t.to = std::string(db::state_name(decision.next));
+    t.error = decision.error;
+    if (decision.category) t.category = std::string(category_name(*decision.category));
+    if (decision.error) t.retryable = false;
+    const bool queued = decision.next == db::JobState::kQueued;
+    if (decision.tell_sender_refused) {
+      auto n = notify(tx, "send_refused", sender->email, c.id, std::nullopt, sender->id,
+                      {{"error", error_json(t.error, decision.category, false)}, {"subject", job->subject}});
       if (!n) return n.error();
       notes.push_back(*n);
     }
-    if (t.to == "queued" && sender && snap->get_bool("receipts.enqueued_enabled") && !sender->email.empty()) {
+    if (decision.alert_admin) {
+      const auto admin = snap->get_string("company.admin_email");
+      if (!admin.empty()) {
+        auto n = notify(tx, "admin_alert", admin, c.id, std::nullopt, std::nullopt,
+                        {{"error", error_json(t.error, decision.category, false)}});
+        if (!n) return n.error();
+        notes.push_back(*n);
+      }
+    }
+    std::string dial = job->recipient_canonical;
+    if (queued) {
+      auto parsed = normalize_phone(job->recipient_canonical);
+      if (parsed) dial = dial_number(*parsed, DialSettings::from(*snap));
+    }
+    // The job got its reference number when it was created (db::references).
+    const std::string reference = job->reference.value_or("");
+    t.set_route = true;
+    if (queued) t.route_id = route->route_id;
+    t.dial_number = dial;
+    auto moved = db::routing::move(tx, c.id, t);
+    if (!moved) return moved.error();
+    if (!*moved) return lease_lost();
+    if (decision.next == db::JobState::kFailed && sender && snap->get_bool("receipts.return_enabled") &&
+        !sender->email.empty() && !decision.tell_sender_refused) {
+      auto n = notify(tx, "failure_receipt", sender->email, c.id, std::nullopt, sender->id,
+                      {{"reference", reference}, {"error", error_json(t.error, Category::kPolicy, false)}});
+      if (!n) return n.error();
+      notes.push_back(*n);
+    }
+    if (decision.next == db::JobState::kQueued && sender && snap->get_bool("receipts.enqueued_enabled") &&
+        !sender->email.empty()) {
       auto n = notify(tx, "enqueued_receipt", sender->email, c.id, std::nullopt, sender->id,
-                      {{"reference", *reference}, {"recipient", job->recipient_canonical}});
+                      {{"reference", reference}, {"recipient", job->recipient_canonical}});
       if (!n) return n.error();
       notes.push_back(*n);
     }
@@ -269,13 +252,14 @@ Result<void> Router::apply_result(const Claim& c, const bus::LeaseToken&) {
   db::Queue& attempts = results_->queue;
   auto r = pool_.transact([&](db::Tx& tx) -> Result<void> {
     notes.clear();
-    auto a = db::routing::load_attempt(tx, c.id);
-    if (!a) return a.error();
+    auto input = db::routing::load_result(tx, c.id);
+    if (!input) return input.error();
+    const db::routing::ClosedAttempt* a = &input->attempt;
+    const db::routing::JobForRouting* job = &input->job;
     job_id = a->job_id;
-    auto job = db::routing::load_job(tx, a->job_id);
-    if (!job) return job.error();
     from = job->state;
-    if (from != "dialing" && from != "sending") {
+    const auto state = db::parse_job_state(from);
+    if (state != db::JobState::kDialing && state != db::JobState::kSending) {
       // Applied already (a result replayed after a crash): nothing more to do.
       auto done = attempts.finish(tx, c.id, "applied");
       if (!done) return done.error();
@@ -346,69 +330,61 @@ Result<void> Router::route_inbound(const Claim& c, const bus::LeaseToken&) {
     notes.clear();
     auto fax = db::received::get(tx, c.id);
     if (!fax) return fax.error();
+    // A received fax gets its number here, once: the router is its first stage.
     std::optional<std::string> reference;
     if (fax->reference.empty()) {
       auto ref = db::references::next(tx, utc_year(SystemClock::instance().now()));
       if (!ref) return ref.error();
       reference = ref->str();
     }
-    // Who gets it: the DID's user if receive is enabled; a group's members; else the
-    // default user (also for unknown numbers unless the setting refuses them).
-    std::vector<std::pair<db::User, std::optional<std::int64_t>>> recipients;
+    // The facts policy::decide_inbound needs; it decides who gets the fax.
+    InboundFacts facts;
+    facts.called_number = fax->called_number;
+    facts.pages = fax->pages;
+    facts.refuse_unknown = snap->get_string("incoming.unknown_number") == "refuse";
+    facts.notify_failed_calls = snap->get_bool("incoming.notify_failed_calls");
     auto owner = db::users::by_fax_number(tx, fax->called_number);
     if (!owner) return owner.error();
-    bool known = owner->has_value();
-    if (*owner && (*owner)->enable_receive && !(*owner)->disabled) {
-      recipients.emplace_back(**owner, std::nullopt);
-    } else if (!*owner) {
+    facts.owner = *owner;
+    if (!facts.owner) {
       auto group = db::groups::by_fax_number(tx, fax->called_number);
       if (!group) return group.error();
       if (*group) {
-        known = true;
+        facts.group_id = (*group)->id;
         auto members = db::groups::members(tx, (*group)->id);
         if (!members) return members.error();
         for (auto uid : *members) {
           auto u = db::users::get(tx, uid);
-          if (u && u->enable_receive && !u->disabled) recipients.emplace_back(*u, (*group)->id);
+          if (u) facts.group_members.push_back(*u);
         }
       }
     }
-    const bool refuse_unknown = snap->get_string("incoming.unknown_number") == "refuse";
-    if (recipients.empty() && (known || !refuse_unknown)) {
-      const auto name = snap->get_string("incoming.default_user");
-      if (!name.empty()) {
-        auto u = db::users::by_username(tx, name);
-        if (u && !u->disabled) recipients.emplace_back(*u, std::nullopt);
-      }
+    if (const auto name = snap->get_string("incoming.default_user"); !name.empty()) {
+      auto u = db::users::by_username(tx, name);
+      if (u) facts.default_user = *u;
     }
+    const InboundDecision decision = decide_inbound(facts);
     std::optional<std::string> error_code;
-    std::string to = "routed";
-    if (fax->pages == 0) {
-      // A call with no page: ignored, unless the administrator asked to hear about it.
-      recipients.clear();
-      if (snap->get_bool("incoming.notify_failed_calls") && *owner && !(*owner)->email.empty()) {
-        auto n = notify(tx, "failed_incoming_call", (*owner)->email, std::nullopt, c.id, (*owner)->id,
-                        {{"caller", fax->caller_number}, {"called", fax->called_number},
-                         {"error_code", fax->error_code.value_or("")}});
-        if (!n) return n.error();
-        notes.push_back(*n);
-      }
-    } else if (recipients.empty()) {
-      to = "failed";
-      error_code = "inbound.no_recipient";
+    const std::string to = decision.failed ? "failed" : "routed";
+    if (decision.tell_owner_failed_call) {
+      auto n = notify(tx, "failed_incoming_call", facts.owner->email, std::nullopt, c.id, facts.owner->id,
+                      {{"caller", fax->caller_number}, {"called", fax->called_number},
+                       {"error_code", fax->error_code.value_or("")}});
+      if (!n) return n.error();
+      notes.push_back(*n);
+    }
+    if (decision.error) error_code = std::string(decision.error->name());
+    if (decision.alert_admin) {
       const auto admin = snap->get_string("company.admin_email");
       if (!admin.empty()) {
         auto n = notify(tx, "admin_alert", admin, std::nullopt, c.id, std::nullopt,
-                        {{"error", {{"code", "inbound.no_recipient"},
-                                    {"message", "A fax to " + fax->called_number +
-                                                    " reached nobody: no user or group has this number and no "
-                                                    "default user is set."}}}});
+                        {{"error", {{"code", std::string(decision.error->name())}, {"message", decision.error->message}}}});
         if (!n) return n.error();
         notes.push_back(*n);
       }
     }
     const std::string format = snap->get_string("incoming.attachment_format");
-    for (const auto& [user, group] : recipients) {
+    for (const auto& [user, group] : decision.recipients) {
       auto d = db::inbox::deliver(tx, c.id, user.id, group);
       if (!d) return d.error();
       delivered.push_back(user.id);

@@ -35,6 +35,22 @@ TEST(Error, KindsFollowTheRetryPolicy) {
   EXPECT_EQ(kind_name(ErrorKind::kFailedPrecondition), "failed_precondition");
 }
 
+TEST(Error, OneRetryPolicyFollowsTheKind) {
+  EXPECT_EQ(retry_scope(ErrorKind::kUnavailable), RetryScope::kCall);
+  for (auto k : {ErrorKind::kAborted, ErrorKind::kResourceExhausted, ErrorKind::kInternal}) {
+    EXPECT_EQ(retry_scope(k), RetryScope::kJob) << kind_name(k);
+  }
+  for (auto k : {ErrorKind::kInvalidArgument, ErrorKind::kNotFound, ErrorKind::kAlreadyExists,
+                 ErrorKind::kPermissionDenied, ErrorKind::kUnauthenticated, ErrorKind::kFailedPrecondition,
+                 ErrorKind::kOutcomeUnknown}) {
+    EXPECT_EQ(retry_scope(k), RetryScope::kNone) << kind_name(k);
+  }
+  EXPECT_TRUE(is_retryable_job(Code::k_call_busy));
+  EXPECT_TRUE(is_retryable_job(Code::k_call_route_failed));  // a call retry is a job retry too
+  EXPECT_FALSE(is_retryable_job(Code::k_fax_outcome_unknown));
+  EXPECT_FALSE(is_retryable_job(Code::k_call_media_refused));
+}
+
 TEST(Error, ToStringCarriesCodeMessageAndContext) {
   Error e(Code::k_db_unavailable, "The database does not answer.");
   e.with("host", "db1").with("reason", "connection refused");

@@ -148,7 +148,8 @@ TEST_F(RouterTest, ASuccessfulSendGoesThroughEveryStateWithAReceipt) {
   auto events = pool_->transact([&](db::Tx& tx) { return db::jobs::events(tx, job); });
   std::vector<std::string> states;
   for (const auto& e : *events) states.push_back(e.to_state);
-  EXPECT_EQ(states, (std::vector<std::string>{"submitted", "queued", "dialing", "sending", "sent"}));
+  // Claims are moves too: the router's (routing) and the gateway's (dialing).
+  EXPECT_EQ(states, (std::vector<std::string>{"submitted", "routing", "queued", "dialing", "sending", "sent"}));
   EXPECT_TRUE(ReferenceNumber::parse(field(job, "reference")).has_value());
   EXPECT_EQ(field(job, "dial_number"), "000390297865403");  // global prefix + international form
   EXPECT_EQ(field(job, "pages_sent"), "3");
@@ -180,6 +181,17 @@ TEST_F(RouterTest, NoDefaultRouteFailsTheJobAndAlertsTheAdministrator) {
   auto job = ready_job("0299999999");
   ASSERT_TRUE(reaches(job, "failed"));
   EXPECT_EQ(field(job, "error_code"), "route.no_default");
+  EXPECT_EQ(field(job, "error_category"), "policy");
+  EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'")[0][0].as<int>(), 1);
+}
+
+TEST_F(RouterTest, ARouteWithoutAGatewayAddressFailsTheJobAsSuch) {
+  add_route("06", {});
+  sql("DELETE FROM route_gateways");  // the default route has no address either
+  start_router();
+  auto job = ready_job("0612345678");
+  ASSERT_TRUE(reaches(job, "failed"));
+  EXPECT_EQ(field(job, "error_code"), "route.no_gateway");
   EXPECT_EQ(field(job, "error_category"), "policy");
   EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'admin_alert'")[0][0].as<int>(), 1);
 }

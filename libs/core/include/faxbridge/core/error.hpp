@@ -61,6 +61,7 @@ enum class ErrorKind {
   X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
   X(route_no_default, "route.no_default", kFailedPrecondition)                        \
   X(route_not_found, "route.not_found", kNotFound)                                    \
+  X(route_no_gateway, "route.no_gateway", kFailedPrecondition)                        \
   X(call_busy, "call.busy", kAborted)                                                 \
   X(call_no_answer, "call.no_answer", kAborted)                                       \
   X(call_invalid_number, "call.invalid_number", kFailedPrecondition)                  \
@@ -115,8 +116,18 @@ std::string_view kind_name(ErrorKind kind);
 // Looks a dotted name up (for codes read back from the DB or a bus message).
 bool code_from_name(std::string_view name, Code& out);
 
+// The one retry policy, a function of the kind (Abseil's test):
+//   kUnavailable                        the same call may be repeated after a backoff
+//                                       (and a new attempt of the job may succeed too);
+//   kAborted, kResourceExhausted,       a new attempt of the job may succeed (a call that
+//   kInternal                           dropped, a full gateway, a glitch of ours);
+//   anything else                       nothing helps until somebody changes something.
+enum class RetryScope { kNone, kJob, kCall };
+RetryScope retry_scope(ErrorKind kind);
 // Whether repeating the failed call (not the job) can help: kUnavailable only.
 bool is_retryable_call(Code code);
+// Whether another attempt of the job can help (the router's retry_wait, the CDR's flag).
+bool is_retryable_job(Code code);
 
 struct Error {
   Code code = Code::k_internal;

@@ -38,12 +38,14 @@ struct JobInput {
 Result<JobInput> load(Tx& tx, std::int64_t job_id);
 
 // Stores the pages as a fax_pages document, sets pages_document_id and page_count and
-// writes the converting -> ready event. Call after Queue::finish(tx, id, "ready").
+// puts the page count on the converting -> ready event that Queue::finish(tx, id,
+// "ready") wrote just before.
 Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& tiff, int page_count,
                               const std::string& actor);
 
 // Records why the conversion failed (code, sentence, category 'document', not
-// retryable) and the converting -> failed event. Call after Queue::finish(tx, id, "failed").
+// retryable), on the job and on the converting -> failed event that Queue::finish(tx,
+// id, "failed") wrote just before.
 Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor);
 
 // Received faxes whose PDF is missing (the attachment format is PDF) and has not

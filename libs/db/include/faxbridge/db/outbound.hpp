@@ -9,12 +9,15 @@
 // read stay true until they commit, however many gateways run.
 // An active call is a job in dialing/sending that a gateway holds (owner set); the
 // attempt is opened in the claim's transaction and closed in the one that releases it.
+// Leases and time are db::Queue's (the same clock parameter); the job moves and their
+// events are db::transition's (states.hpp).
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/records.hpp"
@@ -35,14 +38,17 @@ struct Call {
 
 // Claims up to `channels` queued jobs whose time has come, within `max_concurrent`
 // active calls overall and one per destination, and opens an attempt for each.
+// clock: when given, its time instead of the server's now() (tests drive the leases and
+// not_before with it, as with db::Queue).
 Result<std::vector<Call>> claim_calls(Tx& tx, const std::string& gateway, int channels, int max_concurrent,
-                                      std::chrono::milliseconds lease);
+                                      std::chrono::milliseconds lease, const Clock* clock = nullptr);
 // Phase C reached: the pages are on the wire (dialing -> sending). false: lease lost.
 Result<bool> mark_sending(Tx& tx, std::int64_t job_id, const std::string& gateway);
 // Live progress of an open attempt (pages confirmed so far, T.30 phase reached), for
 // status pages while the call runs. false: the attempt is already closed.
 Result<bool> record_progress(Tx& tx, std::int64_t attempt_id, int pages_sent, const std::string& phase_reached);
-Result<bool> renew(Tx& tx, std::int64_t job_id, const std::string& gateway, std::chrono::milliseconds lease);
+Result<bool> renew(Tx& tx, std::int64_t job_id, const std::string& gateway, std::chrono::milliseconds lease,
+                   const Clock* clock = nullptr);
 // Closes the attempt with its outcome and releases the call; the job keeps its state
 // until the router applies the result. false: the lease was lost.
 Result<bool> close(Tx& tx, const Call& call, const std::string& gateway, const AttemptEnd& end);

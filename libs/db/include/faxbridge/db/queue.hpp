@@ -12,6 +12,8 @@
 // it still owns the lease, so a worker that lost its lease cannot overwrite the new owner.
 // A queue table has the columns: id, state, not_before, priority, owner, lease_until,
 // claims, error_code, updated_at (queue_test checks every spec below against the schema).
+// Claims, releases and finishes are moves of the table's state machine (states.hpp); on
+// fax_jobs each writes its job_events row in the same statement.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -21,6 +23,7 @@
 #include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/work_queue.hpp"
 #include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/states.hpp"
 
 namespace faxbridge::db {
 
@@ -59,6 +62,8 @@ class Queue final : public WorkSource {
 
   // Inside the holder's own transaction: moves the row to `to_state` and clears the
   // lease if this instance still holds it. false: the lease was lost, roll back.
+  // On fax_jobs this is db::transition (the event, the log line); on every table the
+  // move must be in the table's state machine (states.hpp).
   Result<bool> finish(Tx& tx, std::int64_t id, const std::string& to_state);
 
   const QueueSpec& spec() const { return spec_; }
@@ -70,6 +75,8 @@ class Queue final : public WorkSource {
   QueueSpec spec_;
   std::string owner_;
   const Clock* clock_;
+  const StateMachine* machine_ = nullptr;
+  bool job_events_ = false;  // fax_jobs: claims and releases write job_events rows
   std::string sql_claim_id_, sql_claim_expired_, sql_claim_ready_, sql_renew_, sql_release_,
       sql_finish_, sql_exhaust_;
   std::atomic<TimePoint> last_expired_check_{};

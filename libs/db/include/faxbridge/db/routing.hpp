@@ -1,5 +1,5 @@
 #pragma once
-// The router's reads and writes (issue 7): its queues, the job transitions it decides,
+// The router's reads and writes: its queues, the job transitions it decides,
 // cancellation, recovery of calls whose gateway died, inbound delivery and retention.
 // The decisions themselves live in libs/router (policy.hpp); this file only stores them.
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/queue.hpp"
@@ -32,9 +33,20 @@ struct JobForRouting {
 };
 Result<JobForRouting> load_job(Tx& tx, std::int64_t id);
 
-// Fields the router sets on its way to queued.
-Result<void> set_route(Tx& tx, std::int64_t id, std::optional<std::int64_t> route_id, const std::string& dial_number,
-                       const std::optional<std::string>& reference);
+// The job and the route its number takes (longest enabled prefix, else the default
+// route), with the gateway addresses a call could use: the route's, and the default
+// route's that a gateway falls back on. One statement: the route stage's read.
+struct RouteChoice {
+  std::int64_t route_id = 0;
+  bool is_default = false;
+  int addresses = 0;          // the route's own
+  int fallback_addresses = 0;  // the default route's, when the route is another one
+};
+struct RoutingInput {
+  JobForRouting job;
+  std::optional<RouteChoice> route;  // none: no route matches and there is no default
+};
+Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id);
 
 // The final or waiting state a decision gives, with the failure fields; not_before for
 // retry_wait. Checks the job is still in `from` (never overwrites a concurrent move).
@@ -48,6 +60,10 @@ struct Transition {
   std::chrono::seconds retry_after{0};
   std::string actor;
   std::optional<std::string> owner;  // for a leased stage: only while this instance holds it
+  // The route stage's choice (route and the number to dial), written with the move.
+  bool set_route = false;
+  std::optional<std::int64_t> route_id;
+  std::optional<std::string> dial_number;
 };
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t);
 
@@ -62,14 +78,21 @@ struct ClosedAttempt {
   std::optional<std::string> phase_reached;
 };
 Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id);
+// A closed attempt with its job, in one statement (the results stage's read).
+struct ResultInput {
+  ClosedAttempt attempt;
+  JobForRouting job;
+};
+Result<ResultInput> load_result(Tx& tx, std::int64_t attempt_id);
 
 // retry_wait -> queued for jobs whose wait is over; returns their ids.
 Result<std::vector<std::int64_t>> requeue_due(Tx& tx, int limit, const std::string& actor);
 
 // Calls whose gateway stopped renewing its lease: the open attempt is closed as
 // `interrupted` (with the phase it reached) and the job released, so the results stage
-// decides like for any other outcome. Returns the attempt ids.
-Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit);
+// decides like for any other outcome. Returns the attempt ids. clock: as for
+// db::outbound, a controlled time instead of the server's now() (tests).
+Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit, const Clock* clock = nullptr);
 
 enum class CancelResult { kCancelled, kRequested, kNotCancellable };
 struct CancelOutcome {

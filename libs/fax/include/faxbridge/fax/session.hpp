@@ -109,7 +109,7 @@ struct FaxResult {
 // Maps a T.30 completion code to our stable code. `sending` matters for codes whose
 // meaning depends on the side (a missing confirmation after a sent page is in doubt).
 Code code_for_t30_completion(int t30_code, bool sending);
-// Whether the router may place the call again: kUnavailable, kAborted, kResourceExhausted.
+// Whether the router may place the call again: the one policy, is_retryable_job (core/error.hpp).
 bool is_retryable(Code code);
 std::string_view resolution_name(Resolution r);
 std::string_view phase_name(Phase p);

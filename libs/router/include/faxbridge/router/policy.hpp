@@ -3,14 +3,22 @@
 //  - what a call's outcome does to a job (sent, partially_sent, retry_wait, failed,
 //    cancelled), with the failure's category, code and retry class;
 //  - how long to wait before the next attempt, per cause, as HylaFAX operators know it;
-//  - the number the gateway dials (global prefix for off-net numbers).
+//  - the number the gateway dials (global prefix for off-net numbers);
+//  - whether a job may go out at all (cancel, the sender's right to send, a route with
+//    an address to dial) and who receives an inbound fax (user, group, default user);
+//  - the sentence a sender reads for each failure code.
+// The router (router.cpp) only loads the facts these take and stores what they decide.
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "faxbridge/core/error.hpp"
 #include "faxbridge/core/phone.hpp"
 #include "faxbridge/core/result.hpp"
+
+#include "faxbridge/db/states.hpp"
+#include "faxbridge/db/users.hpp"
 
 namespace faxbridge::db {
 struct SettingsSnapshot;
@@ -56,7 +64,10 @@ struct Decision {
   std::optional<Error> error;  // with code and a sentence for the sender
   std::optional<Category> category;
   bool retryable = false;  // the failure class, even when attempts are exhausted
-  bool final() const { return next_state != "retry_wait"; }
+  bool final() const {
+    const auto s = db::parse_job_state(next_state);
+    return s && db::is_final(*s);
+  }
 };
 
 Decision decide(const CallReport& report, int attempts_done, const RetrySettings& settings,
@@ -77,5 +88,52 @@ struct DialSettings {
 
 // The number to dial for a normalised recipient number.
 std::string dial_number(const PhoneNumber& number, const DialSettings& settings);
+
+// The sentence a sender reads when a call failed with `code`: what happened and what to
+// change. sip_status, when known, is quoted where it helps (call.rejected).
+std::string failure_sentence(Code code, std::optional<int> sip_status = std::nullopt);
+
+// ready -> routing -> queued, or why not.
+struct RoutingFacts {
+  bool cancel_requested = false;
+  std::optional<db::User> sender;  // unset: the job has no sender (API without a user)
+  bool route_found = false;        // a route matches the number, or a default route exists
+  std::size_t gateway_addresses = 0;  // the matched route's and the default route's, together
+  std::string recipient;
+};
+struct RoutingDecision {
+  db::JobState next = db::JobState::kQueued;  // queued | failed | cancelled
+  std::optional<Error> error;
+  std::optional<Category> category;
+  bool tell_sender_refused = false;  // the send_refused notification to the sender
+  bool alert_admin = false;          // an admin alert: the configuration must change
+};
+RoutingDecision decide_routing(const RoutingFacts& facts);
+
+// Who receives a fax to a number: the number's user if receive is enabled, else (no
+// such user) a group's members who receive, else the default user, also for unknown
+// numbers unless they are refused. A call without a page reaches nobody.
+struct InboundFacts {
+  std::string called_number;
+  int pages = 0;
+  std::optional<db::User> owner;        // the user whose fax number it is
+  std::optional<std::int64_t> group_id;  // the group whose number it is (only without owner)
+  std::vector<db::User> group_members;
+  std::optional<db::User> default_user;  // incoming.default_user, when set and found
+  bool refuse_unknown = false;           // incoming.unknown_number = refuse
+  bool notify_failed_calls = false;      // incoming.notify_failed_calls
+};
+struct InboundDecision {
+  struct Recipient {
+    db::User user;
+    std::optional<std::int64_t> via_group;
+  };
+  std::vector<Recipient> recipients;
+  bool failed = false;                   // received_faxes: failed instead of routed
+  std::optional<Error> error;            // inbound.no_recipient
+  bool alert_admin = false;
+  bool tell_owner_failed_call = false;   // failed_incoming_call to the number's user
+};
+InboundDecision decide_inbound(const InboundFacts& facts);
 
 }  // namespace faxbridge::router
