@@ -28,16 +28,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "faxbridge-router: %s\n", r.error().to_string().c_str());
     return 2;
   }
-  service::Runtime rt(settings);
-  service::log_effective_config(cfg);
-  if (auto r = rt.start(); !r) return r.error().code == Code::k_service_stopping ? 0 : 1;
-  router::Router router(rt.pool(), rt.publisher(), settings.bus.subscribe, rs);
-  rt.add_health_check("subscriptions", [&](std::string& detail) {
-    detail = router.connected() ? "subscribed" : "not connected";
-    return router.connected();
+  service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  return service::run_main([&] {
+    service::log_effective_config(cfg);
+    if (auto r = rt.start(); !r) {
+      log::write_error(log::Level::kError, "service.start_failed", r.error());
+      return r.error().code == Code::k_service_stopping ? 0 : 1;
+    }
+    router::Router router(rt.pool(), rt.publisher(), settings.bus.subscribe, rs);
+    rt.add_connection_check("subscriptions", [&] { return router.connected(); });
+    router.start();
+    rt.wait();
+    router.stop();
+    return 0;
   });
-  router.start();
-  rt.wait();
-  router.stop();
-  return 0;
 }

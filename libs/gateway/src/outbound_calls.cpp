@@ -99,7 +99,7 @@ void OutboundCalls::claim() {
         if (fallback && fallback != chosen) {
           for (const auto& g : fallback->gateways) p.targets.push_back(g.address);
         }
-        if (p.targets.empty()) return Error(Code::k_route_no_default, "No gateway address for this call.");
+        if (p.targets.empty()) return Error(Code::k_route_no_gateway, "Neither the route nor the default route has a gateway address to dial.");
         // Read per call: settings changes apply to the next call without a restart.
         auto snap = db::settings::load(tx);
         if (!snap) return snap.error();

@@ -222,7 +222,7 @@ std::string failure_sentence(Code code, std::optional<int> sip_status) {
       return "The far end refused T.38 (fax over IP)" + status +
              " and no other media was allowed for this call. To send such faxes as G.711 audio, the fax "
              "administrator can allow G.711 for outgoing faxes (faxbridge settings set sip.allow_g711_outgoing "
-             "true) or set the route's T.38 policy so that G.711 may be used (faxbridge routes set <prefix> "
+             "true) or set the route's T.38 policy so that G.711 may be used (faxbridge routes list, then faxbridge routes set ID "
              "--t38-policy auto).";
     case Code::k_call_rejected:
       return "The far end refused the call" + status + ".";
