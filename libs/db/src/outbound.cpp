@@ -41,7 +41,8 @@ std::string claim_sql() {
          ", attempts = j.attempts + 1 "
          "    FROM picked WHERE j.id = picked.id AND j.state = " + quoted(queued) +
          "    RETURNING j.id, j.attempts, coalesce(j.dial_number, j.recipient_canonical) AS dial, "
-         "    j.recipient_canonical, j.route_id, j.pages_document_id, j.page_count, j.reference), "
+         "    j.recipient_canonical, j.route_id, j.pages_document_id, j.page_count, j.reference, "
+         "    j.gateway_addresses, j.t38_policy), "
          "ev AS (" + states_sql::job_events_insert("claimed", "id", quoted(queued), quoted(dialing), "$1") + ") "
          "SELECT * FROM claimed ORDER BY id";
 }
@@ -66,6 +67,8 @@ Result<std::vector<Call>> claim_calls(Tx& tx, const std::string& gateway, int ch
     c.pages_document_id = opt<std::int64_t>(r[5]);
     c.page_count = opt<int>(r[6]);
     c.reference = opt<std::string>(r[7]);
+    c.gateway_addresses = text_array(r[8]);
+    c.t38_policy = r[9].as<std::string>("auto");
     auto a = w.exec_params(
         // clock_timestamp(), not now(): the transaction may have waited for the claim
         // lock, and the CDR must show when the call really started.

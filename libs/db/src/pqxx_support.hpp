@@ -32,6 +32,15 @@ TimePoint from_sql_time(const std::string& text);
 
 // A text[] column as strings (NULL elements skipped).
 std::vector<std::string> text_array(const pqxx::field& f);
+// Strings as one text parameter for string_to_array($n, E'\n') (they hold no newline).
+inline std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty()) out += '\n';
+    out += l;
+  }
+  return out;
+}
 
 template <typename T>
 std::optional<T> opt(const pqxx::field& f) {

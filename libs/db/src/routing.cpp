@@ -68,8 +68,13 @@ Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id) {
       ", r.id, r.is_default, "
       "(SELECT count(*) FROM route_gateways g WHERE g.route_id = r.id)::int, "
       "CASE WHEN r.is_default THEN 0 ELSE (SELECT count(*) FROM route_gateways g JOIN routes d ON d.id = g.route_id "
-      "  WHERE d.is_default AND d.enabled)::int END "
-      "FROM fax_jobs j LEFT JOIN LATERAL (SELECT r.id, r.is_default FROM routes r WHERE r.enabled AND "
+      "  WHERE d.is_default AND d.enabled)::int END, "
+      // The dialling order the gateway follows: the route's addresses, then the default's.
+      "ARRAY(SELECT g.address FROM route_gateways g WHERE g.route_id = r.id ORDER BY g.position) || "
+      "  CASE WHEN r.is_default THEN ARRAY[]::text[] ELSE ARRAY(SELECT g.address FROM route_gateways g "
+      "  JOIN routes d ON d.id = g.route_id WHERE d.is_default AND d.enabled ORDER BY d.id, g.position) END, "
+      "r.t38_policy "
+      "FROM fax_jobs j LEFT JOIN LATERAL (SELECT r.id, r.is_default, r.t38_policy FROM routes r WHERE r.enabled AND "
       "  (r.is_default OR (j.recipient_canonical LIKE r.prefix || '%' AND r.prefix <> '')) "
       "  ORDER BY r.is_default, length(r.prefix) DESC LIMIT 1) r ON true "
       "WHERE j.id = $1";
@@ -84,6 +89,8 @@ Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id) {
     c.is_default = r[0][at + 1].as<bool>();
     c.addresses = r[0][at + 2].as<int>();
     c.fallback_addresses = r[0][at + 3].as<int>();
+    c.gateway_addresses = text_array(r[0][at + 4]);
+    c.t38_policy = r[0][at + 5].as<std::string>("auto");
     in.route = c;
   }
   return in;
@@ -103,6 +110,8 @@ Result<bool> move(Tx& tx, std::int64_t id, const Transition& t) {
   c.set_route = t.set_route;
   c.route_id = t.route_id;
   c.dial_number = t.dial_number;
+  c.gateway_addresses = t.gateway_addresses;
+  c.t38_policy = t.t38_policy;
   return transition(tx, id, *from, *to, t.actor, t.error, c);
 }
 

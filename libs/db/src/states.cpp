@@ -207,13 +207,16 @@ Result<bool> transition(Tx& tx, std::int64_t job, JobState from, JobState to, co
       "not_before = CASE WHEN $13::interval IS NULL THEN not_before ELSE now() + $13::interval END, "
       "completed_at = CASE WHEN $14 THEN now() ELSE completed_at END, "
       "route_id = CASE WHEN $16 THEN $17::bigint ELSE route_id END, "
-      "dial_number = CASE WHEN $16 THEN $18::text ELSE dial_number END "
+      "dial_number = CASE WHEN $16 THEN $18::text ELSE dial_number END, "
+      "gateway_addresses = CASE WHEN $16 THEN string_to_array($19::text, E'\\n') ELSE gateway_addresses END, "
+      "t38_policy = CASE WHEN $16 THEN $20::text ELSE t38_policy END "
       "WHERE id = $1 AND state = $2 AND ($5::text IS NULL OR owner = $5) RETURNING id, reference), "
       "ev AS (" + states_sql::job_events_insert("moved", "id", "$2", "$3", "$4", "$8", "$15") + ") "
       "SELECT reference FROM moved";
   auto r = W(tx).exec_params(stmt, job, std::string(f), std::string(t), actor, c.holder, c.release_lease,
                              write_error, code, detail, c.category, c.retryable, c.pages_sent, wait, kJobs.is_final(t),
-                             detail.value_or(c.detail), c.set_route, c.route_id, c.dial_number);
+                             detail.value_or(c.detail), c.set_route, c.route_id, c.dial_number,
+                             join_lines(c.gateway_addresses), c.t38_policy);
   if (r.empty()) return false;
   states_sql::log_job_state_after_commit(tx, job, opt<std::string>(r[0][0]), f, t, actor, code);
   return true;

@@ -7,7 +7,6 @@
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/registry.hpp"
-#include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/fax/link.hpp"
@@ -85,27 +84,15 @@ void OutboundCalls::claim() {
         auto doc = db::documents::get(tx, *c.pages_document_id);
         if (!doc) return doc.error();
         bytes = std::move(doc->bytes);
-        auto routes = db::routes::list(tx);
-        if (!routes) return routes.error();
-        const db::Route* chosen = nullptr;
-        const db::Route* fallback = nullptr;
-        for (const auto& r : *routes) {
-          if (c.route_id && r.id == *c.route_id) chosen = &r;
-          if (r.is_default && r.enabled) fallback = &r;
+        // The router decided where this call goes (routing is one way).
+        p.targets = c.gateway_addresses;
+        if (p.targets.empty()) {
+          return Error(Code::k_route_no_gateway, "Neither the route nor the default route has a gateway address to dial.");
         }
-        if (chosen) {
-          for (const auto& g : chosen->gateways) p.targets.push_back(g.address);
-        }
-        if (fallback && fallback != chosen) {
-          for (const auto& g : fallback->gateways) p.targets.push_back(g.address);
-        }
-        if (p.targets.empty()) return Error(Code::k_route_no_gateway, "Neither the route nor the default route has a gateway address to dial.");
         // Read per call: settings changes apply to the next call without a restart.
         auto snap = db::settings::load(tx);
         if (!snap) return snap.error();
-        const db::Route* policy_route = chosen ? chosen : fallback;
-        p.media.route_policy = policy_route ? parse_t38_policy(policy_route->t38_policy).value_or(T38Policy::kAuto)
-                                            : T38Policy::kAuto;
+        p.media.route_policy = parse_t38_policy(c.t38_policy).value_or(T38Policy::kAuto);
         p.media.allow_g711 = snap->get_bool("sip.allow_g711_outgoing");
         auto prefers = db::remote_capabilities::prefers_g711(tx, c.dial_number,
                                                              static_cast<int>(snap->get_int("sip.g711_memory_days")));

@@ -212,7 +212,11 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     // The job got its reference number when it was created (db::references).
     const std::string reference = job->reference.value_or("");
     t.set_route = true;
-    if (queued) t.route_id = route->route_id;
+    if (queued) {
+      t.route_id = route->route_id;
+      t.gateway_addresses = route->gateway_addresses;  // the gateway dials these, in order
+      t.t38_policy = route->t38_policy;
+    }
     t.dial_number = dial;
     auto moved = db::routing::move(tx, c.id, t);
     if (!moved) return moved.error();

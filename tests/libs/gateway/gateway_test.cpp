@@ -95,3 +95,35 @@ TEST_F(GatewayTest, ACancelDuringTheCallHangsUpAndClosesTheAttemptAsCancelled) {
 
 }  // namespace
 }  // namespace faxbridge::gateway
+
+namespace faxbridge::gateway {
+namespace {
+
+// Routing is one way: the router wrote the addresses to dial on the job when it queued
+// it, and the gateway dials those. A route edited while the job waits changes the next
+// routing, not this call (the gateway never reads the routes table for a call).
+TEST_F(GatewayTest, TheGatewayDialsTheAddressesTheRouterChoseEvenIfTheRouteChangesAfterwards) {
+  const auto alice = add_user("alice", std::nullopt);
+  add_user("bob", "403");
+  auto* b = start_gateway("gw-b", media_base() + 20, /*place_calls=*/false);
+  ASSERT_TRUE(b != nullptr);
+  const std::string b_address = "127.0.0.1:" + std::to_string(b->settings().sip.port);
+  default_route(b_address);
+  start_router();
+  const auto job = ready_job("403", alice);
+  const std::string j = std::to_string(job);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "queued"; }, 60s)) << job_state(job);
+  EXPECT_EQ(field("SELECT array_to_string(gateway_addresses, ',') || '/' || t38_policy FROM fax_jobs WHERE id = " + j),
+            b_address + "/auto");
+  sql("UPDATE route_gateways SET address = '127.0.0.1:9'");  // nothing answers there
+
+  auto* a = start_gateway("gw-a", media_base(), /*place_calls=*/true);
+  ASSERT_TRUE(a != nullptr);
+  ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s))
+      << job_state(job);
+  EXPECT_EQ(job_state(job), "sent") << field("SELECT error_code FROM fax_jobs WHERE id = " + j);
+  EXPECT_EQ(field("SELECT gateway_address FROM attempts WHERE job_id = " + j), b_address);
+}
+
+}  // namespace
+}  // namespace faxbridge::gateway

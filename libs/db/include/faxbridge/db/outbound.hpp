@@ -34,6 +34,10 @@ struct Call {
   std::optional<std::int64_t> pages_document_id;
   std::optional<int> page_count;
   std::optional<std::string> reference;
+  // What the router decided (the gateway reads, never re-decides): the addresses to dial
+  // in order, fallbacks and the default route included, and the route's T.38 policy.
+  std::vector<std::string> gateway_addresses;
+  std::string t38_policy = "auto";
 };
 
 // Claims up to `channels` queued jobs whose time has come, within `max_concurrent`

@@ -41,6 +41,9 @@ struct RouteChoice {
   bool is_default = false;
   int addresses = 0;          // the route's own
   int fallback_addresses = 0;  // the default route's, when the route is another one
+  // What a gateway dials, in order: the route's addresses, then the default route's.
+  std::vector<std::string> gateway_addresses;
+  std::string t38_policy;  // the route's
 };
 struct RoutingInput {
   JobForRouting job;
@@ -64,6 +67,8 @@ struct Transition {
   bool set_route = false;
   std::optional<std::int64_t> route_id;
   std::optional<std::string> dial_number;
+  std::vector<std::string> gateway_addresses;  // the addresses the gateway will dial, in order
+  std::optional<std::string> t38_policy;
 };
 Result<bool> move(Tx& tx, std::int64_t id, const Transition& t);
 

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
@@ -82,6 +83,8 @@ struct JobChange {
   bool set_route = false;
   std::optional<std::int64_t> route_id;
   std::optional<std::string> dial_number;
+  std::vector<std::string> gateway_addresses;  // in dialling order, the default route's last
+  std::optional<std::string> t38_policy;       // the route's
 };
 
 // Moves job `job` from `from` to `to`, writes its event and logs it after the commit.
