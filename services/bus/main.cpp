@@ -40,10 +40,7 @@ int main(int argc, char** argv) {
       log::write_error(log::Level::kError, "bus.start_failed", bound.error());
       return 1;
     }
-    if (auto r = rt.start(); !r) {
-      log::write_error(log::Level::kError, "service.start_failed", r.error());
-      return r.error().code == Code::k_service_stopping ? 0 : 1;
-    }
+    if (auto exit_status = rt.start_or_exit_status()) return *exit_status;
     rt.add_health_check("forwarder", [&](std::string& detail) {
       detail = forwarder.running() ? "forwarding" : "stopped";
       return forwarder.running();

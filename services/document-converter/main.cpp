@@ -40,10 +40,7 @@ int main(int argc, char** argv) {
   service::Runtime rt(settings);
   return service::run_main([&] {
     service::log_effective_config(cfg);
-    if (auto r = rt.start(); !r) {
-      log::write_error(log::Level::kError, "service.start_failed", r.error());
-      return r.error().code == Code::k_service_stopping ? 0 : 1;
-    }
+    if (auto exit_status = rt.start_or_exit_status()) return *exit_status;
     auto spec = db::conversion_queue();
     bus::ConsumerSettings cs;
     cs.name = "conversion";

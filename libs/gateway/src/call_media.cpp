@@ -50,7 +50,7 @@ sip::T38Capabilities t38_engine() {
   // buffer is 2048; 1400 keeps a datagram inside one Ethernet frame, so the far end never
   // adds redundancy up to IP fragmentation), and the terminal decodes each IFP packet as
   // it arrives, so nothing waits in a buffer larger than that link buffer (2048).
-  // Fill-bit removal and MMR/JBIG transcoding are not implemented.
+  // Fill-bit removal and MMR/JBIG transcoding are never claimed: the engine has neither.
   sip::T38Capabilities engine;
   engine.max_version = 2;
   engine.max_bit_rate = 14400;

@@ -170,6 +170,13 @@ Result<void> Runtime::start() {
   return ok();
 }
 
+std::optional<int> Runtime::start_or_exit_status() {
+  auto r = start();
+  if (r) return std::nullopt;
+  log::write_error(log::Level::kError, "service.start_failed", r.error());
+  return r.error().code == Code::k_service_stopping ? 0 : 1;
+}
+
 void Runtime::add_health_check(std::string name, std::function<bool(std::string& detail)> probe) {
   impl_->side_port->add_check({std::move(name), std::move(probe)});
 }

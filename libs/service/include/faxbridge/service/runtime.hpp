@@ -66,6 +66,9 @@ class Runtime final {
   // answers, checks or applies the schema, and connects the publisher. Returns
   // service.stopping when a stop signal came while waiting.
   Result<void> start();
+  // start() for a main: nullopt when started; else logs service.start_failed and gives
+  // the exit status (0 when a stop signal came while waiting, 1 otherwise).
+  std::optional<int> start_or_exit_status();
   // Blocks until a stop signal or request_stop().
   void wait();
   void request_stop();
