@@ -69,9 +69,19 @@ Result<Journal> Journal::open(const std::filesystem::path& folder) {
                  "FAXBRIDGE_GATEWAY_SPOOL_DIR or SIP port.")
         .with("path", folder.string());
   }
+  // Numbers continue after every file here, set-aside ones included (a new entry never
+  // takes the name of an old one); a ".tmp" is an entry a crash cut short: never durable,
+  // never reported, so it goes.
   std::uint64_t highest = 0;
   for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
-    highest = std::max(highest, sequence_of(e.path()));
+    const std::string name = e.path().filename().string();
+    if (name.ends_with(".json.tmp")) {
+      std::error_code ignored;
+      std::filesystem::remove(e.path(), ignored);
+      continue;
+    }
+    const auto dot = name.find(".json");
+    if (dot != std::string::npos) highest = std::max(highest, sequence_of(e.path().parent_path() / name.substr(0, dot + 5)));
   }
   return Journal(folder, fd, highest + 1);
 }
