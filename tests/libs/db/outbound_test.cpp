@@ -10,6 +10,7 @@
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/routing.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
+#include "faxbridge/testing/sql.hpp"
 
 namespace faxbridge::db {
 namespace {
@@ -22,13 +23,7 @@ class OutboundTest : public ::testing::Test {
     dsn_ = testing::migrated_database("outbound");
     pool_ = std::make_unique<Pool>(PoolSettings{dsn_, 2});
   }
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return faxbridge::testing::committed_sql(dsn_, q); }
   // A queued job to `number` that may be dialled from `not_before` on.
   std::int64_t queued(const std::string& number, TimePoint not_before) {
     auto j = pool_->transact([&](Tx& tx) {

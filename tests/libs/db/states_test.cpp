@@ -16,6 +16,7 @@
 #include "faxbridge/db/queue.hpp"
 #include "faxbridge/db/routing.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
+#include "faxbridge/testing/sql.hpp"
 
 namespace faxbridge::db {
 namespace {
@@ -52,7 +53,9 @@ TEST(StateMachines, EdgesJoinKnownStatesAndFinalStatesAreFinal) {
       leave.insert(e.from);
     }
     for (auto s : m->states) {
-      if (!m->is_final(s)) EXPECT_TRUE(leave.count(s)) << m->table << ": " << s << " is a dead end";
+      if (!m->is_final(s)) {
+        EXPECT_TRUE(leave.count(s)) << m->table << ": " << s << " is a dead end";
+      }
     }
   }
   EXPECT_TRUE(is_final(JobState::kPartiallySent));
@@ -68,13 +71,7 @@ class StatesTest : public ::testing::Test {
     dsn_ = testing::migrated_database("states");
     pool_ = std::make_unique<Pool>(PoolSettings{dsn_, 2});
   }
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return faxbridge::testing::committed_sql(dsn_, q); }
   std::int64_t job_in(const std::string& state, const std::string& number = "403") {
     auto j = pool_->transact([&](Tx& tx) {
       NewJob n;

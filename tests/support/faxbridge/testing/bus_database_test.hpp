@@ -12,6 +12,7 @@
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/testing/process.hpp"
+#include "faxbridge/testing/sql.hpp"
 
 namespace faxbridge::testing {
 
@@ -28,13 +29,7 @@ class BusAndDatabaseTest : public ::testing::Test {
   }
 
   // One statement in its own transaction, committed.
-  pqxx::result sql(const std::string& q) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    auto r = w.exec(q);
-    w.commit();
-    return r;
-  }
+  pqxx::result sql(const std::string& q) { return faxbridge::testing::committed_sql(dsn_, q); }
 
   std::string dsn_;
   Ports ports_;
