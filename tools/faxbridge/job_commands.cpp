@@ -40,7 +40,7 @@ int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::
   if (!v->attempts.empty()) out << "calls:\n";
   for (const auto& a : v->attempts) {
     out << "  #" << a.attempt_no << " " << a.started_at << " " << a.gateway_instance << " dialled " << a.dialled_number
-        << "  " << a.outcome.value_or("in progress") << "  SIP " << (a.sip_status ? std::to_string(*a.sip_status) : "-")
+        << "  " << (a.outcome ? db::outcome_name(*a.outcome) : std::string_view("in progress")) << "  SIP " << (a.sip_status ? std::to_string(*a.sip_status) : "-")
         << "  T.30 " << (a.t30_code ? std::to_string(*a.t30_code) : "-") << "  pages " << a.pages_sent
         << (a.error_code ? "  " + *a.error_code : "") << "\n";
   }

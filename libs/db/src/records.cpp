@@ -5,6 +5,15 @@
 namespace faxbridge::db {
 
 namespace attempts {
+namespace {
+
+// The CHECK constraint allows only Outcome names, so an unknown one cannot be read.
+std::optional<Outcome> outcome_of(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return parse_outcome(f.c_str());
+}
+
+}  // namespace
 
 Result<std::int64_t> open(Tx& tx, const AttemptStart& s) {
   auto& w = W(tx);
@@ -24,7 +33,7 @@ Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
       "t30_text = $6, phase_reached = $7, pages_sent = $8, bit_rate = $9, ecm = $10, remote_station_id = $11, "
       "error_code = $12, retryable = $13, diagnostics = $14::jsonb, "
       "gateway_address = coalesce($15, gateway_address) WHERE id = $1 AND ended_at IS NULL",
-      id, e.outcome, e.media, e.sip_status, e.t30_code, e.t30_text, e.phase_reached, e.pages_sent, e.bit_rate,
+      id, std::string(outcome_name(e.outcome)), e.media, e.sip_status, e.t30_code, e.t30_text, e.phase_reached, e.pages_sent, e.bit_rate,
       e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json, e.gateway_address);
   return r.affected_rows() > 0;
 }
@@ -38,7 +47,7 @@ Result<std::vector<AttemptRecord>> for_job(Tx& tx, std::int64_t job_id) {
   std::vector<AttemptRecord> out;
   for (const auto& r : rows) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<int>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                   r[4].as<std::string>(), opt<std::string>(r[5]), opt<int>(r[6]), opt<int>(r[7]),
+                   r[4].as<std::string>(), outcome_of(r[5]), opt<int>(r[6]), opt<int>(r[7]),
                    opt<std::string>(r[8]), r[9].as<int>(), opt<int>(r[10]), opt<std::string>(r[11])});
   }
   return out;

@@ -37,7 +37,7 @@ ClosedAttempt attempt_from(const pqxx::row& r, int at = 0) {
   ClosedAttempt a;
   a.id = r[at + 0].as<std::int64_t>();
   a.job_id = r[at + 1].as<std::int64_t>();
-  a.outcome = r[at + 2].as<std::string>();
+  a.outcome = parse_outcome(r[at + 2].c_str()).value_or(Outcome::kFailed);
   a.error_code = opt<std::string>(r[at + 3]);
   a.pages_sent = r[at + 4].as<int>();
   a.sip_status = opt<int>(r[at + 5]);
@@ -164,8 +164,8 @@ Result<std::vector<std::int64_t>> interrupt_abandoned_calls(Tx& tx, int limit, c
     states_sql::require_edge(attempt_machine(), open, closed);
     const std::string at = lease_sql::now(4);
     // The job's state tells how far the call got: sending means phase C was reached.
-    return "UPDATE attempts SET state = " + quoted(closed) + ", ended_at = " + at + ", outcome = 'interrupted', "
-           "error_code = $3, not_before = " + at + ", updated_at = " + at + ", "
+    return "UPDATE attempts SET state = " + quoted(closed) + ", ended_at = " + at +
+           ", outcome = " + quoted(outcome_name(Outcome::kInterrupted)) + ", error_code = $3, not_before = " + at + ", updated_at = " + at + ", "
            "phase_reached = coalesce(phase_reached, CASE WHEN $2 = " + quoted(state_name(JobState::kSending)) +
            " THEN 'C' ELSE 'A' END) WHERE job_id = $1 AND state = " + quoted(open) + " RETURNING id";
   }();

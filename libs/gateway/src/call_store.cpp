@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "faxbridge/bus/topics.hpp"
 #include "faxbridge/bus/work_feed.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/documents.hpp"
-#include "faxbridge/bus/topics.hpp"
 
 namespace faxbridge::gateway {
 
@@ -56,7 +56,7 @@ db::outbound::Call call_from(const json& j) {
 }
 
 json end_json(const db::AttemptEnd& e) {
-  json j{{"outcome", e.outcome}, {"pages_sent", e.pages_sent}};
+  json j{{"outcome", db::outcome_name(e.outcome)}, {"pages_sent", e.pages_sent}};
   put(j, "media", e.media);
   put(j, "sip_status", e.sip_status);
   put(j, "t30_code", e.t30_code);
@@ -73,7 +73,9 @@ json end_json(const db::AttemptEnd& e) {
 }
 db::AttemptEnd end_from(const json& j) {
   db::AttemptEnd e;
-  e.outcome = j.at("outcome").get<std::string>();
+  const auto outcome = db::parse_outcome(j.at("outcome").get<std::string>());
+  if (!outcome) throw std::invalid_argument("unknown outcome in journal entry");
+  e.outcome = *outcome;
   e.pages_sent = j.value("pages_sent", 0);
   get(j, "media", e.media);
   get(j, "sip_status", e.sip_status);
@@ -336,12 +338,12 @@ bool CallStore::write(Fact& fact) {
         ++attempts_closed_;
         if (*r) {
           (void)bus::announce_work(publisher_, bus::stages::kResults, call.attempt_id);
-          log::info("gateway.attempt_closed", {{"job", call.job_id}, {"outcome", end.outcome}, {"pages", end.pages_sent},
+          log::info("gateway.attempt_closed", {{"job", call.job_id}, {"outcome", db::outcome_name(end.outcome)}, {"pages", end.pages_sent},
                                                {"replayed", fact.replayed}});
         } else {
           // The router already closed it as interrupted (our lease expired) or another
           // process holds the job: our outcome cannot be applied any more.
-          log::warn("gateway.lease_lost", {{"job", call.job_id}, {"outcome", end.outcome}});
+          log::warn("gateway.lease_lost", {{"job", call.job_id}, {"outcome", db::outcome_name(end.outcome)}});
         }
         remove_file(e.value("spool", ""));
       }

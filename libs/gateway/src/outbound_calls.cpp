@@ -137,7 +137,7 @@ void OutboundCalls::start(Prepared p) {
   log::info("gateway.call_claimed", {{"job", call.call.job_id}, {"attempt", call.call.attempt_id},
                                      {"number", call.call.dial_number}});
   if (p.error) {
-    finish_error(call, *p.error, "failed");
+    finish_error(call, *p.error, db::Outcome::kFailed);
     return;
   }
   call.targets = ctx_.health.order(p.targets);  // addresses known down go last
@@ -149,7 +149,7 @@ void OutboundCalls::start(Prepared p) {
   const bool may_switch = call.plan.reinvite_on_tone || call.plan.accept_remote_t38;
   auto ports = ctx_.ports.reserve_call(call.plan.offer == FirstOffer::kAudio && may_switch);
   if (!ports) {
-    finish_error(call, Error(Code::k_fax_transport_failed, "No free media port."), "failed");
+    finish_error(call, Error(Code::k_fax_transport_failed, "No free media port."), db::Outcome::kFailed);
     return;
   }
   call.ports = *ports;
@@ -183,7 +183,8 @@ void OutboundCalls::place_next(Call& call) {
     log::info("gateway.dialing", {{"job", call.call.job_id}, {"target", req.target}});
     return;
   }
-  finish_error(call, Error(Code::k_call_route_failed, "Every gateway address of the route failed."), "failed");
+  finish_error(call, Error(Code::k_call_route_failed, "Every gateway address of the route failed."),
+               db::Outcome::kFailed);
 }
 
 void OutboundCalls::on_answered(const sip::CallAnswered& a) {
@@ -196,7 +197,8 @@ void OutboundCalls::on_answered(const sip::CallAnswered& a) {
     // We offered T.38 alone and the far end answered with something else.
     remember_t38_failure(call);
     (void)ctx_.agent.hang_up(a.call);
-    finish_error(call, Error(Code::k_call_media_refused, "The far end did not answer with T.38."), "failed");
+    finish_error(call, Error(Code::k_call_media_refused, "The far end did not answer with T.38."),
+                 db::Outcome::kFailed);
     return;
   }
   CallMedia::Options o;
@@ -220,7 +222,7 @@ void OutboundCalls::on_answered(const sip::CallAnswered& a) {
   if (auto r = call.media->start(a.media, ctx_.runtime); !r) {
     call.media.reset();
     (void)ctx_.agent.hang_up(a.call);
-    finish_error(call, r.error(), "failed");  // forgets the re-INVITE answer too
+    finish_error(call, r.error(), db::Outcome::kFailed);  // forgets the re-INVITE answer too
     return;
   }
   if (call.media->redundant()) ++ctx_.counters.audio_redundancy_calls;
@@ -245,7 +247,7 @@ void OutboundCalls::on_failed(const sip::CallFailed& f) {
   }
   if (call.lease_lost) {
     finish_error(call, Error(Code::k_queue_lease_lost, "The job's lease was lost; the call was stopped."),
-                 "interrupted");
+                 db::Outcome::kInterrupted);
     return;
   }
   if (f.failure.try_next_address && call.next_target < call.targets.size()) {
@@ -257,13 +259,13 @@ void OutboundCalls::on_failed(const sip::CallFailed& f) {
   if (call.plan.offer == FirstOffer::kT38 && !f.local && is_t38_offer_refused(f.sip_status)) {
     remember_t38_failure(call);
   }
-  std::string outcome = "failed";
+  db::Outcome outcome = db::Outcome::kFailed;
   switch (f.failure.code) {
-    case Code::k_call_busy: outcome = "busy"; break;
-    case Code::k_call_no_answer: outcome = "no_answer"; break;
+    case Code::k_call_busy: outcome = db::Outcome::kBusy; break;
+    case Code::k_call_no_answer: outcome = db::Outcome::kNoAnswer; break;
     case Code::k_call_invalid_number:
     case Code::k_call_not_authorised:
-    case Code::k_call_rejected: outcome = "rejected"; break;
+    case Code::k_call_rejected: outcome = db::Outcome::kRejected; break;
     default: break;
   }
   finish_error(call, f.error, outcome);
@@ -283,9 +285,10 @@ void OutboundCalls::on_ended(const sip::CallEnded& e) {
       close(call, cancelled_end(call));
     } else if (call.lease_lost) {
       finish_error(call, Error(Code::k_queue_lease_lost, "The job's lease was lost; the call was stopped."),
-                   "interrupted");
+                   db::Outcome::kInterrupted);
     } else {
-      finish_error(call, Error(Code::k_call_interrupted, "The call ended before the fax started."), "failed");
+      finish_error(call, Error(Code::k_call_interrupted, "The call ended before the fax started."),
+                   db::Outcome::kFailed);
     }
   }
 }
@@ -363,7 +366,7 @@ void OutboundCalls::end_for_lost_lease(Call& call, const std::string& why) {
     if (call.channel()) call.sip_ended = true;  // BYE sent; without a channel on_failed/on_ended closes it
   } else if (!call.sip_call) {
     finish_error(call, Error(Code::k_queue_lease_lost, "The job's lease was lost; the call was stopped."),
-                 "interrupted");
+                 db::Outcome::kInterrupted);
   }
 }
 
@@ -371,7 +374,7 @@ void OutboundCalls::end_for_lost_lease(Call& call, const std::string& why) {
 
 db::AttemptEnd OutboundCalls::cancelled_end(const Call& call) const {
   db::AttemptEnd end;
-  end.outcome = "cancelled";
+  end.outcome = db::Outcome::kCancelled;
   if (call.media && call.media->kind()) end.media = std::string(media_column(*call.media->kind()));
   end.sip_status = call.sip_status;
   end.phase_reached = phase_letter(call.max_phase, false);
@@ -381,8 +384,9 @@ db::AttemptEnd OutboundCalls::cancelled_end(const Call& call) const {
   return end;
 }
 
-void OutboundCalls::finish_error(Call& call, const Error& error, const std::string& outcome) {
-  log::write_error(log::Level::kInfo, "gateway.call_failed", error, {{"job", call.call.job_id}, {"outcome", outcome}});
+void OutboundCalls::finish_error(Call& call, const Error& error, db::Outcome outcome) {
+  log::write_error(log::Level::kInfo, "gateway.call_failed", error,
+                   {{"job", call.call.job_id}, {"outcome", db::outcome_name(outcome)}});
   db::AttemptEnd end;
   end.outcome = outcome;
   end.sip_status = call.sip_status;
@@ -396,7 +400,7 @@ void OutboundCalls::finish_error(Call& call, const Error& error, const std::stri
 void OutboundCalls::finish_fax(Call& call) {
   if (call.lease_lost) {
     finish_error(call, Error(Code::k_queue_lease_lost, "The job's lease was lost; the call was stopped."),
-                 "interrupted");
+                 db::Outcome::kInterrupted);
     return;
   }
   const fax::FaxResult& r = call.channel()->result();
@@ -404,7 +408,7 @@ void OutboundCalls::finish_fax(Call& call) {
   if (call.cancelled) {
     end = cancelled_end(call);
   } else {
-    end.outcome = r.success ? "sent" : (r.pages > 0 ? "partially_sent" : "failed");
+    end.outcome = r.success ? db::Outcome::kSent : (r.pages > 0 ? db::Outcome::kPartiallySent : db::Outcome::kFailed);
     end.media = std::string(media_column(*call.media->kind()));
     end.sip_status = call.sip_status.value_or(200);
     if (!r.success && r.error) {
@@ -426,8 +430,8 @@ void OutboundCalls::finish_fax(Call& call) {
 // failed call its SIP dialogs and first media events (CallDiagnostics).
 void OutboundCalls::attach_diagnostics(Call& call, db::AttemptEnd& end) {
   if (call.next_target > 0) end.gateway_address = call.targets[call.next_target - 1];
-  ctx_.metrics.call_finished("outbound", end.outcome);
-  if (end.outcome == "sent") return;
+  ctx_.metrics.call_finished("outbound", std::string(db::outcome_name(end.outcome)));
+  if (end.outcome == db::Outcome::kSent) return;
   if (call.sip_call && end.gateway_address) {
     if (auto t = ctx_.agent.trace(*call.sip_call); t) call.diag.add_dialog(*end.gateway_address, std::move(*t));
   }

@@ -98,7 +98,7 @@ class OutboundCalls final {
   void end_for_lost_lease(Call& call, const std::string& why);
   void remember_t38_failure(const Call& call);
   db::AttemptEnd cancelled_end(const Call& call) const;
-  void finish_error(Call& call, const Error& error, const std::string& outcome);
+  void finish_error(Call& call, const Error& error, db::Outcome outcome);
   void finish_fax(Call& call);
   void attach_diagnostics(Call& call, db::AttemptEnd& end);
   void close(Call& call, db::AttemptEnd end);

@@ -1,22 +1,9 @@
 #include "faxbridge/router/policy.hpp"
 
-#include <array>
-
 #include "faxbridge/db/settings.hpp"
 
 namespace faxbridge::router {
 namespace {
-
-constexpr std::array<std::pair<Outcome, std::string_view>, 8> kOutcomes{{
-    {Outcome::kSent, "sent"},
-    {Outcome::kPartiallySent, "partially_sent"},
-    {Outcome::kBusy, "busy"},
-    {Outcome::kNoAnswer, "no_answer"},
-    {Outcome::kRejected, "rejected"},
-    {Outcome::kFailed, "failed"},
-    {Outcome::kCancelled, "cancelled"},
-    {Outcome::kInterrupted, "interrupted"},
-}};
 
 Decision retry_or_fail(Decision d, int attempts_done, int max_attempts, std::chrono::seconds wait) {
   d.retryable = true;
@@ -72,20 +59,6 @@ Category category_of(Code code) {
 }
 
 }  // namespace
-
-Result<Outcome> parse_outcome(const std::string& text) {
-  for (const auto& [o, name] : kOutcomes) {
-    if (name == text) return o;
-  }
-  return Error(Code::k_internal, "Unknown call outcome \"" + text + "\".");
-}
-
-std::string_view outcome_name(Outcome o) {
-  for (const auto& [x, name] : kOutcomes) {
-    if (x == o) return name;
-  }
-  return "failed";
-}
 
 std::string_view category_name(Category c) {
   switch (c) {

@@ -271,8 +271,7 @@ Result<void> Router::apply_result(const Claim& c, const bus::LeaseToken&) {
       return *done ? ok() : Result<void>(lease_lost());
     }
     CallReport report;
-    auto outcome = parse_outcome(a->outcome);
-    report.outcome = outcome ? *outcome : Outcome::kFailed;
+    report.outcome = a->outcome;
     report.error_code = a->error_code;
     report.pages_sent = a->pages_sent;
     report.page_count = job->page_count;

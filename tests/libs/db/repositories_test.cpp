@@ -222,7 +222,7 @@ TEST_F(Repositories, AttemptsInboxNotificationsAndAuditRecordTheirRows) {
     auto a2 = attempts::open(t, {job->id, "gw-1", std::nullopt, "pbx", "403"});
     if (!a1 || !a2) return Error(Code::k_internal, "open");
     AttemptEnd end;
-    end.outcome = "busy";
+    end.outcome = db::Outcome::kBusy;
     end.sip_status = 486;
     end.retryable = true;
     auto closed = attempts::close(t, *a1, end);
@@ -254,6 +254,35 @@ TEST_F(Repositories, AttemptsInboxNotificationsAndAuditRecordTheirRows) {
     return ok();
   });
   ASSERT_TRUE(r) << r.error().to_string();
+}
+
+// The gateway writes an Outcome, the router reads it back: every value must pass the
+// attempts table's CHECK and read back as itself.
+TEST_F(Repositories, EveryOutcomeIsStoredOnAnAttemptAndReadBackAsItself) {
+  const Outcome all[] = {Outcome::kSent,     Outcome::kPartiallySent, Outcome::kBusy,      Outcome::kNoAnswer,
+                         Outcome::kRejected, Outcome::kFailed,        Outcome::kCancelled, Outcome::kInterrupted};
+  for (Outcome o : all) {
+    auto read = tx([&](Tx& t) -> Result<std::optional<Outcome>> {
+      NewJob n;
+      n.recipient_number = n.recipient_canonical = "403";
+      auto job = jobs::create(t, n, "test");
+      if (!job) return job.error();
+      auto a = attempts::open(t, {job->id, "gw-1", std::nullopt, "pbx", "403"});
+      if (!a) return a.error();
+      AttemptEnd end;
+      end.outcome = o;
+      auto closed = attempts::close(t, *a, end);
+      if (!closed) return closed.error();
+      auto records = attempts::for_job(t, job->id);
+      if (!records) return records.error();
+      return records->at(0).outcome;
+    });
+    ASSERT_TRUE(read) << outcome_name(o) << ": " << read.error().to_string();
+    EXPECT_EQ(*read, o) << outcome_name(o);
+    EXPECT_EQ(parse_outcome(outcome_name(o)), o);
+  }
+  EXPECT_FALSE(parse_outcome("SENT").has_value());
+  EXPECT_FALSE(parse_outcome("").has_value());
 }
 
 }  // namespace

@@ -215,7 +215,7 @@ TEST_F(StatesTest, AttemptsMoveOnlyAlongTheirTable) {
   ASSERT_FALSE(skip);
   EXPECT_EQ(skip.error().code, Code::k_internal);
   AttemptEnd end;
-  end.outcome = "busy";
+  end.outcome = db::Outcome::kBusy;
   ASSERT_TRUE(*pool_->transact([&](Tx& tx) { return outbound::close(tx, (*calls)[0], "gw-1", end); }));
   EXPECT_EQ(sql("SELECT state FROM attempts WHERE id = " + std::to_string(attempt))[0][0].as<std::string>(), "closed");
   Queue results(*pool_, routing::results_queue(), "router-1");

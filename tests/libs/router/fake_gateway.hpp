@@ -24,7 +24,7 @@ using Script = std::function<ScriptedCall(const db::outbound::Call& call)>;
 
 inline ScriptedCall sends_everything(const db::outbound::Call&) {
   ScriptedCall c;
-  c.end.outcome = "sent";
+  c.end.outcome = db::Outcome::kSent;
   c.end.pages_sent = -1;
   c.end.phase_reached = "E";
   return c;
@@ -70,7 +70,7 @@ class FakeGateway {
           for (auto& c : *claimed) {
             ScriptedCall s = script_(c);
             if (s.end.pages_sent < 0) s.end.pages_sent = c.page_count.value_or(1);
-            if (s.end.outcome == "sent" || s.end.phase_reached.value_or("A") >= "C") {
+            if (s.end.outcome == db::Outcome::kSent || s.end.phase_reached.value_or("A") >= "C") {
               (void)pool_.transact([&](db::Tx& tx) { return db::outbound::mark_sending(tx, c.job_id, instance_); });
             }
             active.push_back({c, s, std::chrono::steady_clock::now() + s.duration});

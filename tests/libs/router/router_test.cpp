@@ -203,7 +203,7 @@ TEST_F(RouterTest, BusyThenSuccessWaitsTheBusyIntervalBetweenAttempts) {
   start_gateway([&](const db::outbound::Call& call) {
     ScriptedCall s = faxbridge::testing::sends_everything(call);
     if (tries++ == 0) {
-      s.end.outcome = "busy";
+      s.end.outcome = db::Outcome::kBusy;
       s.end.sip_status = 486;
       s.end.pages_sent = 0;
       s.end.phase_reached = "A";
@@ -230,7 +230,7 @@ TEST_F(RouterTest, AttemptsRunOutAfterTheConfiguredNumber) {
   start_router();
   start_gateway([](const db::outbound::Call&) {
     ScriptedCall s;
-    s.end.outcome = "no_answer";
+    s.end.outcome = db::Outcome::kNoAnswer;
     s.end.sip_status = 480;
     return s;
   });
@@ -249,7 +249,7 @@ TEST_F(RouterTest, AnInvalidNumberFailsAtOnce) {
   start_router();
   start_gateway([](const db::outbound::Call&) {
     ScriptedCall s;
-    s.end.outcome = "rejected";
+    s.end.outcome = db::Outcome::kRejected;
     s.end.sip_status = 404;
     s.end.error_code = "call.invalid_number";
     return s;
@@ -324,7 +324,7 @@ TEST_F(RouterTest, ACancelDuringTheCallEndsCancelled) {
   start_gateway([&](const db::outbound::Call& call) {
     ScriptedCall s = faxbridge::testing::sends_everything(call);
     s.duration = 1500ms;
-    s.end.outcome = "cancelled";  // what the gateway reports after hanging up on request
+    s.end.outcome = db::Outcome::kCancelled;  // what the gateway reports after hanging up on request
     s.end.pages_sent = 0;
     s.end.phase_reached = "B";
     return s;

@@ -102,7 +102,7 @@ TEST(Commands, StatusShowsHistoryAndCallsAndCancelStopsAJob) {
     auto a = db::attempts::open(tx, {j->id, "gw-1", std::nullopt, "pbx", "0297865403"});
     if (!a) return a.error();
     db::AttemptEnd end;
-    end.outcome = "busy";
+    end.outcome = db::Outcome::kBusy;
     end.sip_status = 486;
     end.error_code = "call.busy";
     if (auto c = db::attempts::close(tx, *a, end); !c) return c.error();

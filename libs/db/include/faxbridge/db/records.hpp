@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "faxbridge/core/result.hpp"
+#include "faxbridge/db/outcome.hpp"
 #include "faxbridge/db/pool.hpp"
 
 namespace faxbridge::db {
@@ -22,7 +23,7 @@ struct AttemptStart {
 };
 
 struct AttemptEnd {
-  std::string outcome;  // sent | partially_sent | busy | no_answer | rejected | failed | cancelled | interrupted
+  Outcome outcome = Outcome::kFailed;
   std::optional<std::string> media;
   std::optional<int> sip_status;
   std::optional<int> t30_code;
@@ -45,7 +46,7 @@ struct AttemptRecord {
   std::string gateway_instance;
   std::string dialled_number;
   std::string started_at;  // ISO text, UTC
-  std::optional<std::string> outcome;
+  std::optional<Outcome> outcome;  // none while the call is in progress
   std::optional<int> sip_status;
   std::optional<int> t30_code;
   std::optional<std::string> t30_text;

@@ -10,6 +10,7 @@
 
 #include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
+#include "faxbridge/db/outcome.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/queue.hpp"
 
@@ -75,7 +76,7 @@ Result<bool> move(Tx& tx, std::int64_t id, const Transition& t);
 struct ClosedAttempt {
   std::int64_t id = 0;
   std::int64_t job_id = 0;
-  std::string outcome;
+  Outcome outcome = Outcome::kFailed;  // an attempt closed with none reads as failed
   std::optional<std::string> error_code;
   int pages_sent = 0;
   std::optional<int> sip_status;

@@ -17,6 +17,7 @@
 #include "faxbridge/core/phone.hpp"
 #include "faxbridge/core/result.hpp"
 
+#include "faxbridge/db/outcome.hpp"
 #include "faxbridge/db/states.hpp"
 #include "faxbridge/db/users.hpp"
 
@@ -26,9 +27,8 @@ struct SettingsSnapshot;
 
 namespace faxbridge::router {
 
-enum class Outcome { kSent, kPartiallySent, kBusy, kNoAnswer, kRejected, kFailed, kCancelled, kInterrupted };
-Result<Outcome> parse_outcome(const std::string& text);
-std::string_view outcome_name(Outcome o);
+// The gateway records an attempt's outcome with this type (libs/db); the router reads it.
+using db::Outcome;
 
 enum class Category { kDocument, kLine, kProtocol, kPolicy, kInternal };
 std::string_view category_name(Category c);
