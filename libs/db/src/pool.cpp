@@ -168,6 +168,12 @@ Result<void> Pool::ping() {
 
 void Pool::reset() { connections_->reset(); }
 
+std::string prepared_name(const std::string& sql) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fb_%016zx", std::hash<std::string>{}(sql));
+  return buf;
+}
+
 std::string to_sql_time(TimePoint t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   auto secs = us / 1'000'000;

@@ -24,6 +24,24 @@ struct Tx::Impl {
 inline pqxx::work& W(Tx& tx) { return tx.impl().work; }
 inline void after_commit(Tx& tx, std::function<void()> fn) { tx.impl().after_commit.push_back(std::move(fn)); }
 
+// The name a statement is prepared under: from its text, so the same text on any
+// connection has the same name and two texts practically never share one.
+std::string prepared_name(const std::string& sql);
+
+// For the statements every job passes through (claims, moves, the routers' reads):
+// prepared on the connection the first time it runs them, so Postgres parses and plans
+// them once per connection instead of once per call. `sql` must be a fixed text (built
+// once, not per call), or every call would add a prepared statement to the connection.
+// A connection opened after a failure prepares them again on first use (pqxx keeps the
+// definitions per connection object).
+template <typename... Args>
+pqxx::result exec_prepared_text(Tx& tx, const std::string& sql, Args&&... args) {
+  auto& w = W(tx);
+  const std::string name = prepared_name(sql);
+  w.conn().prepare(name, sql);  // a lookup once the connection has it
+  return w.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 // Time points cross into SQL as ISO text with microseconds, UTC.
 std::string to_sql_time(TimePoint t);
 std::optional<std::string> to_sql_time(const std::optional<TimePoint>& t);

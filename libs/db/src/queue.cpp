@@ -114,8 +114,8 @@ std::optional<std::string> Queue::now_param() const { return lease_sql::now_para
 
 Result<std::optional<Claim>> Queue::claim(std::int64_t id) {
   return pool_.transact([&](Tx& tx) -> Result<std::optional<Claim>> {
-    auto rows = W(tx).exec_params(sql_claim_id_, owner_, now_param(), lease_text(spec_.lease), id,
-                                  spec_.max_claims);
+    auto rows = exec_prepared_text(tx, sql_claim_id_, owner_, now_param(), lease_text(spec_.lease), id,
+                                   spec_.max_claims);
     if (rows.empty()) return std::optional<Claim>{};
     if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
     return std::optional<Claim>(claims_of(rows).front());
@@ -132,9 +132,8 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
   if (now - last_expired_check_.load() >= kExpiredCheckInterval) {
     last_expired_check_ = now;
     auto expired = pool_.transact([&](Tx& tx) -> Result<std::vector<Claim>> {
-      auto& w = W(tx);
-      auto failed = w.exec_params(sql_exhaust_, now_param(), spec_.max_claims,
-                                  std::string(code_name(Code::k_queue_claims_exhausted)));
+      auto failed = exec_prepared_text(tx, sql_exhaust_, now_param(), spec_.max_claims,
+                                       std::string(code_name(Code::k_queue_claims_exhausted)));
       for (const auto& row : failed) {
         if (job_events_) {
           states_sql::log_job_state_after_commit(tx, row[0].as<std::int64_t>(), opt<std::string>(row[2]),
@@ -145,8 +144,8 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
                                               {"id", row[0].as<std::int64_t>()},
                                               {"max_claims", spec_.max_claims}});
       }
-      auto rows = w.exec_params(sql_claim_expired_, owner_, now_param(), lease_text(spec_.lease), limit,
-                                spec_.max_claims);
+      auto rows = exec_prepared_text(tx, sql_claim_expired_, owner_, now_param(), lease_text(spec_.lease),
+                                     limit, spec_.max_claims);
       if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
       return claims_of(rows);
     });
@@ -159,7 +158,7 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
   const int rest = limit - static_cast<int>(out.size());
   if (rest <= 0) return out;
   auto ready = pool_.transact([&](Tx& tx) -> Result<std::vector<Claim>> {
-    auto rows = W(tx).exec_params(sql_claim_ready_, owner_, now_param(), lease_text(spec_.lease), rest);
+    auto rows = exec_prepared_text(tx, sql_claim_ready_, owner_, now_param(), lease_text(spec_.lease), rest);
     if (job_events_) log_claims(tx, rows, spec_.working_state, owner_);
     return claims_of(rows);
   });
@@ -173,7 +172,7 @@ Result<std::vector<Claim>> Queue::claim_next(int limit) {
 
 Result<bool> Queue::renew(std::int64_t id) {
   return pool_.transact([&](Tx& tx) -> Result<bool> {
-    return !W(tx).exec_params(sql_renew_, owner_, now_param(), lease_text(spec_.lease), id).empty();
+    return !exec_prepared_text(tx, sql_renew_, owner_, now_param(), lease_text(spec_.lease), id).empty();
   });
 }
 
@@ -184,10 +183,10 @@ Result<bool> Queue::release(std::int64_t id, std::chrono::milliseconds delay,
                      {{"table", spec_.table}, {"id", id}, {"delay_ms", static_cast<std::int64_t>(delay.count())}});
   }
   return pool_.transact([&](Tx& tx) -> Result<bool> {
-    if (!job_events_) return !W(tx).exec_params(sql_release_, owner_, now_param(), id, lease_text(delay)).empty();
+    if (!job_events_) return !exec_prepared_text(tx, sql_release_, owner_, now_param(), id, lease_text(delay)).empty();
     std::optional<std::string> code;
     if (error) code = std::string(error->name());
-    auto rows = W(tx).exec_params(sql_release_, owner_, now_param(), id, lease_text(delay), code);
+    auto rows = exec_prepared_text(tx, sql_release_, owner_, now_param(), id, lease_text(delay), code);
     if (rows.empty()) return false;
     states_sql::log_job_state_after_commit(tx, id, opt<std::string>(rows[0][1]), spec_.working_state,
                                            spec_.ready_state, owner_, code);
@@ -208,7 +207,7 @@ Result<bool> Queue::finish(Tx& tx, std::int64_t id, const std::string& to_state)
     return Error(Code::k_internal, spec_.table + ": " + spec_.working_state + " -> " + to_state +
                                        " is not an allowed move.");
   }
-  return !W(tx).exec_params(sql_finish_, owner_, now_param(), id, to_state).empty();
+  return !exec_prepared_text(tx, sql_finish_, owner_, now_param(), id, to_state).empty();
 }
 
 }  // namespace faxbridge::db

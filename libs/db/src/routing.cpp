@@ -78,7 +78,7 @@ Result<RoutingInput> load_for_routing(Tx& tx, std::int64_t id) {
       "  (r.is_default OR (j.recipient_canonical LIKE r.prefix || '%' AND r.prefix <> '')) "
       "  ORDER BY r.is_default, length(r.prefix) DESC LIMIT 1) r ON true "
       "WHERE j.id = $1";
-  auto r = W(tx).exec_params(sql, id);
+  auto r = exec_prepared_text(tx, sql, id);
   if (r.empty()) return no_job(id);
   RoutingInput in;
   in.job = job_from(r[0]);
@@ -124,7 +124,7 @@ Result<ClosedAttempt> load_attempt(Tx& tx, std::int64_t id) {
 Result<ResultInput> load_result(Tx& tx, std::int64_t attempt_id) {
   static const std::string sql = std::string("SELECT ") + kAttemptColumns + ", " + kJobColumns +
                                  " FROM attempts a JOIN fax_jobs j ON j.id = a.job_id WHERE a.id = $1";
-  auto r = W(tx).exec_params(sql, attempt_id);
+  auto r = exec_prepared_text(tx, sql, attempt_id);
   if (r.empty()) return Error(Code::k_job_not_found, "No call attempt has the id " + std::to_string(attempt_id) + ".");
   return ResultInput{attempt_from(r[0]), job_from(r[0], kAttemptColumnCount)};
 }

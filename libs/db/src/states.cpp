@@ -213,10 +213,10 @@ Result<bool> transition(Tx& tx, std::int64_t job, JobState from, JobState to, co
       "WHERE id = $1 AND state = $2 AND ($5::text IS NULL OR owner = $5) RETURNING id, reference), "
       "ev AS (" + states_sql::job_events_insert("moved", "id", "$2", "$3", "$4", "$8", "$15") + ") "
       "SELECT reference FROM moved";
-  auto r = W(tx).exec_params(stmt, job, std::string(f), std::string(t), actor, c.holder, c.release_lease,
-                             write_error, code, detail, c.category, c.retryable, c.pages_sent, wait, kJobs.is_final(t),
-                             detail.value_or(c.detail), c.set_route, c.route_id, c.dial_number,
-                             join_lines(c.gateway_addresses), c.t38_policy);
+  auto r = exec_prepared_text(tx, stmt, job, std::string(f), std::string(t), actor, c.holder, c.release_lease,
+                                  write_error, code, detail, c.category, c.retryable, c.pages_sent, wait,
+                                  kJobs.is_final(t), detail.value_or(c.detail), c.set_route, c.route_id,
+                                  c.dial_number, join_lines(c.gateway_addresses), c.t38_policy);
   if (r.empty()) return false;
   states_sql::log_job_state_after_commit(tx, job, opt<std::string>(r[0][0]), f, t, actor, code);
   return true;
