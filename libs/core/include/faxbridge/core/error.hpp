@@ -81,6 +81,28 @@ enum class ErrorKind {
   X(inbound_no_recipient, "inbound.no_recipient", kFailedPrecondition)                \
   X(service_stopping, "service.stopping", kUnavailable)                               \
   X(http_not_found, "http.not_found", kNotFound)                                      \
+  X(api_not_found, "api.not_found", kNotFound)                                        \
+  X(api_method_not_allowed, "api.method_not_allowed", kInvalidArgument)               \
+  X(api_bad_request, "api.bad_request", kInvalidArgument)                             \
+  X(api_uri_too_long, "api.uri_too_long", kInvalidArgument)                           \
+  X(api_length_required, "api.length_required", kInvalidArgument)                     \
+  X(api_body_too_large, "api.body_too_large", kInvalidArgument)                       \
+  X(api_unsupported_media_type, "api.unsupported_media_type", kInvalidArgument)       \
+  X(api_invalid_json, "api.invalid_json", kInvalidArgument)                           \
+  X(api_multipart_invalid, "api.multipart_invalid", kInvalidArgument)                 \
+  X(api_validation_failed, "api.validation_failed", kInvalidArgument)                 \
+  X(api_field_required, "api.field_required", kInvalidArgument)                       \
+  X(api_field_unknown, "api.field_unknown", kInvalidArgument)                         \
+  X(api_field_wrong_type, "api.field_wrong_type", kInvalidArgument)                   \
+  X(api_field_too_short, "api.field_too_short", kInvalidArgument)                     \
+  X(api_field_too_long, "api.field_too_long", kInvalidArgument)                       \
+  X(api_field_out_of_range, "api.field_out_of_range", kInvalidArgument)               \
+  X(api_field_invalid, "api.field_invalid", kInvalidArgument)                         \
+  X(api_unauthenticated, "api.unauthenticated", kUnauthenticated)                     \
+  X(api_forbidden, "api.forbidden", kPermissionDenied)                                \
+  X(api_csrf_invalid, "api.csrf_invalid", kPermissionDenied)                          \
+  X(api_rate_limited, "api.rate_limited", kResourceExhausted)                         \
+  X(api_internal, "api.internal", kInternal)                                          \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
   X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)                     \
