@@ -1,8 +1,8 @@
 // DESIGN: one sofia-sip `nua` stack per UserAgent, owned by one loop thread.
 // - sofia's objects (su_root, nua, handles) are not thread-safe, so the loop thread
 //   creates, drives and destroys all of them. Public functions hand a closure to the
-//   loop (a queue plus an eventfd registered in the su_root) and wait for its result;
-//   a function called from a callback (already on the loop) runs inline.
+//   loop (loop_queue.cpp) and wait for its result; one called from a callback (already
+//   on the loop) runs inline. Their arguments are checked first (target.cpp).
 // - Media handling in nua is off (NUTAG_MEDIA_ENABLE(0)): its SDP engine does not know
 //   T.38, so SDP goes in and out as plain bodies and sdp.cpp does offer/answer.
 // - A Call is created for every INVITE session (ours or theirs) and lives until nua
@@ -10,22 +10,18 @@
 //   handle is destroyed and its trace moves to a bounded history. That is also where
 //   on_ended fires, exactly once per call the user saw.
 // - A 200 ms tick runs the watchdogs (no-answer, max duration, a session stuck while
-//   ending) and the OPTIONS keep-alive, so no call or ping stays pending forever.
+//   ending) and the OPTIONS keep-alive (keepalive.cpp), so no call or ping stays pending
+//   forever.
 // - Stopping: nua_shutdown() ends every session, then nua_destroy(); callbacks are no
 //   longer delivered once the destructor has started.
 // - Registration with a trunk is its own part (registration.cpp), driven from here: its
 //   REGISTER responses and the tick.
 #include "faxbridge/sip/user_agent.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <atomic>
+#include <deque>
 #include <exception>
 #include <filesystem>
-#include <cstring>
-#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -35,7 +31,10 @@
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/phone.hpp"
+#include "keepalive.hpp"
+#include "loop_queue.hpp"
 #include "registration.hpp"
+#include "target.hpp"
 
 // sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
 // this file, so the warning cannot be scoped to the includes.
@@ -57,6 +56,8 @@ namespace {
 
 using detail::answer_digest;
 using detail::phrase_of;
+using detail::safe_header_text;
+using detail::valid_number;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -66,102 +67,7 @@ constexpr auto kTickInterval = 200ms;
 // A session that is ending (BYE or CANCEL sent) gets two transaction timeouts plus this
 // before it is dropped by force: the stack itself gives up after one.
 constexpr auto kEndingGrace = 1s;
-// The far end's user parts and numbers are short; longer ones are refused, not truncated.
-constexpr std::size_t kMaxUserLength = 64;
-
 std::string_view view(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
-
-bool valid_number(std::string_view n) {
-  if (n.empty() || n.size() > kMaxUserLength) return false;
-  for (char c : n) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool valid_host_port(std::string_view h) {
-  if (h.empty() || h.size() > 255) return false;
-  for (char c : h) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-          c == '[' || c == ']')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Anything a header could be split or forged with.
-bool safe_header_text(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '<' || c == '>' || c == '"') return false;
-  }
-  return true;
-}
-
-// "+39 02 9786-5403" -> "+390297865403": the visual separators people type.
-std::string dial_digits(std::string_view n) {
-  std::string out;
-  for (char c : n) {
-    if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') out += c;
-  }
-  return out;
-}
-
-// A gateway address as routes give it, "host[:port][;transport=udp|tcp|tls]" (the one
-// URI parameter it may carry), as the SIP URI of `user` there; with no user, the URI of
-// the address itself (what OPTIONS pings). Calls and the monitor read addresses alike.
-Result<std::string> address_uri(std::string_view address, std::string_view user) {
-  const auto semicolon = address.find(';');
-  const std::string_view host_port = address.substr(0, semicolon);
-  const std::string_view params = semicolon == std::string_view::npos ? std::string_view() : address.substr(semicolon);
-  if (!params.empty() && params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-    return Error(Code::k_sip_invalid_target, "A SIP address's only parameter may be ;transport=udp, tcp or tls.")
-        .with("target", std::string(address));
-  }
-  if (!valid_host_port(host_port)) {
-    return Error(Code::k_sip_invalid_target, "A SIP address must be host[:port] (or, to call, a sip: URI).")
-        .with("target", std::string(address));
-  }
-  std::string uri = "sip:";
-  if (!user.empty()) uri += std::string(user) + "@";
-  return uri + std::string(host_port) + std::string(params);
-}
-
-// The OPTIONS monitor's targets: an address, "sip:" in front of it allowed.
-Result<std::string> monitor_uri(std::string_view target) {
-  return address_uri(target.substr(target.rfind("sip:", 0) == 0 ? 4 : 0), {});
-}
-
-Result<std::string> target_uri(const CallRequest& r) {
-  if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
-    if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
-      return Error(Code::k_sip_invalid_target, "The SIP target URI contains invalid characters.");
-    }
-    return r.target;
-  }
-  const std::string number = dial_digits(r.number);
-  auto uri = address_uri(r.target, number);
-  if (!uri) return uri;
-  if (!valid_number(number)) {
-    return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
-        .with("number", log::mask_number(r.number));
-  }
-  return uri;
-}
-
-// "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
-// info and above, where numbers are masked.
-std::string masked_target(std::string_view uri) {
-  const auto colon = uri.find(':');
-  const auto at = uri.find('@');
-  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) {
-    return std::string(uri);
-  }
-  return std::string(uri.substr(0, colon + 1)) + log::mask_number(uri.substr(colon + 1, at - colon - 1)) +
-         std::string(uri.substr(at));
-}
 
 std::string strip_quotes(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
@@ -239,11 +145,7 @@ class UserAgent::Impl {
   ~Impl() { stop(); }
 
   Result<void> start() {
-    efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (efd_ < 0) {
-      return Error(Code::k_sip_start_failed, "Cannot create the SIP agent's wake-up descriptor.")
-          .with("reason", std::strerror(errno));
-    }
+    if (auto r = queue_.open(); !r) return r;
     // Shared: the loop thread may still be inside set_value() when start() returns.
     auto ready = std::make_shared<std::promise<Result<void>>>();
     auto started = ready->get_future();
@@ -257,32 +159,17 @@ class UserAgent::Impl {
   }
 
   void stop() {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!accepting_ && !thread_.joinable()) return;
-      accepting_ = false;
-    }
+    if (!queue_.stop_accepting() && !thread_.joinable()) return;
     stopping_ = true;
-    wake();
+    queue_.wake();
     if (thread_.joinable()) thread_.join();
-    if (efd_ >= 0) ::close(efd_);
-    efd_ = -1;
+    queue_.close_fd();
   }
 
   // Runs `f` on the loop thread and returns its result; nullopt once stopping.
   template <class F>
   auto on_loop(F&& f) -> std::optional<decltype(f())> {
-    using R = decltype(f());
-    if (std::this_thread::get_id() == loop_id_) return f();
-    auto task = std::make_shared<std::packaged_task<R()>>(std::forward<F>(f));
-    auto result = task->get_future();
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!accepting_) return std::nullopt;
-      queue_.emplace_back([task] { (*task)(); });
-    }
-    wake();
-    return result.get();
+    return queue_.run(std::forward<F>(f));
   }
 
   template <class T>
@@ -393,29 +280,7 @@ class UserAgent::Impl {
   }
 
   Result<void> monitor(const std::vector<std::string>& targets) {
-    // A target that stays keeps its health and its ping in flight: a route edited while
-    // the gateway runs must not make every address look new (and unknown) again.
-    std::vector<Monitor> kept;
-    for (const auto& t : targets) {
-      auto it = std::find_if(monitors_.begin(), monitors_.end(),
-                             [&](const Monitor& m) { return m.health.target == t; });
-      if (it != monitors_.end()) {
-        kept.push_back(std::move(*it));
-        monitors_.erase(it);
-        continue;
-      }
-      Monitor m;
-      m.health.target = t;
-      m.uri = *monitor_uri(t);  // validated by UserAgent::monitor
-      m.to = "<" + m.uri + ">";  // so a ;transport= stays on the URI
-      m.next_at = Clock::now();
-      kept.push_back(std::move(m));
-    }
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) nua_handle_destroy(m.nh);
-    }
-    monitors_ = std::move(kept);
-    run_monitors();
+    keepalive_.set_targets(nua_, targets);
     return ok();
   }
 
@@ -426,11 +291,7 @@ class UserAgent::Impl {
     return ok();
   }
 
-  std::vector<GatewayHealth> health() const {
-    std::vector<GatewayHealth> out;
-    for (const auto& m : monitors_) out.push_back(m.health);
-    return out;
-  }
+  std::vector<GatewayHealth> health() const { return keepalive_.health(); }
 
   Result<std::vector<std::string>> trace(CallId id) const {
     if (auto it = calls_.find(id); it != calls_.end()) return it->second.trace;
@@ -476,19 +337,10 @@ class UserAgent::Impl {
     int auth_tries = 0;
   };
 
-  struct Monitor {
-    std::string uri;
-    std::string to;
-    GatewayHealth health;
-    nua_handle_t* nh = nullptr;
-    Clock::time_point sent_at{};
-    Clock::time_point next_at{};
-  };
-
   // ---- the loop -----------------------------------------------------------------
 
   void run(std::promise<Result<void>>& ready) {
-    loop_id_ = std::this_thread::get_id();
+    queue_.bind_to_current_thread();
     // su_init() sets process-wide state; sofia counts nothing, so it runs once and
     // is never undone while other agents may still be running.
     static std::once_flag su_once;
@@ -535,7 +387,7 @@ class UserAgent::Impl {
       return;
     }
     su_wait_t wait;
-    su_wait_create(&wait, efd_, SU_WAIT_IN);
+    su_wait_create(&wait, queue_.fd(), SU_WAIT_IN);
     wait_index_ = su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
     log::info("sip.agent.started", {{"url", url}, {"tls", sips_url}});
     ready.set_value(ok());
@@ -543,21 +395,18 @@ class UserAgent::Impl {
     auto next_tick = Clock::now() + kTickInterval;
     while (!stopping_) {
       su_root_step(root_, 100);
-      drain();
+      queue_.drain();
       if (Clock::now() >= next_tick) {
         tick();
         next_tick = Clock::now() + kTickInterval;
       }
     }
-    drain();
+    queue_.drain();
     shut_down();
   }
 
   void shut_down() {
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) nua_handle_destroy(m.nh);
-    }
-    monitors_.clear();
+    keepalive_.stop();
     // No un-REGISTER: a registrar that is gone would hold the stop for a whole
     // transaction timeout. The binding lapses at the registrar on its own.
     registration_.stop();
@@ -578,28 +427,8 @@ class UserAgent::Impl {
   }
 
   static int wakeup_callback(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) {
-    auto* self = static_cast<Impl*>(arg);
-    std::uint64_t n = 0;
-    while (::read(self->efd_, &n, sizeof n) > 0) {
-    }
+    static_cast<Impl*>(arg)->queue_.clear_wakeups();
     return 0;
-  }
-
-  void wake() {
-    const std::uint64_t one = 1;
-    if (efd_ >= 0) {
-      // A full counter already means "wake up"; nothing else can fail here.
-      [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
-    }
-  }
-
-  void drain() {
-    std::deque<std::function<void()>> work;
-    {
-      std::lock_guard lock(queue_mu_);
-      work.swap(queue_);
-    }
-    for (auto& f : work) f();
   }
 
   static void nua_callback(nua_event_t event, int status, char const* phrase, nua_t*,
@@ -635,7 +464,7 @@ class UserAgent::Impl {
                              (event == nua_r_bye ? " (BYE)" : " (CANCEL)"));
         }
         break;
-      case nua_r_options: on_options_response(status, nh); break;
+      case nua_r_options: keepalive_.on_response(status, nh); break;
       case nua_r_register: registration_.on_response(status, phrase, nh, sip); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
@@ -649,7 +478,7 @@ class UserAgent::Impl {
       case nua_i_publish:
         // Answered by the stack already; a handle it made for a request outside any of
         // our calls is ours to free.
-        if (nh != nullptr && find(nh) == nullptr && !is_monitor(nh)) nua_handle_destroy(nh);
+        if (nh != nullptr && find(nh) == nullptr && !keepalive_.owns(nh)) nua_handle_destroy(nh);
         break;
       default:
         break;
@@ -920,7 +749,7 @@ class UserAgent::Impl {
     e.local = local;
     e.failure = f;
     e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
-    e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
+    e.error.with("sip_status", std::to_string(status)).with("target", detail::masked_target(c.target));
     if (local) e.error.with("local", "true");
     if (!c.warning.empty()) e.error.with("warning", c.warning);
     e.trace = c.trace;
@@ -1069,51 +898,8 @@ class UserAgent::Impl {
         }
       }
     }
-    run_monitors();
+    keepalive_.tick();
     registration_.tick();
-  }
-
-  void run_monitors() {
-    const auto now = Clock::now();
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) continue;
-      if (now < m.next_at) continue;
-      m.nh = nua_handle(nua_, nullptr, NUTAG_URL(m.uri.c_str()), SIPTAG_TO_STR(m.to.c_str()),
-                        TAG_END());
-      if (m.nh == nullptr) {
-        m.next_at = now + settings_.options_interval;
-        continue;
-      }
-      m.sent_at = now;
-      nua_options(m.nh, TAG_END());
-    }
-  }
-
-  bool is_monitor(nua_handle_t* nh) const {
-    for (const auto& m : monitors_) {
-      if (m.nh == nh) return true;
-    }
-    return false;
-  }
-
-  void on_options_response(int status, nua_handle_t* nh) {
-    if (status < 200) return;
-    for (auto& m : monitors_) {
-      if (m.nh != nh) continue;
-      const auto now = Clock::now();
-      // Any answer below 500 shows a SIP stack that takes requests; a 408 or a 5xx is
-      // either the stack's own timeout/ICMP report or the gateway saying it cannot.
-      m.health.up = status < 500 && status != 408;
-      m.health.last_status = status;
-      m.health.round_trip_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - m.sent_at).count();
-      m.health.checked_at = std::chrono::system_clock::now();
-      nua_handle_destroy(m.nh);
-      m.nh = nullptr;
-      m.next_at = m.sent_at + settings_.options_interval;
-      if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(m.health); });
-      return;
-    }
   }
 
   // ---- bookkeeping ---------------------------------------------------------------
@@ -1174,13 +960,8 @@ class UserAgent::Impl {
   std::uint64_t session_base_ = 1;
 
   std::thread thread_;
-  // Read by callers on other threads to tell whether they already run on the loop.
-  std::atomic<std::thread::id> loop_id_{};
   std::atomic<bool> stopping_{false};
-  int efd_ = -1;
-  std::mutex queue_mu_;
-  std::deque<std::function<void()>> queue_;
-  bool accepting_ = true;
+  detail::LoopQueue queue_;
 
   // Loop-thread state from here on.
   su_root_t* root_ = nullptr;
@@ -1191,8 +972,10 @@ class UserAgent::Impl {
   std::map<CallId, Call> calls_;
   std::unordered_map<nua_handle_t*, CallId> by_handle_;
   std::deque<std::pair<CallId, std::vector<std::string>>> history_;
-  std::vector<Monitor> monitors_;
-  // Last: its reports go through guarded() and handlers_.
+  // Last: their reports go through guarded() and handlers_.
+  detail::OptionsMonitor keepalive_{settings_.options_interval, [this](const GatewayHealth& h) {
+    if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(h); });
+  }};
   detail::RegistrationClient registration_{[this](const RegistrationState& st) {
     if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
   }};
@@ -1229,7 +1012,7 @@ Result<CallId> UserAgent::place_call(const CallRequest& request) {
   if (!request.offer.t38 && !request.offer.audio) {
     return Error(Code::k_sip_invalid_target, "The call request offers neither T.38 nor audio.");
   }
-  auto uri = target_uri(request);
+  auto uri = detail::target_uri(request);
   if (!uri) return std::move(uri).error();
   return impl_->call_on_loop<CallId>([&] { return impl_->place_call(*uri, request); });
 }
@@ -1251,7 +1034,7 @@ Result<void> UserAgent::refuse(CallId call, int status, std::string_view warning
 }
 
 Result<void> UserAgent::register_account(const Registration& registration) {
-  if (!valid_host_port(registration.registrar) || registration.user.empty() ||
+  if (!detail::valid_host_port(registration.registrar) || registration.user.empty() ||
       !safe_header_text(registration.user) || registration.user.find_first_of(" @:;") != std::string::npos) {
     return Error(Code::k_sip_invalid_target, "A registration needs a registrar host[:port] and a plain user name.")
         .with("registrar", registration.registrar);
@@ -1261,7 +1044,7 @@ Result<void> UserAgent::register_account(const Registration& registration) {
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
-    if (auto uri = monitor_uri(t); !uri) return std::move(uri).error();
+    if (auto uri = detail::monitor_uri(t); !uri) return std::move(uri).error();
   }
   return impl_->call_on_loop<void>([&] { return impl_->monitor(targets); });
 }
