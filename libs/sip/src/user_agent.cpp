@@ -1,31 +1,28 @@
-// DESIGN: one sofia-sip `nua` stack per UserAgent, owned by one loop thread.
+// DESIGN: one sofia-sip `nua` stack per UserAgent, owned by one loop thread; this file
+// is that loop and the INVITE sessions it drives.
 // - sofia's objects (su_root, nua, handles) are not thread-safe, so the loop thread
 //   creates, drives and destroys all of them. Public functions hand a closure to the
-//   loop (a queue plus an eventfd registered in the su_root) and wait for its result;
-//   a function called from a callback (already on the loop) runs inline.
+//   loop (loop_queue.cpp) and wait for its result; one called from a callback (already
+//   on the loop) runs inline. Their arguments are checked first (target.cpp).
 // - Media handling in nua is off (NUTAG_MEDIA_ENABLE(0)): its SDP engine does not know
-//   T.38, so SDP goes in and out as plain bodies and sdp.cpp does offer/answer.
-// - A Call is created for every INVITE session (ours or theirs) and lives until nua
-//   reports the session terminated (nua_i_state, nua_callstate_terminated); then the
-//   handle is destroyed and its trace moves to a bounded history. That is also where
-//   on_ended fires, exactly once per call the user saw.
+//   T.38, so SDP goes in and out as plain bodies and sdp.cpp does offer/answer. Our
+//   description is made in one place (set_local), a received one read in one (body_of).
+// - A Call (call.hpp) is created for every INVITE session (ours or theirs) and lives
+//   until nua reports the session terminated (nua_i_state, nua_callstate_terminated);
+//   then the handle is destroyed and its trace moves to a bounded history. That is also
+//   where on_ended fires, exactly once per call the user saw. Its phase is one CallState,
+//   changed only through set_state (call.cpp), and every decision here reads it.
 // - A 200 ms tick runs the watchdogs (no-answer, max duration, a session stuck while
-//   ending) and the OPTIONS keep-alive, so no call or ping stays pending forever.
+//   ending), the OPTIONS keep-alive (keepalive.cpp) and the registration's retries
+//   (registration.cpp), so no call, ping or REGISTER stays pending forever.
 // - Stopping: nua_shutdown() ends every session, then nua_destroy(); callbacks are no
 //   longer delivered once the destructor has started.
-// - Registration with a trunk is its own part (registration.cpp), driven from here: its
-//   REGISTER responses and the tick.
 #include "faxbridge/sip/user_agent.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <atomic>
+#include <deque>
 #include <exception>
 #include <filesystem>
-#include <cstring>
-#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -33,9 +30,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include "call.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/core/phone.hpp"
+#include "keepalive.hpp"
+#include "loop_queue.hpp"
 #include "registration.hpp"
+#include "target.hpp"
 
 // sofia's tag macros (TAG_END, SIPTAG_*, NUTAG_*) expand to C casts at every use site in
 // this file, so the warning cannot be scoped to the includes.
@@ -56,7 +57,15 @@ namespace faxbridge::sip {
 namespace {
 
 using detail::answer_digest;
+using detail::Call;
+using detail::CallState;
+using detail::CancelCause;
+using detail::is_answered;
+using detail::is_ending;
 using detail::phrase_of;
+using detail::safe_header_text;
+using detail::set_state;
+using detail::valid_number;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -66,102 +75,7 @@ constexpr auto kTickInterval = 200ms;
 // A session that is ending (BYE or CANCEL sent) gets two transaction timeouts plus this
 // before it is dropped by force: the stack itself gives up after one.
 constexpr auto kEndingGrace = 1s;
-// The far end's user parts and numbers are short; longer ones are refused, not truncated.
-constexpr std::size_t kMaxUserLength = 64;
-
 std::string_view view(const char* s) { return s == nullptr ? std::string_view() : std::string_view(s); }
-
-bool valid_number(std::string_view n) {
-  if (n.empty() || n.size() > kMaxUserLength) return false;
-  for (char c : n) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '*' || c == '#')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool valid_host_port(std::string_view h) {
-  if (h.empty() || h.size() > 255) return false;
-  for (char c : h) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-          c == '[' || c == ']')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Anything a header could be split or forged with.
-bool safe_header_text(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '<' || c == '>' || c == '"') return false;
-  }
-  return true;
-}
-
-// "+39 02 9786-5403" -> "+390297865403": the visual separators people type.
-std::string dial_digits(std::string_view n) {
-  std::string out;
-  for (char c : n) {
-    if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') out += c;
-  }
-  return out;
-}
-
-// A gateway address as routes give it, "host[:port][;transport=udp|tcp|tls]" (the one
-// URI parameter it may carry), as the SIP URI of `user` there; with no user, the URI of
-// the address itself (what OPTIONS pings). Calls and the monitor read addresses alike.
-Result<std::string> address_uri(std::string_view address, std::string_view user) {
-  const auto semicolon = address.find(';');
-  const std::string_view host_port = address.substr(0, semicolon);
-  const std::string_view params = semicolon == std::string_view::npos ? std::string_view() : address.substr(semicolon);
-  if (!params.empty() && params != ";transport=udp" && params != ";transport=tcp" && params != ";transport=tls") {
-    return Error(Code::k_sip_invalid_target, "A SIP address's only parameter may be ;transport=udp, tcp or tls.")
-        .with("target", std::string(address));
-  }
-  if (!valid_host_port(host_port)) {
-    return Error(Code::k_sip_invalid_target, "A SIP address must be host[:port] (or, to call, a sip: URI).")
-        .with("target", std::string(address));
-  }
-  std::string uri = "sip:";
-  if (!user.empty()) uri += std::string(user) + "@";
-  return uri + std::string(host_port) + std::string(params);
-}
-
-// The OPTIONS monitor's targets: an address, "sip:" in front of it allowed.
-Result<std::string> monitor_uri(std::string_view target) {
-  return address_uri(target.substr(target.rfind("sip:", 0) == 0 ? 4 : 0), {});
-}
-
-Result<std::string> target_uri(const CallRequest& r) {
-  if (r.target.rfind("sip:", 0) == 0 || r.target.rfind("sips:", 0) == 0) {
-    if (!safe_header_text(r.target) || r.target.find(' ') != std::string::npos) {
-      return Error(Code::k_sip_invalid_target, "The SIP target URI contains invalid characters.");
-    }
-    return r.target;
-  }
-  const std::string number = dial_digits(r.number);
-  auto uri = address_uri(r.target, number);
-  if (!uri) return uri;
-  if (!valid_number(number)) {
-    return Error(Code::k_sip_invalid_target, "The number to call must be digits (with + * #).")
-        .with("number", log::mask_number(r.number));
-  }
-  return uri;
-}
-
-// "sip:+390297865403@gw:5060" -> "sip:+3902978***03@gw:5060": errors reach logs at
-// info and above, where numbers are masked.
-std::string masked_target(std::string_view uri) {
-  const auto colon = uri.find(':');
-  const auto at = uri.find('@');
-  if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) {
-    return std::string(uri);
-  }
-  return std::string(uri.substr(0, colon + 1)) + log::mask_number(uri.substr(colon + 1, at - colon - 1)) +
-         std::string(uri.substr(at));
-}
 
 std::string strip_quotes(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
@@ -239,11 +153,7 @@ class UserAgent::Impl {
   ~Impl() { stop(); }
 
   Result<void> start() {
-    efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (efd_ < 0) {
-      return Error(Code::k_sip_start_failed, "Cannot create the SIP agent's wake-up descriptor.")
-          .with("reason", std::strerror(errno));
-    }
+    if (auto r = queue_.open(); !r) return r;
     // Shared: the loop thread may still be inside set_value() when start() returns.
     auto ready = std::make_shared<std::promise<Result<void>>>();
     auto started = ready->get_future();
@@ -257,32 +167,17 @@ class UserAgent::Impl {
   }
 
   void stop() {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!accepting_ && !thread_.joinable()) return;
-      accepting_ = false;
-    }
+    if (!queue_.stop_accepting() && !thread_.joinable()) return;
     stopping_ = true;
-    wake();
+    queue_.wake();
     if (thread_.joinable()) thread_.join();
-    if (efd_ >= 0) ::close(efd_);
-    efd_ = -1;
+    queue_.close_fd();
   }
 
   // Runs `f` on the loop thread and returns its result; nullopt once stopping.
   template <class F>
   auto on_loop(F&& f) -> std::optional<decltype(f())> {
-    using R = decltype(f());
-    if (std::this_thread::get_id() == loop_id_) return f();
-    auto task = std::make_shared<std::packaged_task<R()>>(std::forward<F>(f));
-    auto result = task->get_future();
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!accepting_) return std::nullopt;
-      queue_.emplace_back([task] { (*task)(); });
-    }
-    wake();
-    return result.get();
+    return queue_.run(std::forward<F>(f));
   }
 
   template <class T>
@@ -311,13 +206,10 @@ class UserAgent::Impl {
     }
     Call& c = add_call(id, nh, true);
     c.target = uri;
-    c.local_media = req.offer;
     c.credentials = req.credentials;
-    c.local_sdp = build_sdp(c.local_media, settings_.media_address, c.session_id, c.sdp_version,
-                            settings_.contact_user);
-    nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-               SIPTAG_PAYLOAD_STR(c.local_sdp.c_str()), TAG_END());
-    c.trace.push_back("-> INVITE " + uri);
+    set_local(c, req.offer);
+    send_invite(c, "-> INVITE " + uri);
+    set_state(c, CallState::kCalling, "our INVITE sent");
     log::info("sip.call.placed", {{"call", static_cast<std::int64_t>(id)},
                                   {"t38", req.offer.t38.has_value()},
                                   {"audio", req.offer.audio.has_value()}});
@@ -327,18 +219,13 @@ class UserAgent::Impl {
   Result<void> hang_up(CallId id) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
-    if (c->ending) return ok();
-    if (c->outbound) {
-      if (c->state == State::kAnswered) {
-        end_session(*c, EndReason::kBye);
-      } else {
-        cancel(*c, CancelCause::kUser);
-      }
-    } else if (c->state == State::kAnswered) {
-      end_session(*c, EndReason::kBye);
+    if (is_ending(c->state)) return ok();
+    if (is_answered(c->state)) {
+      end_session(*c, EndReason::kBye, "hung up");
+    } else if (c->outbound) {
+      cancel(*c, CancelCause::kUser, "hung up");
     } else {
-      c->end_reason = EndReason::kRefused;
-      respond(*c, 480, nullptr);
+      refuse_invite(*c, 480, EndReason::kRefused, {}, "hung up while ringing");
     }
     return ok();
   }
@@ -346,76 +233,50 @@ class UserAgent::Impl {
   Result<void> reinvite_t38(CallId id, const T38Offer& offer) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
-    if (c->state != State::kAnswered || c->ending || c->reinvite_pending) {
+    if (c->state != CallState::kConfirmed) {
       return Error(Code::k_sip_invalid_state,
                    "A re-INVITE needs an answered call with no other re-INVITE pending.")
-          .with("call", std::to_string(id));
+          .with("call", std::to_string(id))
+          .with("state", std::string(detail::call_state_name(c->state)));
     }
     c->previous_media = c->local_media;
     c->previous_sdp = c->local_sdp;
     MediaOffer m;
     m.t38 = offer;
     set_local(*c, m);
-    c->reinvite_pending = true;
-    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-               SIPTAG_PAYLOAD_STR(c->local_sdp.c_str()), TAG_END());
-    c->trace.push_back("-> INVITE (re-INVITE to T.38)");
+    send_invite(*c, "-> INVITE (re-INVITE to T.38)");
+    set_state(*c, CallState::kReinviting, "our re-INVITE sent");
     return ok();
   }
 
   Result<void> answer(CallId id, const MediaOffer& media) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
-    if (c->outbound || c->state != State::kRinging || c->ending) {
+    if (c->state != CallState::kRinging) {
       return Error(Code::k_sip_invalid_state, "Only a ringing inbound call can be answered.")
           .with("call", std::to_string(id));
     }
     if (!media.t38 && !media.audio) {
       return Error(Code::k_sip_invalid_state, "An answer needs T.38 or audio media.");
     }
-    set_local(*c, media, &c->remote_sdp);
-    c->state = State::kAnswered;
-    respond(*c, 200, &c->local_sdp);
+    accept_invite(*c, media);
     return ok();
   }
 
   Result<void> refuse(CallId id, int status, std::string_view warning) {
     Call* c = find(id);
     if (c == nullptr) return not_found(id);
-    if (c->outbound || c->state != State::kRinging || c->ending) {
+    if (c->state != CallState::kRinging) {
       return Error(Code::k_sip_invalid_state, "Only a ringing inbound call can be refused.")
           .with("call", std::to_string(id));
     }
     if (status < 300 || status > 699) status = 480;
-    c->end_reason = EndReason::kRefused;
-    respond(*c, status, nullptr, warning);
+    refuse_invite(*c, status, EndReason::kRefused, warning, "refused");
     return ok();
   }
 
   Result<void> monitor(const std::vector<std::string>& targets) {
-    // A target that stays keeps its health and its ping in flight: a route edited while
-    // the gateway runs must not make every address look new (and unknown) again.
-    std::vector<Monitor> kept;
-    for (const auto& t : targets) {
-      auto it = std::find_if(monitors_.begin(), monitors_.end(),
-                             [&](const Monitor& m) { return m.health.target == t; });
-      if (it != monitors_.end()) {
-        kept.push_back(std::move(*it));
-        monitors_.erase(it);
-        continue;
-      }
-      Monitor m;
-      m.health.target = t;
-      m.uri = *monitor_uri(t);  // validated by UserAgent::monitor
-      m.to = "<" + m.uri + ">";  // so a ;transport= stays on the URI
-      m.next_at = Clock::now();
-      kept.push_back(std::move(m));
-    }
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) nua_handle_destroy(m.nh);
-    }
-    monitors_ = std::move(kept);
-    run_monitors();
+    keepalive_.set_targets(nua_, targets);
     return ok();
   }
 
@@ -426,11 +287,7 @@ class UserAgent::Impl {
     return ok();
   }
 
-  std::vector<GatewayHealth> health() const {
-    std::vector<GatewayHealth> out;
-    for (const auto& m : monitors_) out.push_back(m.health);
-    return out;
-  }
+  std::vector<GatewayHealth> health() const { return keepalive_.health(); }
 
   Result<std::vector<std::string>> trace(CallId id) const {
     if (auto it = calls_.find(id); it != calls_.end()) return it->second.trace;
@@ -443,52 +300,10 @@ class UserAgent::Impl {
   const Settings& settings() const { return settings_; }
 
  private:
-  enum class State { kCalling, kEarly, kRinging, kAnswered };
-  enum class CancelCause { kNone, kUser, kNoAnswer, kWatchdog };
-
-  struct Call {
-    CallId id = 0;
-    nua_handle_t* nh = nullptr;
-    bool outbound = false;
-    bool surfaced = false;  // the user has heard of it: on_ended is owed
-    State state = State::kCalling;
-    Clock::time_point started{};
-    std::string target;
-    MediaOffer local_media;
-    std::string local_sdp;
-    std::uint64_t session_id = 0;
-    std::uint64_t sdp_version = 1;
-    SessionDescription remote_sdp;
-    NegotiatedMedia media;
-    bool answered_reported = false;
-    bool reinvite_pending = false;
-    MediaOffer previous_media;
-    std::string previous_sdp;
-    bool got_response = false;
-    CancelCause cancel_cause = CancelCause::kNone;
-    std::optional<EndReason> end_reason;
-    Party end_by = Party::kLocal;
-    bool ending = false;
-    Clock::time_point ending_since{};
-    std::vector<std::string> trace;
-    std::string warning;  // the Warning text of the last final response, if any
-    std::optional<Credentials> credentials;  // for a challenged INVITE
-    int auth_tries = 0;
-  };
-
-  struct Monitor {
-    std::string uri;
-    std::string to;
-    GatewayHealth health;
-    nua_handle_t* nh = nullptr;
-    Clock::time_point sent_at{};
-    Clock::time_point next_at{};
-  };
-
   // ---- the loop -----------------------------------------------------------------
 
   void run(std::promise<Result<void>>& ready) {
-    loop_id_ = std::this_thread::get_id();
+    queue_.bind_to_current_thread();
     // su_init() sets process-wide state; sofia counts nothing, so it runs once and
     // is never undone while other agents may still be running.
     static std::once_flag su_once;
@@ -535,7 +350,7 @@ class UserAgent::Impl {
       return;
     }
     su_wait_t wait;
-    su_wait_create(&wait, efd_, SU_WAIT_IN);
+    su_wait_create(&wait, queue_.fd(), SU_WAIT_IN);
     wait_index_ = su_root_register(root_, &wait, &Impl::wakeup_callback, this, 0);
     log::info("sip.agent.started", {{"url", url}, {"tls", sips_url}});
     ready.set_value(ok());
@@ -543,21 +358,18 @@ class UserAgent::Impl {
     auto next_tick = Clock::now() + kTickInterval;
     while (!stopping_) {
       su_root_step(root_, 100);
-      drain();
+      queue_.drain();
       if (Clock::now() >= next_tick) {
         tick();
         next_tick = Clock::now() + kTickInterval;
       }
     }
-    drain();
+    queue_.drain();
     shut_down();
   }
 
   void shut_down() {
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) nua_handle_destroy(m.nh);
-    }
-    monitors_.clear();
+    keepalive_.stop();
     // No un-REGISTER: a registrar that is gone would hold the stop for a whole
     // transaction timeout. The binding lapses at the registrar on its own.
     registration_.stop();
@@ -578,28 +390,8 @@ class UserAgent::Impl {
   }
 
   static int wakeup_callback(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) {
-    auto* self = static_cast<Impl*>(arg);
-    std::uint64_t n = 0;
-    while (::read(self->efd_, &n, sizeof n) > 0) {
-    }
+    static_cast<Impl*>(arg)->queue_.clear_wakeups();
     return 0;
-  }
-
-  void wake() {
-    const std::uint64_t one = 1;
-    if (efd_ >= 0) {
-      // A full counter already means "wake up"; nothing else can fail here.
-      [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
-    }
-  }
-
-  void drain() {
-    std::deque<std::function<void()>> work;
-    {
-      std::lock_guard lock(queue_mu_);
-      work.swap(queue_);
-    }
-    for (auto& f : work) f();
   }
 
   static void nua_callback(nua_event_t event, int status, char const* phrase, nua_t*,
@@ -635,7 +427,7 @@ class UserAgent::Impl {
                              (event == nua_r_bye ? " (BYE)" : " (CANCEL)"));
         }
         break;
-      case nua_r_options: on_options_response(status, nh); break;
+      case nua_r_options: keepalive_.on_response(status, nh); break;
       case nua_r_register: registration_.on_response(status, phrase, nh, sip); break;
       case nua_r_shutdown:
         if (status >= 200) shutdown_done_ = true;
@@ -649,7 +441,7 @@ class UserAgent::Impl {
       case nua_i_publish:
         // Answered by the stack already; a handle it made for a request outside any of
         // our calls is ours to free.
-        if (nh != nullptr && find(nh) == nullptr && !is_monitor(nh)) nua_handle_destroy(nh);
+        if (nh != nullptr && find(nh) == nullptr && !keepalive_.owns(nh)) nua_handle_destroy(nh);
         break;
       default:
         break;
@@ -665,11 +457,11 @@ class UserAgent::Impl {
     }
     const CallId id = next_id_++;
     Call& c = add_call(id, nh, false);
-    c.state = State::kRinging;
     const std::string ruri = sip != nullptr && sip->sip_request != nullptr
                                  ? url_as_string_c(sip)
                                  : std::string();
     c.trace.push_back("<- INVITE " + ruri);
+    set_state(c, CallState::kRinging, "an INVITE received");
 
     const std::string_view body = body_of(sip);
     if (body.empty()) {
@@ -716,18 +508,15 @@ class UserAgent::Impl {
                                     {"media", media_kind_name(preferred->kind)}});
     InboundDecision decision = InboundDecision::refuse(480);
     if (handlers_.on_incoming && !stopping_) guarded("on_incoming", [&] { decision = handlers_.on_incoming(in); });
-    Call* cp = find(id);  // the callback may have hung up already
-    if (cp == nullptr || cp->ending || cp->state != State::kRinging) return;
+    Call* cp = find(id);  // the callback may have answered, refused or hung up already
+    if (cp == nullptr || cp->state != CallState::kRinging) return;
     switch (decision.action) {
       case InboundDecision::Action::kAnswer:
         if (!decision.answer.t38 && !decision.answer.audio) {
-          cp->end_reason = EndReason::kRefused;
-          respond(*cp, 488, nullptr);
+          refuse_invite(*cp, 488, EndReason::kRefused, {}, "the answer has no media");
           break;
         }
-        set_local(*cp, decision.answer, &cp->remote_sdp);
-        cp->state = State::kAnswered;
-        respond(*cp, 200, &cp->local_sdp);
+        accept_invite(*cp, decision.answer);
         break;
       case InboundDecision::Action::kRing:
         respond(*cp, 180, nullptr);
@@ -736,8 +525,7 @@ class UserAgent::Impl {
       default: {
         int status = decision.status;
         if (status < 300 || status > 699) status = 480;
-        cp->end_reason = EndReason::kRefused;
-        respond(*cp, status, nullptr);
+        refuse_invite(*cp, status, EndReason::kRefused, {}, "refused");
         break;
       }
     }
@@ -755,18 +543,32 @@ class UserAgent::Impl {
 
   void refuse_unusable(Call& c, const std::string& why) {
     log::warn("sip.call.refused_unusable", {{"call", static_cast<std::int64_t>(c.id)}, {"reason", why}});
-    c.end_reason = EndReason::kRefused;
-    respond(c, 488, nullptr);
+    refuse_invite(c, 488, EndReason::kRefused, {}, "the offer is unusable");
+  }
+
+  // Our 200 to a ringing INVITE, with the answer to its offer.
+  void accept_invite(Call& c, const MediaOffer& media) {
+    set_local(c, media, &c.remote_sdp);
+    respond(c, 200, &c.local_sdp);
+    set_state(c, CallState::kAnswering, "our 200 sent");
+  }
+
+  // A final failure to a ringing INVITE: the session ends with it.
+  void refuse_invite(Call& c, int status, EndReason reason, std::string_view warning, const char* why) {
+    c.end_reason = reason;
+    respond(c, status, nullptr, warning);
+    set_state(c, CallState::kEnding, why);
   }
 
   void on_reinvite(Call& c, const sip_t* sip) {
     c.trace.push_back("<- INVITE (re-INVITE)");
-    if (c.state != State::kAnswered || c.ending) {
-      respond(c, 491, nullptr);
+    if (c.state == CallState::kReinviting) {
+      respond(c, 491, nullptr);  // glare (RFC 3261 section 14.2)
       return;
     }
-    if (c.reinvite_pending) {
-      respond(c, 491, nullptr);  // glare (RFC 3261 section 14.2)
+    // kAnswering too: the caller may send its re-INVITE before our 200's ACK arrives.
+    if (c.state != CallState::kConfirmed && c.state != CallState::kAnswering) {
+      respond(c, 491, nullptr);
       return;
     }
     const std::string_view body = body_of(sip);
@@ -808,8 +610,8 @@ class UserAgent::Impl {
         answer = handlers_.on_reinvite(ReinviteRequest{c.id, *offer, *offered, c.media});
       });
     }
-    Call* cp = find(c.id);
-    if (cp == nullptr || cp->ending) return;
+    Call* cp = find(c.id);  // the callback may have hung up
+    if (cp == nullptr || is_ending(cp->state)) return;
     if (!answer || (!answer->t38 && !answer->audio)) {
       respond(*cp, 488, nullptr);
       return;
@@ -843,22 +645,33 @@ class UserAgent::Impl {
                          (from_network ? "" : " (local)") +
                          (status >= 300 && !c->warning.empty() ? " (" + c->warning + ")" : ""));
     }
-    if (c->state == State::kAnswered) {
-      on_reinvite_response(*c, status, sip);
-      return;
+    switch (c->state) {
+      case CallState::kConfirmed:
+      case CallState::kReinviting:
+        on_reinvite_response(*c, status, sip);
+        return;
+      case CallState::kCalling:
+      case CallState::kEarly:
+      case CallState::kCancelling:
+        break;  // the first INVITE's responses, below
+      default:
+        // kEnding: the response to a re-INVITE that was out when we sent BYE; the call
+        // is going, and nothing about its media is worth reporting any more.
+        return;
     }
+    const bool cancelling = c->state == CallState::kCancelling;
     if (status < 200) {
-      if ((status == 180 || status == 183) && c->cancel_cause == CancelCause::kNone) {
-        c->state = State::kEarly;
+      if ((status == 180 || status == 183) && !cancelling) {
+        if (c->state == CallState::kCalling) set_state(*c, CallState::kEarly, "180 or 183 received");
         if (handlers_.on_progress && !stopping_) guarded("on_progress", [&] { handlers_.on_progress(CallProgress{c->id, status}); });
       }
       return;
     }
     if (status < 300) {
-      if (c->cancel_cause != CancelCause::kNone) {
+      if (cancelling) {
         // The answer crossed our CANCEL (RFC 3261 section 9.1): the call exists, end it.
         report_failure(*c, status, phrase_of(status, phrase), false, cancelled_class(*c));
-        end_session(*c, *c->end_reason);
+        end_session(*c, *c->end_reason, "a 200 crossed our CANCEL");
         return;
       }
       auto answer = parse_sdp(body_of(sip));
@@ -867,14 +680,12 @@ class UserAgent::Impl {
         // Answered without anything we can run: hang up rather than hold a dead line.
         FailureClass f{Code::k_call_media_refused, false};
         report_failure(*c, status, "answer without usable SDP", false, f);
-        c->state = State::kAnswered;
-        end_session(*c, EndReason::kFailed);
+        end_session(*c, EndReason::kFailed, "a 200 without a usable answer");
         return;
       }
-      c->state = State::kAnswered;
       c->remote_sdp = *answer;
       c->media = *media;
-      c->answered_reported = true;
+      set_state(*c, CallState::kConfirmed, "200 received");
       log::info("sip.call.answered", {{"call", static_cast<std::int64_t>(c->id)},
                                       {"media", media_kind_name(media->kind)}});
       if (handlers_.on_answered && !stopping_) {
@@ -884,8 +695,9 @@ class UserAgent::Impl {
     }
     if (from_network && answer_challenge(*c, status, sip)) return;
     const bool local = made_up && !c->got_response;
-    const FailureClass f = c->cancel_cause == CancelCause::kNone ? classify_final_status(status, local)
-                                                                 : cancelled_class(*c);
+    const FailureClass f = cancelling ? cancelled_class(*c) : classify_final_status(status, local);
+    // Before the report: a hang_up from on_failed then finds the call already ending.
+    set_state(*c, CallState::kEnding, cancelling ? "the cancelled INVITE's final response" : "a final failure received");
     report_failure(*c, status, phrase_of(status, phrase), local, f);
   }
 
@@ -893,7 +705,7 @@ class UserAgent::Impl {
   // the INVITE with an Authorization header). A second challenge means they are wrong;
   // answering again would only loop, so the caller gets call.not_authorised.
   bool answer_challenge(Call& c, int status, const sip_t* sip) {
-    if (c.cancel_cause != CancelCause::kNone || !c.credentials) return false;
+    if (c.state == CallState::kCancelling || !c.credentials) return false;
     if (!answer_digest(c.nh, status, sip, *c.credentials, c.auth_tries)) return false;
     c.trace.push_back("-> INVITE (with credentials)");
     log::info("sip.call.authenticating", {{"call", static_cast<std::int64_t>(c.id)}, {"status", status}});
@@ -920,7 +732,7 @@ class UserAgent::Impl {
     e.local = local;
     e.failure = f;
     e.error = Error(f.code, "The call failed with SIP " + std::to_string(status) + " " + phrase + ".");
-    e.error.with("sip_status", std::to_string(status)).with("target", masked_target(c.target));
+    e.error.with("sip_status", std::to_string(status)).with("target", detail::masked_target(c.target));
     if (local) e.error.with("local", "true");
     if (!c.warning.empty()) e.error.with("warning", c.warning);
     e.trace = c.trace;
@@ -930,14 +742,14 @@ class UserAgent::Impl {
   }
 
   void on_reinvite_response(Call& c, int status, const sip_t* sip) {
-    if (!c.reinvite_pending || status < 200) return;
-    c.reinvite_pending = false;
+    if (c.state != CallState::kReinviting || status < 200) return;
     if (status < 300) {
       auto answer = parse_sdp(body_of(sip));
       auto media = usable_answer(answer, c.local_media);
       if (media) {
         c.remote_sdp = *answer;
         c.media = *media;
+        set_state(c, CallState::kConfirmed, "our re-INVITE answered");
         if (handlers_.on_media_changed && !stopping_) {
           guarded("on_media_changed", [&] { handlers_.on_media_changed(MediaChanged{c.id, c.remote_sdp, c.media}); });
         }
@@ -946,12 +758,13 @@ class UserAgent::Impl {
       // A 200 without a usable answer: the far end's media are unknown now. Ending the
       // call is the only state both sides can agree on.
       log::warn("sip.reinvite.bad_answer", {{"call", static_cast<std::int64_t>(c.id)}});
-      end_session(c, EndReason::kFailed);
+      end_session(c, EndReason::kFailed, "our re-INVITE answered without a usable answer");
       return;
     }
     // Refused (488 and the like): RFC 3261 section 14.1, the session goes on unchanged.
     c.local_media = c.previous_media;
     c.local_sdp = c.previous_sdp;
+    set_state(c, CallState::kConfirmed, "our re-INVITE refused");
     if (handlers_.on_reinvite_refused && !stopping_) {
       guarded("on_reinvite_refused", [&] { handlers_.on_reinvite_refused(ReinviteRefused{c.id, status}); });
     }
@@ -964,22 +777,22 @@ class UserAgent::Impl {
     if (c == nullptr) return;
     int state = nua_callstate_init;
     tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
-    if (state == nua_callstate_ready && !c->outbound && !c->answered_reported &&
-        c->state == State::kAnswered) {
-      c->answered_reported = true;
+    if (state == nua_callstate_ready && c->state == CallState::kAnswering) {
+      set_state(*c, CallState::kConfirmed, "the ACK came");
       if (handlers_.on_answered && !stopping_) {
         guarded("on_answered", [&] { handlers_.on_answered(CallAnswered{c->id, c->remote_sdp, c->media}); });
       }
     }
-    if (state == nua_callstate_terminated) finish(*c);
+    if (state == nua_callstate_terminated) finish(*c, "the stack ended the session");
   }
 
-  void finish(Call& c) {
+  void finish(Call& c, const char* why) {
     const CallId id = c.id;
+    set_state(c, CallState::kEnded, why);
     if (c.surfaced && handlers_.on_ended && !stopping_) {
       CallEnded e;
       e.call = id;
-      e.was_answered = c.answered_reported;
+      e.was_answered = c.answered;
       e.reason = c.end_reason.value_or(EndReason::kBye);
       e.by = c.end_by;
       log::info("sip.call.ended", {{"call", static_cast<std::int64_t>(id)},
@@ -996,27 +809,20 @@ class UserAgent::Impl {
     calls_.erase(id);
   }
 
-  void end_session(Call& c, EndReason reason) {
+  void end_session(Call& c, EndReason reason, const char* why) {
     if (!c.end_reason) c.end_reason = reason;
     c.end_by = Party::kLocal;
-    mark_ending(c);
     nua_bye(c.nh, TAG_END());
     c.trace.push_back("-> BYE");
+    set_state(c, CallState::kEnding, why);
   }
 
-  void cancel(Call& c, CancelCause cause) {
+  void cancel(Call& c, CancelCause cause, const char* why) {
     c.cancel_cause = cause;
     c.end_by = Party::kLocal;
-    mark_ending(c);
     nua_cancel(c.nh, TAG_END());
     c.trace.push_back("-> CANCEL");
-  }
-
-  void mark_ending(Call& c) {
-    if (!c.ending) {
-      c.ending = true;
-      c.ending_since = Clock::now();
-    }
+    set_state(c, CallState::kCancelling, why);
   }
 
   void respond(Call& c, int status, const std::string* sdp, std::string_view warning = {}) {
@@ -1033,7 +839,13 @@ class UserAgent::Impl {
     }
     c.trace.push_back("-> " + std::to_string(status) + " " + phrase +
                       (warning.empty() ? "" : " (" + std::string(warning) + ")"));
-    if (status >= 300 && c.state != State::kAnswered) mark_ending(c);
+  }
+
+  // An INVITE carrying our current description: the first one of a call, or a re-INVITE.
+  void send_invite(Call& c, std::string trace_line) {
+    nua_invite(c.nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c.local_sdp.c_str()),
+               TAG_END());
+    c.trace.push_back(std::move(trace_line));
   }
 
   // ---- watchdogs and keep-alive --------------------------------------------------
@@ -1046,74 +858,31 @@ class UserAgent::Impl {
       Call* c = find(id);
       if (c == nullptr) continue;
       const auto age = now - c->started;
-      if (c->ending) {
+      if (is_ending(c->state)) {
         if (now - c->ending_since > 2 * settings_.transaction_timeout + kEndingGrace) {
           // The stack never reported the end (a lost final response): drop it anyway.
           log::warn("sip.call.forced_end", {{"call", static_cast<std::int64_t>(id)}});
-          finish(*c);
+          finish(*c, "the stack never ended the session: dropped");
         }
         continue;
       }
       const bool overdue = age > settings_.max_call_duration;
-      const bool unanswered = c->state != State::kAnswered;
+      const bool unanswered = !is_answered(c->state);
       if (overdue || (unanswered && age > settings_.no_answer_timeout)) {
         log::warn("sip.call.watchdog", {{"call", static_cast<std::int64_t>(id)},
                                         {"overdue", overdue}});
+        const char* why = overdue ? "the call-duration watchdog" : "the no-answer watchdog";
         if (!unanswered) {
-          end_session(*c, EndReason::kWatchdog);
+          end_session(*c, EndReason::kWatchdog, why);
         } else if (c->outbound) {
-          cancel(*c, overdue ? CancelCause::kWatchdog : CancelCause::kNoAnswer);
+          cancel(*c, overdue ? CancelCause::kWatchdog : CancelCause::kNoAnswer, why);
         } else {
-          c->end_reason = EndReason::kWatchdog;
-          respond(*c, 480, nullptr);
+          refuse_invite(*c, 480, EndReason::kWatchdog, {}, why);
         }
       }
     }
-    run_monitors();
+    keepalive_.tick();
     registration_.tick();
-  }
-
-  void run_monitors() {
-    const auto now = Clock::now();
-    for (auto& m : monitors_) {
-      if (m.nh != nullptr) continue;
-      if (now < m.next_at) continue;
-      m.nh = nua_handle(nua_, nullptr, NUTAG_URL(m.uri.c_str()), SIPTAG_TO_STR(m.to.c_str()),
-                        TAG_END());
-      if (m.nh == nullptr) {
-        m.next_at = now + settings_.options_interval;
-        continue;
-      }
-      m.sent_at = now;
-      nua_options(m.nh, TAG_END());
-    }
-  }
-
-  bool is_monitor(nua_handle_t* nh) const {
-    for (const auto& m : monitors_) {
-      if (m.nh == nh) return true;
-    }
-    return false;
-  }
-
-  void on_options_response(int status, nua_handle_t* nh) {
-    if (status < 200) return;
-    for (auto& m : monitors_) {
-      if (m.nh != nh) continue;
-      const auto now = Clock::now();
-      // Any answer below 500 shows a SIP stack that takes requests; a 408 or a 5xx is
-      // either the stack's own timeout/ICMP report or the gateway saying it cannot.
-      m.health.up = status < 500 && status != 408;
-      m.health.last_status = status;
-      m.health.round_trip_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - m.sent_at).count();
-      m.health.checked_at = std::chrono::system_clock::now();
-      nua_handle_destroy(m.nh);
-      m.nh = nullptr;
-      m.next_at = m.sent_at + settings_.options_interval;
-      if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(m.health); });
-      return;
-    }
   }
 
   // ---- bookkeeping ---------------------------------------------------------------
@@ -1174,13 +943,8 @@ class UserAgent::Impl {
   std::uint64_t session_base_ = 1;
 
   std::thread thread_;
-  // Read by callers on other threads to tell whether they already run on the loop.
-  std::atomic<std::thread::id> loop_id_{};
   std::atomic<bool> stopping_{false};
-  int efd_ = -1;
-  std::mutex queue_mu_;
-  std::deque<std::function<void()>> queue_;
-  bool accepting_ = true;
+  detail::LoopQueue queue_;
 
   // Loop-thread state from here on.
   su_root_t* root_ = nullptr;
@@ -1191,8 +955,10 @@ class UserAgent::Impl {
   std::map<CallId, Call> calls_;
   std::unordered_map<nua_handle_t*, CallId> by_handle_;
   std::deque<std::pair<CallId, std::vector<std::string>>> history_;
-  std::vector<Monitor> monitors_;
-  // Last: its reports go through guarded() and handlers_.
+  // Last: their reports go through guarded() and handlers_.
+  detail::OptionsMonitor keepalive_{settings_.options_interval, [this](const GatewayHealth& h) {
+    if (handlers_.on_health && !stopping_) guarded("on_health", [&] { handlers_.on_health(h); });
+  }};
   detail::RegistrationClient registration_{[this](const RegistrationState& st) {
     if (handlers_.on_registration && !stopping_) guarded("on_registration", [&] { handlers_.on_registration(st); });
   }};
@@ -1229,7 +995,7 @@ Result<CallId> UserAgent::place_call(const CallRequest& request) {
   if (!request.offer.t38 && !request.offer.audio) {
     return Error(Code::k_sip_invalid_target, "The call request offers neither T.38 nor audio.");
   }
-  auto uri = target_uri(request);
+  auto uri = detail::target_uri(request);
   if (!uri) return std::move(uri).error();
   return impl_->call_on_loop<CallId>([&] { return impl_->place_call(*uri, request); });
 }
@@ -1251,7 +1017,7 @@ Result<void> UserAgent::refuse(CallId call, int status, std::string_view warning
 }
 
 Result<void> UserAgent::register_account(const Registration& registration) {
-  if (!valid_host_port(registration.registrar) || registration.user.empty() ||
+  if (!detail::valid_host_port(registration.registrar) || registration.user.empty() ||
       !safe_header_text(registration.user) || registration.user.find_first_of(" @:;") != std::string::npos) {
     return Error(Code::k_sip_invalid_target, "A registration needs a registrar host[:port] and a plain user name.")
         .with("registrar", registration.registrar);
@@ -1261,7 +1027,7 @@ Result<void> UserAgent::register_account(const Registration& registration) {
 
 Result<void> UserAgent::monitor(const std::vector<std::string>& targets) {
   for (const auto& t : targets) {
-    if (auto uri = monitor_uri(t); !uri) return std::move(uri).error();
+    if (auto uri = detail::monitor_uri(t); !uri) return std::move(uri).error();
   }
   return impl_->call_on_loop<void>([&] { return impl_->monitor(targets); });
 }

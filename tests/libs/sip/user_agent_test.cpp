@@ -7,7 +7,10 @@
 #include <filesystem>
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "sip_test_support.hpp"
 
@@ -297,6 +300,74 @@ TEST_F(UserAgentTest, ARingingCallCanBeAnsweredLater) {
   ASSERT_TRUE(b_->answer(b_rec_.incoming.at(0).call, t38_media(32800)));
   ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.answered.empty(); }));
   EXPECT_EQ(a_rec_.answered[0].media.port, 32800);
+}
+
+// The state changes in a call's trace ("state: new -> calling (our INVITE sent)"), without
+// their reasons, in order.
+std::vector<std::string> state_changes(const Result<std::vector<std::string>>& trace) {
+  std::vector<std::string> out;
+  if (!trace) return out;
+  for (const auto& line : *trace) {
+    if (line.rfind("state: ", 0) != 0) continue;
+    out.push_back(line.substr(7, line.find(" (") - 7));
+  }
+  return out;
+}
+
+TEST_F(UserAgentTest, AnAnsweredCallGoesThroughItsStatesOnBothSides) {
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::ring(); };
+  b_rec_.on_reinvite = [](const ReinviteRequest&) -> std::optional<MediaOffer> { return t38_media(32820); };
+  const CallId id = call_b("+390297865403", audio_media(30820));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.progress.empty(); }));
+  const CallId b_call = b_rec_.incoming.at(0).call;
+  ASSERT_TRUE(b_->answer(b_call, audio_media(32821)));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.answered.empty(); }));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.answered.empty(); }));
+  ASSERT_TRUE(a_->reinvite_t38(id, t38_offer(30822)));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.media_changed.empty(); }));
+  ASSERT_TRUE(a_->hang_up(id));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.ended.empty(); }));
+  ASSERT_TRUE(b_rec_.wait([&] { return !b_rec_.ended.empty(); }));
+
+  EXPECT_EQ(state_changes(a_->trace(id)),
+            (std::vector<std::string>{"new -> calling", "calling -> early", "early -> confirmed",
+                                      "confirmed -> reinviting", "reinviting -> confirmed", "confirmed -> ending",
+                                      "ending -> ended"}));
+  EXPECT_EQ(state_changes(b_->trace(b_call)),
+            (std::vector<std::string>{"new -> ringing", "ringing -> answering", "answering -> confirmed",
+                                      "confirmed -> ended"}));
+  // Each change follows the message that made it.
+  auto trace = a_->trace(id);
+  ASSERT_TRUE(trace);
+  const auto early = std::find(trace->begin(), trace->end(), "state: calling -> early (180 or 183 received)");
+  ASSERT_NE(early, trace->end());
+  EXPECT_EQ(*std::prev(early), "<- 180 Ringing");
+}
+
+TEST_F(UserAgentTest, ACancelledAndARefusedCallGoThroughTheirStates) {
+  b_rec_.decide = [](const IncomingCall&) { return InboundDecision::ring(); };
+  const CallId cancelled = call_b("+390297865403", t38_media(30830));
+  ASSERT_TRUE(a_rec_.wait([&] { return !a_rec_.progress.empty(); }));
+  ASSERT_TRUE(a_->hang_up(cancelled));
+  ASSERT_TRUE(a_rec_.wait([&] { return a_rec_.ended.size() == 1; }));
+  ASSERT_TRUE(b_rec_.wait([&] { return b_rec_.ended.size() == 1; }));
+  EXPECT_EQ(state_changes(a_->trace(cancelled)),
+            (std::vector<std::string>{"new -> calling", "calling -> early", "early -> cancelling",
+                                      "cancelling -> ending", "ending -> ended"}));
+  EXPECT_EQ(state_changes(b_->trace(b_rec_.incoming.at(0).call)),
+            (std::vector<std::string>{"new -> ringing", "ringing -> ended"}));
+
+  {
+    std::lock_guard lock(b_rec_.mu);
+    b_rec_.decide = [](const IncomingCall&) { return InboundDecision::refuse(486); };
+  }
+  const CallId refused = call_b("+390297865403", t38_media(30832));
+  ASSERT_TRUE(a_rec_.wait([&] { return a_rec_.ended.size() == 2; }));
+  ASSERT_TRUE(b_rec_.wait([&] { return b_rec_.ended.size() == 2; }));
+  EXPECT_EQ(state_changes(a_->trace(refused)),
+            (std::vector<std::string>{"new -> calling", "calling -> ending", "ending -> ended"}));
+  EXPECT_EQ(state_changes(b_->trace(b_rec_.incoming.at(1).call)),
+            (std::vector<std::string>{"new -> ringing", "ringing -> ending", "ending -> ended"}));
 }
 
 TEST_F(UserAgentTest, RingingWithoutAnswerIsCancelledAsNoAnswer) {

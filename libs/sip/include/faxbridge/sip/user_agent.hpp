@@ -107,7 +107,7 @@ struct CallFailed {
   bool local = false;       // no response came from the network
   FailureClass failure;     // what the router should do about it
   Error error;              // the same as an Error, with status and target in its context
-  std::vector<std::string> trace;  // the call's SIP messages, first lines, in order
+  std::vector<std::string> trace;  // the call's SIP messages, first lines, and state changes, in order
 };
 
 struct CallEnded {
@@ -252,7 +252,8 @@ class UserAgent {
   // result, refreshes included.
   Result<void> register_account(const Registration& registration);
 
-  // The first lines of every SIP message of a call, for diagnosis; kept for the last
+  // The first lines of every SIP message of a call and its state changes
+  // ("state: calling -> early (180 or 183 received)"), for diagnosis; kept for the last
   // kTraceHistory calls after they end.
   Result<std::vector<std::string>> trace(CallId call) const;
   static constexpr std::size_t kTraceHistory = 256;
