@@ -8,6 +8,7 @@
 #include "faxbridge/bus.pb.h"
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/topics.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 
 using namespace faxbridge;
@@ -243,4 +244,21 @@ TEST(Forwarder, ConnectedFollowsTheBus) {
     EXPECT_TRUE(eventually([&] { return sub.connected() && pub.connected(); }));
   }
   EXPECT_TRUE(eventually([&] { return !sub.connected() && !pub.connected(); }));
+}
+
+TEST(Forwarder, PublisherAndSubscriberCountInTheRegistriesTheyWereGiven) {
+  auto ep = loopback_endpoints();
+  RunningForwarder fwd(ep);
+  metrics::Registry sending, receiving;
+  bus::Publisher pub(ep.publish, "test", "t-1", &sending);
+  bus::Subscriber sub(ep.subscribe, {"job."}, &receiving);
+  v1::JobSubmitted m;
+  ASSERT_TRUE(publish_until_seen(pub, sub, bus::topics::kJobSubmitted, m));
+
+  const metrics::Labels topic{{"topic", "job.submitted"}};
+  EXPECT_GE(sending.counter("faxbridge_bus_messages_published_total", "", topic).value(), 1);
+  EXPECT_GE(receiving.counter("faxbridge_bus_messages_received_total", "", topic).value(), 1);
+  // Neither registry has the other's series.
+  EXPECT_EQ(sending.render().find("faxbridge_bus_messages_received_total"), std::string::npos);
+  EXPECT_EQ(receiving.render().find("faxbridge_bus_messages_published_total"), std::string::npos);
 }

@@ -196,6 +196,30 @@ TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
   EXPECT_EQ(zygote_restarts(registry), 1);
 }
 
+TEST(Zygote, TwoPipelinesCountTheirRestartsInTheirOwnRegistries) {
+  // One pipeline at a time: a zygote forked while another lives inherits that one's
+  // control socket (fork, no exec), so only one per process is ever used (the service's).
+  metrics::Registry a_registry, b_registry;
+  const auto restart_once = [](metrics::Registry* registry) {
+    PipelineSettings settings;
+    settings.metrics = registry;
+    Pipeline pipeline(settings);
+    ASSERT_TRUE(pipeline.start_zygote());
+    ASSERT_EQ(kill(pipeline.zygote_pid(), SIGKILL), 0);
+    ASSERT_TRUE(pipeline.convert_one({"page\n", "a.txt"}, Resolution::kFine));
+    EXPECT_EQ(pipeline.zygote_restarts(), 1);
+  };
+  restart_once(&a_registry);
+  EXPECT_EQ(zygote_restarts(a_registry), 1);
+  EXPECT_EQ(zygote_restarts(b_registry), 0);
+  restart_once(&b_registry);
+  EXPECT_EQ(zygote_restarts(a_registry), 1);  // a process-wide counter would read 2 here
+  EXPECT_EQ(zygote_restarts(b_registry), 1);
+  restart_once(nullptr);  // a restart without a registry is counted nowhere
+  EXPECT_EQ(zygote_restarts(a_registry), 1);
+  EXPECT_EQ(zygote_restarts(b_registry), 1);
+}
+
 TEST(Zygote, AZygoteThatDiedAnswersSandboxLostSoTheCallerCanReplaceIt) {
   auto z = Zygote::start([](std::string_view) -> Result<std::string> { return std::string("ok"); });
   ASSERT_NE(z, nullptr);

@@ -88,6 +88,16 @@ TEST(SidePort, MetricsRendersTheRegistryItWasGiven) {
   EXPECT_EQ(res->body, registry.render());  // that registry and nothing else
 }
 
+TEST(SidePort, MetricsWithoutARegistryIsAnEmptyExposition) {
+  http::SidePort port("127.0.0.1", 0, {}, nullptr);
+  httplib::Client client("127.0.0.1", start(port));
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+  EXPECT_EQ(res->body, "");
+}
+
 TEST(SidePort, UnknownPathIsA404WithAStableCode) {
   http::SidePort port("127.0.0.1", 0, {}, nullptr);
   httplib::Client client("127.0.0.1", start(port));
