@@ -331,7 +331,7 @@ int main(int argc, char** argv) {
   // Gateway B answers for the numbers users own: 71 .. 74000.
   exec(*dsn, "INSERT INTO users (username, email, fax_number) SELECT 'u' || i, 'u' || i || '@example.test', '7' || i "
              "FROM generate_series(1, 4000) i");
-  bus::Publisher publisher("tcp://127.0.0.1:1", "bench", "bench-gateway");
+  bus::Publisher publisher("tcp://127.0.0.1:1", "bench", "bench-gateway", /*metrics=*/nullptr);
   int sustained = 0;
   double cpu_per_end = 0;
   for (int n : levels) {

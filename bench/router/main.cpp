@@ -36,7 +36,7 @@ double run(const std::string& dsn, int routers, int jobs, const std::string& don
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < routers; ++i) {
     pools.push_back(std::make_unique<db::Pool>(db::PoolSettings{dsn, 6}));
-    publishers.push_back(std::make_unique<bus::Publisher>("tcp://127.0.0.1:1", "bench", "bench"));
+    publishers.push_back(std::make_unique<bus::Publisher>("tcp://127.0.0.1:1", "bench", "bench", /*metrics=*/nullptr));
     router::RouterSettings s;
     s.instance = "router-" + std::to_string(i);
     s.workers = 2;

@@ -6,6 +6,7 @@
 
 #include "faxbridge/bus/consumer.hpp"
 #include "faxbridge/bus/work_feed.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/queue.hpp"
 #include "faxbridge/db/routing.hpp"
 #include "faxbridge/document/converter_settings.hpp"
@@ -34,10 +35,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   document::warm_up();  // before any thread: forked decoders start warm
+  // The pipeline is built before the runtime, so the registry the runtime shows comes first.
+  metrics::Registry registry;
+  auto pipeline_settings = conversion.pipeline;
+  pipeline_settings.metrics = &registry;
   // The zygote is forked now, while this process is small and single-threaded.
-  document::Pipeline pipeline(conversion.pipeline);
+  document::Pipeline pipeline(pipeline_settings);
   if (!pipeline.start_zygote()) log::warn("conversion.no_zygote", {{"fallback", "fork per document from the service"}});
-  service::Runtime rt(settings);
+  service::Runtime rt(settings, registry);
   return service::run_main([&] {
     service::log_effective_config(cfg);
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;
@@ -47,15 +52,16 @@ int main(int argc, char** argv) {
     cs.workers = conversion.workers;
     cs.sweep_interval = conversion.sweep_interval;
     cs.lease = spec.lease;
+    cs.metrics = &rt.metrics();
     db::Queue queue(rt.pool(), spec, settings.instance);
-    document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance);
+    document::JobConverter converter(rt.pool(), queue, pipeline, settings.instance, &rt.metrics());
     bus::Consumer consumer(queue, cs, [&](const Claim& c, const bus::LeaseToken& lease) -> Result<void> {
       auto outcome = converter.convert_job(c.id, [&] { return lease.lost(); });
       if (!outcome) return outcome.error();
       if (outcome->ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
       return ok();
     });
-    bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer);
+    bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer, &rt.metrics());
     rt.add_connection_check("work_feed", [&] { return feed.connected(); });
     consumer.start();
     feed.start();

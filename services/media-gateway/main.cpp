@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <string_view>
 
-#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/gateway/gateway.hpp"
 #include "faxbridge/gateway/gateway_settings.hpp"
 #include "faxbridge/service/runtime.hpp"
@@ -42,12 +41,12 @@ int main(int argc, char** argv) {
   config::ConfigReader cfg(config::process_env());
   auto settings = service::read_settings(cfg, "media-gateway", 9105);
   auto gs = gateway::read_gateway_settings(cfg, settings.instance);
-  gs.metrics = &metrics::Registry::global();
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-media-gateway: %s\n", r.error().to_string().c_str());
     return 2;
   }
   service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  gs.metrics = &rt.metrics();
   return service::run_main([&] {
     service::log_effective_config(cfg);
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  rs.metrics = &rt.metrics();
   return service::run_main([&] {
     service::log_effective_config(cfg);
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;

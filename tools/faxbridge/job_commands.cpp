@@ -50,7 +50,7 @@ int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err) {
   db::Pool pool(db::PoolSettings{dsn, 1});
-  bus::Publisher publisher(bus_endpoint, "faxbridge-cli", "cli");
+  bus::Publisher publisher(bus_endpoint, "faxbridge-cli", "cli", /*metrics=*/nullptr);  // the CLI has no /metrics
   // A gateway in a call hears the cancel over the bus: give the connection a moment.
   for (int i = 0; i < 40 && !publisher.connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto r = router::cancel_job(pool, publisher, id, "cli");

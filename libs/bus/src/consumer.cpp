@@ -17,11 +17,13 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(interval.count()) * d(rng)));
 }
 
-metrics::Counter& counter(const std::string& name, const std::string& help, const std::string& stage,
-                          const std::string& key = "", const std::string& value = "") {
+// Adds n to a faxbridge_queue_* counter of this stage; nothing without a registry.
+void count(metrics::Registry* registry, const std::string& name, const std::string& help, const std::string& stage,
+           std::int64_t n, const std::string& key = "", const std::string& value = "") {
+  if (registry == nullptr) return;
   metrics::Labels labels{{"stage", stage}};
   if (!key.empty()) labels.emplace_back(key, value);
-  return metrics::Registry::global().counter(name, help, labels);
+  registry->counter(name, help, labels).inc(n);
 }
 
 }  // namespace
@@ -99,9 +101,8 @@ void Consumer::enqueue_claimed(const std::vector<Claim>& claims, bool by_sweep) 
     ready_.push_back({c, token});
   }
   (by_sweep ? stats_.claimed_by_sweep : stats_.claimed_by_message) += static_cast<std::int64_t>(claims.size());
-  counter("faxbridge_queue_claims_total", "Rows claimed, by how they were found.", settings_.name, "via",
-          by_sweep ? "sweep" : "message")
-      .inc(static_cast<std::int64_t>(claims.size()));
+  count(settings_.metrics, "faxbridge_queue_claims_total", "Rows claimed, by how they were found.", settings_.name,
+        static_cast<std::int64_t>(claims.size()), "via", by_sweep ? "sweep" : "message");
 }
 
 // Every worker claims for itself: a notified id first, else a due sweep, whose extra
@@ -199,9 +200,8 @@ void Consumer::worker_loop() {
                          {{"stage", settings_.name}, {"id", item->claim.id}});
       }
     }
-    counter(r ? "faxbridge_queue_completed_total" : "faxbridge_queue_failed_total",
-            r ? "Rows a handler finished." : "Rows a handler gave back with an error.", settings_.name)
-        .inc();
+    count(settings_.metrics, r ? "faxbridge_queue_completed_total" : "faxbridge_queue_failed_total",
+          r ? "Rows a handler finished." : "Rows a handler gave back with an error.", settings_.name, 1);
 
     lock.lock();
     --busy_;

@@ -5,7 +5,8 @@
 // are not thread-safe, so a mutex serialises sends; PUB never blocks (it drops at the
 // high-water mark or with no subscriber), so the lock is held only for the copy.
 // A failure to set the socket up (a malformed endpoint) is kept and returned by every
-// publish() rather than thrown from the constructor.
+// publish() rather than thrown from the constructor. Sends are counted in the registry
+// the caller gave (none when nullptr), never in a process-wide one.
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -36,6 +37,7 @@ struct Publisher::Impl {
   std::string endpoint;
   std::string service;
   std::string instance;
+  metrics::Registry* metrics = nullptr;
   zmq::context_t context{1};
   zmq::socket_t socket{context, zmq::socket_type::pub};
   std::unique_ptr<internal::SocketMonitor> monitor;  // after socket: destroyed first
@@ -78,10 +80,12 @@ struct Publisher::Impl {
           .with("topic", std::string(topic))
           .with("reason", e.what());
     }
-    metrics::Registry::global()
-        .counter("faxbridge_bus_messages_published_total", "Messages sent to the bus, by topic.",
-                 {{"topic", internal::safe_topic(topic)}})
-        .inc();
+    if (metrics != nullptr) {
+      metrics
+          ->counter("faxbridge_bus_messages_published_total", "Messages sent to the bus, by topic.",
+                    {{"topic", internal::safe_topic(topic)}})
+          .inc();
+    }
     if (!monitor->connected()) {
       return Error(Code::k_bus_unavailable,
                    "Not connected to the bus; the message was probably dropped and consumers "
@@ -93,12 +97,13 @@ struct Publisher::Impl {
   }
 };
 
-Publisher::Publisher(const std::string& endpoint, std::string source_service,
-                     std::string instance)
+Publisher::Publisher(const std::string& endpoint, std::string source_service, std::string instance,
+                     metrics::Registry* metrics)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = endpoint;
   impl_->service = std::move(source_service);
   impl_->instance = std::move(instance);
+  impl_->metrics = metrics;
   try {
     internal::apply_client_options(impl_->socket, kPublisherLingerMs);
     impl_->monitor =

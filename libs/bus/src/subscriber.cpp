@@ -4,7 +4,8 @@
 // a Subscriber created before the bus, or across a bus restart, needs no help.
 // receive() is the only place bytes from the network enter: anything that is not a
 // two-frame [topic, payload] message is logged and dropped, and ZeroMQ errors become a
-// Result, so a bad peer can never throw through a consumer loop.
+// Result, so a bad peer can never throw through a consumer loop. What it receives and
+// drops is counted in the registry the caller gave (none when nullptr).
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -19,10 +20,20 @@ namespace faxbridge::bus {
 namespace {
 // A consumer that stops holds nothing worth delivering: close at once.
 constexpr int kSubscriberLingerMs = 0;
+
+// Malformed frames (Subscriber) and payloads (decode) share one series.
+void count_malformed(metrics::Registry* metrics, std::string_view topic) {
+  if (metrics == nullptr) return;
+  metrics
+      ->counter("faxbridge_bus_messages_malformed_total", "Bus messages dropped because they were malformed, by topic.",
+                {{"topic", internal::safe_topic(topic)}})
+      .inc();
+}
 }  // namespace
 
 struct Subscriber::Impl {
   std::string endpoint;
+  metrics::Registry* metrics = nullptr;
   zmq::context_t context{1};
   zmq::socket_t socket{context, zmq::socket_type::sub};
   std::unique_ptr<internal::SocketMonitor> monitor;  // after socket: destroyed first
@@ -34,11 +45,7 @@ struct Subscriber::Impl {
                {"topic", internal::printable_topic(topic)},
                {"frames", static_cast<std::int64_t>(frames)},
                {"reason", "expected two frames [topic, payload]"}});
-    metrics::Registry::global()
-        .counter("faxbridge_bus_messages_malformed_total",
-                 "Bus messages dropped because they were malformed, by topic.",
-                 {{"topic", internal::safe_topic(topic)}})
-        .inc();
+    count_malformed(metrics, topic);
   }
 
   // Reads one whole multipart message that poll() said is ready. Empty optional when it
@@ -58,17 +65,21 @@ struct Subscriber::Impl {
       return std::nullopt;
     }
     Message m{std::string(topic), frames[1].to_string()};
-    metrics::Registry::global()
-        .counter("faxbridge_bus_messages_received_total", "Messages received from the bus, by topic.",
-                 {{"topic", internal::safe_topic(m.topic)}})
-        .inc();
+    if (metrics != nullptr) {
+      metrics
+          ->counter("faxbridge_bus_messages_received_total", "Messages received from the bus, by topic.",
+                    {{"topic", internal::safe_topic(m.topic)}})
+          .inc();
+    }
     return m;
   }
 };
 
-Subscriber::Subscriber(const std::string& endpoint, std::vector<std::string> topic_prefixes)
+Subscriber::Subscriber(const std::string& endpoint, std::vector<std::string> topic_prefixes,
+                       metrics::Registry* metrics)
     : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = endpoint;
+  impl_->metrics = metrics;
   try {
     internal::apply_client_options(impl_->socket, kSubscriberLingerMs);
     for (const auto& p : topic_prefixes) impl_->socket.set(zmq::sockopt::subscribe, p);
@@ -123,17 +134,14 @@ bool Subscriber::connected() const {
 
 namespace detail {
 
-Error malformed(std::string_view topic, std::string_view type_name, std::string_view reason) {
+Error malformed(std::string_view topic, std::string_view type_name, std::string_view reason,
+                metrics::Registry* metrics) {
   Error e(Code::k_bus_malformed_message, "A bus message could not be decoded; it was dropped.");
   e.with("topic", internal::printable_topic(topic))
       .with("type", std::string(type_name))
       .with("reason", std::string(reason));
   log::write_error(log::Level::kWarn, "bus.malformed_message", e);
-  metrics::Registry::global()
-      .counter("faxbridge_bus_messages_malformed_total",
-               "Bus messages dropped because they were malformed, by topic.",
-               {{"topic", internal::safe_topic(topic)}})
-      .inc();
+  count_malformed(metrics, topic);
   return e;
 }
 

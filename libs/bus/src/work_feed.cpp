@@ -6,8 +6,12 @@
 
 namespace faxbridge::bus {
 
-WorkFeed::WorkFeed(const std::string& subscribe_endpoint, std::string table, Consumer& consumer)
-    : subscriber_(subscribe_endpoint, {topics::work_topic(table)}), table_(std::move(table)), consumer_(consumer) {}
+WorkFeed::WorkFeed(const std::string& subscribe_endpoint, std::string table, Consumer& consumer,
+                   metrics::Registry* metrics)
+    : subscriber_(subscribe_endpoint, {topics::work_topic(table)}, metrics),
+      table_(std::move(table)),
+      consumer_(consumer),
+      metrics_(metrics) {}
 
 WorkFeed::~WorkFeed() { stop(); }
 
@@ -31,7 +35,7 @@ void WorkFeed::run() {
       continue;
     }
     if (!m->has_value() || (*m)->topic != topic) continue;  // a longer topic with our prefix
-    auto work = decode<v1::WorkAvailable>(**m);
+    auto work = decode<v1::WorkAvailable>(**m, metrics_);
     if (!work) continue;  // logged and counted by decode; never stops the feed
     if (work->id() == 0) consumer_.sweep_now();
     else consumer_.notify(work->id());

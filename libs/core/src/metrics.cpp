@@ -145,11 +145,6 @@ std::string Registry::render() const {
   return out.str();
 }
 
-Registry& Registry::global() {
-  static Registry registry;
-  return registry;
-}
-
 std::vector<double> latency_buckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }

@@ -44,9 +44,11 @@ std::string utc_now(const char* format) {
   return buf;
 }
 
-// The converter's figures on the side port's /metrics.
-void count_outcome(bool ready, int documents, int pages, const std::string& code, double seconds) {
-  auto& m = metrics::Registry::global();
+// The converter's figures, for the side port's /metrics; nothing without a registry.
+void count_outcome(metrics::Registry* registry, bool ready, int documents, int pages, const std::string& code,
+                   double seconds) {
+  if (registry == nullptr) return;
+  auto& m = *registry;
   m.counter("faxbridge_conversion_jobs_total", "Fax jobs converted, by result.", {{"result", ready ? "ready" : "failed"}})
       .inc();
   m.histogram("faxbridge_conversion_seconds", "Time to convert a fax job (every document, cover and header).",
@@ -69,8 +71,9 @@ bool is_document_error(const Error& e) {
 
 }  // namespace
 
-JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor)
-    : pool_(pool), queue_(queue), pipeline_(pipeline), actor_(std::move(actor)) {}
+JobConverter::JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor,
+                           metrics::Registry* metrics)
+    : pool_(pool), queue_(queue), pipeline_(pipeline), actor_(std::move(actor)), metrics_(metrics) {}
 
 Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, const std::function<bool()>& lease_lost) {
   JobSpec spec;
@@ -154,7 +157,7 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
     return db::conversion::fail(tx, job_id, converted.error(), actor_);
   });
   if (!write) return write.error();
-  count_outcome(static_cast<bool>(converted), static_cast<int>(spec.documents.size()),
+  count_outcome(metrics_, static_cast<bool>(converted), static_cast<int>(spec.documents.size()),
                 converted ? converted->page_count : 0, converted ? "" : std::string(converted.error().name()),
                 static_cast<double>(ms) / 1000.0);
   if (converted) {

@@ -224,9 +224,11 @@ Result<std::string> Pipeline::sandboxed(const std::string& request) {
         zygote_ = Zygote::start(handle_request);
         if (zygote_) {
           ++zygote_restarts_;
-          metrics::Registry::global()
-              .counter("faxbridge_conversion_zygote_restarts_total", "Decoder zygotes started again after dying.")
-              .inc();
+          if (settings_.metrics != nullptr) {
+            settings_.metrics
+                ->counter("faxbridge_conversion_zygote_restarts_total", "Decoder zygotes started again after dying.")
+                .inc();
+          }
           log::info("conversion.zygote_restarted", {{"pid", static_cast<std::int64_t>(zygote_->pid())}});
         }
       }

@@ -154,7 +154,7 @@ struct Gateway::Impl {
       if (!m || !m->has_value()) continue;
       const bus::Message& msg = **m;
       if (msg.topic == cancel) {
-        auto c = bus::decode<bus::v1::CancelJob>(msg);
+        auto c = bus::decode<bus::v1::CancelJob>(msg, settings.metrics);
         if (!c) continue;
         const std::int64_t job = c->job_id();
         post([this, job] { outbound->cancel(job); });
@@ -348,7 +348,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(db::Pool& pool, bus::Publisher& 
   }
   p->subscriber = std::make_unique<bus::Subscriber>(
       p->subscribe_endpoint, std::vector<std::string>{bus::topics::cancel_topic(s.instance),
-                                                      bus::topics::work_topic(bus::stages::kQueued)});
+                                                      bus::topics::work_topic(bus::stages::kQueued)},
+      s.metrics);
   p->bus_thread = std::thread([p] { p->bus_loop(); });
   p->control_thread = std::thread([p] { p->control_loop(); });
   log::info("gateway.started", {{"instance", s.instance}, {"sip_port", s.sip.port}});

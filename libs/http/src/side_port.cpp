@@ -5,6 +5,7 @@
 // the lock that guards the list, so a slow probe never blocks add_check(). Every
 // error answer is JSON with a stable code; an exception in a handler becomes a 500
 // through the exception handler instead of killing the server (cpp-httplib's README).
+// /metrics renders the registry the owner passed in; the side port keeps none of its own.
 #include "faxbridge/http/side_port.hpp"
 
 #include <cerrno>
@@ -39,6 +40,7 @@ std::string error_body(Code code, std::string_view message) {
 struct SidePort::Impl {
   std::string bind_address;
   int port = 0;
+  const metrics::Registry* metrics = nullptr;
   std::mutex mutex;  // guards checks
   std::vector<HealthCheck> checks;
   httplib::Server server;
@@ -83,8 +85,8 @@ struct SidePort::Impl {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
     server.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) { healthz(res); });
-    server.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics::Registry::global().render(), "text/plain; version=0.0.4");
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics != nullptr ? metrics->render() : std::string(), "text/plain; version=0.0.4");
     });
     // Called for every status >= 400; our own 503 body must survive, so only fill empty ones.
     server.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -113,10 +115,12 @@ struct SidePort::Impl {
   }
 };
 
-SidePort::SidePort(std::string bind_address, int port, std::vector<HealthCheck> checks)
+SidePort::SidePort(std::string bind_address, int port, std::vector<HealthCheck> checks,
+                   const metrics::Registry* metrics)
     : impl_(std::make_unique<Impl>()) {
   impl_->bind_address = std::move(bind_address);
   impl_->port = port;
+  impl_->metrics = metrics;
   impl_->checks = std::move(checks);
   impl_->install_routes();
 }

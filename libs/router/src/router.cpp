@@ -29,7 +29,7 @@ struct Router::Stage {
   bus::WorkFeed feed;
   Stage(db::Pool& pool, db::QueueSpec spec, const std::string& owner, bus::ConsumerSettings cs, bus::Handler h,
         const std::string& endpoint, const std::string& topic)
-      : queue(pool, spec, owner), consumer(queue, cs, std::move(h)), feed(endpoint, topic, consumer) {}
+      : queue(pool, spec, owner), consumer(queue, cs, std::move(h)), feed(endpoint, topic, consumer, cs.metrics) {}
 };
 
 namespace {
@@ -41,6 +41,7 @@ bus::ConsumerSettings consumer_settings(const RouterSettings& s, const std::stri
   cs.sweep_interval = s.sweep_interval;
   cs.lease = lease;
   cs.retry_delay = std::chrono::seconds(5);
+  cs.metrics = s.metrics;
   return cs;
 }
 

@@ -4,7 +4,9 @@
 // start, a monitor thread pings the database every few seconds for /healthz; the pool
 // itself recovers (broken connections are replaced), so nothing needs a restart.
 // Stop signals are blocked in every thread and taken by one sigwait thread, which
-// does no work in a signal handler.
+// does no work in a signal handler. The process's metrics registry lives here (or is
+// handed in by the main): the side port renders it, the publisher counts in it, and
+// the main passes it to every library it builds.
 #include "faxbridge/service/runtime.hpp"
 
 #include <pthread.h>
@@ -72,7 +74,20 @@ struct Runtime::Impl {
   std::unique_ptr<http::SidePort> side_port;
 };
 
-Runtime::Runtime(Settings settings) : settings_(std::move(settings)), impl_(std::make_unique<Impl>()) {
+Runtime::Runtime(Settings settings)
+    : settings_(std::move(settings)),
+      own_metrics_(std::make_unique<metrics::Registry>()),
+      metrics_(*own_metrics_),
+      impl_(std::make_unique<Impl>()) {
+  init();
+}
+
+Runtime::Runtime(Settings settings, metrics::Registry& metrics)
+    : settings_(std::move(settings)), metrics_(metrics), impl_(std::make_unique<Impl>()) {
+  init();
+}
+
+void Runtime::init() {
   log::init(settings_.service, settings_.log_level);
   signal_thread_ = std::thread([this] {
     const int sig = impl_->signals.wait();
@@ -123,13 +138,14 @@ Result<void> Runtime::start() {
                       detail = ok ? "connected" : "not connected";
                       return ok;
                     }});
-  impl_->side_port = std::make_unique<http::SidePort>(settings_.http_bind, settings_.http_port, checks);
+  impl_->side_port = std::make_unique<http::SidePort>(settings_.http_bind, settings_.http_port, checks, &metrics_);
   auto port = impl_->side_port->start();
   if (!port) return port.error();
   http_port_ = *port;
   log::info("service.starting", {{"instance", settings_.instance}, {"http_port", http_port_}});
 
-  publisher_ = std::make_unique<bus::Publisher>(settings_.bus.publish, settings_.service, settings_.instance);
+  publisher_ =
+      std::make_unique<bus::Publisher>(settings_.bus.publish, settings_.service, settings_.instance, &metrics_);
 
   if (settings_.use_db) {
     db::PoolSettings ps;

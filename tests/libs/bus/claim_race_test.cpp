@@ -135,7 +135,7 @@ TEST_F(ClaimRace, FourProcessesRacingOverTenThousandJobsProcessEachExactlyOnce) 
   for (auto& w : workers_) ASSERT_TRUE(eventually([&] { return healthz(w) == 200; }, 30s)) << w.name;
 
   insert_jobs(kJobs);
-  bus::Publisher publisher(ports_.publish_endpoint(), "test", "race-test");
+  bus::Publisher publisher(ports_.publish_endpoint(), "test", "race-test", nullptr);
   ASSERT_TRUE(eventually([&] { return publisher.connected(); }, 10s));
   // Garbage on the consumers' topic among the real messages: dropped, never fatal.
   int n = 0;

@@ -8,6 +8,7 @@
 #include "faxbridge/bus.pb.h"
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/topics.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 
 using namespace faxbridge;
@@ -71,8 +72,8 @@ std::optional<bus::Message> publish_until_seen(bus::Publisher& pub, bus::Subscri
 TEST(Forwarder, CarriesMessagesInOrderAndFillsMeta) {
   auto ep = loopback_endpoints();
   RunningForwarder fwd(ep);
-  bus::Publisher pub(ep.publish, "router", "router-1");
-  bus::Subscriber sub(ep.subscribe, {std::string(bus::topics::kJobQueued)});
+  bus::Publisher pub(ep.publish, "router", "router-1", nullptr);
+  bus::Subscriber sub(ep.subscribe, {std::string(bus::topics::kJobQueued)}, nullptr);
 
   v1::JobQueued warmup;
   warmup.set_job_id(0);
@@ -95,7 +96,7 @@ TEST(Forwarder, CarriesMessagesInOrderAndFillsMeta) {
     ASSERT_TRUE(r);
     ASSERT_TRUE(r->has_value()) << "timed out waiting for job " << expected;
     EXPECT_EQ((*r)->topic, "job.queued");
-    auto q = bus::decode<v1::JobQueued>(**r);
+    auto q = bus::decode<v1::JobQueued>(**r, nullptr);
     ASSERT_TRUE(q);
     if (q->job_id() == 0) continue;  // a late copy of the warm-up
     EXPECT_EQ(q->job_id(), expected);
@@ -111,8 +112,8 @@ TEST(Forwarder, CarriesMessagesInOrderAndFillsMeta) {
 TEST(Forwarder, PublisherIsSafeToShareBetweenThreads) {
   auto ep = loopback_endpoints();
   RunningForwarder fwd(ep);
-  bus::Publisher pub(ep.publish, "test", "t-1");
-  bus::Subscriber sub(ep.subscribe, {"work."});
+  bus::Publisher pub(ep.publish, "test", "t-1", nullptr);
+  bus::Subscriber sub(ep.subscribe, {"work."}, nullptr);
   v1::WorkAvailable warmup;
   ASSERT_TRUE(publish_until_seen(pub, sub, bus::topics::work_topic("warmup"), warmup));
 
@@ -137,7 +138,7 @@ TEST(Forwarder, PublisherIsSafeToShareBetweenThreads) {
     auto r = sub.receive(5s);
     ASSERT_TRUE(r && r->has_value()) << "after " << received << " messages";
     if ((*r)->topic == "work.warmup") continue;
-    auto w = bus::decode<v1::WorkAvailable>(**r);
+    auto w = bus::decode<v1::WorkAvailable>(**r, nullptr);
     ASSERT_TRUE(w);
     ASSERT_EQ((*r)->topic, "work." + w->table());
     ASSERT_EQ(w->id(), last[w->table()] + 1);
@@ -149,8 +150,8 @@ TEST(Forwarder, PublisherIsSafeToShareBetweenThreads) {
 TEST(Forwarder, SubscriberGetsOnlyItsPrefixes) {
   auto ep = loopback_endpoints();
   RunningForwarder fwd(ep);
-  bus::Publisher pub(ep.publish, "test", "t-1");
-  bus::Subscriber sub(ep.subscribe, {"job.cancel.gw-1"});
+  bus::Publisher pub(ep.publish, "test", "t-1", nullptr);
+  bus::Subscriber sub(ep.subscribe, {"job.cancel.gw-1"}, nullptr);
   sub.subscribe("settings.");
 
   v1::CancelJob cancel;
@@ -177,14 +178,14 @@ TEST(Forwarder, SubscriberGetsOnlyItsPrefixes) {
     ASSERT_TRUE(r && r->has_value());
     const auto& topic = (*r)->topic;
     ASSERT_TRUE(topic == "settings.changed" || topic == "job.cancel.gw-1") << topic;
-    if (topic == "settings.changed" && bus::decode<v1::SettingsChanged>(**r)->version() == 4) break;
+    if (topic == "settings.changed" && bus::decode<v1::SettingsChanged>(**r, nullptr)->version() == 4) break;
   }
 }
 
 TEST(Forwarder, ReceiveTimesOutEmptyWhenNothingArrives) {
   auto ep = loopback_endpoints();
   RunningForwarder fwd(ep);
-  bus::Subscriber sub(ep.subscribe, {"job."});
+  bus::Subscriber sub(ep.subscribe, {"job."}, nullptr);
   const auto start = std::chrono::steady_clock::now();
   auto r = sub.receive(150ms);
   ASSERT_TRUE(r);
@@ -193,7 +194,7 @@ TEST(Forwarder, ReceiveTimesOutEmptyWhenNothingArrives) {
 }
 
 TEST(Forwarder, PublisherWithoutBusReportsUnavailable) {
-  bus::Publisher pub("tcp://127.0.0.1:" + std::to_string(free_port()), "test", "t-1");
+  bus::Publisher pub("tcp://127.0.0.1:" + std::to_string(free_port()), "test", "t-1", nullptr);
   v1::JobSubmitted m;
   auto r = pub.publish(bus::topics::kJobSubmitted, m);
   ASSERT_FALSE(r);
@@ -202,11 +203,11 @@ TEST(Forwarder, PublisherWithoutBusReportsUnavailable) {
 }
 
 TEST(Forwarder, MalformedEndpointIsAnErrorNotAnException) {
-  bus::Publisher pub("not-an-endpoint", "test", "t-1");
+  bus::Publisher pub("not-an-endpoint", "test", "t-1", nullptr);
   auto r = pub.publish_raw("job.submitted", "");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Code::k_bus_unavailable);
-  bus::Subscriber sub("not-an-endpoint", {"job."});
+  bus::Subscriber sub("not-an-endpoint", {"job."}, nullptr);
   auto m = sub.receive(10ms);
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().code, Code::k_bus_unavailable);
@@ -235,12 +236,29 @@ TEST(Forwarder, StopBeforeRunMakesRunReturn) {
 
 TEST(Forwarder, ConnectedFollowsTheBus) {
   auto ep = loopback_endpoints();
-  bus::Subscriber sub(ep.subscribe, {"job."});
-  bus::Publisher pub(ep.publish, "test", "t-1");
+  bus::Subscriber sub(ep.subscribe, {"job."}, nullptr);
+  bus::Publisher pub(ep.publish, "test", "t-1", nullptr);
   EXPECT_FALSE(sub.connected());
   {
     RunningForwarder fwd(ep);
     EXPECT_TRUE(eventually([&] { return sub.connected() && pub.connected(); }));
   }
   EXPECT_TRUE(eventually([&] { return !sub.connected() && !pub.connected(); }));
+}
+
+TEST(Forwarder, PublisherAndSubscriberCountInTheRegistriesTheyWereGiven) {
+  auto ep = loopback_endpoints();
+  RunningForwarder fwd(ep);
+  metrics::Registry sending, receiving;
+  bus::Publisher pub(ep.publish, "test", "t-1", &sending);
+  bus::Subscriber sub(ep.subscribe, {"job."}, &receiving);
+  v1::JobSubmitted m;
+  ASSERT_TRUE(publish_until_seen(pub, sub, bus::topics::kJobSubmitted, m));
+
+  const metrics::Labels topic{{"topic", "job.submitted"}};
+  EXPECT_GE(sending.counter("faxbridge_bus_messages_published_total", "", topic).value(), 1);
+  EXPECT_GE(receiving.counter("faxbridge_bus_messages_received_total", "", topic).value(), 1);
+  // Neither registry has the other's series.
+  EXPECT_EQ(sending.render().find("faxbridge_bus_messages_received_total"), std::string::npos);
+  EXPECT_EQ(receiving.render().find("faxbridge_bus_messages_published_total"), std::string::npos);
 }

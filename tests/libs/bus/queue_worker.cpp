@@ -30,6 +30,7 @@ int main() {
     return 2;
   }
   service::Runtime rt(settings);
+  cs.metrics = &rt.metrics();
   service::log_effective_config(cfg);
   if (auto r = rt.start(); !r) {
     log::write_error(log::Level::kError, "service.start_failed", r.error());
@@ -52,7 +53,7 @@ int main() {
       return ok();
     });
   });
-  bus::WorkFeed feed(settings.bus.subscribe, "fax_jobs", consumer);
+  bus::WorkFeed feed(settings.bus.subscribe, "fax_jobs", consumer, &rt.metrics());
   rt.add_health_check("work_feed", [&](std::string& detail) {
     detail = feed.connected() ? "subscribed" : "not connected";
     return feed.connected();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/document/pipeline.hpp"
 #include "faxbridge/document/sandbox.hpp"
 #include "faxbridge/document/tiff.hpp"
@@ -170,8 +171,17 @@ TEST(Zygote, PipelineThroughTheZygoteMatchesTheDirectOne) {
   EXPECT_EQ(e.error().name(), "document.encrypted");
 }
 
+namespace {
+std::int64_t zygote_restarts(metrics::Registry& registry) {
+  return registry.counter("faxbridge_conversion_zygote_restarts_total", "").value();
+}
+}  // namespace
+
 TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
-  Pipeline pipeline({});
+  metrics::Registry registry;
+  PipelineSettings settings;
+  settings.metrics = &registry;
+  Pipeline pipeline(settings);
   ASSERT_TRUE(pipeline.start_zygote());
   ASSERT_TRUE(pipeline.convert_one({"before\n", "a.txt"}, Resolution::kFine));
   const int first = pipeline.zygote_pid();
@@ -183,6 +193,31 @@ TEST(Zygote, AKilledZygoteIsReplacedAndTheNextConversionWorks) {
   EXPECT_GT(pipeline.zygote_pid(), 0) << "no zygote after the restart";
   EXPECT_NE(pipeline.zygote_pid(), first);
   EXPECT_EQ(pipeline.zygote_restarts(), 1);
+  EXPECT_EQ(zygote_restarts(registry), 1);
+}
+
+TEST(Zygote, TwoPipelinesCountTheirRestartsInTheirOwnRegistries) {
+  // One pipeline at a time: a zygote forked while another lives inherits that one's
+  // control socket (fork, no exec), so only one per process is ever used (the service's).
+  metrics::Registry a_registry, b_registry;
+  const auto restart_once = [](metrics::Registry* registry) {
+    PipelineSettings settings;
+    settings.metrics = registry;
+    Pipeline pipeline(settings);
+    ASSERT_TRUE(pipeline.start_zygote());
+    ASSERT_EQ(kill(pipeline.zygote_pid(), SIGKILL), 0);
+    ASSERT_TRUE(pipeline.convert_one({"page\n", "a.txt"}, Resolution::kFine));
+    EXPECT_EQ(pipeline.zygote_restarts(), 1);
+  };
+  restart_once(&a_registry);
+  EXPECT_EQ(zygote_restarts(a_registry), 1);
+  EXPECT_EQ(zygote_restarts(b_registry), 0);
+  restart_once(&b_registry);
+  EXPECT_EQ(zygote_restarts(a_registry), 1);  // a process-wide counter would read 2 here
+  EXPECT_EQ(zygote_restarts(b_registry), 1);
+  restart_once(nullptr);  // a restart without a registry is counted nowhere
+  EXPECT_EQ(zygote_restarts(a_registry), 1);
+  EXPECT_EQ(zygote_restarts(b_registry), 1);
 }
 
 TEST(Zygote, AZygoteThatDiedAnswersSandboxLostSoTheCallerCanReplaceIt) {

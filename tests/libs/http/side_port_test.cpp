@@ -27,7 +27,7 @@ int start(http::SidePort& port) {
 }  // namespace
 
 TEST(SidePort, HealthzIsReadyWhenEveryProbePasses) {
-  http::SidePort port("127.0.0.1", 0, {fixed("db", true, "3 connections")});
+  http::SidePort port("127.0.0.1", 0, {fixed("db", true, "3 connections")}, nullptr);
   port.add_check(fixed("bus", true, "connected"));
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/healthz");
@@ -42,7 +42,7 @@ TEST(SidePort, HealthzIsReadyWhenEveryProbePasses) {
 }
 
 TEST(SidePort, HealthzIsNotReadyWhenAProbeFails) {
-  http::SidePort port("127.0.0.1", 0, {fixed("db", true, ""), fixed("bus", false, "no bus")});
+  http::SidePort port("127.0.0.1", 0, {fixed("db", true, ""), fixed("bus", false, "no bus")}, nullptr);
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/healthz");
   ASSERT_TRUE(res);
@@ -55,7 +55,7 @@ TEST(SidePort, HealthzIsNotReadyWhenAProbeFails) {
 
 TEST(SidePort, AThrowingProbeCountsAsFailed) {
   http::SidePort port("127.0.0.1", 0,
-                      {{"db", [](std::string&) -> bool { throw std::runtime_error("boom"); }}});
+                      {{"db", [](std::string&) -> bool { throw std::runtime_error("boom"); }}}, nullptr);
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/healthz");
   ASSERT_TRUE(res);
@@ -66,18 +66,18 @@ TEST(SidePort, AThrowingProbeCountsAsFailed) {
 }
 
 TEST(SidePort, NoChecksMeansReady) {
-  http::SidePort port("127.0.0.1", 0, {});
+  http::SidePort port("127.0.0.1", 0, {}, nullptr);
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/healthz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
 }
 
-TEST(SidePort, MetricsRendersTheGlobalRegistry) {
-  auto& counter = metrics::Registry::global().counter("faxbridge_side_port_test_total",
-                                                      "A counter only this test bumps.");
+TEST(SidePort, MetricsRendersTheRegistryItWasGiven) {
+  metrics::Registry registry;
+  auto& counter = registry.counter("faxbridge_side_port_test_total", "A counter only this test bumps.");
   counter.inc(3);
-  http::SidePort port("127.0.0.1", 0, {});
+  http::SidePort port("127.0.0.1", 0, {}, &registry);
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/metrics");
   ASSERT_TRUE(res);
@@ -85,10 +85,21 @@ TEST(SidePort, MetricsRendersTheGlobalRegistry) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
   const std::string line = "faxbridge_side_port_test_total " + std::to_string(counter.value());
   EXPECT_NE(res->body.find(line), std::string::npos) << res->body;
+  EXPECT_EQ(res->body, registry.render());  // that registry and nothing else
+}
+
+TEST(SidePort, MetricsWithoutARegistryIsAnEmptyExposition) {
+  http::SidePort port("127.0.0.1", 0, {}, nullptr);
+  httplib::Client client("127.0.0.1", start(port));
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+  EXPECT_EQ(res->body, "");
 }
 
 TEST(SidePort, UnknownPathIsA404WithAStableCode) {
-  http::SidePort port("127.0.0.1", 0, {});
+  http::SidePort port("127.0.0.1", 0, {}, nullptr);
   httplib::Client client("127.0.0.1", start(port));
   auto res = client.Get("/nope");
   ASSERT_TRUE(res);
@@ -101,9 +112,9 @@ TEST(SidePort, UnknownPathIsA404WithAStableCode) {
 }
 
 TEST(SidePort, BindFailureIsIoFailedWithTheAddress) {
-  http::SidePort first("127.0.0.1", 0, {});
+  http::SidePort first("127.0.0.1", 0, {}, nullptr);
   const int taken = start(first);
-  http::SidePort second("127.0.0.1", taken, {});
+  http::SidePort second("127.0.0.1", taken, {}, nullptr);
   auto r = second.start();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Code::k_io_failed);
@@ -112,7 +123,7 @@ TEST(SidePort, BindFailureIsIoFailedWithTheAddress) {
 
 TEST(SidePort, StopRightAfterStartReturns) {
   for (int i = 0; i < 20; ++i) {
-    http::SidePort port("127.0.0.1", 0, {});
+    http::SidePort port("127.0.0.1", 0, {}, nullptr);
     (void)start(port);
     port.stop();
     port.stop();

@@ -35,7 +35,7 @@ class FakeGateway {
   FakeGateway(const std::string& dsn, const std::string& publish_endpoint, std::string instance, int channels,
               int max_concurrent, Script script)
       : pool_(db::PoolSettings{dsn, 2}),
-        publisher_(publish_endpoint, "fake-gateway", instance),
+        publisher_(publish_endpoint, "fake-gateway", instance, nullptr),
         instance_(std::move(instance)),
         channels_(channels),
         max_concurrent_(max_concurrent),

@@ -302,7 +302,7 @@ TEST_F(RouterTest, CancelWorksInEveryStateBeforeSent) {
   ASSERT_TRUE(reaches(routing, "cancelled"));
 
   // In a call: the gateway holding it is told to hang up over the bus.
-  bus::Subscriber cancels(ports_.subscribe_endpoint(), {bus::topics::cancel_topic("gw-9")});
+  bus::Subscriber cancels(ports_.subscribe_endpoint(), {bus::topics::cancel_topic("gw-9")}, nullptr);
   ASSERT_TRUE(eventually([&] { return cancels.connected(); }, 10s));
   std::this_thread::sleep_for(200ms);
   auto dialing = place("dialing", "gw-9");
@@ -311,7 +311,7 @@ TEST_F(RouterTest, CancelWorksInEveryStateBeforeSent) {
   EXPECT_EQ(r->gateway, "gw-9");
   auto msg = cancels.receive(5s);
   ASSERT_TRUE(msg && msg->has_value());
-  EXPECT_EQ(bus::decode<bus::v1::CancelJob>(**msg)->job_id(), dialing);
+  EXPECT_EQ(bus::decode<bus::v1::CancelJob>(**msg, nullptr)->job_id(), dialing);
 
   auto sent = place("sent");
   auto refused = cancel_job(*pool_, *publisher_, sent, "test");

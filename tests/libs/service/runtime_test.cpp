@@ -110,6 +110,22 @@ TEST_F(RuntimeTest, HealthzFollowsTheBus) {
   ASSERT_TRUE(eventually([&] { return healthz(http_port_).status == 200; }, 30s));
 }
 
+TEST_F(RuntimeTest, MetricsShowsTheRegistryTheMainHandsToItsParts) {
+  // The worker gives &rt.metrics() to its consumer, whose first sweep (no rows) makes
+  // the claims series: the side port renders the runtime's registry.
+  const std::string dsn = db::testing::migrated_database("rtmetrics");
+  auto bus = testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
+  auto svc = start_service(dsn);
+  std::string body;
+  EXPECT_TRUE(eventually([&] {
+    httplib::Client c("127.0.0.1", http_port_);
+    c.set_connection_timeout(1);
+    auto r = c.Get("/metrics");
+    if (r) body = r->body;
+    return body.find("faxbridge_queue_claims_total{stage=\"test\",via=\"sweep\"}") != std::string::npos;
+  }, 30s)) << body;
+}
+
 TEST_F(RuntimeTest, InvalidConfigurationStopsStartUpNamingEachVariable) {
   auto svc = start_service("", {{"FAXBRIDGE_DB_POOL_SIZE", "many"}, {"FAXBRIDGE_LOG_LEVEL", "chatty"}});
   auto status = svc->wait(20s);

@@ -53,7 +53,7 @@ std::optional<bus::Message> next(bus::Subscriber& sub, std::chrono::milliseconds
 }
 
 std::int64_t job_id(const bus::Message& m) {
-  auto d = bus::decode<v1::JobSubmitted>(m);
+  auto d = bus::decode<v1::JobSubmitted>(m, nullptr);
   EXPECT_TRUE(d) << d.error().to_string();
   return d ? d->job_id() : -1;
 }
@@ -63,7 +63,7 @@ std::int64_t job_id(const bus::Message& m) {
 TEST(BusService, DeliversInOrderWithTopicsAndFiltersByPrefix) {
   Ports p;
   auto bus_process = start_bus(p);
-  bus::Subscriber sub(p.subscribe_endpoint(), {"job.", "call."});
+  bus::Subscriber sub(p.subscribe_endpoint(), {"job.", "call."}, nullptr);
   auto pub = start_publisher(p, {"job.submitted", "call.result", "fax.received"});
 
   std::map<std::string, std::int64_t> last;  // topic -> last job_id seen
@@ -72,7 +72,7 @@ TEST(BusService, DeliversInOrderWithTopicsAndFiltersByPrefix) {
     auto m = next(sub);
     ASSERT_TRUE(m) << "no message from the publisher process through faxbridge-bus";
     ASSERT_TRUE(m->topic == "job.submitted" || m->topic == "call.result") << m->topic;
-    auto d = bus::decode<v1::JobSubmitted>(*m);
+    auto d = bus::decode<v1::JobSubmitted>(*m, nullptr);
     ASSERT_TRUE(d);
     EXPECT_EQ(d->meta().source_service(), "test-publisher");
     EXPECT_EQ(d->meta().source_instance(), "pub-1");
@@ -87,7 +87,7 @@ TEST(BusService, DeliversInOrderWithTopicsAndFiltersByPrefix) {
 
 TEST(BusService, SubscriberAndPublisherStartedBeforeTheBusConnectOnceItIsUp) {
   Ports p;
-  bus::Subscriber sub(p.subscribe_endpoint(), {"job.submitted"});
+  bus::Subscriber sub(p.subscribe_endpoint(), {"job.submitted"}, nullptr);
   auto pub = start_publisher(p, {"job.submitted"});
   auto r = sub.receive(300ms);
   ASSERT_TRUE(r);
@@ -105,7 +105,7 @@ TEST(BusService, SubscriberAndPublisherStartedBeforeTheBusConnectOnceItIsUp) {
 TEST(BusService, PublisherAndSubscriberResumeAfterTheBusIsKilledAndRestarted) {
   Ports p;
   auto bus_process = start_bus(p);
-  bus::Subscriber sub(p.subscribe_endpoint(), {"job.submitted"});
+  bus::Subscriber sub(p.subscribe_endpoint(), {"job.submitted"}, nullptr);
   auto pub = start_publisher(p, {"job.submitted"});
   auto before = next(sub);
   ASSERT_TRUE(before);
@@ -128,15 +128,14 @@ TEST(BusService, PublisherAndSubscriberResumeAfterTheBusIsKilledAndRestarted) {
 }
 
 TEST(BusService, MalformedFramesAreDroppedAndTheNextGoodMessageArrives) {
-  auto malformed = [] {
-    return metrics::Registry::global()
-        .counter("faxbridge_bus_messages_malformed_total", "", {{"topic", "job.submitted"}})
-        .value();
+  metrics::Registry registry;  // what this process's subscriber and decode count
+  auto malformed = [&] {
+    return registry.counter("faxbridge_bus_messages_malformed_total", "", {{"topic", "job.submitted"}}).value();
   };
   const auto malformed_before = malformed();
   Ports p;
   auto bus_process = start_bus(p);
-  bus::Subscriber sub(p.subscribe_endpoint(), {"job."});
+  bus::Subscriber sub(p.subscribe_endpoint(), {"job."}, &registry);
   auto pub = start_publisher(p, {"!single:job.submitted", "!garbage:job.submitted",
                                  "job.submitted"});
   int undecodable = 0;
@@ -147,7 +146,7 @@ TEST(BusService, MalformedFramesAreDroppedAndTheNextGoodMessageArrives) {
     auto m = next(sub);
     ASSERT_TRUE(m);
     ASSERT_EQ(m->topic, "job.submitted");  // single frames never come out of receive()
-    auto d = bus::decode<v1::JobSubmitted>(*m);
+    auto d = bus::decode<v1::JobSubmitted>(*m, &registry);
     if (!d) {
       EXPECT_EQ(d.error().code, Code::k_bus_malformed_message);
       ++undecodable;

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   const auto interval = std::chrono::milliseconds(std::atoi(argv[2]));
   const std::vector<std::string> topics(argv + 3, argv + argc);
 
-  bus::Publisher publisher(endpoint, "test-publisher", "pub-1");
+  bus::Publisher publisher(endpoint, "test-publisher", "pub-1", nullptr);
   // Forged frames go through a second PUB socket on the same bus.
   zmq::context_t context;
   zmq::socket_t forger(context, zmq::socket_type::pub);

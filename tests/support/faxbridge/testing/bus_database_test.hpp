@@ -24,7 +24,7 @@ class BusAndDatabaseTest : public ::testing::Test {
     dsn_ = db::testing::migrated_database(name);
     bus_ = start_bus(bus_binary, ports_);
     pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8});
-    publisher_ = std::make_unique<bus::Publisher>(ports_.publish_endpoint(), "test", name + "-test");
+    publisher_ = std::make_unique<bus::Publisher>(ports_.publish_endpoint(), "test", name + "-test", nullptr);
     ASSERT_TRUE(eventually([&] { return publisher_->connected(); }, std::chrono::seconds(10)));
   }
 

@@ -8,6 +8,12 @@
 // state lives in Postgres, and every consumer sweeps it, so a lost message costs
 // latency only. Both ends reconnect by themselves: they can start before the bus and
 // they survive it restarting, without being recreated.
+//
+// Metrics go to the registry the caller passes (the service runtime's, shown on its
+// /metrics); nullptr counts nothing:
+//   faxbridge_bus_messages_published_total{topic}  Publisher, every message handed to ZeroMQ
+//   faxbridge_bus_messages_received_total{topic}   Subscriber, every well-formed message
+//   faxbridge_bus_messages_malformed_total{topic}  Subscriber (bad frames) and decode (bad payload)
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,6 +23,7 @@
 
 #include <google/protobuf/message.h>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 
 namespace faxbridge::bus {
@@ -34,8 +41,8 @@ struct Endpoints {
 // Thread-safe (an internal mutex). ZeroMQ PUB connected to the bus's XSUB side.
 class Publisher final {
  public:
-  explicit Publisher(const std::string& endpoint, std::string source_service,
-                     std::string instance);
+  Publisher(const std::string& endpoint, std::string source_service, std::string instance,
+            metrics::Registry* metrics);
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
@@ -59,7 +66,8 @@ class Publisher final {
 // Used from one thread (connected() may be called from any). SUB connected to XPUB.
 class Subscriber final {
  public:
-  Subscriber(const std::string& endpoint, std::vector<std::string> topic_prefixes);
+  Subscriber(const std::string& endpoint, std::vector<std::string> topic_prefixes,
+             metrics::Registry* metrics);
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
@@ -79,18 +87,22 @@ class Subscriber final {
 };
 
 namespace detail {
-// Logs bus.malformed_message, counts faxbridge_bus_malformed_total{topic} and returns
-// the error (code bus.malformed_message, context topic= and type=).
-Error malformed(std::string_view topic, std::string_view type_name, std::string_view reason);
+// Logs bus.malformed_message, counts faxbridge_bus_messages_malformed_total{topic} in
+// `metrics` (when set) and returns the error (code bus.malformed_message, context topic=
+// and type=).
+Error malformed(std::string_view topic, std::string_view type_name, std::string_view reason,
+                metrics::Registry* metrics);
 }  // namespace detail
 
 // Parses a payload; bus.malformed_message (with the topic in the context) when it does
-// not parse. Unknown fields are kept, not refused: a newer publisher may add fields.
+// not parse, counted in `metrics` like the Subscriber's malformed frames (pass the
+// registry the receiving Subscriber was given). Unknown fields are kept, not refused: a
+// newer publisher may add fields.
 template <class M>
-Result<M> decode(const Message& m) {
+Result<M> decode(const Message& m, metrics::Registry* metrics) {
   M out;
   if (!out.ParseFromString(m.payload)) {
-    return detail::malformed(m.topic, M::descriptor()->full_name(), "payload does not parse");
+    return detail::malformed(m.topic, M::descriptor()->full_name(), "payload does not parse", metrics);
   }
   return out;
 }

@@ -15,6 +15,10 @@
 //
 // Nothing here talks to ZeroMQ: the service wires a subscriber to notify(), so the
 // loop is testable against a database alone.
+//
+// With ConsumerSettings::metrics set, the loop counts in that registry (by stage = name):
+//   faxbridge_queue_claims_total{stage,via}   via = message | sweep
+//   faxbridge_queue_completed_total{stage}    faxbridge_queue_failed_total{stage}
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/work_queue.hpp"
 
 namespace faxbridge::bus {
@@ -40,6 +45,7 @@ struct ConsumerSettings {
   std::chrono::milliseconds retry_delay{30000};   // after a failed handler
   std::chrono::milliseconds error_backoff{1000};  // after the database failed a claim
   std::size_t max_pending = 10000;                // notified ids kept; more are left to the sweep
+  metrics::Registry* metrics = nullptr;           // the faxbridge_queue_* series; none when unset
 };
 
 class LeaseToken {

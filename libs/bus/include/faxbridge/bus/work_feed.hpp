@@ -1,7 +1,8 @@
 #pragma once
 // Glue between the bus and a claim-and-sweep consumer: a thread receives WorkAvailable
 // messages for one table and calls Consumer::notify (id 0 asks for a sweep). A message
-// lost on the way costs latency only: the consumer's sweep finds the row anyway.
+// lost on the way costs latency only: the consumer's sweep finds the row anyway. Its
+// subscriber and decoding count in `metrics` (bus.hpp's series; none when nullptr).
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -14,7 +15,7 @@ namespace faxbridge::bus {
 
 class WorkFeed final {
  public:
-  WorkFeed(const std::string& subscribe_endpoint, std::string table, Consumer& consumer);
+  WorkFeed(const std::string& subscribe_endpoint, std::string table, Consumer& consumer, metrics::Registry* metrics);
   ~WorkFeed();
   void start();
   void stop();
@@ -25,6 +26,7 @@ class WorkFeed final {
   Subscriber subscriber_;
   std::string table_;
   Consumer& consumer_;
+  metrics::Registry* metrics_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -2,6 +2,8 @@
 // A small metrics registry rendered in the Prometheus text format (version 0.0.4) on
 // every service's /metrics. Counters and gauges are atomics, so the hot paths that
 // bump them take no lock; the registry lock is taken only to create a series.
+// There is no process-wide registry: the service runtime holds the process's one, and
+// every library counts in the Registry* its caller passes (nullptr: count nothing).
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -59,9 +61,6 @@ class Registry {
   Histogram& histogram(const std::string& name, const std::string& help,
                        std::vector<double> bounds, const Labels& labels = {});
   std::string render() const;
-
-  // The process-wide registry that the side port renders.
-  static Registry& global();
 
  private:
   enum class Type { kCounter, kGauge, kHistogram };

@@ -3,11 +3,14 @@
 // so the integration test can drive it: load the job, its documents, cover page and
 // company settings; run the Pipeline (sandboxed); then, in one transaction with the
 // queue's finish, store the pages and move the job to ready, or fail it with the
-// document's code and sentence.
+// document's code and sentence. Each finished job is counted in the registry given to
+// the constructor (none when nullptr): faxbridge_conversion_jobs_total{result},
+// _documents_total, _pages_total, _failures_total{code}, _seconds (histogram).
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/queue.hpp"
@@ -17,7 +20,7 @@ namespace faxbridge::document {
 
 class JobConverter final {
  public:
-  JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor);
+  JobConverter(db::Pool& pool, db::Queue& queue, Pipeline& pipeline, std::string actor, metrics::Registry* metrics);
 
   // What became of a finished job: ready with its pages, or failed for good with the
   // document's code. The service announces ready jobs to the router.
@@ -47,6 +50,7 @@ class JobConverter final {
   db::Queue& queue_;
   Pipeline& pipeline_;
   std::string actor_;
+  metrics::Registry* metrics_;
 };
 
 }  // namespace faxbridge::document

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/document/compose.hpp"
 #include "faxbridge/document/office.hpp"
@@ -46,6 +47,8 @@ struct PipelineSettings {
   Limits limits;
   bool sandbox = true;  // false only for tests of the decoders themselves
   std::optional<OfficeSettings> office;  // none: office documents are refused
+  // faxbridge_conversion_zygote_restarts_total goes here; none when unset.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Pipeline final {

@@ -1,11 +1,13 @@
 #pragma once
 // The side port every service has (ARCHITECTURE.md section 6): GET /healthz and
-// GET /metrics on a small HTTP server thread, apart from any public API port.
+// GET /metrics on a small HTTP server thread, apart from any public API port. /metrics
+// renders the registry it was given (the service runtime's), which must outlive it.
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 
 namespace faxbridge::http {
@@ -20,7 +22,8 @@ struct HealthCheck {
 
 class SidePort final {
  public:
-  SidePort(std::string bind_address, int port, std::vector<HealthCheck> checks);  // 0: ephemeral
+  // port 0: ephemeral. metrics nullptr: /metrics answers an empty exposition.
+  SidePort(std::string bind_address, int port, std::vector<HealthCheck> checks, const metrics::Registry* metrics);
   ~SidePort();  // stops
   SidePort(const SidePort&) = delete;
   SidePort& operator=(const SidePort&) = delete;

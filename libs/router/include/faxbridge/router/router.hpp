@@ -17,6 +17,7 @@
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/consumer.hpp"
 #include "faxbridge/bus/topics.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/routing.hpp"
 #include "faxbridge/db/settings.hpp"
@@ -38,6 +39,7 @@ struct RouterSettings {
   std::chrono::milliseconds tick{1000};
   std::chrono::milliseconds retention_every{std::chrono::minutes(10)};
   int batch = 500;
+  metrics::Registry* metrics = nullptr;  // the stages' faxbridge_queue_* and bus series; none when unset
 };
 
 class Router final {

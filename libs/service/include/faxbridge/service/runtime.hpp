@@ -5,11 +5,16 @@
 //   if (!r.finish()) -> print, exit 2
 //   service::Runtime rt(s);                     // before any thread starts: it blocks SIGTERM/SIGINT
 //   if (!rt.start()) -> exit 1                  // side port up, waits for the database
-//   ... build and start the service's parts, using rt.pool() and rt.publisher() ...
+//   ... build and start the service's parts, using rt.pool(), rt.publisher() and
+//       &rt.metrics() (the registry each part counts in) ...
 //   rt.wait();                                  // until SIGTERM or SIGINT
 //   ... stop the parts in reverse order ...
 // /healthz is ready only while the database answers and the bus is connected; the
 // runtime keeps checking both, so an outage shows there and heals without a restart.
+// /metrics shows the process's one registry: the runtime's own, or the one a main hands
+// in because it builds a part before the runtime (the converter forks its zygote while
+// single-threaded). No library keeps a registry of its own; each counts in the one
+// its caller passes.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -22,6 +27,7 @@
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/core/config.hpp"
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/pool.hpp"
 
 namespace faxbridge::service {
@@ -57,7 +63,9 @@ int run_main(const std::function<int()>& body);
 
 class Runtime final {
  public:
-  explicit Runtime(Settings settings);
+  explicit Runtime(Settings settings);  // keeps the process's registry itself
+  // Counts in, and shows on /metrics, `metrics`, which must outlive the runtime.
+  Runtime(Settings settings, metrics::Registry& metrics);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -81,15 +89,22 @@ class Runtime final {
 
   db::Pool& pool() { return *pool_; }
   bus::Publisher& publisher() { return *publisher_; }
+  // The process's registry: what /metrics renders. The runtime's publisher counts here.
+  metrics::Registry& metrics() { return metrics_; }
   const Settings& settings() const { return settings_; }
   int http_port() const { return http_port_; }
 
  private:
   struct Impl;
+  void init();  // the constructors' common part: logs, the signal thread
   void monitor_loop();
   bool sleep_unless_stopped(std::chrono::milliseconds d);
 
   Settings settings_;
+  // Before everything that counts in it or renders it (the side port in impl_, the
+  // publisher), so it is destroyed after them.
+  std::unique_ptr<metrics::Registry> own_metrics_;  // none when handed one
+  metrics::Registry& metrics_;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<bus::Publisher> publisher_;
