@@ -27,7 +27,7 @@ class CallStoreTest : public ::testing::Test {
     dsn_ = db::testing::migrated_database("callstore");
     pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 4});
     // Nobody listens: the store's announcements are wake-ups, lost without harm.
-    publisher_ = std::make_unique<bus::Publisher>("tcp://127.0.0.1:1", "test", "callstore-test");
+    publisher_ = std::make_unique<bus::Publisher>("tcp://127.0.0.1:1", "test", "callstore-test", /*metrics=*/nullptr);
     dir_ = std::filesystem::temp_directory_path() / ("callstore-test-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     options_.first_retry = 10ms;
