@@ -94,11 +94,6 @@ Result<Job> transition(Tx& tx, std::int64_t id, const std::string& from, const s
                                         "; somebody else moved it first.");
 }
 
-Result<void> set_reference(Tx& tx, std::int64_t id, const std::string& reference) {
-  W(tx).exec_params("UPDATE fax_jobs SET reference = $2 WHERE id = $1 AND reference IS NULL", id, reference);
-  return ok();
-}
-
 Result<std::vector<JobEvent>> events(Tx& tx, std::int64_t id) {
   auto r = W(tx).exec_params(
       "SELECT from_state, to_state, actor, error_code, detail FROM job_events WHERE job_id = $1 ORDER BY id", id);

@@ -4,6 +4,15 @@
 
 namespace faxbridge::db {
 
+namespace {
+
+std::optional<double> epoch_seconds(const std::optional<std::chrono::system_clock::time_point>& t) {
+  if (!t) return std::nullopt;
+  return std::chrono::duration<double>(t->time_since_epoch()).count();
+}
+
+}  // namespace
+
 namespace attempts {
 namespace {
 
@@ -29,12 +38,13 @@ Result<std::int64_t> open(Tx& tx, const AttemptStart& s) {
 
 Result<bool> close(Tx& tx, std::int64_t id, const AttemptEnd& e) {
   auto r = W(tx).exec_params(
-      "UPDATE attempts SET ended_at = clock_timestamp(), outcome = $2, media = $3, sip_status = $4, t30_code = $5, "
+      "UPDATE attempts SET ended_at = coalesce(to_timestamp($16::float8), clock_timestamp()), outcome = $2, media = $3, sip_status = $4, t30_code = $5, "
       "t30_text = $6, phase_reached = $7, pages_sent = $8, bit_rate = $9, ecm = $10, remote_station_id = $11, "
       "error_code = $12, retryable = $13, diagnostics = $14::jsonb, "
       "gateway_address = coalesce($15, gateway_address) WHERE id = $1 AND ended_at IS NULL",
       id, std::string(outcome_name(e.outcome)), e.media, e.sip_status, e.t30_code, e.t30_text, e.phase_reached, e.pages_sent, e.bit_rate,
-      e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json, e.gateway_address);
+      e.ecm, e.remote_station_id, e.error_code, e.retryable, e.diagnostics_json, e.gateway_address,
+      epoch_seconds(e.ended_at));
   return r.affected_rows() > 0;
 }
 
@@ -60,10 +70,6 @@ namespace received {
 Result<std::int64_t> create(Tx& tx, const ReceivedFax& f) {
   std::optional<std::string> reference;
   if (!f.reference.empty()) reference = f.reference;
-  auto seconds = [](const std::optional<std::chrono::system_clock::time_point>& t) -> std::optional<double> {
-    if (!t) return std::nullopt;
-    return std::chrono::duration<double>(t->time_since_epoch()).count();
-  };
   auto r = W(tx).exec_params(
       "INSERT INTO received_faxes (reference, call_id, gateway_instance, caller_number, called_number, "
       "remote_station_id, pages, media, bit_rate, ecm, resolution, t30_code, t30_text, error_code, "
@@ -71,7 +77,7 @@ Result<std::int64_t> create(Tx& tx, const ReceivedFax& f) {
       "coalesce(to_timestamp($16::float8), now()), coalesce(to_timestamp($17::float8), now())) RETURNING id",
       reference, f.call_id, f.gateway_instance, f.caller_number, f.called_number, f.remote_station_id, f.pages,
       f.media, f.bit_rate, f.ecm, f.resolution, f.t30_code, f.t30_text, f.error_code, f.tiff_document_id,
-      seconds(f.started_at), seconds(f.ended_at));
+      epoch_seconds(f.started_at), epoch_seconds(f.ended_at));
   return r[0][0].as<std::int64_t>();
 }
 

@@ -1,8 +1,7 @@
 // DESIGN: one claimed job, three steps, no transaction held while converting.
-//  1. Read (one transaction): the job and its sender, a reference number if it has
-//     none yet (drawn from the yearly counter, kept even if the conversion fails: every
-//     fax gets one), the settings (company info, TSID), the cover page by the seed's
-//     lookup (db::cover_pages::resolve) and the documents' bytes.
+//  1. Read (one transaction): the job and its sender, its reference number (drawn
+//     when the job was created), the settings (company info, TSID), the cover page by
+//     the seed's lookup (db::cover_pages::resolve) and the documents' bytes.
 //  2. Convert: Pipeline::run, every decoder in a sandboxed child; can take seconds.
 //  3. Write (one transaction): Queue::finish (refused if our lease was taken over) and
 //     the pages document, page count and event, or the failure's code and sentence.
@@ -27,7 +26,6 @@
 #include "faxbridge/db/conversion.hpp"
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/jobs.hpp"
-#include "faxbridge/db/references.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/settings.hpp"
 
@@ -85,15 +83,9 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
     auto loaded = db::conversion::load(tx, job_id);
     if (!loaded) return loaded.error();
     in = std::move(*loaded);
-    if (!in.reference) {
-      std::tm tm{};
-      const std::time_t t = std::time(nullptr);
-      gmtime_r(&t, &tm);
-      auto ref = db::references::next(tx, tm.tm_year + 1900);
-      if (!ref) return ref.error();
-      in.reference = ref->str();
-      if (auto s = db::jobs::set_reference(tx, job_id, *in.reference); !s) return s.error();
-    }
+    // The job's number was drawn with its INSERT (db::references); a row without one
+    // (written by hand) still gets its pages, with no number in the header.
+    if (!in.reference) in.reference = "";
     auto settings = db::settings::load(tx);
     if (!settings) return settings.error();
     // The job's own choice wins ('' = no cover page); NULL means the sender's

@@ -55,6 +55,14 @@ db::outbound::Call call_from(const json& j) {
   return c;
 }
 
+// Time points as microseconds since the epoch.
+void put_time(json& j, const char* key, const std::optional<SystemClock::time_point>& t) {
+  if (t) j[key] = std::chrono::duration_cast<std::chrono::microseconds>(t->time_since_epoch()).count();
+}
+void get_time(const json& j, const char* key, std::optional<SystemClock::time_point>& out) {
+  if (j.contains(key)) out = SystemClock::time_point(std::chrono::microseconds(j[key].get<std::int64_t>()));
+}
+
 json end_json(const db::AttemptEnd& e) {
   json j{{"outcome", db::outcome_name(e.outcome)}, {"pages_sent", e.pages_sent}};
   put(j, "media", e.media);
@@ -69,6 +77,7 @@ json end_json(const db::AttemptEnd& e) {
   put(j, "retryable", e.retryable);
   put(j, "diagnostics", e.diagnostics_json);
   put(j, "gateway_address", e.gateway_address);
+  put_time(j, "ended_us", e.ended_at);
   return j;
 }
 db::AttemptEnd end_from(const json& j) {
@@ -89,11 +98,8 @@ db::AttemptEnd end_from(const json& j) {
   get(j, "retryable", e.retryable);
   get(j, "diagnostics", e.diagnostics_json);
   get(j, "gateway_address", e.gateway_address);
+  get_time(j, "ended_us", e.ended_at);
   return e;
-}
-
-std::int64_t micros(SystemClock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
 json fax_json(const db::ReceivedFax& f) {
@@ -106,8 +112,8 @@ json fax_json(const db::ReceivedFax& f) {
   put(j, "t30_code", f.t30_code);
   put(j, "t30_text", f.t30_text);
   put(j, "error_code", f.error_code);
-  if (f.started_at) j["started_us"] = micros(*f.started_at);
-  if (f.ended_at) j["ended_us"] = micros(*f.ended_at);
+  put_time(j, "started_us", f.started_at);
+  put_time(j, "ended_us", f.ended_at);
   return j;
 }
 db::ReceivedFax fax_from(const json& j) {
@@ -125,8 +131,8 @@ db::ReceivedFax fax_from(const json& j) {
   get(j, "t30_code", f.t30_code);
   get(j, "t30_text", f.t30_text);
   get(j, "error_code", f.error_code);
-  if (j.contains("started_us")) f.started_at = SystemClock::time_point(std::chrono::microseconds(j["started_us"].get<std::int64_t>()));
-  if (j.contains("ended_us")) f.ended_at = SystemClock::time_point(std::chrono::microseconds(j["ended_us"].get<std::int64_t>()));
+  get_time(j, "started_us", f.started_at);
+  get_time(j, "ended_us", f.ended_at);
   return f;
 }
 
@@ -239,7 +245,9 @@ void CallStore::record_progress(const db::outbound::Call& call, int pages_sent, 
 
 void CallStore::close_attempt(const db::outbound::Call& call, const std::string& owner, const db::AttemptEnd& end,
                               const std::string& spool_file) {
-  add_fact({{"kind", "close"}, {"owner", owner}, {"call", call_json(call)}, {"end", end_json(end)},
+  db::AttemptEnd ended = end;
+  if (!ended.ended_at) ended.ended_at = SystemClock::now();  // the call's end, not the commit's
+  add_fact({{"kind", "close"}, {"owner", owner}, {"call", call_json(call)}, {"end", end_json(ended)},
             {"spool", spool_file}});
 }
 

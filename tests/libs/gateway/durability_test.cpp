@@ -77,6 +77,8 @@ TEST_F(GatewayDurabilityTest, FaxesThatCompleteDuringADatabaseOutageAreSentAndSt
   EXPECT_GT(sa.facts_pending, 0u);
   EXPECT_GT(sb.facts_pending, 0u);
   std::this_thread::sleep_until(stopped_at + 12s);  // an outage the pool's own retries cannot outlast
+  const double restarted_at =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   ASSERT_TRUE(cluster().restart());
 
   ASSERT_TRUE(eventually([&] { return state_is(job1, "sent") && state_is(job2, "sent"); }, 120s))
@@ -86,6 +88,10 @@ TEST_F(GatewayDurabilityTest, FaxesThatCompleteDuringADatabaseOutageAreSentAndSt
   EXPECT_EQ(count("received_faxes"), "2");
   EXPECT_EQ(count("received_faxes WHERE pages = 2 AND tiff_document_id IS NOT NULL AND error_code IS NULL"), "2");
   EXPECT_EQ(count("attempts"), "2");
+  // The records tell when the calls ended, during the outage, not when they were written.
+  const std::string before_restart = "to_timestamp(" + std::to_string(restarted_at) + ")";
+  EXPECT_EQ(count("attempts WHERE ended_at < " + before_restart), "2");
+  EXPECT_EQ(count("received_faxes WHERE ended_at < " + before_restart), "2");
   EXPECT_EQ(count("inbox_entries WHERE user_id = " + std::to_string(bob)), "1");
   EXPECT_EQ(count("inbox_entries WHERE user_id = " + std::to_string(carol)), "1");
   ASSERT_TRUE(eventually([&] { return a->stats().facts_pending == 0 && b->stats().facts_pending == 0; }, 30s));

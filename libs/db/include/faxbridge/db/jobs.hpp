@@ -69,7 +69,6 @@ Result<std::vector<std::int64_t>> document_ids(Tx& tx, std::int64_t id);
 // `from`), records the event; error fields are set when `error_code` is given.
 Result<Job> transition(Tx& tx, std::int64_t id, const std::string& from, const std::string& to,
                        const std::string& actor, const std::optional<Error>& error = std::nullopt);
-Result<void> set_reference(Tx& tx, std::int64_t id, const std::string& reference);
 Result<std::vector<JobEvent>> events(Tx& tx, std::int64_t id);
 }  // namespace jobs
 

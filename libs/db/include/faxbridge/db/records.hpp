@@ -37,6 +37,9 @@ struct AttemptEnd {
   std::optional<bool> retryable;
   std::optional<std::string> diagnostics_json;
   std::optional<std::string> gateway_address;  // the address dialled last (unset: keep the stored one)
+  // When the call ended; unset: the time of the write. Given by the gateway, because the
+  // write may come long after the call (a database outage).
+  std::optional<std::chrono::system_clock::time_point> ended_at;
 };
 
 // A call detail record as stored.
