@@ -19,7 +19,7 @@ struct NewUserArgs {
   std::string phone_number;
   std::string language = "en";
   std::string cover_page_name;
-  int permission_level = 2;
+  std::optional<int> permission_level;  // none: inherits the default level
   bool enable_send = true;
   bool enable_receive = true;
   bool enable_fax_to_email = false;

@@ -30,7 +30,11 @@ int main(int argc, char** argv) try {
   add->add_option("--phone", nu.phone_number, "Phone number, shown on cover pages");
   add->add_option("--language", nu.language, "Language code for cover pages and mails");
   add->add_option("--cover", nu.cover_page_name, "Cover page name (default cover when empty)");
-  add->add_option("--permission", nu.permission_level, "0 none, 2 fax user, 10 fax administrator")->check(CLI::Range(0, 10));
+  int permission_level = 2;
+  auto* permission_option =
+      add->add_option("--permission", permission_level,
+                      "0 none, 2 fax user, 10 fax administrator (default: inherit the default level)")
+          ->check(CLI::Range(0, 10));
   add->add_flag("--admin", admin, "Shorthand for --permission 10");
   add->add_flag("--no-send", no_send, "May not send faxes");
   add->add_flag("--no-receive", no_receive, "Received faxes go to the default user");
@@ -103,6 +107,7 @@ int main(int argc, char** argv) try {
   }
   if (migrate->parsed()) status = cli::migrate(dsn, wait_seconds, std::cout, std::cerr);
   if (add->parsed()) {
+    if (*permission_option) nu.permission_level = permission_level;
     if (admin) nu.permission_level = 10;
     nu.enable_send = !no_send;
     nu.enable_receive = !no_receive;
