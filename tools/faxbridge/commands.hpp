@@ -40,6 +40,11 @@ int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err);
 
+// `faxbridge tokens create USERNAME [--name N]` (token_commands.cpp): prints the new API
+// token alone on `out` (shown once; only its hash is stored), a note on `err`.
+int tokens_create(const std::string& dsn, const std::string& username, const std::string& name, std::ostream& out,
+                  std::ostream& err);
+
 // `faxbridge routes list|add|set` (route_commands.cpp).
 struct NewRouteArgs {
   bool is_default = false;
