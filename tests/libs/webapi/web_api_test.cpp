@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <set>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -321,6 +325,31 @@ TEST_F(WebApiTest, ABadSignInBodyIsRefusedWithTheFieldsNamed) {
   expect_problem(client().Post("/api/v1/session", "username=alice", "application/x-www-form-urlencoded"), 415,
                  "api.unsupported_media_type");
   expect_problem(client().Post("/api/v1/session", "{", "application/json"), 400, "api.invalid_json");
+}
+
+TEST_F(WebApiTest, OverTlsTheSessionCookieIsSecure) {
+  char tmpl[] = "/tmp/faxbridge-webapi-tls-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " + key +
+                          " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a test certificate";
+  WebApiSettings s;
+  s.server.bind_address = "127.0.0.1";
+  s.server.tls = {cert, key};
+  WebApi tls_api(pool_, s, clock_);
+  auto port = tls_api.start();
+  ASSERT_TRUE(port) << port.error().to_string();
+  httplib::SSLClient c("127.0.0.1", *port);
+  c.enable_server_certificate_verification(false);  // self-signed for the test
+  auto res = c.Post("/api/v1/session", json({{"username", "alice"}, {"password", kPassword}}).dump(),
+                    "application/json");
+  expect_json(res, 201);
+  const auto set_cookie = res->get_header_value("Set-Cookie");
+  EXPECT_NE(set_cookie.find("; Secure"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("; HttpOnly"), std::string::npos);
+  tls_api.stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
