@@ -56,7 +56,7 @@ int users_add(const std::string& dsn, const NewUserArgs& a, std::ostream& out, s
   u.phone_number = a.phone_number;
   u.language = a.language;
   u.cover_page_name = a.cover_page_name;
-  u.permission_level = a.permission_level;
+  u.own_permission_level = a.permission_level;
   u.enable_send = a.enable_send;
   u.enable_receive = a.enable_receive;
   u.enable_fax_to_email = a.enable_fax_to_email;

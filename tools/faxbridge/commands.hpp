@@ -19,7 +19,7 @@ struct NewUserArgs {
   std::string phone_number;
   std::string language = "en";
   std::string cover_page_name;
-  int permission_level = 2;
+  std::optional<int> permission_level;  // none: inherits the default level
   bool enable_send = true;
   bool enable_receive = true;
   bool enable_fax_to_email = false;
@@ -39,6 +39,11 @@ int users_list(const std::string& dsn, bool json, std::ostream& out, std::ostrea
 int job_status(const std::string& dsn, std::int64_t id, std::ostream& out, std::ostream& err);
 int job_cancel(const std::string& dsn, const std::string& bus_endpoint, std::int64_t id, std::ostream& out,
                std::ostream& err);
+
+// `faxbridge tokens create USERNAME [--name N]` (token_commands.cpp): prints the new API
+// token alone on `out` (shown once; only its hash is stored), a note on `err`.
+int tokens_create(const std::string& dsn, const std::string& username, const std::string& name, std::ostream& out,
+                  std::ostream& err);
 
 // `faxbridge routes list|add|set` (route_commands.cpp).
 struct NewRouteArgs {

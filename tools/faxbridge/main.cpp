@@ -30,7 +30,11 @@ int main(int argc, char** argv) try {
   add->add_option("--phone", nu.phone_number, "Phone number, shown on cover pages");
   add->add_option("--language", nu.language, "Language code for cover pages and mails");
   add->add_option("--cover", nu.cover_page_name, "Cover page name (default cover when empty)");
-  add->add_option("--permission", nu.permission_level, "0 none, 2 fax user, 10 fax administrator")->check(CLI::Range(0, 10));
+  int permission_level = 2;
+  auto* permission_option =
+      add->add_option("--permission", permission_level,
+                      "0 none, 2 fax user, 10 fax administrator (default: inherit the default level)")
+          ->check(CLI::Range(0, 10));
   add->add_flag("--admin", admin, "Shorthand for --permission 10");
   add->add_flag("--no-send", no_send, "May not send faxes");
   add->add_flag("--no-receive", no_receive, "Received faxes go to the default user");
@@ -40,6 +44,12 @@ int main(int argc, char** argv) try {
   bool json = false;
   auto* list = users->add_subcommand("list", "List users");
   list->add_flag("--json", json, "Print JSON");
+
+  auto* tokens = app.add_subcommand("tokens", "API tokens")->require_subcommand(1);
+  std::string token_user, token_name = "bootstrap";
+  auto* tokens_create = tokens->add_subcommand("create", "Create an API token for a user and print it (once)");
+  tokens_create->add_option("username", token_user, "The user the token acts as")->required();
+  tokens_create->add_option("--name", token_name, "What the token is for (default: bootstrap)");
 
   std::int64_t job_id = 0;
   auto* status_cmd = app.add_subcommand("status", "Show a fax job: state, history, call records");
@@ -94,15 +104,16 @@ int main(int argc, char** argv) try {
     ca.sandbox = !no_sandbox;
     return cli::convert(ca, std::cout, std::cerr);
   }
-  if (migrate->parsed() || add->parsed() || list->parsed() || status_cmd->parsed() || cancel_cmd->parsed() ||
-      routes_list->parsed() || routes_add->parsed() || routes_set->parsed() || settings_list->parsed() ||
-      settings_get->parsed() || settings_set->parsed()) {
+  if (migrate->parsed() || add->parsed() || list->parsed() || tokens_create->parsed() || status_cmd->parsed() ||
+      cancel_cmd->parsed() || routes_list->parsed() || routes_add->parsed() || routes_set->parsed() ||
+      settings_list->parsed() || settings_get->parsed() || settings_set->parsed()) {
     if (dsn.empty()) {
       return cli::fail(std::cerr, Error(Code::k_config_invalid, "No database given; set FAXBRIDGE_DB_DSN or pass --dsn."));
     }
   }
   if (migrate->parsed()) status = cli::migrate(dsn, wait_seconds, std::cout, std::cerr);
   if (add->parsed()) {
+    if (*permission_option) nu.permission_level = permission_level;
     if (admin) nu.permission_level = 10;
     nu.enable_send = !no_send;
     nu.enable_receive = !no_receive;
@@ -114,6 +125,7 @@ int main(int argc, char** argv) try {
     status = cli::users_add(dsn, nu, std::cout, std::cerr);
   }
   if (list->parsed()) status = cli::users_list(dsn, json, std::cout, std::cerr);
+  if (tokens_create->parsed()) status = cli::tokens_create(dsn, token_user, token_name, std::cout, std::cerr);
   if (status_cmd->parsed()) status = cli::job_status(dsn, job_id, std::cout, std::cerr);
   if (cancel_cmd->parsed()) status = cli::job_cancel(dsn, bus, job_id, std::cout, std::cerr);
   if (routes_list->parsed()) status = cli::routes_list(dsn, std::cout, std::cerr);

@@ -47,6 +47,7 @@ const std::vector<SettingSpec>& setting_catalog() {
       {"sip.g711_memory_days", T::kInt, "30", 1, 3650, {}, "Days a number whose T.38 failed is dialled on G.711 before T.38 is tried again."},
       {"retention.fax_days", T::kInt, "0", 0, 36500, {}, "Delete faxes older than this many days (0: never)."},
       {"retention.cdr_days", T::kInt, "0", 0, 36500, {}, "Delete call detail records older than this many days (0: never)."},
+      {"users.default_permission_level", T::kInt, "2", 0, 10, {}, "Permission level of users without their own: 0 no fax, 2 fax user, 10 fax administrator."},
       {"mail.poll_interval_s", T::kInt, "20", 5, 3600, {}, "Seconds between mailbox checks for email-to-fax."},
   };
   return catalog;

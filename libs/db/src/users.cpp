@@ -1,14 +1,26 @@
 #include "faxbridge/db/users.hpp"
 
+#include "faxbridge/db/settings.hpp"
+
 #include "pqxx_support.hpp"
 
 namespace faxbridge::db {
 namespace {
 
-constexpr const char* kColumns =
-    "id, username, display_name, email, password_hash, permission_level, fax_number, "
-    "phone_number, enable_receive, enable_send, enable_fax_to_email, fax_to_email_address, "
-    "attach_fax, cover_page_name, language, company, disabled";
+// The effective level is computed where the row is read, so every reader (the router's
+// send check, the API's caller) sees the inherited default the same way. The catalog's
+// default stands in when the setting was never written.
+const std::string& columns() {
+  static const std::string c = [] {
+    const auto* spec = find_setting(std::string(kDefaultPermissionLevelKey));
+    return "id, username, display_name, email, password_hash, "
+           "coalesce(permission_level, (SELECT (s.value #>> '{}')::int FROM settings s WHERE s.key = '" +
+           std::string(kDefaultPermissionLevelKey) + "'), " + spec->default_json +
+           "), fax_number, phone_number, enable_receive, enable_send, enable_fax_to_email, fax_to_email_address, "
+           "attach_fax, cover_page_name, language, company, disabled, permission_level";
+  }();
+  return c;
+}
 
 User user_from(const pqxx::row& r) {
   User u;
@@ -29,6 +41,7 @@ User user_from(const pqxx::row& r) {
   u.language = r[14].as<std::string>();
   u.company = r[15].as<std::string>();
   u.disabled = r[16].as<bool>();
+  u.own_permission_level = opt<int>(r[17]);
   return u;
 }
 
@@ -68,8 +81,8 @@ Result<User> create(Tx& tx, const User& u) {
         std::string("INSERT INTO users (username, display_name, email, password_hash, permission_level, "
                     "fax_number, phone_number, enable_receive, enable_send, enable_fax_to_email, "
                     "fax_to_email_address, attach_fax, cover_page_name, language, company, disabled) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING ") + kColumns,
-        u.username, u.display_name, u.email, u.password_hash, u.permission_level, u.fax_number,
+                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING ") + columns(),
+        u.username, u.display_name, u.email, u.password_hash, u.own_permission_level, u.fax_number,
         u.phone_number, u.enable_receive, u.enable_send, u.enable_fax_to_email,
         u.fax_to_email_address, u.attach_fax, u.cover_page_name, u.language, u.company, u.disabled);
   });
@@ -82,28 +95,28 @@ Result<User> update(Tx& tx, const User& u) {
                     "permission_level=$6, fax_number=$7, phone_number=$8, enable_receive=$9, "
                     "enable_send=$10, enable_fax_to_email=$11, fax_to_email_address=$12, attach_fax=$13, "
                     "cover_page_name=$14, language=$15, company=$16, disabled=$17, updated_at=now() "
-                    "WHERE id=$1 RETURNING ") + kColumns,
-        u.id, u.username, u.display_name, u.email, u.password_hash, u.permission_level, u.fax_number,
+                    "WHERE id=$1 RETURNING ") + columns(),
+        u.id, u.username, u.display_name, u.email, u.password_hash, u.own_permission_level, u.fax_number,
         u.phone_number, u.enable_receive, u.enable_send, u.enable_fax_to_email,
         u.fax_to_email_address, u.attach_fax, u.cover_page_name, u.language, u.company, u.disabled);
   });
 }
 
 Result<User> get(Tx& tx, std::int64_t id) {
-  auto rows = W(tx).exec_params(std::string("SELECT ") + kColumns + " FROM users WHERE id = $1", id);
+  auto rows = W(tx).exec_params(std::string("SELECT ") + columns() + " FROM users WHERE id = $1", id);
   if (rows.empty()) return Error(Code::k_user_not_found, "No user has the id " + std::to_string(id) + ".");
   return user_from(rows[0]);
 }
 
 Result<User> by_username(Tx& tx, const std::string& username) {
   auto rows = W(tx).exec_params(
-      std::string("SELECT ") + kColumns + " FROM users WHERE lower(username) = lower($1)", username);
+      std::string("SELECT ") + columns() + " FROM users WHERE lower(username) = lower($1)", username);
   if (rows.empty()) return Error(Code::k_user_not_found, "No user is named \"" + username + "\".");
   return user_from(rows[0]);
 }
 
 Result<std::optional<User>> by_fax_number(Tx& tx, const std::string& fax_number) {
-  auto rows = W(tx).exec_params(std::string("SELECT ") + kColumns + " FROM users WHERE fax_number = $1",
+  auto rows = W(tx).exec_params(std::string("SELECT ") + columns() + " FROM users WHERE fax_number = $1",
                                 fax_number);
   if (rows.empty()) return std::optional<User>{};
   return std::optional<User>(user_from(rows[0]));
@@ -111,7 +124,7 @@ Result<std::optional<User>> by_fax_number(Tx& tx, const std::string& fax_number)
 
 Result<std::vector<User>> list(Tx& tx, int limit, std::int64_t after_id) {
   auto rows = W(tx).exec_params(
-      std::string("SELECT ") + kColumns + " FROM users WHERE id > $1 ORDER BY id LIMIT $2", after_id, limit);
+      std::string("SELECT ") + columns() + " FROM users WHERE id > $1 ORDER BY id LIMIT $2", after_id, limit);
   std::vector<User> out;
   for (const auto& r : rows) out.push_back(user_from(r));
   return out;

@@ -67,7 +67,7 @@ TEST_F(Repositories, UsersRefuseDuplicatesAndBadFieldsWithASentence) {
   ASSERT_FALSE(same_fax);
   EXPECT_NE(same_fax.error().message.find("fax number 403"), std::string::npos);
   other.fax_number.reset();
-  other.permission_level = 11;
+  other.own_permission_level = 11;
   auto bad = tx([&](Tx& t) { return users::create(t, other); });
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::k_user_invalid);

@@ -57,6 +57,8 @@ enum class ErrorKind {
   X(user_invalid, "user.invalid", kInvalidArgument)                                   \
   X(auth_password_invalid, "auth.password_invalid", kInvalidArgument)                 \
   X(auth_send_not_enabled, "auth.send_not_enabled", kPermissionDenied)                \
+  X(auth_account_disabled, "auth.account_disabled", kPermissionDenied)                \
+  X(auth_token_not_found, "auth.token_not_found", kNotFound)                          \
   X(job_not_found, "job.not_found", kNotFound)                                        \
   X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
   X(route_no_default, "route.no_default", kFailedPrecondition)                        \

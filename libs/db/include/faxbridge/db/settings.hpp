@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "faxbridge/core/result.hpp"
@@ -26,6 +27,9 @@ struct SettingSpec {
   std::vector<std::string> choices;  // kChoice
   std::string description;
 };
+
+// The level users without their own inherit (db/users.hpp).
+inline constexpr std::string_view kDefaultPermissionLevelKey = "users.default_permission_level";
 
 const std::vector<SettingSpec>& setting_catalog();
 const SettingSpec* find_setting(const std::string& key);

@@ -21,7 +21,13 @@ struct User {
   std::string display_name;
   std::string email;
   std::optional<std::string> password_hash;
+  // The level the user has: their own, else the default level every user without one
+  // inherits (setting users.default_permission_level, the seed's "level 2 is the
+  // default"). Filled by reads; writes ignore it.
   int permission_level = kPermissionFaxUser;
+  // The user's own level; nullopt inherits the default. This is what create and update
+  // write, so an administrator sets only the differences.
+  std::optional<int> own_permission_level;
   std::optional<std::string> fax_number;  // DID, normalised
   std::string phone_number;
   bool enable_receive = true;

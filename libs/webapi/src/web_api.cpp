@@ -1,0 +1,72 @@
+// DESIGN: see web_api.hpp. Member order matters: the server refers to the authenticator
+// and the context, so it is declared last and destroyed (stopped) first.
+#include "faxbridge/webapi/web_api.hpp"
+
+#include <sodium.h>
+
+#include "context.hpp"
+#include "faxbridge/core/password.hpp"
+#include "faxbridge/webapi/authenticator.hpp"
+
+namespace faxbridge::webapi {
+namespace {
+
+// The decoy for unknown usernames: the hash of a random password, made once per
+// process with the same parameters as real hashes, so verifying against it costs the
+// same. Nobody can know the password, so nothing ever verifies against it.
+std::string make_decoy_hash() {
+  unsigned char bytes[24];
+  if (sodium_init() >= 0) randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  auto h = password::hash(hex);
+  // Only fails out of memory; an empty decoy still verifies nothing, just faster.
+  return h ? *h : std::string();
+}
+
+}  // namespace
+
+struct WebApi::Impl {
+  Impl(db::Pool& pool, WebApiSettings s, const Clock& clock)
+      : settings(std::move(s)),
+        authenticator(pool, clock, settings.sessions),
+        account_throttle(clock, settings.account_throttle),
+        address_throttle(clock, settings.address_throttle),
+        context{pool,
+                clock,
+                settings.sessions,
+                CookieOptions{settings.server.session_cookie, settings.server.tls.enabled()},
+                account_throttle,
+                address_throttle,
+                make_decoy_hash()} {
+    auto options = settings.server;
+    options.authenticator = &authenticator;
+    server = std::make_unique<api::Server>(std::move(options));
+  }
+
+  WebApiSettings settings;
+  DbAuthenticator authenticator;
+  api::Throttle account_throttle;
+  api::Throttle address_throttle;
+  Context context;
+  std::unique_ptr<api::Server> server;
+};
+
+WebApi::WebApi(db::Pool& pool, WebApiSettings settings, const Clock& clock)
+    : impl_(std::make_unique<Impl>(pool, std::move(settings), clock)) {}
+
+WebApi::~WebApi() { stop(); }
+
+Result<int> WebApi::start() {
+  std::vector<api::Route> routes = meta_routes();
+  for (auto&& r : session_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : token_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto& r : routes) {
+    if (auto added = impl_->server->add(std::move(r)); !added) return added.error();
+  }
+  return impl_->server->start();
+}
+
+void WebApi::stop() { impl_->server->stop(); }
+
+}  // namespace faxbridge::webapi
