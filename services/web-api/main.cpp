@@ -48,10 +48,8 @@ int main(int argc, char** argv) {
                          "are set together or not at all.\n");
     return 2;
   }
-  // TODO(#12): the runtime's own registry once libs/service owns one; until then the
-  // process-wide registry, which the side port's /metrics serves.
-  ws.server.metrics = &metrics::Registry::global();
   service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
+  ws.server.metrics = &rt.metrics();  // what the side port's /metrics serves
   return service::run_main([&] {
     service::log_effective_config(cfg);
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;

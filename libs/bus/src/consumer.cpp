@@ -149,7 +149,7 @@ void Consumer::worker_loop() {
       sweep_due_ = false;
       // Provisional, so the other workers don't wake up for this sweep meanwhile.
       next_sweep_ = Clock::now() + jittered(settings_.sweep_interval);
-      const int want = free_slots_locked() + 1;  // this worker is idle too
+      const int want = free_slots_locked() + 1 + settings_.prefetch;  // this worker is idle too
       if (want > 0) {
         lock.unlock();
         auto r = source_.claim_next(want);

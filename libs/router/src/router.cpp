@@ -38,6 +38,8 @@ bus::ConsumerSettings consumer_settings(const RouterSettings& s, const std::stri
   bus::ConsumerSettings cs;
   cs.name = name;
   cs.workers = s.workers;
+  // Each row is one short transaction: claiming a few ahead saves a claim commit per row.
+  cs.prefetch = s.workers;
   cs.sweep_interval = s.sweep_interval;
   cs.lease = lease;
   cs.retry_delay = std::chrono::seconds(5);

@@ -7,7 +7,10 @@
 //  - the sweep: at start-up and every sweep_interval (with a per-instance random
 //    offset, so instances don't sweep in step) an idle worker claims ready rows and
 //    rows whose lease expired. When a sweep fills every free worker it sweeps again at
-//    once: a backlog drains at full speed even with no message at all.
+//    once: a backlog drains at full speed even with no message at all. With `prefetch`
+//    a sweep also claims that many rows beyond the free workers, held (and their leases
+//    renewed) until a worker is free: one claim transaction then serves several rows,
+//    which matters for stages whose handler is one short transaction (the router's).
 //  - the heartbeat renews every held lease each lease/3; a failed renewal marks that
 //    item's LeaseToken lost, and the handler must stop (its finish would be refused).
 //  - the handler finishes the row itself in its own transaction (Queue::finish) and
@@ -45,6 +48,7 @@ struct ConsumerSettings {
   std::chrono::milliseconds retry_delay{30000};   // after a failed handler
   std::chrono::milliseconds error_backoff{1000};  // after the database failed a claim
   std::size_t max_pending = 10000;                // notified ids kept; more are left to the sweep
+  int prefetch = 0;                               // rows a sweep claims beyond the free workers
   metrics::Registry* metrics = nullptr;           // the faxbridge_queue_* series; none when unset
 };
 
