@@ -83,6 +83,27 @@ TEST_F(ConsumerTest, TheStartUpSweepDrainsABacklogExactlyOnce) {
   EXPECT_EQ(consumer.stats().completed, 500);
 }
 
+// With prefetch a sweep claims rows ahead of the free workers: one worker and three
+// ahead claim four rows a sweep, so a backlog drains in about a quarter of the claim
+// transactions, each row still processed exactly once.
+TEST_F(ConsumerTest, APrefetchingSweepClaimsRowsAheadOfItsWorkersAndEachIsProcessedOnce) {
+  auto ids = submit(40);
+  db::Queue q(*pool_, db::conversion_queue(), "conv-1");
+  ConsumerSettings s;
+  s.workers = 1;
+  s.prefetch = 3;
+  s.sweep_interval = 1h;  // only the start-up sweep and its follow-ups
+  Consumer consumer(q, s, finishing_handler(q));
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return count("SELECT count(*) FROM fax_jobs WHERE state = 'ready'") == 40; }));
+  consumer.stop();
+  EXPECT_EQ(count("SELECT count(DISTINCT object_id) FROM audit_events WHERE action = 'test.processed'"), 40);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE action = 'test.processed'"), 40);
+  EXPECT_EQ(consumer.stats().claimed_by_sweep, 40);
+  // Without prefetch one worker claims one row a sweep: 40 sweeps at least.
+  EXPECT_LE(consumer.stats().sweeps, 12);
+}
+
 TEST_F(ConsumerTest, ANotifiedRowIsClaimedWithoutWaitingForTheSweep) {
   db::Queue q(*pool_, db::conversion_queue(), "conv-1");
   ConsumerSettings s;
