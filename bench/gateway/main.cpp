@@ -38,7 +38,7 @@
 
 namespace fs = std::filesystem;
 using namespace faxbridge;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -48,7 +48,7 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
 void exec(const std::string& dsn, const std::string& sql) {
   pqxx::connection c(dsn);
@@ -80,7 +80,7 @@ void setup_rate(int calls, int in_flight) {
   std::mutex mu;
   std::condition_variable cv;
   // Start and answer times by call; the answer may come before place_call returns.
-  std::map<sip::CallId, Clock::time_point> started, answered_at;
+  std::map<sip::CallId, Steady::time_point> started, answered_at;
   int answered = 0, failed = 0, ended = 0;
   sip::Handlers hb;
   hb.on_incoming = [](const sip::IncomingCall&) {
@@ -95,7 +95,7 @@ void setup_rate(int calls, int in_flight) {
   ha.on_answered = [&](const sip::CallAnswered& e) {
     {
       std::lock_guard lock(mu);
-      answered_at[e.call] = Clock::now();
+      answered_at[e.call] = Steady::now();
       ++answered;
     }
     (void)a_holder->hang_up(e.call);
@@ -119,7 +119,7 @@ void setup_rate(int calls, int in_flight) {
     return;
   }
   a_holder = std::move(*a);
-  const auto t0 = Clock::now();
+  const auto t0 = Steady::now();
   const double cpu0 = process_cpu_seconds();
   for (int i = 0; i < calls; ++i) {
     {
@@ -130,7 +130,7 @@ void setup_rate(int calls, int in_flight) {
     r.target = "127.0.0.1:" + std::to_string(sb.port);
     r.number = std::to_string(7000 + i);
     r.offer.t38 = sip::T38Offer{36000, {"T38FaxVersion:0", "T38MaxBitRate:14400"}};
-    const auto placed = Clock::now();
+    const auto placed = Steady::now();
     auto id = a_holder->place_call(r);  // never under `mu`: the agent's callbacks take it
     std::lock_guard lock(mu);
     if (!id) {
@@ -208,7 +208,7 @@ LevelResult fax_level(const std::string& dsn, db::Pool& pool, bus::Publisher& pu
     std::fprintf(stderr, "gateway: %s\n", (!a ? a.error() : b.error()).to_string().c_str());
     return r;
   }
-  const auto t0 = Clock::now();
+  const auto t0 = Steady::now();
   const double cpu0 = process_cpu_seconds();
   exec(dsn, "INSERT INTO fax_jobs (state, source, recipient_number, recipient_canonical, dial_number, page_count, "
             "pages_document_id) SELECT 'queued', 'api', '7' || i, '7' || i, '7' || i, 1, " +

@@ -1,7 +1,8 @@
-// faxbridge-web-api: the REST API (/api/v1): sign-in, the caller, API tokens.
+// faxbridge-web-api: the REST API (/api/v1): sign-in, the caller, API tokens, faxes and files.
 #include <algorithm>
 #include <cstdio>
 
+#include "faxbridge/core/secret_box.hpp"
 #include "faxbridge/service/runtime.hpp"
 #include "faxbridge/webapi/web_api.hpp"
 
@@ -19,6 +20,9 @@ FAXBRIDGE_* variables (docs/configuration.md), plus
   FAXBRIDGE_API_UPLOAD_MAX_BYTES   largest multipart upload (104857600)
   FAXBRIDGE_API_SESSION_IDLE_S     unused this long, a session ends (28800)
   FAXBRIDGE_API_SESSION_MAX_S      a session ends this long after sign-in (604800)
+  FAXBRIDGE_API_REDOC_JS           Redoc's script for /api/docs (the source tree's node_modules)
+  FAXBRIDGE_SECRET_KEY             32-byte key sealing the mail passwords of the settings, as 64
+                                   hex digits (openssl rand -hex 32); unset: they cannot be set
 )";
 
 int main(int argc, char** argv) {
@@ -39,8 +43,15 @@ int main(int argc, char** argv) {
       std::min(ws.server.limits.multipart.max_file_bytes, ws.server.limits.multipart.max_total_bytes);
   ws.sessions.idle = std::chrono::seconds(cfg.integer("FAXBRIDGE_API_SESSION_IDLE_S", 28800, 60, 30 * 86400));
   ws.sessions.max_lifetime = std::chrono::seconds(cfg.integer("FAXBRIDGE_API_SESSION_MAX_S", 604800, 60, 365 * 86400));
+  ws.redoc_script_path = cfg.string("FAXBRIDGE_API_REDOC_JS", "", "a file path");
+  ws.secret_key = cfg.string("FAXBRIDGE_SECRET_KEY", "", "32 bytes as 64 hex digits or base64", config::Visibility::kSecret);
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-web-api: %s\n", r.error().to_string().c_str());
+    return 2;
+  }
+  const auto secret_key = secret_box::Key::parse(ws.secret_key);
+  if (!secret_key && secret_key.error().code == Code::k_secret_key_invalid) {
+    std::fprintf(stderr, "faxbridge-web-api: %s\n", secret_key.error().to_string().c_str());
     return 2;
   }
   if (ws.server.tls.certificate_file.empty() != ws.server.tls.private_key_file.empty()) {
@@ -52,7 +63,10 @@ int main(int argc, char** argv) {
   ws.server.metrics = &rt.metrics();  // what the side port's /metrics serves
   return service::run_main([&] {
     service::log_effective_config(cfg);
+    if (!secret_key) log::write_error(log::Level::kWarn, "webapi.no_secret_key", secret_key.error());
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;
+    webapi::BusAnnouncer announcer(rt.publisher());  // submitted faxes, cancelled calls
+    ws.announcer = &announcer;
     webapi::WebApi api(rt.pool(), ws);
     if (auto started = api.start(); !started) {
       log::write_error(log::Level::kError, "service.start_failed", started.error());

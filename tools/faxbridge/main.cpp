@@ -1,14 +1,24 @@
 // faxbridge: the operator's command-line tool.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "commands.hpp"
+#include "fax_commands.hpp"
 #include "faxbridge/core/config.hpp"
 
 int main(int argc, char** argv) try {
   using namespace faxbridge;
-  CLI::App app{"Faxbridge operator tool. The database comes from --dsn or FAXBRIDGE_DB_DSN."};
+  CLI::App app{"Faxbridge operator tool. The database comes from --dsn or FAXBRIDGE_DB_DSN; `send` and `faxes` "
+               "talk to the REST API at --api-url or FAXBRIDGE_API_URL (default " +
+               std::string(cli::kDefaultApiUrl) + ") with --token or FAXBRIDGE_API_TOKEN."};
   app.require_subcommand(1);
+  app.fallthrough();  // --api-url, --token, --dsn may follow the subcommand too
+  std::optional<std::string> api_url_flag, token_flag;
+  app.add_option("--api-url", api_url_flag, "REST API base URL (default: $FAXBRIDGE_API_URL, else " +
+                                               std::string(cli::kDefaultApiUrl) + ")");
+  app.add_option("--token", token_flag, "API token (default: $FAXBRIDGE_API_TOKEN; make one with `tokens create`)");
   std::string dsn = config::process_env()("FAXBRIDGE_DB_DSN").value_or("");
   app.add_option("--dsn", dsn, "libpq connection string (default: $FAXBRIDGE_DB_DSN)");
 
@@ -86,6 +96,36 @@ int main(int argc, char** argv) try {
   settings_set->add_option("key", setting_key, "Setting key, e.g. sip.allow_g711_outgoing")->required();
   settings_set->add_option("value", setting_value, "The new value, e.g. true")->required();
 
+  cli::SendArgs sa;
+  auto* send = app.add_subcommand(
+      "send",
+      "Send documents as a fax through the API: one fax per recipient. Exit status: 0 done (with --wait: all sent), "
+      "1 with --wait: a fax was not sent, 2 bad command line, 3 the API refused (error: detail (code)), 4 the API "
+      "could not be reached");
+  send->add_option("files", sa.files, "Documents, in order (PDF, TIFF, DOCX, ODT, ...)")->required();
+  send->add_option("--to", sa.to, "Fax number(s): --to A,B or --to A --to B (a broadcast: one fax each)")
+      ->required()
+      ->allow_extra_args(false);  // `--to A doc.pdf`: doc.pdf is a file, not a number
+  send->add_option("--cover", sa.cover, "Cover page name (e.g. en_default)");
+  send->add_option("--subject", sa.subject, "Subject (on the cover page)");
+  send->add_option("--note", sa.note, "Note (on the cover page)");
+  send->add_flag("--wait", sa.wait, "Show a live status line until every fax is final; exit 0 only when all are sent");
+
+  auto* faxes = app.add_subcommand("faxes", "Faxes sent through the API: list, show, cancel")->require_subcommand(1);
+  cli::ListArgs la;
+  auto* faxes_list = faxes->add_subcommand("list", "List faxes, newest first: id, reference, status, to, pages, created");
+  faxes_list->add_option("--status", la.status, "Only faxes in this status (e.g. sent, failed, queued)");
+  faxes_list->add_option("--limit", la.limit, "How many (default 20)")->check(CLI::Range(1, 200));
+  faxes_list->add_option("--cursor", la.cursor, "Continue after an earlier page (printed as `more:`)");
+  faxes_list->add_flag("--json", la.json, "Print the API's JSON");
+  std::int64_t fax_id = 0;
+  bool show_json = false;
+  auto* faxes_show = faxes->add_subcommand("show", "Show a fax with its attempts (call records)");
+  faxes_show->add_option("id", fax_id, "Fax id (as `send` and `faxes list` print it)")->required();
+  faxes_show->add_flag("--json", show_json, "Print the API's JSON");
+  auto* faxes_cancel = faxes->add_subcommand("cancel", "Cancel a fax that is not final yet");
+  faxes_cancel->add_option("id", fax_id, "Fax id")->required();
+
   cli::ConvertArgs ca;
   bool no_office = false, no_sandbox = false;
   auto* conv = app.add_subcommand("convert", "Convert documents to fax pages (TIFF Class F, G4), as the converter does");
@@ -98,7 +138,19 @@ int main(int argc, char** argv) try {
   conv->add_flag("--no-office", no_office, "Refuse office documents instead of starting LibreOffice");
   conv->add_flag("--no-sandbox", no_sandbox, "Decode in this process (debugging only)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; any other parse error is a bad command line (2).
+    return app.exit(e) == 0 ? 0 : cli::kExitUsage;
+  }
+  if (send->parsed() || faxes_list->parsed() || faxes_show->parsed() || faxes_cancel->parsed()) {
+    const auto api = cli::resolve_api_args(api_url_flag, token_flag, config::process_env());
+    if (send->parsed()) return cli::fax_send(api, sa, std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1);
+    if (faxes_list->parsed()) return cli::faxes_list(api, la, std::cout, std::cerr);
+    if (faxes_show->parsed()) return cli::faxes_show(api, fax_id, show_json, std::cout, std::cerr);
+    return cli::faxes_cancel(api, fax_id, std::cout, std::cerr);
+  }
   if (conv->parsed()) {
     ca.office = !no_office;
     ca.sandbox = !no_sandbox;

@@ -4,7 +4,10 @@
 // booleans and integers, anything else is taken as text. Text given to a boolean or an
 // integer key therefore reaches the catalog as a JSON string and is refused there, with
 // the catalog's own sentence naming the key and what it expects (exit 2): one wording
-// for a refusal, whoever writes the setting. Writes go in with an audit event.
+// for a refusal, whoever writes the setting. Writes go in with an audit event. A secret
+// (a mail password) is sealed with FAXBRIDGE_SECRET_KEY, which must then be in the tool's
+// environment (the same key as the services'); neither it nor its sealed text is printed
+// or audited.
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -42,6 +45,12 @@ std::string for_people(const std::string& json) {
   return v.is_string() ? v.get<std::string>() : json;
 }
 
+// A secret (a mail password) is never printed: only whether one is stored.
+std::string shown(const db::SettingSpec& spec, const std::string& json) {
+  if (!spec.secret) return for_people(json);
+  return for_people(json).empty() ? "(not set)" : "(set)";
+}
+
 Error unknown_key(const std::string& key) {
   return Error(Code::k_setting_unknown,
                "There is no setting named \"" + key + "\"; `faxbridge settings list` shows every key.");
@@ -57,7 +66,7 @@ int settings_list(const std::string& dsn, std::ostream& out, std::ostream& err) 
     const std::string& value = snap->values.at(spec.key);
     const auto canonical_default = db::validate_setting(spec.key, spec.default_json);
     const bool is_default = canonical_default && *canonical_default == value;
-    out << std::left << std::setw(32) << spec.key << " " << std::setw(24) << ("= " + for_people(value)) << " "
+    out << std::left << std::setw(32) << spec.key << " " << std::setw(24) << ("= " + shown(spec, value)) << " "
         << std::setw(7) << type_name(spec.type) << (is_default ? "(default) " : "") << spec.description << "\n";
   }
   return 0;
@@ -68,7 +77,7 @@ int settings_get(const std::string& dsn, const std::string& key, std::ostream& o
   db::Pool pool(db::PoolSettings{dsn, 1});
   auto snap = pool.transact([](db::Tx& tx) { return db::settings::load(tx); });
   if (!snap) return fail(err, snap.error());
-  out << for_people(snap->values.at(key)) << "\n";
+  out << shown(*db::find_setting(key), snap->values.at(key)) << "\n";
   return 0;
 }
 
@@ -82,15 +91,23 @@ int settings_set(const std::string& dsn, const std::string& key, const std::stri
   if (!canonical) return fail(err, canonical.error());
   db::Pool pool(db::PoolSettings{dsn, 1});
   auto version = pool.transact([&](db::Tx& tx) -> Result<std::int64_t> {
+    // The rules between keys (the mail loop), on the settings as they would be.
+    auto before = db::settings::load(tx);
+    if (!before) return before.error();
+    db::SettingsSnapshot after = *before;
+    after.values[key] = *canonical;
+    if (auto rules = db::settings::check_rules(after); !rules) return rules.error();
+    // A secret is sealed with FAXBRIDGE_SECRET_KEY from this tool's environment.
     auto v = db::settings::set(tx, key, *canonical);
     if (!v) return v.error();
     nlohmann::json details{{"key", key}, {"value", nlohmann::json::parse(*canonical)}};
+    if (spec->secret) details = {{"key", key}, {"secret", true}};
     auto a = db::audit::record(tx, {std::nullopt, "cli", "setting.update", "setting", key, details.dump()});
     if (!a) return a.error();
     return *v;
   });
   if (!version) return fail(err, version.error());
-  out << key << " = " << for_people(*canonical) << " (settings version " << *version << ").\n";
+  out << key << " = " << shown(*spec, *canonical) << " (settings version " << *version << ").\n";
   return 0;
 }
 

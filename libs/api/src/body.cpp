@@ -56,6 +56,16 @@ std::optional<Problem> precheck_body(BodyKind kind, const BodyHeaders& headers, 
   if (headers.length_malformed) {
     return Problem(Code::k_api_bad_request, "The Content-Length header is not a number of bytes.");
   }
+  if (kind == BodyKind::kJsonOrMultipart) {
+    if (media_type(headers.content_type) == "multipart/form-data") {
+      return precheck_body(BodyKind::kMultipart, headers, limits);
+    }
+    if (headers.has_body() && !headers.content_type.empty() && !is_json_media_type(headers.content_type)) {
+      return Problem(Code::k_api_unsupported_media_type, "This endpoint takes application/json or multipart/form-data, not " +
+                                                             media_type(headers.content_type) + ".");
+    }
+    return precheck_body(BodyKind::kJson, headers, limits);
+  }
   if (!headers.has_body()) {
     if (kind == BodyKind::kJson) {
       return Problem(Code::k_api_invalid_json, "The body is empty; this endpoint takes a JSON object.");
@@ -88,6 +98,8 @@ std::optional<Problem> precheck_body(BodyKind kind, const BodyHeaders& headers, 
         return body_too_large(limits.json_max_bytes);
       }
       return std::nullopt;
+    case BodyKind::kJsonOrMultipart:  // decided above
+      return std::nullopt;
     case BodyKind::kMultipart:
       if (media_type(headers.content_type) != "multipart/form-data") {
         return Problem(Code::k_api_unsupported_media_type,
@@ -103,6 +115,14 @@ std::optional<Problem> precheck_body(BodyKind kind, const BodyHeaders& headers, 
       }
       if (*headers.content_length > limits.multipart.max_total_bytes) {
         return body_too_large(limits.multipart.max_total_bytes);
+      }
+      return std::nullopt;
+    case BodyKind::kRaw:
+      if (media_type(headers.content_type) == "multipart/form-data") {
+        return precheck_body(BodyKind::kMultipart, headers, limits);
+      }
+      if (headers.content_length && *headers.content_length > limits.raw_max_bytes) {
+        return body_too_large(limits.raw_max_bytes);
       }
       return std::nullopt;
   }

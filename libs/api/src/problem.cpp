@@ -55,6 +55,12 @@ int http_status(Code code) {
     case Code::k_api_csrf_invalid: return 403;
     case Code::k_api_rate_limited: return 429;
     case Code::k_api_internal: return 500;
+    // The key was used with another body: the request contradicts an earlier one,
+    // the draft's 422, not a malformed request.
+    case Code::k_api_idempotency_key_reused: return 422;
+    // A file whose bytes are not what its name or Content-Type says: well-formed
+    // request, unprocessable content.
+    case Code::k_file_type_mismatch: return 422;
     default: return status_of_kind(code_kind(code));
   }
 }

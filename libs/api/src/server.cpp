@@ -34,9 +34,11 @@ namespace faxbridge::api {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-// The most of a refused body we read to keep the connection (a JSON body sent without
-// credentials, say); anything larger is cut off with the connection.
-constexpr std::uint64_t kDrainMaxBytes = 64 << 10;
+// The most of a refused body we read to keep the connection and let the client read
+// the answer (a JSON body sent without credentials, or a few MB over the JSON limit: a
+// client still writing when the server closes gets a reset instead of the 413);
+// anything larger is cut off with the connection.
+constexpr std::uint64_t kDrainMaxBytes = 4 << 20;
 
 // One request's bookkeeping, from handle() to observe().
 struct Exchange {
@@ -173,6 +175,18 @@ struct Server::Impl {
       data.principal = std::move(*caller);
     }
     if (auto refused = precheck_body(route.body, ex.body, options.limits)) return std::move(*refused);
+    if (route.body == BodyKind::kRaw && reader != nullptr) {
+      if (req.is_multipart_form_data()) {
+        data.read_multipart = [this, reader, &ex](const SinkFactory& sinks) {
+          return read_multipart(*reader, sinks, ex);
+        };
+      } else {
+        auto raw = read_whole(*reader, options.limits.raw_max_bytes, ex);
+        if (!raw) return std::move(raw).problem();
+        data.body = std::move(*raw);
+        data.content_type = media_type(ex.body.content_type);
+      }
+    }
 
     data.method = req.method;
     data.path = req.path;
@@ -183,17 +197,21 @@ struct Server::Impl {
     data.request_id = ex.request_id;
     data.remote_address = req.remote_addr;
 
-    if (route.body == BodyKind::kJson && reader != nullptr) {
+    BodyKind body = route.body;
+    if (body == BodyKind::kJsonOrMultipart) {
+      body = media_type(ex.body.content_type) == "multipart/form-data" ? BodyKind::kMultipart : BodyKind::kJson;
+    }
+    if (body == BodyKind::kJson && reader != nullptr) {
       auto text = read_whole(*reader, options.limits.json_max_bytes, ex);
       if (!text) return std::move(text).problem();
       auto json = parse_json_body(*text);
       if (!json) return std::move(json).problem();
       data.json = std::move(*json);
-    } else if (route.body == BodyKind::kNone && reader != nullptr && ex.body.has_body()) {
+    } else if (body == BodyKind::kNone && reader != nullptr && ex.body.has_body()) {
       // Read and dropped now, before the handler, so the connection stays usable.
       auto ignored = read_whole(*reader, options.limits.ignored_max_bytes, ex);
       if (!ignored) return std::move(ignored).problem();
-    } else if (route.body == BodyKind::kMultipart && reader != nullptr) {
+    } else if (body == BodyKind::kMultipart && reader != nullptr) {
       // cpp-httplib picks its multipart parser by this exact (lower-case) prefix.
       if (!req.is_multipart_form_data()) {
         return Problem(Code::k_api_unsupported_media_type, "This endpoint takes multipart/form-data.");
@@ -201,6 +219,7 @@ struct Server::Impl {
       data.read_multipart = [this, reader, &ex](const SinkFactory& sinks) {
         return read_multipart(*reader, sinks, ex);
       };
+      data.multipart_body = true;
     }
     Request request(std::move(data));
     return route.handler(request);
@@ -398,6 +417,9 @@ struct Server::Impl {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
+    // No Nagle: cpp-httplib writes the headers and the body of a response apart, and a
+    // client that delays its ACK (wrk, curl) held every answer 40 ms (bench/api).
+    http->set_tcp_nodelay(true);
     http->set_read_timeout(options.read_timeout.count(), 0);
     http->set_write_timeout(options.write_timeout.count(), 0);
     http->set_keep_alive_timeout(options.keep_alive_timeout.count());

@@ -90,6 +90,17 @@ bool Fields::check_text(std::string pointer, const nlohmann::json& value, Text r
     add(std::move(pointer), Code::k_api_field_too_long, "Must have at most " + characters(rule.max) + ".");
     return false;
   }
+  // Postgres text cannot hold NUL, and the other C0 controls (ESC, BEL, ...) have no
+  // place in a name, a subject or a note: they forge terminal output and log lines.
+  // Tab and line breaks are text.
+  if (std::any_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F;
+      })) {
+    add(std::move(pointer), Code::k_api_field_invalid,
+        "Must not contain control characters (NUL, ESC and the like); tabs and line breaks are fine.");
+    return false;
+  }
   out = s;
   return true;
 }
@@ -217,6 +228,35 @@ void Fields::list(std::string_view name, std::vector<std::string>& out, Items it
     } else {
       all_ok = false;
     }
+  }
+  if (all_ok) out = std::move(result);
+}
+
+void Fields::list(std::string_view name, std::vector<std::int64_t>& out, Items items_rule, Range each) {
+  const auto* value = take(name, items_rule.min > 0);
+  if (value == nullptr) return;
+  const auto pointer = pointer_of(name);
+  if (!check_items(*value, items_rule, [&](Code c, std::string d) { add(pointer, c, std::move(d)); }, "integers")) return;
+  std::vector<std::int64_t> result;
+  bool all_ok = true;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const auto& v = (*value)[i];
+    const auto at = pointer + "/" + std::to_string(i);
+    if (!v.is_number_integer() && !v.is_number_unsigned()) {
+      add(at, Code::k_api_field_wrong_type, "Must be an integer, not " + type_name(v) + ".");
+      all_ok = false;
+      continue;
+    }
+    const bool too_big = v.is_number_unsigned() &&
+                         v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    const std::int64_t n = too_big ? 0 : v.get<std::int64_t>();
+    if (too_big || n < each.min || n > each.max) {
+      add(at, Code::k_api_field_out_of_range,
+          "Must be between " + std::to_string(each.min) + " and " + std::to_string(each.max) + ".");
+      all_ok = false;
+      continue;
+    }
+    result.push_back(n);
   }
   if (all_ok) out = std::move(result);
 }

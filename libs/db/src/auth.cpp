@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "pqxx_support.hpp"
+#include "users_sql.hpp"
 
 namespace faxbridge::db {
 namespace {
@@ -127,21 +128,26 @@ Result<NewApiToken> create(Tx& tx, std::int64_t user_id, const std::string& name
 
 Result<std::optional<TokenCaller>> authenticate(Tx& tx, std::string_view plaintext, TimePoint now) {
   if (!is_token(plaintext)) return std::optional<TokenCaller>{};
-  auto rows = W(tx).exec_params(
-      std::string("SELECT ") + kTokenColumns +
-          " FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL "
-          "AND (expires_at IS NULL OR expires_at > $2)",
-      sha256_hex(plaintext), to_sql_time(now));
+  // Every API request runs this: one prepared statement reads the token and its user.
+  // Nothing is cached between requests, so a revoked token fails on the next one.
+  static const std::string sql =
+      "SELECT t.id, t.user_id, t.name, t.created_at, t.last_used_at, t.expires_at, t.revoked_at, u.* "
+      "FROM api_tokens t, LATERAL (SELECT " +
+      users_sql::columns() +
+      " FROM users WHERE users.id = t.user_id) u "
+      "WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL "
+      "AND (t.expires_at IS NULL OR t.expires_at > $2::timestamptz)";
+  auto rows = exec_prepared_text(tx, sql, sha256_hex(plaintext), to_sql_time(now));
   if (rows.empty()) return std::optional<TokenCaller>{};
+  constexpr pqxx::row::size_type kTokenFields = 7;
   TokenCaller c;
   c.token = token_from(rows[0]);
+  c.user = users_sql::user_from(rows[0].slice(kTokenFields, rows[0].size()));
   if (!c.token.last_used_at || now - *c.token.last_used_at >= kUsageWriteInterval) {
-    W(tx).exec_params("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", c.token.id, to_sql_time(now));
+    static const std::string touch = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+    exec_prepared_text(tx, touch, c.token.id, to_sql_time(now));
     c.token.last_used_at = now;
   }
-  auto user = users::get(tx, c.token.user_id);
-  if (!user) return user.error();
-  c.user = std::move(*user);
   return std::optional<TokenCaller>(std::move(c));
 }
 
@@ -158,6 +164,27 @@ Result<bool> revoke(Tx& tx, std::int64_t user_id, std::int64_t token_id, TimePoi
       "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", token_id,
       user_id, to_sql_time(now));
   return r.affected_rows() == 1;
+}
+
+Result<std::vector<OwnedToken>> list_all(Tx& tx, const TokenQuery& q) {
+  auto rows = W(tx).exec_params(
+      "SELECT t.id, t.user_id, t.name, t.created_at, t.last_used_at, t.expires_at, t.revoked_at, u.username "
+      "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+      "WHERE ($1::bigint = 0 OR t.id < $1) AND ($2::bigint IS NULL OR t.user_id = $2) "
+      "AND ($3 OR t.revoked_at IS NULL) ORDER BY t.id DESC LIMIT $4",
+      q.before_id, q.user_id, q.include_revoked, q.limit);
+  std::vector<OwnedToken> out;
+  for (const auto& r : rows) out.push_back({token_from(r), r[7].as<std::string>()});
+  return out;
+}
+
+Result<std::optional<ApiToken>> revoke_any(Tx& tx, std::int64_t token_id, TimePoint now) {
+  auto r = W(tx).exec_params(std::string("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL "
+                                         "RETURNING ") +
+                                 kTokenColumns,
+                             token_id, to_sql_time(now));
+  if (r.empty()) return std::optional<ApiToken>{};
+  return std::optional<ApiToken>(token_from(r[0]));
 }
 
 }  // namespace api_tokens
@@ -187,9 +214,10 @@ Result<std::optional<SessionCaller>> authenticate(Tx& tx, std::string_view secre
                                                   TimePoint now) {
   if (!is_secret(secret)) return std::optional<SessionCaller>{};
   const auto id = sha256_hex(secret);
-  auto rows = W(tx).exec_params(
-      "SELECT user_id, created_at, expires_at FROM sessions WHERE id = decode($1, 'hex') AND expires_at > $2", id,
-      to_sql_time(now));
+  // Every request of the web UI runs this: prepared, like the token check.
+  static const std::string sql =
+      "SELECT user_id, created_at, expires_at FROM sessions WHERE id = decode($1, 'hex') AND expires_at > $2";
+  auto rows = exec_prepared_text(tx, sql, id, to_sql_time(now));
   if (rows.empty()) return std::optional<SessionCaller>{};
   SessionCaller c;
   const auto user_id = rows[0][0].as<std::int64_t>();
@@ -210,6 +238,14 @@ Result<bool> remove(Tx& tx, std::string_view secret) {
   if (!is_secret(secret)) return false;
   auto r = W(tx).exec_params("DELETE FROM sessions WHERE id = decode($1, 'hex')", sha256_hex(secret));
   return r.affected_rows() == 1;
+}
+
+Result<std::int64_t> remove_for_user(Tx& tx, std::int64_t user_id, std::string_view keep) {
+  // A `keep` that is no secret of ours matches no row, so every session ends.
+  const std::string kept = is_secret(keep) ? sha256_hex(keep) : std::string();
+  auto r = W(tx).exec_params(
+      "DELETE FROM sessions WHERE user_id = $1 AND ($2 = '' OR id <> decode($2, 'hex'))", user_id, kept);
+  return static_cast<std::int64_t>(r.affected_rows());
 }
 
 Result<std::int64_t> purge_expired(Tx& tx, TimePoint now) {

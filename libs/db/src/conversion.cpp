@@ -9,7 +9,7 @@ namespace {
 
 // Queue::finish already moved the job and wrote its event (without knowing the page
 // count or the reason); that event gets them here, in the same transaction.
-void annotate_event(pqxx::work& w, std::int64_t job_id, JobState to, const std::optional<std::string>& code,
+void annotate_event(pqxx::transaction_base& w, std::int64_t job_id, JobState to, const std::optional<std::string>& code,
                     const std::string& detail) {
   w.exec_params("UPDATE job_events SET error_code = coalesce($3, error_code), detail = $4 WHERE id = "
                 "(SELECT max(id) FROM job_events WHERE job_id = $1 AND to_state = $2)",

@@ -40,17 +40,23 @@ Job job_from(const pqxx::row& r) {
 }  // namespace
 
 Result<Job> create(Tx& tx, const NewJob& n, const std::string& actor) {
-  auto& w = W(tx);
+  // Prepared: every submission (API, mail, CLI) runs these for each recipient.
+  static const std::string sql_insert =
+      std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
+                  "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
+                  "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
+                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
+                  "RETURNING ") +
+      kColumns;
+  static const std::string sql_document =
+      "INSERT INTO fax_job_documents (job_id, position, document_id) VALUES ($1, $2, $3)";
+  static const std::string sql_event =
+      states_sql::job_events_insert("(SELECT $1::bigint AS id) created", "id", "NULL", "$2", "$3");
   pqxx::result r;
   try {
     // The reference number comes with the row (the column's default, migration 0006).
-    r = w.exec_params(
-        std::string("INSERT INTO fax_jobs (source, sender_user_id, recipient_number, recipient_canonical, "
-                    "recipient_name, recipient_company, subject, note, cover_page_name, resolution, priority, "
-                    "not_before, scheduled_at, max_attempts, retry_interval_s, idempotency_key) "
-                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, coalesce($12::timestamptz, now()), $12, $13, $14, $15) "
-                    "RETURNING ") + kColumns,
-        n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
+    r = exec_prepared_text(
+        tx, sql_insert, n.source, n.sender_user_id, n.recipient_number, n.recipient_canonical, n.recipient_name,
         n.recipient_company, n.subject, n.note, n.cover_page_name, n.resolution, n.priority,
         to_sql_time(n.scheduled_at), n.max_attempts, n.retry_interval_s, n.idempotency_key);
   } catch (const pqxx::sql_error& e) {
@@ -59,12 +65,10 @@ Result<Job> create(Tx& tx, const NewJob& n, const std::string& actor) {
   }
   Job job = job_from(r[0]);
   for (std::size_t i = 0; i < n.document_ids.size(); ++i) {
-    w.exec_params("INSERT INTO fax_job_documents (job_id, position, document_id) VALUES ($1, $2, $3)",
-                  job.id, static_cast<int>(i), n.document_ids[i]);
+    exec_prepared_text(tx, sql_document, job.id, static_cast<int>(i), n.document_ids[i]);
   }
   // The first event has no from-state: the job came into being.
-  w.exec_params(states_sql::job_events_insert("(SELECT $1::bigint AS id) created", "id", "NULL", "$2", "$3"), job.id,
-                job.state, actor);
+  exec_prepared_text(tx, sql_event, job.id, job.state, actor);
   states_sql::log_job_state_after_commit(tx, job.id, job.reference, "", job.state, actor);
   return job;
 }

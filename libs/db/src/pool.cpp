@@ -2,7 +2,8 @@
 // transaction; a connection that failed is closed instead of returned, so the next
 // transaction opens a fresh one (this is how the pool recovers after the server
 // restarts, without a service restart). Every session runs in UTC so timestamps read
-// back are unambiguous.
+// back are unambiguous. A connection travels with what libs/db remembers about it
+// (Session: the statements it prepared), so a new connection starts with none.
 #include "faxbridge/db/pool.hpp"
 
 #include <condition_variable>
@@ -20,7 +21,7 @@ class Pool::Connections {
   explicit Connections(const PoolSettings& s) : settings_(s) {}
 
   // Returns a connected connection or throws pqxx::broken_connection.
-  std::unique_ptr<pqxx::connection> acquire() {
+  std::unique_ptr<Session> acquire() {
     std::unique_lock lock(mutex_);
     const bool got = cv_.wait_for(lock, settings_.acquire_timeout, [&] {
       return !idle_.empty() || open_ < settings_.size;
@@ -37,9 +38,9 @@ class Pool::Connections {
     ++open_;
     lock.unlock();
     try {
-      auto c = std::make_unique<pqxx::connection>(settings_.dsn);
-      c->set_variable("TimeZone", "'UTC'");
-      c->set_variable("application_name", c->quote(settings_.application_name));
+      auto c = std::make_unique<Session>(settings_.dsn);
+      c->conn.set_variable("TimeZone", "'UTC'");
+      c->conn.set_variable("application_name", c->conn.quote(settings_.application_name));
       return c;
     } catch (...) {
       lock.lock();
@@ -49,9 +50,9 @@ class Pool::Connections {
     }
   }
 
-  void release(std::unique_ptr<pqxx::connection> c, bool healthy) {
+  void release(std::unique_ptr<Session> c, bool healthy) {
     std::lock_guard lock(mutex_);
-    if (healthy && c && c->is_open()) {
+    if (healthy && c && c->conn.is_open()) {
       idle_.push_back(std::move(c));
     } else {
       --open_;
@@ -70,7 +71,7 @@ class Pool::Connections {
   const PoolSettings& settings_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<pqxx::connection>> idle_;
+  std::deque<std::unique_ptr<Session>> idle_;
   int open_ = 0;
 };
 
@@ -90,22 +91,26 @@ std::string first_line(const char* what) {
 
 }  // namespace
 
-Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
+Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn, Mode mode) {
   Error last(Code::k_db_unavailable, "The database could not be reached.");
   for (int attempt = 1; attempt <= settings_.max_attempts; ++attempt) {
-    std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<Session> conn;
     bool healthy = false;
     bool finished = false;
     Result<void> result;
     std::vector<std::function<void()>> committed;
     try {
       conn = connections_->acquire();
-      pqxx::work work(*conn);
-      Tx::Impl impl{work};
+      std::optional<pqxx::work> work;
+      std::optional<pqxx::nontransaction> single;
+      if (mode == Mode::kTransaction) work.emplace(conn->conn);
+      else single.emplace(conn->conn);
+      pqxx::transaction_base& statements = work ? static_cast<pqxx::transaction_base&>(*work) : *single;
+      Tx::Impl impl{statements, work ? &*work : nullptr, *conn};
       Tx tx(impl);
       Result<void> r = fn(tx);
-      if (r) work.commit();
-      else work.abort();
+      if (r) statements.commit();
+      else statements.abort();
       healthy = true;
       connections_->release(std::move(conn), healthy);
       if (r) committed = std::move(impl.after_commit);
@@ -134,7 +139,7 @@ Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
           .with("sqlstate", e.sqlstate())
           .with("reason", first_line(e.what()));
     } catch (const pqxx::sql_error& e) {
-      const bool open = conn && conn->is_open();
+      const bool open = conn && conn->conn.is_open();
       connections_->release(std::move(conn), open);
       return Error(Code::k_db_query_failed, "A database query failed.")
           .with("sqlstate", e.sqlstate())
@@ -149,7 +154,7 @@ Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn) {
       for (auto& f : committed) f();
       return result;
     }
-    const bool reusable = healthy && conn && conn->is_open();
+    const bool reusable = healthy && conn && conn->conn.is_open();
     connections_->release(std::move(conn), reusable);
     if (attempt < settings_.max_attempts) {
       // Short, growing pause: a restarting server or a hot row needs a moment.
@@ -192,12 +197,30 @@ std::string to_sql_time(TimePoint t) {
   return buf;
 }
 
+// Postgres's text form of a one-dimensional text[]: {a,"b c",NULL,"d\"e"}. Parsed here,
+// not with pqxx 6.4's array_parser, which also splits on ';' (a gateway address
+// "host;transport=tcp" came back as two elements).
 std::vector<std::string> text_array(const pqxx::field& f) {
   std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-       std::tie(kind, value) = parser.get_next()) {
-    if (kind == pqxx::array_parser::string_value) out.push_back(value);
+  if (f.is_null()) return out;
+  const std::string text = f.as<std::string>();
+  std::size_t i = text.find('{');
+  if (i == std::string::npos) return out;
+  ++i;
+  while (i < text.size() && text[i] != '}') {
+    std::string value;
+    if (text[i] == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value += text[i];
+      }
+      ++i;  // the closing quote
+      out.push_back(std::move(value));
+    } else {
+      while (i < text.size() && text[i] != ',' && text[i] != '}') value += text[i++];
+      if (value != "NULL") out.push_back(std::move(value));
+    }
+    if (i < text.size() && text[i] == ',') ++i;
   }
   return out;
 }

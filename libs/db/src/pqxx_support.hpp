@@ -3,8 +3,10 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <pqxx/pqxx>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "faxbridge/core/clock.hpp"
@@ -14,14 +16,32 @@
 
 namespace faxbridge::db {
 
+// A pooled connection and what libs/db remembers about it. It lives exactly as long as
+// the connection: the pool drops both when the connection fails, so a new connection
+// starts with nothing prepared.
+struct Session {
+  explicit Session(const std::string& dsn) : conn(dsn) {}
+  pqxx::connection conn;
+  // The texts prepared through exec_prepared_varying (see there), so their number can
+  // be bounded.
+  std::unordered_set<std::string> varying;
+};
+
 struct Tx::Impl {
-  pqxx::work& work;
+  pqxx::transaction_base& statements;
+  pqxx::work* work;  // null under Pool::autocommit
+  Session& session;
   // Run once the transaction committed (log lines of what it changed); dropped when it
   // rolls back, so a log never tells of a change that did not happen.
   std::vector<std::function<void()>> after_commit{};
 };
 
-inline pqxx::work& W(Tx& tx) { return tx.impl().work; }
+inline pqxx::transaction_base& W(Tx& tx) { return tx.impl().statements; }
+// The transaction, for a savepoint (pqxx::subtransaction) around a statement that may fail.
+inline pqxx::work& savepoint_parent(Tx& tx) {
+  if (tx.impl().work == nullptr) throw std::logic_error("a savepoint needs Pool::transact, not Pool::autocommit");
+  return *tx.impl().work;
+}
 inline void after_commit(Tx& tx, std::function<void()> fn) { tx.impl().after_commit.push_back(std::move(fn)); }
 
 // The name a statement is prepared under: from its text, so the same text on any
@@ -30,8 +50,10 @@ std::string prepared_name(const std::string& sql);
 
 // For the statements every job passes through (claims, moves, the routers' reads):
 // prepared on the connection the first time it runs them, so Postgres parses and plans
-// them once per connection instead of once per call. `sql` must be a fixed text (built
-// once, not per call), or every call would add a prepared statement to the connection.
+// them once per connection instead of once per call. `sql` must come from a small fixed
+// set of texts (a constant, or one per combination of a few optional parts as
+// faxes::list builds), never embed a value, or every call would add a prepared
+// statement to the connection.
 // A connection opened after a failure prepares them again on first use (pqxx keeps the
 // definitions per connection object).
 template <typename... Args>
@@ -40,6 +62,28 @@ pqxx::result exec_prepared_text(Tx& tx, const std::string& sql, Args&&... args) 
   const std::string name = prepared_name(sql);
   w.conn().prepare(name, sql);  // a lookup once the connection has it
   return w.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+// For statements built per call from a fixed set of parts (faxes::list: one text per
+// combination of filters, with the few values whose frequency decides the plan, like a
+// job state, in the text). Each text is prepared on a connection the first time it
+// runs there, up to kMaxVaryingStatements per connection; past that a text is sent
+// unprepared (parsed and planned per call, as before it was prepared).
+// kMaxVaryingStatements: a prepared list statement with its plan holds ~170 kB in its
+// backend (measured, bench/api/README.md); 50 bound that at ~9 MB per connection
+// however many combinations clients send. Real clients use a handful.
+inline constexpr std::size_t kMaxVaryingStatements = 50;
+
+template <typename... Args>
+pqxx::result exec_prepared_varying(Tx& tx, const std::string& sql, Args&&... args) {
+  auto& varying = tx.impl().session.varying;
+  const std::string name = prepared_name(sql);
+  if (varying.count(name) == 0) {
+    if (varying.size() >= kMaxVaryingStatements) return W(tx).exec_params(sql, std::forward<Args>(args)...);
+    W(tx).conn().prepare(name, sql);
+    varying.insert(name);
+  }
+  return W(tx).exec_prepared(name, std::forward<Args>(args)...);
 }
 
 // Time points cross into SQL as ISO text with microseconds, UTC.

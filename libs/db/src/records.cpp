@@ -1,5 +1,8 @@
 #include "faxbridge/db/records.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "pqxx_support.hpp"
 
 namespace faxbridge::db {
@@ -52,13 +55,16 @@ Result<std::vector<AttemptRecord>> for_job(Tx& tx, std::int64_t job_id) {
   auto rows = W(tx).exec_params(
       "SELECT id, attempt_no, gateway_instance, dialled_number, "
       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), outcome, sip_status, t30_code, "
-      "t30_text, pages_sent, bit_rate, error_code FROM attempts WHERE job_id = $1 ORDER BY attempt_no",
+      "t30_text, pages_sent, bit_rate, error_code, "
+      "to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), media, remote_station_id "
+      "FROM attempts WHERE job_id = $1 ORDER BY attempt_no",
       job_id);
   std::vector<AttemptRecord> out;
   for (const auto& r : rows) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<int>(), r[2].as<std::string>(), r[3].as<std::string>(),
                    r[4].as<std::string>(), outcome_of(r[5]), opt<int>(r[6]), opt<int>(r[7]),
-                   opt<std::string>(r[8]), r[9].as<int>(), opt<int>(r[10]), opt<std::string>(r[11])});
+                   opt<std::string>(r[8]), r[9].as<int>(), opt<int>(r[10]), opt<std::string>(r[11]),
+                   opt<std::string>(r[12]), opt<std::string>(r[13]), opt<std::string>(r[14])});
   }
   return out;
 }
@@ -158,12 +164,60 @@ Result<std::int64_t> enqueue(Tx& tx, const NewNotification& n) {
 
 namespace audit {
 
+namespace {
+// Only an address inet takes reaches the cast, so an odd remote address (a Unix socket
+// path) is stored as NULL instead of failing the change it describes.
+bool is_ip_address(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 || inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+}  // namespace
+
 Result<std::int64_t> record(Tx& tx, const AuditEvent& e) {
-  auto r = W(tx).exec_params(
-      "INSERT INTO audit_events (actor_user_id, actor, action, object_type, object_id, details) "
-      "VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
-      e.actor_user_id, e.actor, e.action, e.object_type, e.object_id, e.details_json);
+  const std::optional<std::string> ip = is_ip_address(e.ip) ? std::optional<std::string>(e.ip) : std::nullopt;
+  // Prepared: every change made through the API writes one.
+  static const std::string sql =
+      "INSERT INTO audit_events (actor_user_id, actor, action, object_type, object_id, details, ip) "
+      "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::inet) RETURNING id";
+  auto r = exec_prepared_text(tx, sql, e.actor_user_id, e.actor, e.action, e.object_type, e.object_id, e.details_json, ip);
   return r[0][0].as<std::int64_t>();
+}
+
+Result<std::vector<AuditRow>> list(Tx& tx, const AuditQuery& q) {
+  const auto text = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+  std::optional<std::string> prefix;
+  if (!q.action_prefix.empty()) {
+    std::string p;
+    for (char c : q.action_prefix) {
+      if (c == '%' || c == '_' || c == '\\') p += '\\';
+      p += c;
+    }
+    prefix = p + "%";
+  }
+  auto rows = W(tx).exec_params(
+      "SELECT id, at, actor_user_id, actor, action, object_type, object_id, details::text, host(ip) "
+      "FROM audit_events WHERE ($1::bigint = 0 OR id < $1) "
+      "AND ($2::text IS NULL OR lower(actor) = lower($2)) AND ($3::text IS NULL OR action LIKE $3) "
+      "AND ($4::text IS NULL OR object_type = $4) AND ($5::text IS NULL OR object_id = $5) "
+      "AND ($6::timestamptz IS NULL OR at >= $6) AND ($7::timestamptz IS NULL OR at < $7) "
+      "ORDER BY id DESC LIMIT $8",
+      q.before_id, text(q.actor), prefix, text(q.object_type), text(q.object_id), to_sql_time(q.since),
+      to_sql_time(q.until), q.limit);
+  std::vector<AuditRow> out;
+  for (const auto& r : rows) {
+    AuditRow a;
+    a.id = r[0].as<std::int64_t>();
+    a.at = from_sql_time(r[1].as<std::string>());
+    a.event.actor_user_id = opt<std::int64_t>(r[2]);
+    a.event.actor = r[3].as<std::string>();
+    a.event.action = r[4].as<std::string>();
+    a.event.object_type = r[5].as<std::string>();
+    a.event.object_id = r[6].as<std::string>();
+    a.event.details_json = r[7].as<std::string>();
+    a.event.ip = r[8].is_null() ? std::string() : r[8].as<std::string>();
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace audit

@@ -8,7 +8,8 @@ namespace {
 constexpr const char* kSelect =
     "SELECT r.id, r.prefix, r.is_default, r.description, r.t38_policy, r.enabled, "
     "coalesce(array_agg(g.address ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}'), "
-    "coalesce(array_agg(g.transport ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}') "
+    "coalesce(array_agg(g.transport ORDER BY g.position) FILTER (WHERE g.address IS NOT NULL), '{}'), "
+    "r.created_at, r.updated_at "
     "FROM routes r LEFT JOIN route_gateways g ON g.route_id = r.id ";
 
 Route route_from(const pqxx::row& r) {
@@ -24,13 +25,15 @@ Route route_from(const pqxx::row& r) {
   for (std::size_t i = 0; i < addresses.size(); ++i) {
     route.gateways.push_back({addresses[i], i < transports.size() ? transports[i] : "udp"});
   }
+  route.created_at = from_sql_time(r[8].as<std::string>());
+  route.updated_at = from_sql_time(r[9].as<std::string>());
   return route;
 }
 
 }  // namespace
 
 Result<Route> create(Tx& tx, const Route& route) {
-  pqxx::subtransaction sp(W(tx), "route_create");
+  pqxx::subtransaction sp(savepoint_parent(tx), "route_create");
   try {
     auto r = sp.exec_params(
         "INSERT INTO routes (prefix, is_default, description, t38_policy, enabled) "
@@ -63,6 +66,40 @@ Result<std::vector<Route>> list(Tx& tx) {
   return out;
 }
 
+Result<std::optional<Route>> get(Tx& tx, std::int64_t id) {
+  auto rows = W(tx).exec_params(std::string(kSelect) + "WHERE r.id = $1 GROUP BY r.id", id);
+  if (rows.empty()) return std::optional<Route>{};
+  return std::optional<Route>(route_from(rows[0]));
+}
+
+Result<std::optional<Route>> update(Tx& tx, std::int64_t id, const RouteChange& c) {
+  pqxx::subtransaction sp(savepoint_parent(tx), "route_update");
+  try {
+    // Locks the row, so two concurrent edits of one route's gateways apply one after the other.
+    auto found = sp.exec_params(
+        "UPDATE routes SET prefix = CASE WHEN is_default THEN prefix ELSE coalesce($2, prefix) END, "
+        "description = coalesce($3, description), t38_policy = coalesce($4, t38_policy), "
+        "enabled = coalesce($5, enabled), updated_at = now() WHERE id = $1 RETURNING id",
+        id, c.prefix, c.description, c.t38_policy, c.enabled);
+    if (found.empty()) return std::optional<Route>{};
+    if (c.gateways) {
+      sp.exec_params("DELETE FROM route_gateways WHERE route_id = $1", id);
+      for (std::size_t i = 0; i < c.gateways->size(); ++i) {
+        sp.exec_params("INSERT INTO route_gateways (route_id, position, address, transport) VALUES ($1, $2, $3, $4)",
+                       id, static_cast<int>(i), (*c.gateways)[i].address, (*c.gateways)[i].transport);
+      }
+    }
+    sp.commit();
+  } catch (const pqxx::unique_violation&) {
+    return Error(Code::k_db_constraint, "A route for the prefix " + c.prefix.value_or("") + " already exists.");
+  } catch (const pqxx::check_violation&) {
+    return Error(Code::k_db_constraint,
+                 "The route is invalid: a prefix is digits with an optional leading +, a T.38 "
+                 "policy is auto, require or off, and a gateway transport is udp, tcp or tls.");
+  }
+  return get(tx, id);
+}
+
 Result<std::optional<Route>> match(Tx& tx, const std::string& number) {
   auto rows = W(tx).exec_params(std::string(kSelect) +
                                     "WHERE r.enabled AND (r.is_default OR ($1 LIKE r.prefix || '%' AND r.prefix <> '')) "
@@ -77,7 +114,7 @@ Result<bool> remove(Tx& tx, std::int64_t id) {
 }
 
 Result<bool> set_t38_policy(Tx& tx, std::int64_t id, const std::string& policy) {
-  pqxx::subtransaction sp(W(tx), "route_t38_policy");
+  pqxx::subtransaction sp(savepoint_parent(tx), "route_t38_policy");
   try {
     const bool found = sp.exec_params("UPDATE routes SET t38_policy = $2, updated_at = now() WHERE id = $1", id, policy).affected_rows() > 0;
     sp.commit();

@@ -1,6 +1,7 @@
 #include "faxbridge/db/settings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "pqxx_support.hpp"
@@ -9,6 +10,22 @@ namespace faxbridge::db {
 namespace {
 
 using T = SettingType;
+using F = SettingFormat;
+
+// "ab:CD:..." or "abcd...": 64 hex digits once colons and spaces are taken out.
+bool is_sha256_fingerprint(const std::string& s) {
+  int digits = 0;
+  for (char c : s) {
+    if (c == ':' || c == ' ') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    ++digits;
+  }
+  return digits == 64;
+}
+
+Error no_such_setting(const std::string& key) {
+  return Error(Code::k_setting_unknown, "There is no setting named \"" + key + "\".");
+}
 
 }  // namespace
 
@@ -49,8 +66,43 @@ const std::vector<SettingSpec>& setting_catalog() {
       {"retention.cdr_days", T::kInt, "0", 0, 36500, {}, "Delete call detail records older than this many days (0: never)."},
       {"users.default_permission_level", T::kInt, "2", 0, 10, {}, "Permission level of users without their own: 0 no fax, 2 fax user, 10 fax administrator."},
       {"mail.poll_interval_s", T::kInt, "20", 5, 3600, {}, "Seconds between mailbox checks for email-to-fax."},
+      // The seed's "Outgoing faxes (POP3/IMAP)": the mailbox email-to-fax reads.
+      {"mail.host", T::kString, "\"\"", 0, 255, {}, "POP3 or IMAP server of the mailbox email-to-fax reads (empty: email-to-fax off)."},
+      {"mail.port", T::kInt, "993", 1, 65535, {}, "Its port; the protocol follows from it: 110 POP3, 995 POP3 over TLS, 143 IMAP, 993 IMAP over TLS."},
+      {"mail.address", T::kEmail, "\"\"", 0, 254, {}, "The mailbox's address: users send their faxes to it."},
+      {"mail.username", T::kString, "\"\"", 0, 255, {}, "User name of the mailbox account."},
+      {"mail.password", T::kString, "\"\"", 0, 1024, {}, "Password of the mailbox account.", true},
+      // The seed's "Incoming faxes (SMTP)": the account fax-to-email, receipts and alerts go out through.
+      {"smtp.host", T::kString, "\"\"", 0, 255, {}, "SMTP server that fax-to-email, receipts and alerts are sent through (empty: no mail is sent)."},
+      {"smtp.port", T::kInt, "587", 1, 65535, {}, "Its port (25, 465 with smtp.security tls, 587 with starttls)."},
+      {"smtp.security", T::kChoice, "\"starttls\"", 0, 0, {"starttls", "tls", "none"}, "starttls: upgrade the connection; tls: TLS from the start (secure SMTP); none: plain (a trusted relay only)."},
+      {"smtp.auth_enabled", T::kBool, "false", 0, 0, {}, "Authenticate to the SMTP server (when it requires it to relay)."},
+      {"smtp.username", T::kString, "\"\"", 0, 255, {}, "SMTP user name."},
+      {"smtp.password", T::kString, "\"\"", 0, 1024, {}, "SMTP password.", true},
+      {"smtp.from_address", T::kEmail, "\"\"", 0, 254, {}, "From address of the mails Faxbridge sends; not the email-to-fax mailbox (mail.address), or auto-replies would loop."},
+      {"smtp.from_name", T::kString, "\"Faxbridge\"", 0, 200, {}, "Display name of the From address (what readers see as the sender)."},
+      {"smtp.verify_certificate", T::kBool, "true", 0, 0, {}, "Check the SMTP server's certificate (off: trust any certificate; a test server only)."},
+      {"smtp.ca_file", T::kString, "\"\"", 0, 1024, {}, "PEM file of the CAs that sign the SMTP server's certificate, an absolute path on the sending services' machines (empty: the system's CA bundle).", false, F::kAbsolutePath},
+      {"smtp.pinned_sha256", T::kString, "\"\"", 0, 95, {}, "SHA-256 of the SMTP server's certificate (its DER form, as openssl x509 -noout -fingerprint -sha256 prints it); set, only that certificate is trusted.", false, F::kSha256Fingerprint},
+      {"smtp.timeout_s", T::kInt, "30", 5, 300, {}, "Seconds an SMTP server may take to answer each step before the mail is tried again later."},
+      // The failsafe of the seed's "Incoming faxes (SMTP)": mails are queued and retried.
+      {"notifications.retry_hours", T::kInt, "48", 1, 720, {}, "Hours a mail or webhook is retried while the server is down or deferring before it fails and the administrator is told (mail servers queue for 2 days)."},
+      {"notifications.admin_alert_interval_min", T::kInt, "60", 1, 1440, {}, "Minutes between two alerts to the fax administrator for the same cause: an outage is one mail, not a thousand."},
+      {"webhooks.allow_private_addresses", T::kBool, "false", 0, 0, {}, "Allow webhook URLs that resolve to loopback, link-local or private addresses (off: a webhook cannot reach the internal network)."},
+      {"incoming.attach_thumbnail", T::kBool, "true", 0, 0, {}, "Show a picture of the first page inside fax-to-email mails and receipts."},
   };
   return catalog;
+}
+
+std::string_view setting_type_name(SettingType type) {
+  switch (type) {
+    case T::kBool: return "boolean";
+    case T::kInt: return "integer";
+    case T::kString: return "string";
+    case T::kChoice: return "choice";
+    case T::kEmail: return "email";
+  }
+  return "string";
 }
 
 const SettingSpec* find_setting(const std::string& key) {
@@ -61,7 +113,7 @@ const SettingSpec* find_setting(const std::string& key) {
 
 Result<std::string> validate_setting(const std::string& key, const std::string& value_json) {
   const SettingSpec* spec = find_setting(key);
-  if (!spec) return Error(Code::k_setting_unknown, "There is no setting named \"" + key + "\".");
+  if (!spec) return no_such_setting(key);
   auto bad = [&](const std::string& expected) {
     return Error(Code::k_setting_invalid, "The setting " + key + " must be " + expected + "; got " + value_json + ".");
   };
@@ -79,6 +131,14 @@ Result<std::string> validate_setting(const std::string& key, const std::string& 
     case T::kString:
       if (!v.is_string() || static_cast<std::int64_t>(v.get<std::string>().size()) > spec->max) {
         return bad("a string of at most " + std::to_string(spec->max) + " characters");
+      }
+      if (const auto s = v.get<std::string>(); !s.empty()) {
+        if (spec->format == F::kAbsolutePath && s.front() != '/') {
+          return bad("an absolute path such as /etc/faxbridge/smtp-ca.pem (or empty)");
+        }
+        if (spec->format == F::kSha256Fingerprint && !is_sha256_fingerprint(s)) {
+          return bad("a SHA-256 fingerprint: 64 hex digits, colons allowed (or empty)");
+        }
       }
       break;
     case T::kEmail: {
@@ -101,6 +161,15 @@ Result<std::string> validate_setting(const std::string& key, const std::string& 
     }
   }
   return v.dump();
+}
+
+Result<std::string> read_stored_setting(const std::string& key, const std::string& value_json) {
+  const SettingSpec* spec = find_setting(key);
+  if (spec && spec->secret) {
+    const auto v = nlohmann::json::parse(value_json, nullptr, false);
+    if (v.is_string() && secret_box::is_sealed(v.get<std::string>())) return v.dump();
+  }
+  return validate_setting(key, value_json);
 }
 
 bool SettingsSnapshot::get_bool(const std::string& key) const {
@@ -127,14 +196,35 @@ namespace settings {
 Result<SettingsSnapshot> load(Tx& tx) {
   SettingsSnapshot snap;
   for (const auto& spec : setting_catalog()) snap.values[spec.key] = spec.default_json;
-  auto rows = W(tx).exec("SELECT key, value::text, version FROM settings");
+  // Prepared: each submission reads the dial plan through this.
+  static const std::string sql = "SELECT key, value::text, version FROM settings";
+  auto rows = exec_prepared_text(tx, sql);
   for (const auto& r : rows) {
     const auto key = r[0].as<std::string>();
     // A stored value that no longer validates (an older catalog) falls back to the default.
-    if (auto v = validate_setting(key, r[1].as<std::string>())) snap.values[key] = *v;
+    if (auto v = read_stored_setting(key, r[1].as<std::string>())) snap.values[key] = *v;
     snap.version = std::max(snap.version, r[2].as<std::int64_t>());
   }
   return snap;
+}
+
+Result<std::map<std::string, SettingRow>> rows(Tx& tx) {
+  std::map<std::string, SettingRow> out;
+  auto rs = W(tx).exec(
+      "SELECT s.key, s.value::text, s.version, s.updated_at, s.updated_by, coalesce(u.username, '') "
+      "FROM settings s LEFT JOIN users u ON u.id = s.updated_by");
+  for (const auto& r : rs) {
+    SettingRow row;
+    row.key = r[0].as<std::string>();
+    const auto text = r[1].as<std::string>();
+    if (text != "null") row.value_json = text;
+    row.version = r[2].as<std::int64_t>();
+    row.updated_at = from_sql_time(r[3].as<std::string>());
+    row.updated_by = opt<std::int64_t>(r[4]);
+    row.updated_by_username = r[5].as<std::string>();
+    out.emplace(row.key, std::move(row));
+  }
+  return out;
 }
 
 Result<std::int64_t> version(Tx& tx) {
@@ -143,14 +233,80 @@ Result<std::int64_t> version(Tx& tx) {
 
 Result<std::int64_t> set(Tx& tx, const std::string& key, const std::string& value_json,
                          std::optional<std::int64_t> updated_by) {
+  return set(tx, key, value_json, updated_by, secret_box::environment_key());
+}
+
+Result<std::int64_t> set(Tx& tx, const std::string& key, const std::string& value_json,
+                         std::optional<std::int64_t> updated_by, const Result<secret_box::Key>& sealing_key) {
   auto v = validate_setting(key, value_json);
   if (!v) return v.error();
+  if (find_setting(key)->secret) {
+    // Sealed before it leaves the process; "" (no secret) stays "" and needs no key.
+    const auto plain = nlohmann::json::parse(*v).get<std::string>();
+    if (!plain.empty()) {
+      if (!sealing_key) {
+        Error e = sealing_key.error();
+        e.message = "The secret setting " + key + " was not stored. " + e.message;
+        return e;
+      }
+      v = nlohmann::json(secret_box::seal(*sealing_key, plain)).dump();
+    }
+  }
   auto r = W(tx).exec_params(
       "INSERT INTO settings (key, value, updated_by) VALUES ($1, $2::jsonb, $3) "
       "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = nextval('settings_version_seq'), "
       "updated_at = now(), updated_by = EXCLUDED.updated_by RETURNING version",
       key, *v, updated_by);
   return r[0][0].as<std::int64_t>();
+}
+
+Result<std::int64_t> reset(Tx& tx, const std::string& key, std::optional<std::int64_t> updated_by) {
+  if (!find_setting(key)) return no_such_setting(key);
+  auto r = W(tx).exec_params(
+      "INSERT INTO settings (key, value, updated_by) VALUES ($1, 'null'::jsonb, $2) "
+      "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = nextval('settings_version_seq'), "
+      "updated_at = now(), updated_by = EXCLUDED.updated_by RETURNING version",
+      key, updated_by);
+  return r[0][0].as<std::int64_t>();
+}
+
+Result<void> check_rules(const SettingsSnapshot& after) {
+  auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+  };
+  const auto from = lower(after.get_string("smtp.from_address"));
+  if (!from.empty() && from == lower(after.get_string("mail.address"))) {
+    return Error(Code::k_setting_mail_loop,
+                 "smtp.from_address must not be the email-to-fax mailbox (mail.address): receipts and replies sent "
+                 "from it would come back to that mailbox and be read as new faxes to send, a loop (a fax to a wrong "
+                 "address or an out-of-office reply too). Use another address.");
+  }
+  return ok();
+}
+
+Result<std::string> reveal(const SettingsSnapshot& snapshot, const std::string& key) {
+  return reveal(snapshot, key, secret_box::environment_key());
+}
+
+Result<std::string> reveal(const SettingsSnapshot& snapshot, const std::string& key,
+                           const Result<secret_box::Key>& opening_key) {
+  const SettingSpec* spec = find_setting(key);
+  if (!spec) return no_such_setting(key);
+  const std::string text = snapshot.get_string(key);
+  if (!spec->secret || !secret_box::is_sealed(text)) return text;
+  if (!opening_key) {
+    Error e = opening_key.error();
+    e.message = "The secret setting " + key + " cannot be read. " + e.message;
+    return e;
+  }
+  auto plain = secret_box::open(*opening_key, text);
+  if (!plain) {
+    Error e = plain.error();
+    e.message = "The secret setting " + key + " cannot be read. " + e.message;
+    return e;
+  }
+  return *plain;
 }
 
 }  // namespace settings

@@ -68,14 +68,15 @@ constexpr std::array kAttemptEdges = {
     Edge{"applying", "failed", "claimed too often"},
 };
 
-constexpr std::array kNotificationStates = {"pending"sv, "sending"sv, "sent"sv, "failed"sv};
-constexpr std::array kNotificationFinal = {"sent"sv, "failed"sv};
+constexpr std::array kNotificationStates = {"pending"sv, "sending"sv, "sent"sv, "failed"sv, "suppressed"sv};
+constexpr std::array kNotificationFinal = {"sent"sv, "failed"sv, "suppressed"sv};
 constexpr std::array kNotificationEdges = {
     Edge{"pending", "sending", "a notifier claims it"},
     Edge{"sending", "sending", "its notifier's lease expired, another takes it over"},
     Edge{"sending", "pending", "delivery failed for now, retried later"},
     Edge{"sending", "sent", "delivered"},
-    Edge{"sending", "failed", "delivery refused for good"},
+    Edge{"sending", "failed", "delivery refused for good, or its retry window passed"},
+    Edge{"sending", "suppressed", "an alert whose cause was mailed within the interval"},
     Edge{"pending", "failed", "claimed too often"},
 };
 

@@ -145,16 +145,32 @@ Result<std::string> fax_to_pdf(std::string_view tiff_bytes) {
 }
 
 Result<std::string> fax_page_png(std::string_view tiff_bytes, int index, int max_width) {
-  auto doc = read_fax_tiff(tiff_bytes);
+  // Only the page shown is decoded: a preview of page 1 of 300 costs one page.
+  auto doc = read_fax_tiff_page(tiff_bytes, index);
   if (!doc) return doc.error();
-  if (index < 0 || index >= static_cast<int>(doc->pages.size()))
-    return Error(Code::k_io_not_found, "The fax has no page " + std::to_string(index + 1) + ".");
   detail::quiet_leptonica();
-  const Bitmap& b = doc->pages[static_cast<std::size_t>(index)];
+  const Bitmap& b = doc->pages.front();
   detail::PixPtr pix1 = detail::bitmap_to_pix(b);
   detail::PixPtr grey(pixConvertTo8(pix1.get(), 0));
   const double sx = std::min(1.0, static_cast<double>(max_width) / b.width);
   const double sy = sx * kFaxDpiX / dpi_y(doc->resolution);
+  detail::PixPtr scaled(pixScale(grey.get(), static_cast<float>(sx), static_cast<float>(sy)));
+  if (!scaled) return Error(Code::k_internal, "The preview could not be scaled.");
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  if (pixWriteMemPng(&data, &size, scaled.get(), 0.0f) != 0) return Error(Code::k_internal, "The preview PNG could not be written.");
+  std::string png(reinterpret_cast<const char*>(data), size);
+  lept_free(data);
+  return png;
+}
+
+Result<std::string> page_png(const Bitmap& b, Resolution resolution, int max_width) {
+  if (b.width <= 0 || b.height <= 0 || max_width <= 0) return Error(Code::k_internal, "The page to preview is empty.");
+  detail::quiet_leptonica();
+  detail::PixPtr pix1 = detail::bitmap_to_pix(b);
+  detail::PixPtr grey(pixConvertTo8(pix1.get(), 0));
+  const double sx = std::min(1.0, static_cast<double>(max_width) / b.width);
+  const double sy = sx * kFaxDpiX / dpi_y(resolution);
   detail::PixPtr scaled(pixScale(grey.get(), static_cast<float>(sx), static_cast<float>(sy)));
   if (!scaled) return Error(Code::k_internal, "The preview could not be scaled.");
   l_uint8* data = nullptr;

@@ -121,6 +121,34 @@ Result<std::string> write_fax_tiff(const FaxDocument& doc) {
   return writer.finish();
 }
 
+namespace {
+
+// The page of the current directory; its resolution goes into `resolution`.
+Result<Bitmap> read_page(TIFF* t, Resolution& resolution) {
+  uint32_t w = 0, h = 0;
+  uint16_t bps = 1, spp = 1, photometric = PHOTOMETRIC_MINISWHITE;
+  float yres = 196;
+  TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+  TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+  TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric);
+  if (!TIFFGetField(t, TIFFTAG_YRESOLUTION, &yres)) yres = 196;
+  if (bps != 1 || spp != 1 || w == 0 || h == 0 || w > 8192 || h > 65535)
+    return Error(Code::k_document_corrupt, "The TIFF is not a black-and-white fax.");
+  resolution = yres < 150 ? Resolution::kStandard : Resolution::kFine;
+  Bitmap b = Bitmap::blank(static_cast<int>(w), static_cast<int>(h));
+  for (uint32_t y = 0; y < h; ++y) {
+    if (TIFFReadScanline(t, b.bits.data() + static_cast<std::size_t>(y) * b.stride, y, 0) < 0)
+      return Error(Code::k_document_corrupt, "A page of the fax TIFF is damaged.");
+  }
+  if (photometric == PHOTOMETRIC_MINISBLACK)
+    for (auto& byte : b.bits) byte = static_cast<std::uint8_t>(~byte);
+  return b;
+}
+
+}  // namespace
+
 Result<FaxDocument> read_fax_tiff(std::string_view bytes) {
   MemFile file;
   file.data.assign(bytes.begin(), bytes.end());
@@ -129,27 +157,24 @@ Result<FaxDocument> read_fax_tiff(std::string_view bytes) {
   FaxDocument doc;
   TIFF* t = tif.get();
   do {
-    uint32_t w = 0, h = 0;
-    uint16_t bps = 1, spp = 1, photometric = PHOTOMETRIC_MINISWHITE;
-    float yres = 196;
-    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
-    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
-    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
-    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
-    TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric);
-    if (!TIFFGetField(t, TIFFTAG_YRESOLUTION, &yres)) yres = 196;
-    if (bps != 1 || spp != 1 || w == 0 || h == 0 || w > 8192 || h > 65535)
-      return Error(Code::k_document_corrupt, "The TIFF is not a black-and-white fax.");
-    doc.resolution = yres < 150 ? Resolution::kStandard : Resolution::kFine;
-    Bitmap b = Bitmap::blank(static_cast<int>(w), static_cast<int>(h));
-    for (uint32_t y = 0; y < h; ++y) {
-      if (TIFFReadScanline(t, b.bits.data() + static_cast<std::size_t>(y) * b.stride, y, 0) < 0)
-        return Error(Code::k_document_corrupt, "A page of the fax TIFF is damaged.");
-    }
-    if (photometric == PHOTOMETRIC_MINISBLACK)
-      for (auto& byte : b.bits) byte = static_cast<std::uint8_t>(~byte);
-    doc.pages.push_back(std::move(b));
+    auto page = read_page(t, doc.resolution);
+    if (!page) return page.error();
+    doc.pages.push_back(std::move(*page));
   } while (TIFFReadDirectory(t));
+  return doc;
+}
+
+Result<FaxDocument> read_fax_tiff_page(std::string_view bytes, int index) {
+  MemFile file;
+  file.data.assign(bytes.begin(), bytes.end());
+  auto tif = open_tiff(file, "r");
+  if (!tif) return Error(Code::k_document_corrupt, "The fax TIFF could not be read.");
+  if (index < 0 || TIFFSetDirectory(tif.get(), static_cast<tdir_t>(index)) != 1)
+    return Error(Code::k_io_not_found, "The fax has no page " + std::to_string(index + 1) + ".");
+  FaxDocument doc;
+  auto page = read_page(tif.get(), doc.resolution);
+  if (!page) return page.error();
+  doc.pages.push_back(std::move(*page));
   return doc;
 }
 

@@ -19,6 +19,7 @@
 #include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/states.hpp"
 #include "faxbridge/db/users.hpp"
+#include "faxbridge/db/webhooks.hpp"
 #include "faxbridge/router/policy.hpp"
 
 namespace faxbridge::router {
@@ -62,6 +63,16 @@ Result<std::int64_t> notify(db::Tx& tx, const std::string& kind, const std::stri
   n.user_id = user_id;
   n.payload_json = payload.dump();
   return db::notifications::enqueue(tx, n);
+}
+
+// The webhook rows of a job's new state (db::webhook_events), in the caller's transaction.
+Result<void> job_webhooks(db::Tx& tx, std::int64_t job_id, const std::string& state, std::vector<std::int64_t>& notes) {
+  const std::string event = state == "retry_wait" ? "fax.retry_scheduled" : db::webhook_events::event_for_job_state(state);
+  if (event.empty()) return ok();
+  auto ids = db::webhook_events::for_job(tx, event, job_id);
+  if (!ids) return ids.error();
+  notes.insert(notes.end(), ids->begin(), ids->end());
+  return ok();
 }
 
 nlohmann::json error_json(const std::optional<Error>& e, const std::optional<Category>& c, bool retryable) {
@@ -224,6 +235,7 @@ Result<void> Router::route_job(const Claim& c, const bus::LeaseToken&) {
     auto moved = db::routing::move(tx, c.id, t);
     if (!moved) return moved.error();
     if (!*moved) return lease_lost();
+    if (auto w = job_webhooks(tx, c.id, t.to, notes); !w) return w;
     if (decision.next == db::JobState::kFailed && sender && snap->get_bool("receipts.return_enabled") &&
         !sender->email.empty() && !decision.tell_sender_refused) {
       auto n = notify(tx, "failure_receipt", sender->email, c.id, std::nullopt, sender->id,
@@ -295,6 +307,7 @@ Result<void> Router::apply_result(const Claim& c, const bus::LeaseToken&) {
     auto moved = db::routing::move(tx, job->id, t);
     if (!moved) return moved.error();
     if (!*moved) return Error(Code::k_db_conflict, "The job moved while its result was applied.");
+    if (auto w = job_webhooks(tx, job->id, d.next_state, notes); !w) return w;
     if (d.final() && d.next_state != "cancelled" && snap->get_bool("receipts.return_enabled") && job->sender_user_id) {
       auto u = db::users::get(tx, *job->sender_user_id);
       if (u && !u->email.empty()) {
@@ -403,6 +416,10 @@ Result<void> Router::route_inbound(const Claim& c, const bus::LeaseToken&) {
       }
     }
     if (auto a = db::received::annotate(tx, c.id, reference, error_code); !a) return a;
+    // After the inbox entries: a user's endpoint gets the faxes in that user's inbox.
+    auto hooks = db::webhook_events::for_received_fax(tx, decision.failed ? "fax.receive_failed" : "fax.received", c.id);
+    if (!hooks) return hooks.error();
+    notes.insert(notes.end(), hooks->begin(), hooks->end());
     auto done = inbound.finish(tx, c.id, to);
     if (!done) return done.error();
     return *done ? ok() : Result<void>(lease_lost());

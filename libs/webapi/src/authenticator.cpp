@@ -1,5 +1,6 @@
-// DESIGN: see authenticator.hpp. One short transaction per request: the lookup, and at
-// most one write a minute per credential (last-used, sliding renewal).
+// DESIGN: see authenticator.hpp. One short unit of work per request: the lookup, and at
+// most one write a minute per credential (last-used, sliding renewal). A token's is
+// one prepared statement run in autocommit (db::Pool::autocommit).
 #include "faxbridge/webapi/authenticator.hpp"
 
 namespace faxbridge::webapi {
@@ -15,7 +16,9 @@ Result<std::optional<api::Principal>> DbAuthenticator::authenticate(const api::C
   const TimePoint now = clock_.now();
   api::Principal p;
   if (c.bearer_token) {
-    auto found = pool_.transact([&](db::Tx& tx) { return db::api_tokens::authenticate(tx, *c.bearer_token, now); });
+    // One statement (and the last-used write once a minute), each its own commit: no
+    // BEGIN and COMMIT round trips on the request path.
+    auto found = pool_.autocommit([&](db::Tx& tx) { return db::api_tokens::authenticate(tx, *c.bearer_token, now); });
     if (!found) return found.error();
     if (!*found) {
       return Error(Code::k_api_unauthenticated,

@@ -14,6 +14,7 @@
 // the cookie carries the secret.
 #include <algorithm>
 
+#include "admin_support.hpp"
 #include "context.hpp"
 #include "faxbridge/api/validation.hpp"
 #include "faxbridge/core/log.hpp"
@@ -86,7 +87,10 @@ api::Reply sign_in(Context& cx, api::Request& req) {
     auto s = db::sessions::create(tx, user.id, cx.sessions, now, req.header("User-Agent").value_or(""),
                                   req.remote_address());
     if (!s) return s;
-    auto a = db::audit::record(tx, {user.id, user.username, "session.create", "user", std::to_string(user.id), "{}"});
+    // The caller is not a principal yet: the row names the user who signed in.
+    const db::AuditEvent event{user.id, user.username, "session.create", "user",
+                               std::to_string(user.id), "{}", req.remote_address()};
+    auto a = db::audit::record(tx, event);
     if (!a) return a.error();
     return s;
   });
@@ -107,8 +111,7 @@ api::Reply sign_out(Context& cx, api::Request& req) {
     auto removed = cx.pool.transact([&](db::Tx& tx) -> Result<bool> {
       auto r = db::sessions::remove(tx, secret);
       if (!r) return r;
-      auto a = db::audit::record(
-          tx, {caller.user_id, caller.username, "session.delete", "user", std::to_string(caller.user_id), "{}"});
+      auto a = db::audit::record(tx, audit_event(req, "session.delete", "user", std::to_string(caller.user_id)));
       if (!a) return a.error();
       return r;
     });

@@ -6,25 +6,13 @@
 // level-0 account cannot use the fax API, so it has nothing to make tokens for.
 #include <charconv>
 
+#include "admin_support.hpp"
 #include "context.hpp"
 #include "faxbridge/api/validation.hpp"
 #include "faxbridge/db/records.hpp"
 
 namespace faxbridge::webapi {
 namespace {
-
-nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(iso8601_utc(*t)) : nlohmann::json(nullptr);
-}
-
-nlohmann::json token_json(const db::ApiToken& t) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"created_at", iso8601_utc(t.created_at)},
-          {"last_used_at", time_or_null(t.last_used_at)},
-          {"expires_at", time_or_null(t.expires_at)},
-          {"revoked_at", time_or_null(t.revoked_at)}};
-}
 
 api::Reply create(Context& cx, api::Request& req) {
   api::Fields f(req.json());
@@ -40,8 +28,8 @@ api::Reply create(Context& cx, api::Request& req) {
   auto made = cx.pool.transact([&](db::Tx& tx) -> Result<db::NewApiToken> {
     auto t = db::api_tokens::create(tx, caller.user_id, name, expires_at, now);
     if (!t) return t;
-    auto a = db::audit::record(tx, {caller.user_id, caller.username, "token.create", "api_token",
-                                    std::to_string(t->token.id), nlohmann::json({{"name", name}}).dump()});
+    auto a = db::audit::record(
+        tx, audit_event(req, "token.create", "api_token", std::to_string(t->token.id), {{"name", name}}));
     if (!a) return a.error();
     return t;
   });
@@ -54,6 +42,7 @@ api::Reply create(Context& cx, api::Request& req) {
 }
 
 api::Reply list(Context& cx, api::Request& req) {
+  if (auto problem = refuse_unknown_query(req)) return *problem;
   auto tokens = cx.pool.transact([&](db::Tx& tx) { return db::api_tokens::list(tx, req.principal()->user_id); });
   if (!tokens) return tokens.error();
   nlohmann::json items = nlohmann::json::array();
@@ -72,8 +61,7 @@ api::Reply revoke(Context& cx, api::Request& req) {
   auto revoked = cx.pool.transact([&](db::Tx& tx) -> Result<bool> {
     auto r = db::api_tokens::revoke(tx, caller.user_id, id, cx.clock.now());
     if (!r || !*r) return r;
-    auto a = db::audit::record(
-        tx, {caller.user_id, caller.username, "token.revoke", "api_token", std::to_string(id), "{}"});
+    auto a = db::audit::record(tx, audit_event(req, "token.revoke", "api_token", std::to_string(id)));
     if (!a) return a.error();
     return r;
   });
@@ -83,6 +71,15 @@ api::Reply revoke(Context& cx, api::Request& req) {
 }
 
 }  // namespace
+
+nlohmann::json token_json(const db::ApiToken& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"created_at", iso8601_utc(t.created_at)},
+          {"last_used_at", time_or_null(t.last_used_at)},
+          {"expires_at", time_or_null(t.expires_at)},
+          {"revoked_at", time_or_null(t.revoked_at)}};
+}
 
 std::vector<api::Route> token_routes(Context& cx) {
   return {

@@ -38,7 +38,11 @@ struct WebApi::Impl {
                 CookieOptions{settings.server.session_cookie, settings.server.tls.enabled()},
                 account_throttle,
                 address_throttle,
-                make_decoy_hash()} {
+                make_decoy_hash(),
+                settings.announcer,
+                settings.upload_directory,
+                settings.idempotency_lifetime,
+                secret_box::Key::parse(settings.secret_key)} {
     auto options = settings.server;
     options.authenticator = &authenticator;
     server = std::make_unique<api::Server>(std::move(options));
@@ -49,6 +53,7 @@ struct WebApi::Impl {
   api::Throttle account_throttle;
   api::Throttle address_throttle;
   Context context;
+  std::string redoc_script;
   std::unique_ptr<api::Server> server;
 };
 
@@ -58,9 +63,35 @@ WebApi::WebApi(db::Pool& pool, WebApiSettings settings, const Clock& clock)
 WebApi::~WebApi() { stop(); }
 
 Result<int> WebApi::start() {
+  // A key that is set but is no key is a mistake to stop for; no key at all is a choice
+  // (no secret settings), refused only when a secret is written.
+  if (!impl_->context.secret_key && impl_->context.secret_key.error().code != Code::k_secret_key_missing) {
+    return impl_->context.secret_key.error();
+  }
   std::vector<api::Route> routes = meta_routes();
+  impl_->redoc_script = load_redoc_script(
+      impl_->settings.redoc_script_path.empty() ? FAXBRIDGE_DEFAULT_REDOC_JS : impl_->settings.redoc_script_path);
+  for (auto&& r : docs_routes(impl_->redoc_script)) routes.push_back(std::move(r));
   for (auto&& r : session_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : token_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : password_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : file_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : fax_submit_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : fax_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : inbox_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : document_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : preference_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : stats_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : admin_users_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : admin_groups_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : admin_tokens_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : admin_audit_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : settings_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : smtp_test_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : routing_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : cover_page_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : webhook_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : template_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto& r : routes) {
     if (auto added = impl_->server->add(std::move(r)); !added) return added.error();
   }

@@ -83,3 +83,18 @@ TEST(ParseJsonBody, GivesTheOffsetOfTheFault) {
   EXPECT_NE(bad.problem().detail.find("byte 6"), std::string::npos) << bad.problem().detail;
   EXPECT_FALSE(api::parse_json_body("\"\xff\""));  // invalid UTF-8
 }
+
+TEST(PrecheckBody, JsonOrMultipartRoutesGoByTheContentType) {
+  EXPECT_FALSE(api::precheck_body(BodyKind::kJsonOrMultipart, json_body(10), {}));
+  api::BodyHeaders form = json_body(10);
+  form.content_type = "multipart/form-data; boundary=x";
+  EXPECT_FALSE(api::precheck_body(BodyKind::kJsonOrMultipart, form, {}));
+  form.content_length.reset();
+  form.chunked = true;
+  EXPECT_EQ(refused(BodyKind::kJsonOrMultipart, form), Code::k_api_length_required) << "multipart's own rules";
+  api::BodyHeaders text = json_body(10);
+  text.content_type = "text/plain";
+  EXPECT_EQ(refused(BodyKind::kJsonOrMultipart, text), Code::k_api_unsupported_media_type);
+  EXPECT_EQ(refused(BodyKind::kJsonOrMultipart, json_body(0)), Code::k_api_invalid_json);
+  EXPECT_EQ(refused(BodyKind::kJsonOrMultipart, json_body(2 << 20)), Code::k_api_body_too_large);
+}

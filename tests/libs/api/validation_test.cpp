@@ -125,6 +125,22 @@ TEST(Fields, StringLengthIsCountedInCharactersNotBytes) {
   EXPECT_EQ(name, "Zürich");
 }
 
+TEST(Fields, ControlCharactersAreRefusedButTabsAndLineBreaksAreText) {
+  json body = {{"a", std::string("nul\0inside", 10)}, {"b", "esc \x1b[31m"}, {"c", "del \x7f"},
+               {"d", "two\r\nlines\tand a tab"}};
+  api::Fields f(body);
+  std::string a, b, c, d;
+  f.required("a", a);
+  f.required("b", b);
+  f.required("c", c);
+  f.required("d", d);
+  auto problem = f.finish();
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(fields_of(*problem),
+            (std::vector<std::string>{"/a api.field_invalid", "/b api.field_invalid", "/c api.field_invalid"}));
+  EXPECT_EQ(d, "two\r\nlines\tand a tab");
+}
+
 TEST(Fields, ABodyThatIsNotAnObjectIsOneErrorAtTheRoot) {
   NewFax fax;
   auto problem = read(json::parse(R"([1,2])"), fax);
@@ -166,4 +182,26 @@ TEST(Fields, ListsAreCheckedForTypeAndCount) {
   ASSERT_TRUE(problem);
   EXPECT_EQ(fields_of(*problem), (std::vector<std::string>{"/labels api.field_too_long", "/tags api.field_wrong_type"}));
   EXPECT_TRUE(labels.empty());
+}
+
+TEST(Fields, AListOfIntegersNamesEachBadItem) {
+  const json body = {{"ids", {3, "4", 0, 7}}};
+  api::Fields f(body);
+  std::vector<std::int64_t> ids;
+  f.list("ids", ids, api::Items{.min = 1, .max = 10}, api::Range{.min = 1, .max = 100});
+  auto p = f.finish();
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->errors.size(), 2u);
+  EXPECT_EQ(p->errors[0].field, "/ids/1");
+  EXPECT_EQ(p->errors[0].code, Code::k_api_field_wrong_type);
+  EXPECT_EQ(p->errors[1].field, "/ids/2");
+  EXPECT_EQ(p->errors[1].code, Code::k_api_field_out_of_range);
+  EXPECT_TRUE(ids.empty()) << "nothing is stored from a bad list";
+
+  const json good = {{"ids", {3, 4}}};
+  api::Fields g(good);
+  g.list("ids", ids, api::Items{.min = 1, .max = 1}, api::Range{.min = 1, .max = 100});
+  p = g.finish();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->errors[0].code, Code::k_api_field_too_long);
 }

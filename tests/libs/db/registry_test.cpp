@@ -70,28 +70,6 @@ TEST_F(Registry, GatewayHealthAndRemoteCapabilities) {
   EXPECT_TRUE(*tx([](Tx& t) { return remote_capabilities::prefers_g711(t, "+390297865403", 40); }));
 }
 
-TEST_F(Registry, ApiTokensAuthenticateUntilRevokedOrExpired) {
-  auto user = tx([](Tx& t) {
-    User u;
-    u.username = "api";
-    return users::create(t, u);
-  });
-  ASSERT_TRUE(user);
-  auto token = tx([&](Tx& t) { return api_tokens::create(t, user->id, "ci", "fbx_secret_value"); });
-  ASSERT_TRUE(token);
-  auto expired = tx([&](Tx& t) {
-    return api_tokens::create(t, user->id, "old", "fbx_old", SystemClock::instance().now() - std::chrono::hours(1));
-  });
-  ASSERT_TRUE(expired);
-  auto ok_auth = tx([](Tx& t) { return api_tokens::authenticate(t, "fbx_secret_value"); });
-  ASSERT_TRUE(ok_auth && ok_auth->has_value());
-  EXPECT_EQ((*ok_auth)->user_id, user->id);
-  EXPECT_FALSE(tx([](Tx& t) { return api_tokens::authenticate(t, "fbx_wrong"); })->has_value());
-  EXPECT_FALSE(tx([](Tx& t) { return api_tokens::authenticate(t, "fbx_old"); })->has_value());
-  ASSERT_TRUE(*tx([&](Tx& t) { return api_tokens::revoke(t, token->id); }));
-  EXPECT_FALSE(tx([](Tx& t) { return api_tokens::authenticate(t, "fbx_secret_value"); })->has_value());
-}
-
 TEST_F(Registry, WebhooksMatchTheirEvents) {
   ASSERT_TRUE(tx([](Tx& t) {
     return webhooks::create(t, {0, "https://hooks.example.test/all", "whsec_a", {}, std::nullopt});

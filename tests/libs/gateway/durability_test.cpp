@@ -157,7 +157,7 @@ TEST_F(GatewayDurabilityTest, AnIncomingCallIsAnsweredWhileTheDatabaseHoldsTheGa
   lock.commit();
   // The claim goes on once the lock is gone, and the fax goes out.
   ASSERT_TRUE(eventually([&] { return state_is(job, "sent") || state_is(job, "failed"); }, 180s)) << job_state(job);
-  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(job_state(job), "sent") << job_story(job);
 }
 
 }  // namespace

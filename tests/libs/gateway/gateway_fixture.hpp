@@ -121,13 +121,18 @@ class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
     s.claim_interval = 200ms;
     // Shorter than the ~20 s call: the job only stays ours (and ends sent, not interrupted
     // by the router's tick) because the gateway renews the lease while the call runs.
-    s.lease = 6s;
+    // Not much shorter: on a loaded CI machine a renewal may wait seconds for its commit,
+    // and a lease of a few seconds then lapses mid-call (the call is hung up, as it must).
+    s.lease = 15s;
     s.spool_dir = spool_.string();
     Result<std::unique_ptr<Gateway>> g = Error(Code::k_sip_start_failed, "not started");
     for (int attempt = 0; attempt < 5 && !g && g.error().code == Code::k_sip_start_failed; ++attempt) {
       s.sip.port = faxbridge::testing::free_port();
       if (tweak) tweak(s);
-      g = Gateway::start(*pool_, *publisher_, ports_.subscribe_endpoint(), s);
+      // Its own connections, as a gateway process has: the router and the other gateway
+      // of this test do not take the connections its lease renewals wait for.
+      pools_.push_back(std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8}));
+      g = Gateway::start(*pools_.back(), *publisher_, ports_.subscribe_endpoint(), s);
     }
     if (!g) {
       ADD_FAILURE() << g.error().to_string();
@@ -174,8 +179,18 @@ class GatewayTest : public faxbridge::testing::BusAndDatabaseTest {
     return run;
   }
   std::string job_state(std::int64_t job) { return field("SELECT state FROM fax_jobs WHERE id = " + std::to_string(job)); }
+  // What to print when a job did not end as expected: its state and error and each
+  // attempt's outcome, SIP status, error and T.30 code.
+  std::string job_story(std::int64_t job) {
+    const std::string j = std::to_string(job);
+    return field("SELECT state || ' ' || coalesce(error_code, '-') FROM fax_jobs WHERE id = " + j) + "; attempts: " +
+           field("SELECT coalesce(string_agg(coalesce(outcome::text, 'open') || '/' || coalesce(sip_status::text, '-') || "
+                 "'/' || coalesce(error_code, '-') || '/' || coalesce(t30_code::text, '-'), ', ' ORDER BY id), 'none') "
+                 "FROM attempts WHERE job_id = " + j);
+  }
 
   std::unique_ptr<router::Router> router_;
+  std::vector<std::unique_ptr<db::Pool>> pools_;  // outlive the gateways that use them
   std::vector<std::unique_ptr<Gateway>> gateways_;
   std::filesystem::path spool_;
   int sip_b_ = 0;  // gateway B's SIP port once start_pair() ran

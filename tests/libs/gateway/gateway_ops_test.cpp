@@ -72,7 +72,7 @@ TEST_F(GatewayOpsTest, EveryRouteAddressGetsHealthAndAnAddressThatIsDownIsDialle
 
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
-  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(job_state(job), "sent") << job_story(job);
   EXPECT_EQ(attempt(job, "outcome || '/' || gateway_address"), "sent/" + b_address);
   EXPECT_TRUE(contains(registry_a_.render(), "faxbridge_gateway_route_failovers_total 0")) << registry_a_.render();
 }
@@ -97,7 +97,7 @@ TEST_F(GatewayOpsTest, AnAddressThatIsDownIsStillDialledWhenNothingElseIsLeft) {
   }));
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
-  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(job_state(job), "sent") << job_story(job);
   EXPECT_EQ(field("SELECT state FROM gateway_health"), "down");  // no ping since: the data was stale
 }
 

@@ -23,9 +23,8 @@ TEST_F(GatewayTest, AJobIsSentOverSipAndT38AndTheOtherGatewayDeliversItToTheInbo
         return s == "sent" || s == "failed";
       },
       180s))
-      << field("SELECT state FROM fax_jobs WHERE id = " + j);
-  EXPECT_EQ(field("SELECT state FROM fax_jobs WHERE id = " + j), "sent")
-      << field("SELECT error_code FROM fax_jobs WHERE id = " + j);
+      << job_story(job);
+  EXPECT_EQ(field("SELECT state FROM fax_jobs WHERE id = " + j), "sent") << job_story(job);
   EXPECT_EQ(field("SELECT pages_sent FROM fax_jobs WHERE id = " + j), "1");
   EXPECT_EQ(field("SELECT state || '/' || outcome || '/' || gateway_instance || '/' || sip_status || '/' || "
                   "pages_sent FROM attempts WHERE job_id = " + j),
@@ -76,7 +75,7 @@ TEST_F(GatewayTest, ARouteFailureMovesToTheNextAddressThenTheDefaultRoute) {
   ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::routes::create(tx, route); }));
   const auto job = ready_job("403", alice);
   ASSERT_TRUE(eventually([&] { return job_state(job) == "sent" || job_state(job) == "failed"; }, 180s));
-  EXPECT_EQ(job_state(job), "sent");
+  EXPECT_EQ(job_state(job), "sent") << job_story(job);
   EXPECT_EQ(field("SELECT count(*) || '/' || max(outcome) FROM attempts WHERE job_id = " + std::to_string(job)),
             "1/sent");
 }

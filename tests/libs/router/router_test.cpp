@@ -13,6 +13,7 @@
 #include "faxbridge/core/reference.hpp"
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/records.hpp"
+#include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/routes.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
@@ -159,6 +160,37 @@ TEST_F(RouterTest, ASuccessfulSendGoesThroughEveryStateWithAReceipt) {
     return sql("SELECT count(*) FROM notifications WHERE kind = 'return_receipt' AND recipient = 'alice@example.test' "
                "AND job_id = " + std::to_string(job))[0][0].as<int>() == 1;
   }));
+}
+
+// Webhook events are written with the state changes (db::webhook_events): every event
+// to a system-wide endpoint, the sender's endpoint its own faxes, another user's none.
+TEST_F(RouterTest, AQueuedThenSentFaxWritesTheWebhookEventsOfItsEndpoints) {
+  const auto bob = add_user("bob", "bob@example.test", std::nullopt);
+  auto hook = [&](std::optional<std::int64_t> owner, std::vector<std::string> events) {
+    db::WebhookEndpoint w;
+    w.url = "https://hooks.example.test/" + std::to_string(owner.value_or(0)) + "/" + std::to_string(events.size());
+    w.secret = "whsec_AAAA";
+    w.user_id = owner;
+    w.events = std::move(events);
+    auto r = pool_->transact([&](db::Tx& tx) { return db::webhooks::create(tx, w); });
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r->id;
+  };
+  const auto system = hook(std::nullopt, {});
+  const auto mine = hook(sender_, {"fax.sent"});
+  hook(bob, {});
+  start_router();
+  start_gateway();
+  auto job = ready_job("+390297865403", 1);
+  ASSERT_TRUE(reaches(job, "sent"));
+  auto rows = sql("SELECT webhook_id, payload->>'event' FROM notifications WHERE kind = 'webhook' AND job_id = " +
+                  std::to_string(job) + " ORDER BY id");
+  std::vector<std::string> got;
+  for (const auto& r : rows) {
+    const auto id = r[0].as<std::int64_t>();
+    got.push_back((id == system ? "system:" : id == mine ? "mine:" : "other:") + r[1].as<std::string>());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"system:fax.queued", "system:fax.sent", "mine:fax.sent"}));
 }
 
 TEST_F(RouterTest, RouteChoiceTakesTheLongestPrefixThenTheDefault) {
@@ -417,6 +449,27 @@ class InboundTest : public RouterTest {
            fax_state(fax) == s;
   }
 };
+
+TEST_F(InboundTest, ARoutedFaxWritesAReceivedEventForItsRecipientsEndpoints) {
+  const auto carla = add_user("carla", "carla@example.test", "403");
+  const auto dario = add_user("dario", "dario@example.test", "404");
+  db::WebhookEndpoint w;
+  w.secret = "whsec_AAAA";
+  w.url = "https://hooks.example.test/carla";
+  w.user_id = carla;
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::webhooks::create(tx, w); }));
+  w.url = "https://hooks.example.test/dario";
+  w.user_id = dario;
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::webhooks::create(tx, w); }));
+  start_router();
+  auto fax = receive("403");
+  ASSERT_TRUE(routed(fax));
+  auto rows = sql("SELECT recipient, payload->>'event' FROM notifications WHERE kind = 'webhook' AND received_fax_id = " +
+                  std::to_string(fax));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "https://hooks.example.test/carla");
+  EXPECT_EQ(rows[0][1].as<std::string>(), "fax.received");
+}
 
 TEST_F(InboundTest, ReachesTheUserTheDefaultUserAGroupOrNobody) {
   add_user("carla", "carla@example.test", "403");

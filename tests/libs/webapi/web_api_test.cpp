@@ -19,7 +19,9 @@
 #include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
+#include "faxbridge/testing/api_client.hpp"
 #include "faxbridge/webapi/web_api.hpp"
+#include "webapi_fixture.hpp"
 
 namespace faxbridge::webapi {
 namespace {
@@ -27,7 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr const char* kPassword = "correct horse battery";
+constexpr const char* kPassword = testing_support::kTestPassword;
 
 // The problem document of a response, after checking it is one, with this status and code.
 json expect_problem(const httplib::Result& res, int status, std::string_view code) {
@@ -54,52 +56,49 @@ json expect_json(const httplib::Result& res, int status) {
   return json::parse(res->body, nullptr, false);
 }
 
-class WebApiTest : public ::testing::Test {
+class WebApiTest : public testing_support::WebApiFixture {
  protected:
+  WebApiTest() : WebApiFixture("webapi") {}
+
   void SetUp() override {
-    alice_ = make_user("alice", kPassword, std::nullopt);
+    alice_ = make_user("alice", std::nullopt, {.fax_number = "+390297865403"});
     WebApiSettings s;
-    s.server.bind_address = "127.0.0.1";
-    s.server.port = 0;
     s.sessions = db::SessionPolicy{1h, 8h};
     s.address_throttle = api::ThrottleRule{12, 2s};
-    api_ = std::make_unique<WebApi>(pool_, s, clock_);
-    auto port = api_->start();
-    ASSERT_TRUE(port) << port.error().to_string();
-    port_ = *port;
+    ASSERT_NO_FATAL_FAILURE(start_api(s));
   }
 
-  std::int64_t make_user(const std::string& name, const std::optional<std::string>& pw, std::optional<int> level) {
-    auto u = pool_.transact([&](db::Tx& tx) -> Result<db::User> {
-      db::User user;
-      user.username = name;
-      user.display_name = name + " Example";
-      user.email = name + "@example.com";
-      user.fax_number = name == "alice" ? std::optional<std::string>("+390297865403") : std::nullopt;
-      user.own_permission_level = level;
-      if (pw) {
-        auto h = password::hash(*pw);
-        if (!h) return h.error();
-        user.password_hash = *h;
+  // cpp-httplib's client with every reply checked against docs/api/openapi.yaml.
+  class CheckedClient {
+   public:
+    explicit CheckedClient(int port) : c_("127.0.0.1", port) { c_.set_read_timeout(30, 0); }
+    httplib::Result Get(const std::string& path, const httplib::Headers& h = {}) {
+      return checked("GET", path, c_.Get(path, h));
+    }
+    httplib::Result Post(const std::string& path, const std::string& body, const std::string& type) {
+      return checked("POST", path, c_.Post(path, body, type));
+    }
+    httplib::Result Post(const std::string& path, const httplib::Headers& h, const std::string& body,
+                         const std::string& type) {
+      return checked("POST", path, c_.Post(path, h, body, type));
+    }
+    httplib::Result Delete(const std::string& path, const httplib::Headers& h = {}) {
+      return checked("DELETE", path, c_.Delete(path, h));
+    }
+
+   private:
+    static httplib::Result checked(const char* method, const std::string& path, httplib::Result r) {
+      if (r) {
+        const auto violation = testing::openapi_violation(method, path, r->status,
+                                                          r->get_header_value("Content-Type"), r->body);
+        EXPECT_EQ(violation, "") << "docs/api/openapi.yaml does not describe this reply";
       }
-      return db::users::create(tx, user);
-    });
-    EXPECT_TRUE(u) << u.error().to_string();
-    return u ? u->id : 0;
-  }
+      return r;
+    }
+    httplib::Client c_;
+  };
 
-  void sql(const std::string& statement) {
-    pqxx::connection c(dsn_);
-    pqxx::work w(c);
-    w.exec(statement);
-    w.commit();
-  }
-
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
+  CheckedClient client() { return CheckedClient(port_); }
 
   httplib::Result sign_in(const std::string& user, const std::string& pw) {
     return client().Post("/api/v1/session", json({{"username", user}, {"password", pw}}).dump(), "application/json");
@@ -115,18 +114,6 @@ class WebApiTest : public ::testing::Test {
     return {value, json::parse(res->body).value("csrf_token", "")};
   }
 
-  std::string token_for(std::int64_t user_id) {
-    auto t = pool_.transact(
-        [&](db::Tx& tx) { return db::api_tokens::create(tx, user_id, "test", std::nullopt, clock_.now()); });
-    EXPECT_TRUE(t) << t.error().to_string();
-    return t ? t->plaintext : "";
-  }
-
-  std::string dsn_ = db::testing::migrated_database("webapi");
-  db::Pool pool_{db::PoolSettings{dsn_, 4}};
-  ManualClock clock_{std::chrono::system_clock::now()};
-  std::unique_ptr<WebApi> api_;
-  int port_ = 0;
   std::int64_t alice_ = 0;
 };
 
@@ -168,7 +155,7 @@ TEST_F(WebApiTest, SignInReadMeAndSignOutWithTheCookieAndCsrf) {
 }
 
 TEST_F(WebApiTest, AWrongPasswordAndAnUnknownUserGetTheSameAnswer) {
-  make_user("nopassword", std::nullopt, std::nullopt);
+  make_user("nopassword", std::nullopt, {.password = std::nullopt});
   auto wrong = sign_in("alice", "not the password");
   auto unknown = sign_in("mallory", "not the password");
   auto no_web_login = sign_in("nopassword", "not the password");
@@ -195,7 +182,7 @@ TEST_F(WebApiTest, TheSixthQuickWrongPasswordIsRefusedWith429AndRetryAfter) {
   // The right password does not get through the throttle either: that is the point.
   expect_problem(sign_in("alice", kPassword), 429, "api.rate_limited");
   // Another account is not held back by alice's bucket.
-  make_user("bob", kPassword, std::nullopt);
+  make_user("bob", std::nullopt);
   expect_json(sign_in("bob", kPassword), 201);
 
   clock_.advance(std::chrono::seconds(std::stoi(retry_after)));
@@ -245,7 +232,7 @@ TEST_F(WebApiTest, ABearerTokenWorksUntilRevoked) {
 }
 
 TEST_F(WebApiTest, AnotherUsersTokenIsNotFound) {
-  const auto bob = make_user("bob", kPassword, std::nullopt);
+  const auto bob = make_user("bob", std::nullopt);
   auto bobs = pool_.transact(
       [&](db::Tx& tx) { return db::api_tokens::create(tx, bob, "bob's", std::nullopt, clock_.now()); });
   ASSERT_TRUE(bobs);
@@ -269,7 +256,7 @@ TEST_F(WebApiTest, ADisabledUserIsRefusedEveryWay) {
 }
 
 TEST_F(WebApiTest, ALevelZeroUserSignsInAndReadsMeButGetsNoTokens) {
-  make_user("viewer", kPassword, 0);
+  make_user("viewer", 0);
   const auto [cookie, csrf] = session("viewer");
   auto me = expect_json(client().Get("/api/v1/me", {{"Cookie", cookie}}), 200);
   EXPECT_EQ(me["level"], 0);

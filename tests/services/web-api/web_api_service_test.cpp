@@ -1,12 +1,14 @@
 // faxbridge-web-api as a real process over the real Postgres harness and bus: it
 // serves the public version, a token made by `faxbridge tokens create` reads /me, a
 // session signs in and out, its metrics are on the side port, and SIGTERM stops it
-// cleanly.
+// cleanly. Its FAXBRIDGE_SECRET_KEY is never logged; one that is no key stops start-up.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "faxbridge/core/password.hpp"
@@ -20,6 +22,8 @@ namespace {
 using nlohmann::json;
 using testing::Child;
 using testing::eventually;
+
+constexpr const char* kSecretKey = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 // Runs the CLI with the database in its environment; its stdout.
 std::string run_cli(const std::string& dsn, const std::string& args, int& status) {
@@ -62,7 +66,8 @@ TEST(WebApiService, ServesSignInAndTokensAndStopsOnSigterm) {
              {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
              {"FAXBRIDGE_HTTP_PORT", std::to_string(side_port)},
              {"FAXBRIDGE_API_BIND", "127.0.0.1"},
-             {"FAXBRIDGE_API_PORT", std::to_string(api_port)}},
+             {"FAXBRIDGE_API_PORT", std::to_string(api_port)},
+             {"FAXBRIDGE_SECRET_KEY", kSecretKey}},
             log);
   httplib::Client client("127.0.0.1", api_port);
   ASSERT_TRUE(eventually([&] {
@@ -104,6 +109,28 @@ TEST(WebApiService, ServesSignInAndTokensAndStopsOnSigterm) {
   auto exit_status = api.wait(std::chrono::seconds(20));
   ASSERT_TRUE(exit_status) << "did not stop; see " << log;
   EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0) << "see " << log;
+  std::ifstream in(log);
+  const std::string logged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(logged.find("FAXBRIDGE_SECRET_KEY"), std::string::npos) << "the effective configuration names it";
+  EXPECT_EQ(logged.find(std::string(kSecretKey).substr(0, 16)), std::string::npos) << "but masks it: " << logged;
+  std::filesystem::remove(log);
+}
+
+TEST(WebApiService, ASecretKeyThatIsNoKeyStopsStartUp) {
+  const std::string log = std::filesystem::temp_directory_path() / "faxbridge-web-api-bad-key.log";
+  Child api(FAXBRIDGE_WEB_API_BIN, {},
+            {{"FAXBRIDGE_DB_DSN", "host=127.0.0.1 port=1 dbname=none"},
+             {"FAXBRIDGE_HTTP_PORT", "0"},
+             {"FAXBRIDGE_API_PORT", "0"},
+             {"FAXBRIDGE_SECRET_KEY", "my-password"}},
+            log);
+  auto exit_status = api.wait(std::chrono::seconds(20));
+  ASSERT_TRUE(exit_status);
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 2);
+  std::ifstream in(log);
+  const std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(printed.find("[secret.key_invalid]"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("my-password"), std::string::npos) << printed;
   std::filesystem::remove(log);
 }
 

@@ -1,10 +1,15 @@
 // `faxbridge settings list|get|set` against a real database: values are typed as an
 // operator types them, stored through the catalog (a new version, an audit event), and
 // a wrong type or an unknown key is refused with a sentence naming the key and what it
-// takes (exit 2), leaving the stored value alone.
+// takes (exit 2), leaving the stored value alone. A secret is sealed with the tool's
+// FAXBRIDGE_SECRET_KEY (set below, before main: the key is read once per process) and
+// shows nowhere; the mail loop rule holds here too.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
+
+#include <pqxx/pqxx>
 
 #include "commands.hpp"
 #include "faxbridge/db/settings.hpp"
@@ -12,6 +17,16 @@
 
 namespace faxbridge::cli {
 namespace {
+
+constexpr const char* kKey = "8f3c1e0a9b7d65f4c2e1a0b9d8c7f6e5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9";
+const bool kKeyInEnvironment = ::setenv("FAXBRIDGE_SECRET_KEY", kKey, 1) == 0;
+
+std::string sql_value(const std::string& dsn, const std::string& query) {
+  pqxx::connection c(dsn);
+  pqxx::work w(c);
+  auto r = w.exec(query);
+  return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
 
 db::SettingsSnapshot load(const std::string& dsn) {
   db::Pool pool(db::PoolSettings{dsn, 1});
@@ -92,6 +107,36 @@ TEST(SettingsCommands, AWrongTypeOrAnUnknownKeyIsRefusedNamingTheKeyAndTheTypeEx
   EXPECT_EQ(s.version, before);
   EXPECT_FALSE(s.get_bool("sip.allow_g711_outgoing"));
   EXPECT_EQ(s.get_int("fax.max_attempts"), 3);
+}
+
+TEST(SettingsCommands, ASecretIsStoredSealedAndShownNowhere) {
+  ASSERT_TRUE(kKeyInEnvironment);
+  const std::string dsn = db::testing::migrated_database("cli_settings_secret");
+  std::ostringstream out, err;
+  ASSERT_EQ(settings_set(dsn, "smtp.password", "s3cret!", out, err), 0) << err.str();
+  EXPECT_EQ(out.str().find("s3cret"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("smtp.password = (set)"), std::string::npos) << out.str();
+  const std::string stored = sql_value(dsn, "SELECT value #>> '{}' FROM settings WHERE key = 'smtp.password'");
+  EXPECT_EQ(stored.rfind("sealed:v1:", 0), 0u) << stored;
+  EXPECT_EQ(stored.find("s3cret"), std::string::npos);
+  const std::string audit = sql_value(dsn, "SELECT string_agg(details::text, ' ') FROM audit_events");
+  EXPECT_EQ(audit.find("s3cret"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("sealed:"), std::string::npos) << audit;
+  EXPECT_EQ(get(dsn, "smtp.password"), "(set)\n");
+  auto plain = db::settings::reveal(load(dsn), "smtp.password");
+  ASSERT_TRUE(plain) << plain.error().to_string();
+  EXPECT_EQ(*plain, "s3cret!");
+}
+
+TEST(SettingsCommands, TheFromAddressMayNotBeTheEmailToFaxMailbox) {
+  const std::string dsn = db::testing::migrated_database("cli_settings_loop");
+  std::ostringstream out, err;
+  ASSERT_EQ(settings_set(dsn, "mail.address", "fax@example.com", out, err), 0) << err.str();
+  EXPECT_EQ(settings_set(dsn, "smtp.from_address", "Fax@Example.com", out, err), 2);
+  EXPECT_NE(err.str().find("[setting.mail_loop] smtp.from_address must not be the email-to-fax mailbox"),
+            std::string::npos)
+      << err.str();
+  EXPECT_EQ(load(dsn).get_string("smtp.from_address"), "");
 }
 
 }  // namespace

@@ -19,15 +19,23 @@
 namespace faxbridge::api {
 
 enum class BodyKind {
+  // A document as the body itself, any media type (the handler checks it: PUT of an SVG
+  // cover page), read whole up to BodyLimits::raw_max_bytes into Request::body(); or
+  // multipart/form-data (an HTML form's upload), read through Request::multipart().
+  kRaw,
   kNone,       // a small body is read and ignored (clients that POST "{}"); more is 413
   kJson,       // application/json or application/*+json, parsed before the handler runs
   kMultipart,  // multipart/form-data, read by the handler through Request::multipart()
+  // Either, chosen by the request's Content-Type (POST /faxes takes file ids as JSON or
+  // the files themselves as multipart); Request::is_multipart() tells the handler which.
+  kJsonOrMultipart,
 };
 
 struct BodyLimits {
   std::size_t json_max_bytes = 1 << 20;     // 1 MiB: the largest JSON request (a broadcast)
   std::size_t ignored_max_bytes = 4 << 10;  // what a body-less endpoint reads and drops
   MultipartLimits multipart;
+  std::size_t raw_max_bytes = 1 << 20;      // 1 MiB: a BodyKind::kRaw body (a cover page SVG)
 };
 
 struct BodyHeaders {

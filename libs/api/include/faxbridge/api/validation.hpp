@@ -90,6 +90,8 @@ class Fields final {
   void optional(std::string_view name, bool& out);
   // A list of strings, each checked with `each`.
   void list(std::string_view name, std::vector<std::string>& out, Items items = {}, Text each = {});
+  // A list of integers (ids), each within `each`.
+  void list(std::string_view name, std::vector<std::int64_t>& out, Items items, Range each);
   // A nested object, validated by `fn` with its own Fields (unknown fields refused too).
   void object(std::string_view name, bool is_required, const std::function<void(Fields&)>& fn);
   // A list of objects, `fn` called for each element (pointer ".../recipients/3/...").

@@ -59,6 +59,8 @@ enum class ErrorKind {
   X(auth_send_not_enabled, "auth.send_not_enabled", kPermissionDenied)                \
   X(auth_account_disabled, "auth.account_disabled", kPermissionDenied)                \
   X(auth_token_not_found, "auth.token_not_found", kNotFound)                          \
+  X(auth_current_password_wrong, "auth.current_password_wrong", kPermissionDenied)   \
+  X(auth_session_required, "auth.session_required", kPermissionDenied)               \
   X(job_not_found, "job.not_found", kNotFound)                                        \
   X(job_not_cancellable, "job.not_cancellable", kFailedPrecondition)                  \
   X(route_no_default, "route.no_default", kFailedPrecondition)                        \
@@ -105,6 +107,21 @@ enum class ErrorKind {
   X(api_csrf_invalid, "api.csrf_invalid", kPermissionDenied)                          \
   X(api_rate_limited, "api.rate_limited", kResourceExhausted)                         \
   X(api_internal, "api.internal", kInternal)                                          \
+  X(api_idempotency_key_reused, "api.idempotency_key_reused", kInvalidArgument)       \
+  X(api_idempotency_in_progress, "api.idempotency_in_progress", kAborted)             \
+  X(api_cursor_invalid, "api.cursor_invalid", kInvalidArgument)                       \
+  X(fax_not_found, "fax.not_found", kNotFound)                                        \
+  X(fax_not_resendable, "fax.not_resendable", kFailedPrecondition)                    \
+  X(fax_page_not_found, "fax.page_not_found", kNotFound)                              \
+  X(file_not_found, "file.not_found", kNotFound)                                      \
+  X(file_type_mismatch, "file.type_mismatch", kInvalidArgument)                       \
+  X(inbox_not_found, "inbox.not_found", kNotFound)                                    \
+  X(cover_page_not_found, "cover_page.not_found", kNotFound)                          \
+  X(group_not_found, "group.not_found", kNotFound)                                    \
+  X(group_exists, "group.exists", kAlreadyExists)                                     \
+  X(webhook_not_found, "webhook.not_found", kNotFound)                                \
+  X(user_last_admin, "user.last_admin", kFailedPrecondition)                          \
+  X(number_taken, "number.taken", kAlreadyExists)                                     \
   X(fax_call_dropped, "fax.call_dropped", kAborted)                                   \
   X(fax_remote_incompatible, "fax.remote_incompatible", kFailedPrecondition)          \
   X(fax_outcome_unknown, "fax.outcome_unknown", kOutcomeUnknown)                     \
@@ -126,7 +143,35 @@ enum class ErrorKind {
   X(document_cover_invalid, "document.cover_invalid", kFailedPrecondition)            \
   X(document_missing, "document.missing", kFailedPrecondition)                        \
   X(document_sandbox_lost, "document.sandbox_lost", kUnavailable)                     \
-  X(document_office_unavailable, "document.office_unavailable", kUnavailable)
+  X(document_office_unavailable, "document.office_unavailable", kUnavailable)        \
+  X(mail_invalid_address, "mail.invalid_address", kInvalidArgument)                 \
+  X(mail_invalid_message, "mail.invalid_message", kInvalidArgument)                 \
+  X(smtp_unreachable, "smtp.unreachable", kUnavailable)                             \
+  X(smtp_temporary, "smtp.temporary", kUnavailable)                                 \
+  X(smtp_rejected, "smtp.rejected", kFailedPrecondition)                            \
+  X(smtp_auth_failed, "smtp.auth_failed", kFailedPrecondition)                      \
+  X(smtp_tls_failed, "smtp.tls_failed", kFailedPrecondition)                        \
+  X(notification_expired, "notification.expired", kFailedPrecondition)              \
+  X(notification_no_recipient, "notification.no_recipient", kFailedPrecondition)    \
+  X(notification_not_configured, "notification.not_configured", kUnavailable)       \
+  X(notification_waiting, "notification.waiting", kUnavailable)                     \
+  X(notification_suppressed, "notification.suppressed", kFailedPrecondition)        \
+  X(notification_not_found, "notification.not_found", kNotFound)                    \
+  X(template_not_found, "template.not_found", kNotFound)                            \
+  X(template_invalid, "template.invalid", kInvalidArgument)                         \
+  X(template_render_failed, "template.render_failed", kFailedPrecondition)          \
+  X(webhook_unreachable, "webhook.unreachable", kUnavailable)                       \
+  X(webhook_timeout, "webhook.timeout", kUnavailable)                               \
+  X(webhook_http_error, "webhook.http_error", kUnavailable)                         \
+  X(webhook_response_too_large, "webhook.response_too_large", kUnavailable)         \
+  X(webhook_address_refused, "webhook.address_refused", kFailedPrecondition)        \
+  X(webhook_endpoint_disabled, "webhook.endpoint_disabled", kFailedPrecondition)    \
+  X(webhook_retries_exhausted, "webhook.retries_exhausted", kFailedPrecondition)    \
+  X(webhook_delivery_not_found, "webhook.delivery_not_found", kNotFound)            \
+  X(secret_key_missing, "secret.key_missing", kFailedPrecondition)                  \
+  X(secret_key_invalid, "secret.key_invalid", kFailedPrecondition)                  \
+  X(secret_unreadable, "secret.unreadable", kFailedPrecondition)                    \
+  X(setting_mail_loop, "setting.mail_loop", kInvalidArgument)
 
 enum class Code {
 #define FAXBRIDGE_X(e, name, kind) k_##e,

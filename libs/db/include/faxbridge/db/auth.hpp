@@ -69,6 +69,22 @@ Result<std::vector<ApiToken>> list(Tx& tx, std::int64_t user_id);
 // Revokes the user's token; false when the user has no token with that id that is not
 // revoked already. Takes effect on the next request (nothing caches tokens).
 Result<bool> revoke(Tx& tx, std::int64_t user_id, std::int64_t token_id, TimePoint now);
+
+// The administration's view: every user's tokens, with their owner.
+struct OwnedToken {
+  ApiToken token;
+  std::string username;
+};
+struct TokenQuery {
+  std::optional<std::int64_t> user_id;
+  bool include_revoked = true;
+  int limit = 50;
+  std::int64_t before_id = 0;  // the cursor: tokens with a smaller id (newest first); 0 from the top
+};
+Result<std::vector<OwnedToken>> list_all(Tx& tx, const TokenQuery& query);
+// Revokes anyone's token; the revoked token, or nullopt when no token with that id is
+// live (unknown or revoked already).
+Result<std::optional<ApiToken>> revoke_any(Tx& tx, std::int64_t token_id, TimePoint now);
 }  // namespace api_tokens
 
 struct SessionPolicy {
@@ -97,6 +113,9 @@ Result<std::optional<SessionCaller>> authenticate(Tx& tx, std::string_view secre
                                                   TimePoint now);
 // Sign-out; false when there was no such session.
 Result<bool> remove(Tx& tx, std::string_view secret);
+// Ends every session of the user except the one whose cookie secret is `keep` (the
+// caller's own, when they changed their own password); returns how many ended.
+Result<std::int64_t> remove_for_user(Tx& tx, std::int64_t user_id, std::string_view keep = {});
 // Deletes sessions that ended before `now`; returns how many.
 Result<std::int64_t> purge_expired(Tx& tx, TimePoint now);
 }  // namespace sessions

@@ -44,20 +44,24 @@ class Pool final {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  Result<void> run(const std::function<Result<void>(Tx&)>& fn);
+  // How fn's statements run: in one transaction, or each on its own (autocommit).
+  enum class Mode { kTransaction, kAutocommit };
+  Result<void> run(const std::function<Result<void>(Tx&)>& fn, Mode mode = Mode::kTransaction);
 
   // fn: Result<T>(Tx&). Commits when fn returns a value, rolls back on an error.
   template <typename F>
   auto transact(F&& fn) -> std::invoke_result_t<F, Tx&> {
-    using R = std::invoke_result_t<F, Tx&>;
-    std::optional<R> out;
-    auto r = run([&](Tx& tx) -> Result<void> {
-      out.emplace(fn(tx));
-      if (!out->has_value()) return out->error();
-      return ok();
-    });
-    if (!r) return std::move(r).error();
-    return std::move(*out);
+    return run_returning(std::forward<F>(fn), Mode::kTransaction);
+  }
+
+  // fn: Result<T>(Tx&), whose statements each commit on their own, without BEGIN and
+  // COMMIT: two round trips fewer, for a unit of work that is one statement (a read:
+  // one statement sees one snapshot) or whose statements need not commit together.
+  // fn may run again after a broken connection, like transact's; a savepoint in it is
+  // a bug (std::logic_error). The API's token check and fax list run this way.
+  template <typename F>
+  auto autocommit(F&& fn) -> std::invoke_result_t<F, Tx&> {
+    return run_returning(std::forward<F>(fn), Mode::kAutocommit);
   }
 
   // SELECT 1 on a pooled connection: for health checks and start-up waits.
@@ -68,6 +72,21 @@ class Pool final {
   const PoolSettings& settings() const { return settings_; }
 
  private:
+  template <typename F>
+  auto run_returning(F&& fn, Mode mode) -> std::invoke_result_t<F, Tx&> {
+    using R = std::invoke_result_t<F, Tx&>;
+    std::optional<R> out;
+    auto r = run(
+        [&](Tx& tx) -> Result<void> {
+          out.emplace(fn(tx));
+          if (!out->has_value()) return out->error();
+          return ok();
+        },
+        mode);
+    if (!r) return std::move(r).error();
+    return std::move(*out);
+  }
+
   class Connections;
   PoolSettings settings_;
   std::unique_ptr<Connections> connections_;

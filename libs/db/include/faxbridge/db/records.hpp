@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/outcome.hpp"
 #include "faxbridge/db/pool.hpp"
@@ -56,6 +57,9 @@ struct AttemptRecord {
   int pages_sent = 0;
   std::optional<int> bit_rate;
   std::optional<std::string> error_code;
+  std::optional<std::string> ended_at;  // ISO text, UTC; none while the call is in progress
+  std::optional<std::string> media;     // t38 | g711a | g711u
+  std::optional<std::string> remote_station_id;
 };
 
 namespace attempts {
@@ -132,10 +136,33 @@ struct AuditEvent {
   std::string object_type;
   std::string object_id;
   std::string details_json = "{}";
+  // Where the change came from: the client's address for API requests; empty (stored
+  // NULL) for the CLI and the services. Not a valid address: stored NULL as well, so an
+  // odd remote address never costs the change it describes.
+  std::string ip;
+};
+
+struct AuditRow {
+  std::int64_t id = 0;
+  TimePoint at;
+  AuditEvent event;
+};
+
+// GET /api/v1/admin/audit's filters; every one optional.
+struct AuditQuery {
+  std::string actor;           // the actor's name (a username, "cli"), case-insensitive
+  std::string action_prefix;   // "user." for every user change
+  std::string object_type;
+  std::string object_id;
+  std::optional<TimePoint> since;  // at >= since
+  std::optional<TimePoint> until;  // at < until
+  int limit = 50;
+  std::int64_t before_id = 0;  // the cursor: newest first, rows with a smaller id; 0 from the top
 };
 
 namespace audit {
 Result<std::int64_t> record(Tx& tx, const AuditEvent& e);
+Result<std::vector<AuditRow>> list(Tx& tx, const AuditQuery& query);
 }  // namespace audit
 
 }  // namespace faxbridge::db

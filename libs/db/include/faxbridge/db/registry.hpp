@@ -1,7 +1,8 @@
 #pragma once
 // Repositories of the smaller tables the services keep: cover page templates, gateway
-// health, per-number capabilities, API tokens, webhook endpoints and the mail-ingest
-// ledger.
+// health, per-number capabilities, webhook endpoints and the mail-ingest ledger (API
+// tokens are in auth.hpp).
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,8 +20,26 @@ struct CoverPage {
   bool is_default = false;
 };
 
+// A cover page as the administration lists it (without its SVG).
+struct CoverPageInfo {
+  std::string name;
+  bool is_default = false;
+  std::int64_t size_bytes = 0;
+  TimePoint updated_at{};
+};
+
 namespace cover_pages {
 Result<void> put(Tx& tx, const CoverPage& page);  // insert or replace; a new default demotes the old
+// Inserts the page only when no page has its name (a concurrent upload of the same name
+// wins, and an edited page is never replaced); false when one was there. is_default
+// is ignored: the page is inserted as no default.
+Result<bool> insert_if_missing(Tx& tx, const CoverPage& page);
+Result<std::vector<CoverPageInfo>> list(Tx& tx);  // by name
+Result<std::optional<CoverPage>> get(Tx& tx, const std::string& name);
+Result<std::optional<CoverPageInfo>> info(Tx& tx, const std::string& name);
+// Makes the page the default (demoting the old one) or, with false, leaves no default
+// (faxes whose sender chose none then go without a cover page). false: no such page.
+Result<bool> set_default(Tx& tx, const std::string& name, bool is_default);
 Result<bool> remove(Tx& tx, const std::string& name);
 // The seed's lookup: "<lang>_<name>", then "<name>"; an empty name, or one no cover
 // page has, means the default cover page (localized first). Empty only when the
@@ -35,6 +54,10 @@ struct GatewayHealth {
   std::optional<int> rtt_ms;
   std::string detail;
   std::optional<int> last_status;  // SIP status of the last OPTIONS ping (a local 408: no answer)
+  // Read by list() (report() sets them from the state).
+  std::optional<TimePoint> last_ok_at;
+  std::optional<TimePoint> last_fail_at;
+  std::optional<TimePoint> updated_at;
 };
 
 namespace gateway_health {
@@ -50,32 +73,46 @@ Result<void> mark_t38_failed(Tx& tx, const std::string& number);
 Result<bool> prefers_g711(Tx& tx, const std::string& number, int memory_days);
 }  // namespace remote_capabilities
 
-struct ApiToken {
-  std::int64_t id = 0;
-  std::int64_t user_id = 0;
-  std::string name;
-  std::optional<TimePoint> expires_at;
-};
-
-namespace api_tokens {
-// Stores the SHA-256 of the token (computed by the server), never the token.
-Result<ApiToken> create(Tx& tx, std::int64_t user_id, const std::string& name, const std::string& token,
-                        std::optional<TimePoint> expires_at = std::nullopt);
-// The token's owner when it exists, is not revoked and has not expired; marks its use.
-Result<std::optional<ApiToken>> authenticate(Tx& tx, const std::string& token);
-Result<bool> revoke(Tx& tx, std::int64_t id);
-}  // namespace api_tokens
+// The events a webhook endpoint can subscribe to (docs/api/openapi.yaml, WebhookEvent).
+// The notifier delivers them; the API refuses any other name.
+const std::vector<std::string>& webhook_event_types();
 
 struct WebhookEndpoint {
   std::int64_t id = 0;
   std::string url;
-  std::string secret;
+  std::string secret;               // Standard Webhooks: "whsec_" + base64 of the key
   std::vector<std::string> events;  // empty: every event
   std::optional<std::int64_t> user_id;
+  std::string description;
+  bool enabled = true;
+  // After a rotation: the old secret, still signed with (beside the new) until `until`.
+  std::optional<std::string> previous_secret;
+  std::optional<TimePoint> previous_secret_until;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  // Standard Webhooks' two schemes: "hmac" (v1, with `secret`) or "ed25519" (v1a: signed
+  // with signing_key "whsk_...", verified by receivers with public_key "whpk_...").
+  std::string signing = "hmac";
+  std::optional<std::string> public_key;
+  std::optional<std::string> signing_key;
+};
+
+struct WebhookChange {
+  std::optional<std::string> url;
+  std::optional<std::string> description;
+  std::optional<std::vector<std::string>> events;
+  std::optional<bool> enabled;
 };
 
 namespace webhooks {
 Result<WebhookEndpoint> create(Tx& tx, const WebhookEndpoint& w);
+Result<std::vector<WebhookEndpoint>> list(Tx& tx);  // by id
+Result<std::optional<WebhookEndpoint>> get(Tx& tx, std::int64_t id);
+Result<std::optional<WebhookEndpoint>> update(Tx& tx, std::int64_t id, const WebhookChange& change);
+Result<bool> remove(Tx& tx, std::int64_t id);
+// A new secret; the old one stays valid for signing until now + overlap.
+Result<std::optional<WebhookEndpoint>> rotate_secret(Tx& tx, std::int64_t id, const std::string& secret,
+                                                     std::chrono::seconds overlap);
 // Enabled endpoints subscribed to `event` (system-wide ones and the user's).
 Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event,
                                                std::optional<std::int64_t> user_id);

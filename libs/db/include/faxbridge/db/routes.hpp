@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 
@@ -24,11 +25,25 @@ struct Route {
   std::string t38_policy = "auto";  // auto | require | off
   bool enabled = true;
   std::vector<Gateway> gateways;  // in the order they are tried
+  TimePoint created_at{};          // as stored (list, get, update)
+  TimePoint updated_at{};
+};
+
+// What an update changes; absent fields stay. `gateways` replaces the whole list.
+struct RouteChange {
+  std::optional<std::string> prefix;
+  std::optional<std::string> description;
+  std::optional<std::string> t38_policy;
+  std::optional<bool> enabled;
+  std::optional<std::vector<Gateway>> gateways;
 };
 
 namespace routes {
 Result<Route> create(Tx& tx, const Route& route);
 Result<std::vector<Route>> list(Tx& tx);
+Result<std::optional<Route>> get(Tx& tx, std::int64_t id);
+// nullopt when no route has the id; db.constraint for a prefix another route has.
+Result<std::optional<Route>> update(Tx& tx, std::int64_t id, const RouteChange& change);
 // The enabled route with the longest prefix of `number`, else the default route;
 // empty when neither exists (the administrator must configure a default route).
 Result<std::optional<Route>> match(Tx& tx, const std::string& number);

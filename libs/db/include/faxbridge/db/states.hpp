@@ -32,7 +32,7 @@ enum class JobState {
 // The router's input queue: a gateway closes an attempt, the router applies it.
 enum class AttemptState { kOpen, kClosed, kApplying, kApplied, kFailed };
 // The notifier's durable outbox.
-enum class NotificationState { kPending, kSending, kSent, kFailed };
+enum class NotificationState { kPending, kSending, kSent, kFailed, kSuppressed };
 
 // One allowed move and why it happens (the edge label in the diagram).
 struct Edge {

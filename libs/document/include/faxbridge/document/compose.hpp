@@ -2,6 +2,7 @@
 // Cover pages from SVG templates and the header band stamped on transmitted pages.
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/document/page.hpp"
@@ -20,6 +21,11 @@ inline constexpr int kNoteLines = 12;
 
 // The SVG after substitution (for tests and previews).
 std::string fill_cover_template(const std::string& svg, const CoverFields& fields);
+// Refuses a template that is more than a drawing (cover_check.cpp): scripts, event
+// handlers, foreignObject, animation, a DOCTYPE, processing instructions, and any
+// href/src/url() that is not "#id" or an embedded PNG/JPEG/GIF. document.cover_invalid
+// naming the first offence. It does not parse the SVG fully: render_cover does that.
+Result<void> check_cover_template(std::string_view svg);
 // Renders the filled template onto one fax page (thresholded: it is text and lines).
 Result<Bitmap> render_cover(const std::string& svg, const CoverFields& fields, Resolution resolution);
 

@@ -35,6 +35,8 @@ class FaxTiffWriter final {
 
 // Reads a fax TIFF (ours, or a received one: G3/G4, either FillOrder) into bitmaps.
 Result<FaxDocument> read_fax_tiff(std::string_view bytes);
+// Page `index` (0-based) alone, decoding no other page (io.not_found past the last).
+Result<FaxDocument> read_fax_tiff_page(std::string_view bytes, int index);
 
 struct TiffPageInfo {
   int width = 0;

@@ -3,8 +3,8 @@
 // database authenticator and the /api/v1 endpoints, so that tests build it directly
 // over a test database and a ManualClock, and services/web-api/main.cpp only reads the
 // settings, hands it the runtime's pool and waits for the stop signal.
-// Endpoints today: POST/DELETE /api/v1/session, GET /api/v1/me, GET /api/v1/version,
-// POST/GET /api/v1/tokens, DELETE /api/v1/tokens/{id}.
+// The endpoints are described in docs/api/openapi.yaml (served at /api/v1/openapi.yaml,
+// rendered at /api/docs).
 #include <chrono>
 #include <memory>
 
@@ -13,6 +13,7 @@
 #include "faxbridge/core/clock.hpp"
 #include "faxbridge/db/auth.hpp"
 #include "faxbridge/db/pool.hpp"
+#include "faxbridge/webapi/announcer.hpp"
 
 namespace faxbridge::webapi {
 
@@ -27,6 +28,21 @@ struct WebApiSettings {
   // Per remote address: more, since an office's users may share one address behind
   // NAT, yet few enough that one address cannot try a password on every account.
   api::ThrottleRule address_throttle{30, std::chrono::seconds(2)};
+  // Told about submitted faxes and cancelled calls after each commit; none: nobody is
+  // told and the consumers' sweeps find the work (tests run without a bus).
+  Announcer* announcer = nullptr;
+  // Where uploads are written while they arrive (empty: the system's temp folder).
+  std::string upload_directory;
+  // How long an Idempotency-Key is remembered (the IETF draft suggests 24 hours).
+  std::chrono::seconds idempotency_lifetime{24 * 3600};
+  // Redoc's standalone script for the /api/docs page; empty: the npm package in the
+  // source tree (FAXBRIDGE_DEFAULT_REDOC_JS).
+  std::string redoc_script_path;
+  // FAXBRIDGE_SECRET_KEY (core/secret_box.hpp): the key secret settings (the mail
+  // passwords) are sealed with when written and opened with by the SMTP Test action.
+  // Empty: the API runs, and writing a secret is refused with secret.key_missing; a text
+  // that is no key makes start() fail with secret.key_invalid.
+  std::string secret_key;
 };
 
 class WebApi final {

@@ -1,0 +1,74 @@
+#pragma once
+// An SMTP client session over vmime: STARTTLS (587) or implicit TLS (465) or none (a
+// relay on the same host), AUTH PLAIN/LOGIN through vmime's SASL when a user is set, and
+// one connection kept open across a batch of mails (connect() happens on the first send
+// and again after any failure).
+//
+// Certificates are verified by default against the system's CA bundle, or a private CA
+// file; a pinned certificate (the SHA-256 of its DER form, as `openssl x509 -noout
+// -fingerprint -sha256` prints it) is trusted alone, whoever signed it. STARTTLS is
+// required when chosen: never a silent fall-back to plain text.
+//
+// What went wrong is an Error whose kind tells the caller what to do (docs/errors.md):
+//   smtp.unreachable, smtp.temporary (4xx)    kUnavailable: try the mail again later
+//   smtp.rejected (5xx)                       kFailedPrecondition: fail it, keep the answer
+//   smtp.auth_failed, smtp.tls_failed         kFailedPrecondition: the settings are wrong
+// The server's answer (code and text) is in the error's message and its `reply` context.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+
+namespace faxbridge::mail {
+
+enum class TlsMode { kNone, kStartTls, kImplicit };
+
+// The values of the setting smtp.security: "starttls", "tls" (implicit TLS, port 465),
+// "none"; false for anything else.
+bool parse_tls_mode(const std::string& text, TlsMode& out);
+const char* tls_mode_name(TlsMode mode);
+
+struct SmtpSettings {
+  std::string host;
+  int port = 587;
+  TlsMode tls = TlsMode::kStartTls;
+  bool verify_certificate = true;
+  std::string ca_file;        // PEM file of trusted CAs; empty: the system's bundle
+  std::string pinned_sha256;  // hex, colons allowed; set: only this certificate is trusted
+  std::string username;       // empty: no AUTH
+  std::string password;
+  std::chrono::milliseconds timeout{30000};  // per network operation
+};
+
+struct Envelope {
+  std::string from;                // MAIL FROM (an addr-spec)
+  std::vector<std::string> to;     // RCPT TO
+};
+
+class SmtpSession final {
+ public:
+  explicit SmtpSession(SmtpSettings settings);
+  ~SmtpSession();
+  SmtpSession(const SmtpSession&) = delete;
+  SmtpSession& operator=(const SmtpSession&) = delete;
+
+  // Connects (and authenticates) unless already connected.
+  Result<void> connect();
+  // Sends one message (RFC 5322 bytes with CRLF line ends, as compose() makes them).
+  // On any error the connection is dropped; the next call connects again.
+  Result<void> send(const Envelope& envelope, const std::string& message);
+  // QUIT, when connected.
+  void close();
+  bool connected() const;
+
+  const SmtpSettings& settings() const { return settings_; }
+
+ private:
+  struct State;
+  SmtpSettings settings_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace faxbridge::mail

@@ -1,0 +1,103 @@
+#pragma once
+// The notifier: delivers the notifications outbox (ARCHITECTURE.md: the durable outbox).
+//
+// One claim-and-sweep stage (bus::Consumer over db::notification_queue(), woken by the
+// bus's notifications.pending announcements) hands each claimed row to handle():
+//   - channel email: the mail is built at delivery time from the rows it speaks of
+//     (mail_content.cpp) and its template (templates.hpp), composed by libs/mail with the
+//     row's one Message-ID (notification-<id>@<domain of the From address>, kept on the
+//     row before the first send, so a resend after a crash carries the same id), and sent
+//     through an SMTP session kept open across mails (SessionPool);
+//   - channel webhook: the webhook handler the main wires in (libs/webhook).
+// The outcome is one transaction on the row (db/notifications.hpp): sent; pending again
+// after the backoff of policy.hpp; failed, with an administrator alert written in the
+// same transaction (never for an alert); suppressed, for an alert whose cause was mailed
+// within notifications.admin_alert_interval_min.
+//
+// The settings (SMTP, formats, retry window) are read per delivery from a snapshot
+// reloaded when their version moves: a change applies to the next mail, no restart.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "faxbridge/bus/bus.hpp"
+#include "faxbridge/bus/consumer.hpp"
+#include "faxbridge/core/metrics.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/queue.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/notifier/policy.hpp"
+
+namespace faxbridge::notifier {
+
+inline constexpr const char* kNotificationsStage = "notifications.pending";
+
+using WebhookHandler = std::function<Result<void>(const Claim& claim, const bus::LeaseToken& lease)>;
+
+struct NotifierSettings {
+  std::string instance = "notifier";
+  int workers = 4;
+  std::chrono::milliseconds sweep_interval{2000};
+  RetryPolicy retry;  // window: setting notifications.retry_hours overrides it per delivery
+  bool window_from_settings = true;
+  WebhookHandler webhook;  // unset: webhook rows wait (retried) until a notifier has one
+  // The watchdog (policy.hpp watch_alerts): how often it looks, and its thresholds.
+  std::chrono::milliseconds watch_interval{std::chrono::seconds(60)};
+  WatchThresholds watch;
+  metrics::Registry* metrics = nullptr;
+};
+
+class SessionPool;
+
+class Notifier final {
+ public:
+  Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscribe_endpoint, NotifierSettings settings);
+  ~Notifier();
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  void start();
+  void stop();
+  bool connected() const;
+
+  // One claimed row (the consumer's handler; public for tests that drive it directly).
+  Result<void> handle(const Claim& claim, const bus::LeaseToken& lease);
+  db::Queue& queue();
+  Result<int> watch_now() { return watch_once(); }  // tests
+
+ private:
+  struct Stage;
+  Result<void> deliver_mail(std::int64_t id, const bus::LeaseToken& lease);
+  // Records a failed try; the administrator alert (when due) in the same transaction.
+  Result<void> record_failure(std::int64_t id, const Error& error);
+  std::shared_ptr<const db::SettingsSnapshot> settings();
+  void announce(std::int64_t id);
+  void watch_loop();
+  // One look: writes the alerts that are due; returns how many.
+  Result<int> watch_once();
+
+  db::Pool& pool_;
+  bus::Publisher& publisher_;
+  std::string subscribe_endpoint_;
+  NotifierSettings settings_;
+  std::unique_ptr<Stage> stage_;
+  std::unique_ptr<SessionPool> sessions_;
+  std::thread watch_thread_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::mutex settings_mutex_;
+  std::shared_ptr<const db::SettingsSnapshot> snapshot_;
+  std::chrono::steady_clock::time_point snapshot_checked_{};
+  metrics::Counter* sent_ = nullptr;
+  metrics::Counter* retried_ = nullptr;
+  metrics::Counter* failed_ = nullptr;
+  metrics::Counter* suppressed_ = nullptr;
+};
+
+}  // namespace faxbridge::notifier

@@ -1,0 +1,1 @@
+Faxbridge alert: {{ALERT_CODE}}

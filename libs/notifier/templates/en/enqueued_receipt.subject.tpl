@@ -1,0 +1,1 @@
+Fax queued for {{RECIPIENT}}: {{SUBJECT_OR_REFERENCE}}

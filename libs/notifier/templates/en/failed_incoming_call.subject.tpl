@@ -1,0 +1,1 @@
+Fax call from {{CALLER}} to {{CALLED}} brought no pages

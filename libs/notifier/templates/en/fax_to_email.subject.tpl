@@ -1,0 +1,1 @@
+Fax from {{CALLER}}{{#REMOTE_STATION}} ({{REMOTE_STATION_ID}}){{/REMOTE_STATION}}, {{PAGES}} page(s), {{REFERENCE}}

@@ -1,0 +1,1 @@
+Cannot fax this: {{SUBJECT_OR_REFERENCE}}

@@ -1,0 +1,1 @@
+Fax sent to {{RECIPIENT}}: {{SUBJECT_OR_REFERENCE}}

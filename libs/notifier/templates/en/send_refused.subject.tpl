@@ -1,0 +1,1 @@
+Fax not accepted: {{SUBJECT_OR_REFERENCE}}

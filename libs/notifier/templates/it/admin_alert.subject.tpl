@@ -1,0 +1,1 @@
+Avviso Faxbridge: {{ALERT_CODE}}

@@ -1,0 +1,1 @@
+Fax in coda per {{RECIPIENT}}: {{SUBJECT_OR_REFERENCE}}

@@ -1,0 +1,1 @@
+La chiamata fax da {{CALLER}} a {{CALLED}} non ha portato pagine

@@ -1,0 +1,1 @@
+Fax da {{CALLER}}{{#REMOTE_STATION}} ({{REMOTE_STATION_ID}}){{/REMOTE_STATION}}, {{PAGES}} pagina/e, {{REFERENCE}}

@@ -1,0 +1,1 @@
+Impossibile inviare come fax: {{SUBJECT_OR_REFERENCE}}

@@ -1,0 +1,1 @@
+Fax inviato a {{RECIPIENT}}: {{SUBJECT_OR_REFERENCE}}

@@ -1,0 +1,1 @@
+Fax non accettato: {{SUBJECT_OR_REFERENCE}}

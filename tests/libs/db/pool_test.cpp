@@ -1,0 +1,74 @@
+// db::Pool's two ways of running a unit of work on a real Postgres: transact commits
+// all of it or nothing; autocommit commits each statement on its own (no BEGIN and
+// COMMIT round trips), so a later failure keeps what ran before it, and a savepoint,
+// which needs a transaction, is refused as the bug it would be.
+#include <gtest/gtest.h>
+
+#include "faxbridge/db/auth.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/testing/pg_cluster.hpp"
+#include "faxbridge/db/users.hpp"
+
+namespace faxbridge::db {
+namespace {
+
+class PoolModes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto u = pool_.transact([](Tx& t) {
+      User user;
+      user.username = "alice";
+      user.display_name = "Alice";
+      return users::create(t, user);
+    });
+    ASSERT_TRUE(u) << u.error().to_string();
+    alice_ = u->id;
+  }
+
+  std::size_t tokens() {
+    auto r = pool_.autocommit([&](Tx& t) { return api_tokens::list(t, alice_); });
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? r->size() : 0;
+  }
+
+  // Makes a token, then fails: what the failure leaves depends on the mode.
+  Result<NewApiToken> make_then_fail(Tx& t) {
+    auto made = api_tokens::create(t, alice_, "made", std::nullopt, utc_time(2026, 12, 1, 9, 0, 0));
+    if (!made) return made.error();
+    return Error(Code::k_internal, "failing after the insert");
+  }
+
+  std::string dsn_ = testing::migrated_database("pool");
+  Pool pool_{PoolSettings{dsn_, 1}};
+  std::int64_t alice_ = 0;
+};
+
+TEST_F(PoolModes, ATransactionThatFailsLeavesNothing) {
+  EXPECT_FALSE(pool_.transact([&](Tx& t) { return make_then_fail(t); }));
+  EXPECT_EQ(tokens(), 0u);
+}
+
+TEST_F(PoolModes, UnderAutocommitEachStatementCommitsOnItsOwn) {
+  EXPECT_FALSE(pool_.autocommit([&](Tx& t) { return make_then_fail(t); }));
+  EXPECT_EQ(tokens(), 1u) << "the insert committed before the failure";
+  // And a successful unit reads what is there.
+  auto found = pool_.autocommit([&](Tx& t) { return users::get(t, alice_); });
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_EQ(found->username, "alice");
+}
+
+TEST_F(PoolModes, ASavepointUnderAutocommitIsRefusedAsABug) {
+  auto r = pool_.autocommit([](Tx& t) {
+    User user;
+    user.username = "bob";
+    user.display_name = "Bob";
+    return users::create(t, user);  // writes under a savepoint
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::k_internal) << r.error().to_string();
+  // The connection is still good for the next unit of work.
+  EXPECT_EQ(tokens(), 0u);
+}
+
+}  // namespace
+}  // namespace faxbridge::db

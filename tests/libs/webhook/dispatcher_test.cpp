@@ -1,0 +1,408 @@
+// The Dispatcher against a real PostgreSQL and a real HTTP receiver in Python
+// (receiver.py) that verifies every Standard Webhooks signature with its own code
+// (hmac/hashlib/base64, PyNaCl) and records what it got.
+#include "faxbridge/webhook/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/registry.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/db/users.hpp"
+#include "faxbridge/db/webhooks.hpp"
+#include "faxbridge/testing/process.hpp"
+#include "faxbridge/testing/sql.hpp"
+#include "faxbridge/webhook/signing.hpp"
+
+namespace faxbridge::webhook {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using faxbridge::testing::eventually;
+
+constexpr const char* kSecret = "whsec_ZmF4YnJpZGdlLXdlYmhvb2stdGVzdC1rZXktMzJieXQ=";
+constexpr const char* kNewSecret = "whsec_YW5vdGhlci1zZWNyZXQtZm9yLXJvdGF0aW9uLTAwMDE=";
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = db::testing::migrated_database("webhook");
+    pool_ = std::make_unique<db::Pool>(db::PoolSettings{dsn_, 8});
+    queue_ = std::make_unique<db::Queue>(*pool_, db::notification_queue(), "notifier-test");
+    dir_ = std::filesystem::temp_directory_path() / ("faxbridge-receiver-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    keys_ = json::object();
+    write_keys();
+    receiver_ = std::make_unique<faxbridge::testing::Child>(
+        "/usr/bin/python3", std::vector<std::string>{FAXBRIDGE_WEBHOOK_RECEIVER, dir_.string()});
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(dir_ / "port"); }, 20s)) << "the receiver did not start";
+    std::ifstream(dir_ / "port") >> port_;
+    allow_private(true);  // the receiver is on loopback
+    set("company.admin_email", "\"fax-admin@example.test\"");
+    auto u = pool_->transact([](db::Tx& tx) {
+      db::User u;
+      u.username = "alice";
+      u.email = "alice@example.test";
+      return db::users::create(tx, u);
+    });
+    ASSERT_TRUE(u) << u.error().to_string();
+    alice_ = u->id;
+  }
+  void TearDown() override {
+    receiver_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  pqxx::result sql(const std::string& q) { return faxbridge::testing::committed_sql(dsn_, q); }
+  void set(const std::string& key, const std::string& value) {
+    auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, value); });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  // Stored as its row (the catalog may not have the key yet: db::webhook_deliveries).
+  void allow_private(bool on) {
+    sql("INSERT INTO settings (key, value) VALUES ('webhooks.allow_private_addresses', '" +
+        std::string(on ? "true" : "false") + "') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
+  }
+  void write_keys() {
+    std::ofstream(dir_ / "keys.json.tmp") << keys_.dump();
+    std::filesystem::rename(dir_ / "keys.json.tmp", dir_ / "keys.json");
+  }
+  std::string url(const std::string& path) { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+  db::WebhookEndpoint endpoint(const std::string& path, const std::string& secret = kSecret,
+                               std::optional<Ed25519Keys> ed = std::nullopt) {
+    db::WebhookEndpoint w;
+    w.url = url(path);
+    w.secret = secret;
+    if (ed) {
+      w.signing = "ed25519";
+      w.public_key = ed->public_key;
+      w.signing_key = ed->signing_key;
+    }
+    auto r = pool_->transact([&](db::Tx& tx) { return db::webhooks::create(tx, w); });
+    EXPECT_TRUE(r) << r.error().to_string();
+    return *r;
+  }
+  std::int64_t job() {
+    auto j = pool_->transact([&](db::Tx& tx) {
+      db::NewJob n;
+      n.recipient_number = "+390212345678";
+      n.recipient_canonical = "+390212345678";
+      n.sender_user_id = alice_;
+      n.subject = "Invoice 7";
+      return db::jobs::create(tx, n, "test");
+    });
+    EXPECT_TRUE(j) << j.error().to_string();
+    return j->id;
+  }
+  // The event's rows (one per subscribed endpoint), as the router writes them.
+  std::vector<std::int64_t> event(const std::string& type, std::int64_t job_id) {
+    auto ids = pool_->transact([&](db::Tx& tx) { return db::webhook_events::for_job(tx, type, job_id); });
+    EXPECT_TRUE(ids) << ids.error().to_string();
+    return *ids;
+  }
+  // Claims the row as the notifier's consumer would and hands it to the dispatcher.
+  void deliver(Dispatcher& d, std::int64_t id) {
+    auto c = queue_->claim(id);
+    ASSERT_TRUE(c) << c.error().to_string();
+    ASSERT_TRUE(c->has_value()) << "notification " << id << " was not claimable";
+    bus::LeaseToken lease;
+    auto r = d.handle(**c, lease);
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  std::vector<json> received() {
+    std::vector<json> out;
+    std::ifstream in(dir_ / "log.jsonl");
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+  std::string row(std::int64_t id, const std::string& column) {
+    auto f = sql("SELECT " + column + "::text FROM notifications WHERE id = " + std::to_string(id))[0][0];
+    return f.is_null() ? "(null)" : f.as<std::string>();
+  }
+  DispatcherSettings fast() {
+    DispatcherSettings s;
+    s.backoff = std::vector<std::chrono::milliseconds>(7, 0ms);
+    s.jitter = 0;
+    return s;
+  }
+
+  std::string dsn_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<db::Queue> queue_;
+  std::filesystem::path dir_;
+  json keys_;
+  std::unique_ptr<faxbridge::testing::Child> receiver_;
+  int port_ = 0;
+  std::int64_t alice_ = 0;
+};
+
+TEST_F(DispatcherTest, AFaxEventIsDeliveredSignedAndVerifiedByTheReceiver) {
+  endpoint("/ok/1");
+  keys_["/ok/1"] = {{"secret", kSecret}};
+  write_keys();
+  const auto j = job();
+  auto ids = event("fax.sent", j);
+  ASSERT_EQ(ids.size(), 1u);
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "sent");
+  EXPECT_EQ(row(ids[0], "attempts"), "1");
+  EXPECT_NE(row(ids[0], "sent_at"), "(null)");
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["verified"].get<bool>()) << got[0].dump();
+  EXPECT_EQ(got[0]["id"], "msg_" + std::to_string(ids[0]));
+  EXPECT_EQ(got[0]["content_type"], "application/json");
+  const std::string sig = got[0]["signature"];
+  EXPECT_EQ(sig.rfind("v1,", 0), 0u);
+  EXPECT_EQ(sig.find(' '), std::string::npos) << "one secret, one signature";
+  auto body = json::parse(got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["type"], "fax.sent");
+  EXPECT_TRUE(body["timestamp"].is_string());
+  EXPECT_EQ(body["data"]["id"], j);
+  EXPECT_EQ(body["data"]["direction"], "outbound");
+  EXPECT_EQ(body["data"]["subject"], "Invoice 7");
+  EXPECT_EQ(body["data"]["sender"]["username"], "alice");
+  // The body as sent is the one stored for retries and redeliveries.
+  EXPECT_EQ(sql("SELECT payload->>'body' FROM notifications WHERE id = " + std::to_string(ids[0]))[0][0].as<std::string>(),
+            got[0]["body"].get<std::string>());
+  auto log = sql("SELECT status, attempt, error_code IS NULL, message_id FROM webhook_deliveries WHERE notification_id = " +
+                 std::to_string(ids[0]));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0][0].as<int>(), 200);
+  EXPECT_EQ(log[0][1].as<int>(), 1);
+  EXPECT_TRUE(log[0][2].as<bool>());
+  EXPECT_EQ(log[0][3].as<std::string>(), "msg_" + std::to_string(ids[0]));
+}
+
+TEST_F(DispatcherTest, DuringARotationBothSecretsSignAndAReceiverKnowingOnlyTheNewOneVerifies) {
+  auto w = endpoint("/ok/rotated", kSecret);
+  auto r = pool_->transact([&](db::Tx& tx) { return db::webhooks::rotate_secret(tx, w.id, kNewSecret, 24h); });
+  ASSERT_TRUE(r && *r);
+  keys_["/ok/rotated"] = {{"secret", kNewSecret}};
+  write_keys();
+  auto ids = event("fax.queued", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["verified"].get<bool>()) << got[0].dump();
+  const std::string sig = got[0]["signature"];
+  ASSERT_NE(sig.find(' '), std::string::npos) << sig;
+  EXPECT_EQ(sig.substr(sig.find(' ') + 1).rfind("v1,", 0), 0u) << sig;
+
+  // After the overlap only the new secret signs: a receiver that kept the old one fails.
+  sql("UPDATE webhook_endpoints SET previous_secret_until = now() - interval '1 second' WHERE id = " +
+      std::to_string(w.id));
+  keys_["/ok/rotated"] = {{"secret", kSecret}};
+  write_keys();
+  ids = event("fax.queued", job());
+  deliver(d, ids[0]);
+  got = received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[1]["verified"].get<bool>()) << "the old secret no longer signs";
+  EXPECT_EQ(got[1]["signature"].get<std::string>().find(' '), std::string::npos);
+}
+
+TEST_F(DispatcherTest, AnEd25519EndpointIsSignedV1aAndVerifiedWithItsPublicKey) {
+  auto keys = new_ed25519_keys();
+  ASSERT_TRUE(keys);
+  endpoint("/ok/ed", kSecret, *keys);
+  keys_["/ok/ed"] = {{"public_key", keys->public_key}};
+  write_keys();
+  auto ids = event("fax.failed", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["verified"].get<bool>()) << got[0].dump();
+  EXPECT_EQ(got[0]["signature"].get<std::string>().rfind("v1a,", 0), 0u);
+  EXPECT_EQ(row(ids[0], "state"), "sent");
+}
+
+TEST_F(DispatcherTest, AReceiverFailingFiveTimesGetsTheSameMessageOnceMoreAndTakesIt) {
+  endpoint("/fail5/a");
+  keys_["/fail5/a"] = {{"secret", kSecret}};
+  write_keys();
+  auto ids = event("fax.sent", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_NO_FATAL_FAILURE(deliver(d, ids[0]));
+    if (i < 5) {
+      EXPECT_EQ(row(ids[0], "state"), "pending");
+      EXPECT_EQ(row(ids[0], "error_code"), "webhook.http_error");
+    }
+  }
+  EXPECT_EQ(row(ids[0], "state"), "sent");
+  EXPECT_EQ(row(ids[0], "attempts"), "6");
+  auto got = received();
+  ASSERT_EQ(got.size(), 6u);
+  for (const auto& g : got) {
+    EXPECT_TRUE(g["verified"].get<bool>());
+    EXPECT_EQ(g["id"], got[0]["id"]) << "one webhook-id for every try";
+    EXPECT_EQ(g["body"], got[0]["body"]) << "the same bytes every try";
+  }
+  EXPECT_EQ(std::count_if(got.begin(), got.end(), [](const json& g) { return g["status"] == 200; }), 1);
+  auto log = sql("SELECT attempt, status, coalesce(error_code, '') FROM webhook_deliveries WHERE notification_id = " +
+                 std::to_string(ids[0]) + " ORDER BY id");
+  ASSERT_EQ(log.size(), 6u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(log[i][0].as<int>(), i + 1);
+    EXPECT_EQ(log[i][1].as<int>(), 500);
+    EXPECT_EQ(log[i][2].as<std::string>(), "webhook.http_error");
+  }
+  EXPECT_EQ(log[5][1].as<int>(), 200);
+}
+
+TEST_F(DispatcherTest, RetriesFollowTheInjectedBackoffThenTheEndpointIsDisabledAndItsOwnerTold) {
+  auto w = endpoint("/fail5/b");
+  DispatcherSettings s = fast();
+  s.backoff = {0ms, 0ms, 1h};  // four tries; the third failure waits an hour
+  Dispatcher d(*pool_, *queue_, s);
+  auto ids = event("fax.sent", job());
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(deliver(d, ids[0]));
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  EXPECT_EQ(sql("SELECT not_before > now() + interval '50 minutes' FROM notifications WHERE id = " +
+                std::to_string(ids[0]))[0][0].as<bool>(), true);
+  auto c = queue_->claim(ids[0]);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->has_value()) << "not claimable before its next try";
+  sql("UPDATE notifications SET not_before = now() WHERE id = " + std::to_string(ids[0]));
+  ASSERT_NO_FATAL_FAILURE(deliver(d, ids[0]));
+  EXPECT_EQ(row(ids[0], "state"), "failed");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.retries_exhausted");
+  EXPECT_NE(row(ids[0], "last_error").find("HTTP 500"), std::string::npos) << row(ids[0], "last_error");
+  EXPECT_EQ(sql("SELECT enabled FROM webhook_endpoints WHERE id = " + std::to_string(w.id))[0][0].as<bool>(), false);
+  auto alert = sql("SELECT recipient, payload->'error'->>'code', channel FROM notifications WHERE kind = 'admin_alert'");
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_EQ(alert[0][0].as<std::string>(), "fax-admin@example.test") << "a system-wide endpoint's owner";
+  EXPECT_EQ(alert[0][1].as<std::string>(), "webhook.retries_exhausted");
+  EXPECT_EQ(alert[0][2].as<std::string>(), "email");
+  // Disabled: the next event writes no row for it.
+  EXPECT_TRUE(event("fax.sent", job()).empty());
+}
+
+TEST_F(DispatcherTest, AUsersEndpointAnsweringGoneIsDisabledAndTheUserTold) {
+  db::WebhookEndpoint w;
+  w.url = url("/gone/1");
+  w.secret = kSecret;
+  w.user_id = alice_;
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::webhooks::create(tx, w); }));
+  auto ids = event("fax.sent", job());
+  ASSERT_EQ(ids.size(), 1u);
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "failed");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.http_error");
+  EXPECT_EQ(sql("SELECT count(*) FROM webhook_endpoints WHERE enabled")[0][0].as<int>(), 0);
+  auto alert = sql("SELECT recipient FROM notifications WHERE kind = 'admin_alert'");
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_EQ(alert[0][0].as<std::string>(), "alice@example.test");
+}
+
+TEST_F(DispatcherTest, ATenMegabyteOrHangingAnswerRetriesWhileAnotherRowIsDelivered) {
+  endpoint("/big/1");
+  endpoint("/hang/1");
+  const auto j = job();
+  auto big = event("fax.queued", j);
+  ASSERT_EQ(big.size(), 2u);  // both endpoints take every event
+  endpoint("/ok/meanwhile");
+  DispatcherSettings s = fast();
+  s.backoff = {1h};
+  s.timeout = 6s;
+  Dispatcher d(*pool_, *queue_, s);
+
+  deliver(d, big[0]);  // the 10 MB answer
+  EXPECT_EQ(row(big[0], "state"), "pending");
+  EXPECT_EQ(row(big[0], "error_code"), "webhook.response_too_large");
+  EXPECT_EQ(sql("SELECT status FROM webhook_deliveries WHERE notification_id = " + std::to_string(big[0]))[0][0].as<int>(),
+            200);
+
+  std::atomic<bool> hang_done{false};
+  std::thread hang([&] {
+    deliver(d, big[1]);
+    hang_done = true;
+  });
+  // Once the hanging receiver holds its request, another row goes through.
+  ASSERT_TRUE(eventually([&] { return received().size() == 2; }, 20s));
+  auto ok = event("fax.sent", j);  // a row for each of the three endpoints; the /ok one is delivered
+  std::int64_t ok_id = 0;
+  for (auto id : ok) {
+    if (row(id, "recipient") == url("/ok/meanwhile")) ok_id = id;
+  }
+  ASSERT_NE(ok_id, 0);
+  deliver(d, ok_id);
+  EXPECT_EQ(row(ok_id, "state"), "sent");
+  EXPECT_FALSE(hang_done.load()) << "the hanging delivery was still waiting for its answer";
+  hang.join();
+  EXPECT_EQ(row(big[1], "state"), "pending");
+  EXPECT_EQ(row(big[1], "error_code"), "webhook.timeout");
+  EXPECT_EQ(sql("SELECT status IS NULL FROM webhook_deliveries WHERE notification_id = " + std::to_string(big[1]))[0][0]
+                .as<bool>(), true);
+}
+
+TEST_F(DispatcherTest, AReceiverDrippingItsAnswerIsCutAtTheDeadline) {
+  endpoint("/drip/1");
+  auto ids = event("fax.sent", job());
+  DispatcherSettings s = fast();
+  s.timeout = 3s;  // each byte comes within half a second: no read ever times out
+  Dispatcher d(*pool_, *queue_, s);
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.timeout");
+  ASSERT_EQ(received().size(), 1u);
+}
+
+TEST_F(DispatcherTest, ALoopbackUrlIsRefusedWhileTheSettingIsOff) {
+  allow_private(false);
+  endpoint("/ok/private");
+  auto ids = event("fax.sent", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "failed");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.address_refused");
+  EXPECT_NE(row(ids[0], "last_error").find("webhooks.allow_private_addresses"), std::string::npos);
+  EXPECT_TRUE(received().empty()) << "nothing was sent";
+  auto log = sql("SELECT error_code, status IS NULL FROM webhook_deliveries WHERE notification_id = " +
+                 std::to_string(ids[0]));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0][0].as<std::string>(), "webhook.address_refused");
+  EXPECT_EQ(sql("SELECT enabled FROM webhook_endpoints")[0][0].as<bool>(), true) << "the setting may be turned on";
+}
+
+TEST_F(DispatcherTest, ARedeliverySendsTheSameBytesUnderTheSameWebhookId) {
+  auto w = endpoint("/ok/again");
+  keys_["/ok/again"] = {{"secret", kSecret}};
+  write_keys();
+  auto ids = event("fax.sent", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  const auto delivery = sql("SELECT id FROM webhook_deliveries")[0][0].as<std::int64_t>();
+  sql("UPDATE fax_jobs SET subject = 'changed since' ");  // the stored body is what is sent
+  auto again = pool_->transact([&](db::Tx& tx) { return db::webhook_deliveries::redeliver(tx, w.id, delivery); });
+  ASSERT_TRUE(again && *again);
+  EXPECT_NE(**again, ids[0]);
+  deliver(d, **again);
+  auto got = received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1]["id"], got[0]["id"]);
+  EXPECT_EQ(got[1]["body"], got[0]["body"]);
+  EXPECT_TRUE(got[1]["verified"].get<bool>());
+  auto none = pool_->transact([&](db::Tx& tx) { return db::webhook_deliveries::redeliver(tx, w.id + 1, delivery); });
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value()) << "a delivery of another endpoint";
+}
+
+}  // namespace
+}  // namespace faxbridge::webhook
