@@ -195,9 +195,8 @@ Result<std::vector<FaxRecord>> list(Tx& tx, const FaxListQuery& q) {
   // every filter as `($n IS NULL OR ...)` would share one generic plan among all. The
   // limit and the states are in the text, not parameters: with LIMIT $n Postgres's
   // generic plan assumes a tenth of the table is read (cost high enough for JIT, so it
-  // keeps planning every call), and a state's frequency decides the plan (the few
-  // `submitted` rows by their partial index, `sent` ones along the list index); a
-  // generic plan over a state parameter walked the whole list index for a rare state.
+  // keeps planning every call). A state filter reads the state indexes of migration 0018
+  // as ranges; a generic plan over a state parameter walked the whole list index.
   std::vector<std::string> params;
   std::string where;
   auto param = [&](std::string value) {
@@ -209,20 +208,15 @@ Result<std::vector<FaxRecord>> list(Tx& tx, const FaxListQuery& q) {
     where += condition;
   };
   if (q.sender) require("j.sender_user_id = " + param(std::to_string(*q.sender)) + "::bigint");
-  if (!q.states.empty()) {
-    // Names from the state table only (an unknown one matches no row), sorted, so the
-    // same set is the same text.
-    std::vector<std::string_view> known;
-    for (const auto& s : q.states) {
-      if (const auto state = parse_job_state(s)) known.push_back(state_name(*state));
-    }
-    if (known.empty()) return std::vector<FaxRecord>{};
-    std::sort(known.begin(), known.end());
-    known.erase(std::unique(known.begin(), known.end()), known.end());
-    std::string in;
-    for (auto name : known) in += (in.empty() ? "" : ", ") + states_sql::quoted(name);
-    require("j.state IN (" + in + ")");
+  // Names from the state table only (an unknown one matches no row), sorted, so the same
+  // set is the same text.
+  std::vector<std::string_view> states;
+  for (const auto& s : q.states) {
+    if (const auto state = parse_job_state(s)) states.push_back(state_name(*state));
   }
+  if (!q.states.empty() && states.empty()) return std::vector<FaxRecord>{};
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
   if (q.reference) require("j.reference = " + param(*q.reference));
   if (q.client_reference) require("j.client_reference = " + param(*q.client_reference));
   if (q.recipient_canonical) require("j.recipient_canonical = " + param(*q.recipient_canonical));
@@ -236,8 +230,26 @@ Result<std::vector<FaxRecord>> list(Tx& tx, const FaxListQuery& q) {
     require("(j.created_at, j.id) < (to_timestamp((" + us + "::bigint / 1000000)::float8) + (" + us +
             "::bigint % 1000000) * interval '1 microsecond', " + id + "::bigint)");
   }
-  const std::string sql =
-      fax_select() + where + " ORDER BY j.created_at DESC, j.id DESC LIMIT " + std::to_string(std::max(q.limit, 0) + 1);
+  const std::string order = " ORDER BY j.created_at DESC, j.id DESC LIMIT " + std::to_string(std::max(q.limit, 0) + 1);
+  auto with_state = [&](std::string_view state) {
+    return (where.empty() ? "WHERE " : where + " AND ") + "j.state = " + states_sql::quoted(state);
+  };
+  std::string sql;
+  if (states.size() == 1) {
+    sql = fax_select() + with_state(states[0]) + order;  // one range of a (sender,) state index
+  } else if (states.size() > 1) {
+    // `state IN (a, b)` cannot read a (state, created_at) index in list order, so the plan
+    // walked the whole list index filtering; instead each state's page is its own range
+    // and the pages are merged.
+    std::string pages;
+    for (auto state : states) {
+      pages += std::string(pages.empty() ? "" : " UNION ALL ") + "(SELECT j.id FROM fax_jobs j " + with_state(state) +
+               order + ")";
+    }
+    sql = fax_select() + "WHERE j.id IN (SELECT id FROM (" + pages + ") pages)" + order;
+  } else {
+    sql = fax_select() + where + order;
+  }
   auto r = exec_prepared_varying(tx, sql, pqxx::prepare::make_dynamic_params(params));
   std::vector<FaxRecord> out;
   out.reserve(r.size());

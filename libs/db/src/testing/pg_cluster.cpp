@@ -5,16 +5,20 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -24,26 +28,87 @@
 namespace faxbridge::db::testing {
 namespace fs = std::filesystem;
 
-// Ports the kernel just handed out and released: good enough on a test machine. The
-// kernel may hand the same port out twice in a row, so this process never repeats one.
+// Ports for test servers. A port the kernel hands out for bind(0) lies in its ephemeral
+// range, which is also where every outgoing connection takes its source port: on a busy
+// CI machine some other test's Postgres or HTTP client took the port between the pick and
+// the server's bind ("Address already in use"). So ports come from 10000-19999, below
+// that range and below the media ports the gateway tests spread over 20000-32000 by
+// process id, and a lock file held for the
+// life of this process keeps two test processes running side by side from picking the
+// same one; the kernel drops the lock when the process dies.
+namespace {
+
+bool bindable(int type, int port) {
+  int s = ::socket(AF_INET, type, 0);
+  if (s < 0) return false;
+  int one = 1;
+  ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as the servers bind
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(s);
+  return ok;
+}
+
+int ephemeral_low() {
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d", &low) != 1) low = 32768;
+    std::fclose(f);
+  }
+  return low;
+}
+
+// Holds <dir>/<port> locked until the process ends; false when another process holds it.
+bool claim_across_processes(int port) {
+  static const fs::path dir = fs::temp_directory_path() / "faxbridge-test-ports";
+  std::error_code ec;
+  if (fs::create_directories(dir, ec)) fs::permissions(dir, fs::perms::all | fs::perms::sticky_bit, ec);
+  const std::string file = (dir / std::to_string(port)).string();
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return true;  // no lock directory: fall back to the bind checks alone
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  return true;  // fd stays open on purpose: the lock lasts as long as this process
+}
+
+}  // namespace
+
 int free_port() {
   static std::mutex mutex;
   static std::set<int> handed_out;
   std::lock_guard lock(mutex);
-  for (int tries = 0; tries < 100; ++tries) {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port = ntohs(a.sin_port);
+  const int low = 10000;
+  const int high = std::min(20000, ephemeral_low());
+  if (high - low < 1000) {  // an unusual kernel setting: take what bind(0) gives
+    for (int tries = 0; tries < 100; ++tries) {
+      int s = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t len = sizeof a;
+      int port = 0;
+      if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+          ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+      ::close(s);
+      if (port != 0 && handed_out.insert(port).second) return port;
     }
-    ::close(s);
-    if (port != 0 && handed_out.insert(port).second) return port;
+    return 0;
+  }
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  const int span = high - low;
+  int port = low + static_cast<int>(random() % static_cast<unsigned>(span));
+  for (int tries = 0; tries < span; ++tries, port = low + (port - low + 1) % span) {
+    if (handed_out.count(port)) continue;
+    if (!bindable(SOCK_STREAM, port) || !bindable(SOCK_DGRAM, port)) continue;
+    if (!claim_across_processes(port)) continue;
+    handed_out.insert(port);
+    return port;
   }
   return 0;
 }

@@ -53,7 +53,8 @@ std::string migrated_database(const std::string& prefix = "t");
 int run_command(const std::vector<std::string>& argv, const std::string& run_as = "",
                 const std::string& log_file = "");
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A port on 127.0.0.1, free for TCP and UDP a moment ago, below the kernel's ephemeral
+// range and held for this process alone (pg_cluster.cpp says why).
 int free_port();
 
 }  // namespace faxbridge::db::testing
