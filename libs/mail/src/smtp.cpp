@@ -10,6 +10,7 @@
 #include <vmime/security/cert/defaultCertificateVerifier.hpp>
 #include <vmime/vmime.hpp>
 
+#include "coalescing_socket.hpp"
 #include "vmime_platform.hpp"
 
 namespace faxbridge::mail {
@@ -226,6 +227,8 @@ Result<void> SmtpSession::connect() {
     }
     transport->setCertificateVerifier(vmime::make_shared<Verifier>(settings_));
     transport->setTimeoutHandlerFactory(vmime::make_shared<DeadlineFactory>(settings_.timeout));
+    transport->setSocketFactory(
+        vmime::make_shared<detail::CoalescingSocketFactory>(vmime::platform::getHandler()->getSocketFactory()));
     transport->connect();
     state_->transport = transport;
     return {};
