@@ -19,7 +19,7 @@ Result<Document> put(Tx& tx, Document doc) {
 }
 
 Result<Document> get(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
+  auto r = exec_prepared_text(tx, 
       "SELECT id, kind, media_type, filename, page_count, owner_user_id, bytes, encode(sha256, 'hex') "
       "FROM documents WHERE id = $1",
       id);

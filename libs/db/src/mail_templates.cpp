@@ -27,7 +27,7 @@ std::vector<MailTemplatePart> rows_of(const pqxx::result& r) {
 }  // namespace
 
 Result<std::vector<MailTemplatePart>> parts(Tx& tx, const std::string& name, const std::string& language) {
-  return rows_of(W(tx).exec_params(std::string("SELECT ") + kColumns +
+  return rows_of(exec_prepared_text(tx, std::string("SELECT ") + kColumns +
                                        " FROM mail_templates WHERE name = $1 AND language = $2 ORDER BY part",
                                    name, language));
 }

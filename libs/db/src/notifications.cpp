@@ -13,7 +13,7 @@ namespace {
 std::string interval_ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
 void record_try(Tx& tx, std::int64_t id, const std::optional<Error>& error) {
-  W(tx).exec_params(
+  exec_prepared_text(tx, 
       "UPDATE notifications SET attempts = attempts + 1, last_tried_at = now(), error_code = $2, last_error = $3 "
       "WHERE id = $1",
       id, error ? std::optional<std::string>(std::string(error->name())) : std::nullopt,
@@ -23,7 +23,7 @@ void record_try(Tx& tx, std::int64_t id, const std::optional<Error>& error) {
 }  // namespace
 
 Result<NotificationRow> get(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
+  auto r = exec_prepared_text(tx, 
       "SELECT id, kind, channel, recipient, job_id, received_fax_id, user_id, webhook_id, payload::text, state, "
       "attempts, message_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
       "FROM notifications WHERE id = $1",
@@ -48,7 +48,7 @@ Result<NotificationRow> get(Tx& tx, std::int64_t id) {
 }
 
 Result<void> set_message_id(Tx& tx, std::int64_t id, const std::string& message_id) {
-  W(tx).exec_params("UPDATE notifications SET message_id = $2 WHERE id = $1 AND message_id IS NULL", id, message_id);
+  exec_prepared_text(tx, "UPDATE notifications SET message_id = $2 WHERE id = $1 AND message_id IS NULL", id, message_id);
   return ok();
 }
 
@@ -63,7 +63,7 @@ Result<bool> retry_later(Tx& tx, Queue& queue, std::int64_t id, std::chrono::mil
   auto done = queue.finish(tx, id, "pending");
   if (!done || !*done) return done;
   record_try(tx, id, error);
-  W(tx).exec_params("UPDATE notifications SET not_before = now() + $2::interval WHERE id = $1", id, interval_ms(delay));
+  exec_prepared_text(tx, "UPDATE notifications SET not_before = now() + $2::interval WHERE id = $1", id, interval_ms(delay));
   return true;
 }
 
@@ -77,7 +77,7 @@ Result<bool> mark_failed(Tx& tx, Queue& queue, std::int64_t id, const Error& err
 Result<bool> mark_suppressed(Tx& tx, Queue& queue, std::int64_t id, const std::string& cause) {
   auto done = queue.finish(tx, id, "suppressed");
   if (!done || !*done) return done;
-  W(tx).exec_params("UPDATE notifications SET error_code = $2, last_error = $3 WHERE id = $1", id,
+  exec_prepared_text(tx, "UPDATE notifications SET error_code = $2, last_error = $3 WHERE id = $1", id,
                     std::string(code_name(Code::k_notification_suppressed)),
                     "The cause " + cause + " was mailed to the administrator within the alert interval.");
   return true;
@@ -98,7 +98,7 @@ Result<bool> take_alert_slot(Tx& tx, const std::string& cause, std::chrono::seco
 }
 
 Result<ReceivedFaxFacts> received_fax_facts(Tx& tx, std::int64_t id) {
-  auto r = W(tx).exec_params(
+  auto r = exec_prepared_text(tx, 
       "SELECT id, coalesce(reference, ''), caller_number, called_number, remote_station_id, pages, media, "
       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "extract(epoch FROM coalesce(ended_at, started_at) - started_at)::float8, tiff_document_id, pdf_document_id, "

@@ -91,6 +91,11 @@ std::string first_line(const char* what) {
 
 }  // namespace
 
+Result<void> set_local_synchronous_commit_off(Tx& tx) {
+  W(tx).exec("SET LOCAL synchronous_commit = off");
+  return ok();
+}
+
 Result<void> Pool::run(const std::function<Result<void>(Tx&)>& fn, Mode mode) {
   Error last(Code::k_db_unavailable, "The database could not be reached.");
   for (int attempt = 1; attempt <= settings_.max_attempts; ++attempt) {

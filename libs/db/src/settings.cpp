@@ -228,7 +228,7 @@ Result<std::map<std::string, SettingRow>> rows(Tx& tx) {
 }
 
 Result<std::int64_t> version(Tx& tx) {
-  return W(tx).exec("SELECT coalesce(max(version), 0) FROM settings")[0][0].as<std::int64_t>();
+  return exec_prepared_text(tx, "SELECT coalesce(max(version), 0) FROM settings")[0][0].as<std::int64_t>();
 }
 
 Result<std::int64_t> set(Tx& tx, const std::string& key, const std::string& value_json,

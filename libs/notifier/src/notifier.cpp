@@ -53,6 +53,16 @@ Result<void> lease_lost_is_fine(Result<bool> r) {
 
 }  // namespace
 
+struct Notifier::PreparedMail {
+  std::shared_ptr<const db::SettingsSnapshot> settings;
+  db::NotificationRow row;
+  std::optional<SmtpConfig> config;
+  std::optional<Error> config_error;   // the SMTP settings are unusable: recorded as the try's failure
+  MailContent content;
+  TemplateSet set;
+  std::optional<Error> content_error;  // the facts or the template could not be read
+};
+
 Notifier::Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscribe_endpoint, NotifierSettings settings)
     : pool_(pool),
       publisher_(publisher),
@@ -66,6 +76,9 @@ Notifier::Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscr
   cs.lease = db::notification_queue().lease;
   cs.retry_delay = std::chrono::seconds(10);
   cs.metrics = settings_.metrics;
+  // A sweep claims a second row per worker, held until one is free: one claim commit
+  // then serves two mails of a backlog.
+  cs.prefetch = settings_.workers;
   stage_ = std::make_unique<Stage>(pool_, settings_.instance, cs,
                                    [this](const Claim& c, const bus::LeaseToken& l) { return handle(c, l); },
                                    subscribe_endpoint_);
@@ -113,20 +126,28 @@ void Notifier::announce(std::int64_t id) {
   }
 }
 
-std::shared_ptr<const db::SettingsSnapshot> Notifier::settings() {
-  auto version = pool_.transact([](db::Tx& tx) { return db::settings::version(tx); });
+Result<std::shared_ptr<const db::SettingsSnapshot>> Notifier::settings_in(db::Tx& tx) {
+  // One short query per mail, inside the mail's own read: a change the administrator
+  // saves (the attachment format, the server) is seen by the next mail, with no restart.
+  auto version = db::settings::version(tx);
+  if (!version) return version.error();
   {
     std::lock_guard lock(settings_mutex_);
-    if (snapshot_ && (!version || snapshot_->version == *version)) return snapshot_;
+    if (snapshot_ && snapshot_->version == *version) return snapshot_;
   }
-  auto snap = pool_.transact([](db::Tx& tx) { return db::settings::load(tx); });
+  auto snap = db::settings::load(tx);
+  if (!snap) return snap.error();
+  auto fresh = std::make_shared<const db::SettingsSnapshot>(std::move(*snap));
   std::lock_guard lock(settings_mutex_);
-  if (snap) {
-    snapshot_ = std::make_shared<db::SettingsSnapshot>(std::move(*snap));
-  } else if (!snapshot_) {
-    return nullptr;
-  }
-  return snapshot_;
+  snapshot_ = fresh;
+  return fresh;
+}
+
+std::shared_ptr<const db::SettingsSnapshot> Notifier::settings() {
+  auto snap = pool_.transact([&](db::Tx& tx) { return settings_in(tx); });
+  if (snap) return *snap;
+  std::lock_guard lock(settings_mutex_);
+  return snapshot_;  // the last one read, if any: better than none while the database is away
 }
 
 void Notifier::watch_loop() {
@@ -181,17 +202,72 @@ Result<int> Notifier::watch_once() {
 }
 
 Result<void> Notifier::handle(const Claim& claim, const bus::LeaseToken& lease) {
-  auto channel = pool_.transact([&](db::Tx& tx) -> Result<std::string> {
+  // Everything the mail says, read in one transaction with the settings and the row;
+  // the Message-ID fixed before the first send.
+  auto prepared = pool_.transact([&](db::Tx& tx) -> Result<PreparedMail> {
+    PreparedMail p;
+    auto snap = settings_in(tx);
+    if (!snap) return snap.error();
+    p.settings = *snap;
     auto row = db::notifications::get(tx, claim.id);
     if (!row) return row.error();
-    return row->channel;
+    p.row = std::move(*row);
+    if (p.row.channel == "webhook") return p;
+    auto config = smtp_config(*p.settings);
+    if (!config) {
+      p.config_error = config.error();
+      return p;
+    }
+    p.config = std::move(*config);
+    if (const auto t = p.settings->get_int("smtp.timeout_s"); t > 0) p.config->smtp.timeout = std::chrono::seconds(t);
+    if (!p.row.message_id) {
+      p.row.message_id = "notification-" + std::to_string(claim.id) + "@" + domain_of(p.config->from.email);
+      // This commit need not wait for the disk: were it lost in a database crash, the
+      // next try derives the same Message-ID from the same id and From domain.
+      if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
+      if (auto r = db::notifications::set_message_id(tx, claim.id, *p.row.message_id); !r) return r.error();
+    }
+    auto content = load_mail_content(tx, p.row, *p.settings);
+    if (!content) {
+      p.content_error = content.error();
+      return p;
+    }
+    p.content = std::move(*content);
+    auto set = load_template(tx, p.row.kind, p.content.language);
+    if (!set) {
+      p.content_error = set.error();
+      return p;
+    }
+    p.set = std::move(*set);
+    return p;
   });
-  if (!channel) return channel.error();
-  if (*channel == "webhook") {
+  if (!prepared) {
+    if (prepared.error().kind() == ErrorKind::kUnavailable) return prepared.error();  // the consumer gives the row back
+    return record_failure(claim.id, prepared.error());
+  }
+  auto& p = *prepared;
+  if (p.row.channel == "webhook") {
     if (settings_.webhook) return settings_.webhook(claim, lease);
     return Error(Code::k_notification_not_configured, "This notifier delivers no webhooks.");
   }
-  return deliver_mail(claim.id, lease);
+  if (p.config_error) {
+    const Code c = p.config_error->code;
+    if (c == Code::k_secret_key_missing || c == Code::k_secret_key_invalid || c == Code::k_secret_unreadable) {
+      // The password cannot be opened (FAXBRIDGE_SECRET_KEY missing or changed): the mail
+      // waits for the administrator to fix the key or store the password again, inside
+      // its retry window, rather than failing every mail of the outage.
+      return record_failure(claim.id, Error(Code::k_notification_not_configured,
+                                            "The SMTP password cannot be read: " + p.config_error->message));
+    }
+    return record_failure(claim.id, *p.config_error);
+  }
+  if (p.content_error) {
+    if (p.content_error->kind() == ErrorKind::kUnavailable && p.content_error->code != Code::k_notification_waiting) {
+      return *p.content_error;  // the database: the consumer gives the row back
+    }
+    return record_failure(claim.id, *p.content_error);
+  }
+  return deliver_mail(p, lease);
 }
 
 Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
@@ -240,51 +316,10 @@ Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
   return ok();
 }
 
-Result<void> Notifier::deliver_mail(std::int64_t id, const bus::LeaseToken& lease) {
-  auto snap = settings();
-  if (!snap) return Error(Code::k_db_unavailable, "The settings could not be read.");
-  auto config = smtp_config(*snap);
-  if (!config) {
-    const Code c = config.error().code;
-    if (c == Code::k_secret_key_missing || c == Code::k_secret_key_invalid || c == Code::k_secret_unreadable) {
-      // The password cannot be opened (FAXBRIDGE_SECRET_KEY missing or changed): the mail
-      // waits for the administrator to fix the key or store the password again, inside
-      // its retry window, rather than failing every mail of the outage.
-      return record_failure(id, Error(Code::k_notification_not_configured,
-                                      "The SMTP password cannot be read: " + config.error().message));
-    }
-    return record_failure(id, config.error());
-  }
-  if (const auto t = snap->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
-
-  // Everything the mail says, read in one transaction; the Message-ID fixed before the
-  // first send.
-  struct Prepared {
-    db::NotificationRow row;
-    MailContent content;
-    TemplateSet set;
-  };
-  auto prepared = pool_.transact([&](db::Tx& tx) -> Result<Prepared> {
-    auto row = db::notifications::get(tx, id);
-    if (!row) return row.error();
-    if (!row->message_id) {
-      row->message_id = "notification-" + std::to_string(id) + "@" + domain_of(config->from.email);
-      if (auto r = db::notifications::set_message_id(tx, id, *row->message_id); !r) return r.error();
-    }
-    auto content = load_mail_content(tx, *row, *snap);
-    if (!content) return content.error();
-    auto set = load_template(tx, row->kind, content->language);
-    if (!set) return set.error();
-    return Prepared{std::move(*row), std::move(*content), std::move(*set)};
-  });
-  if (!prepared) {
-    if (prepared.error().kind() == ErrorKind::kUnavailable && prepared.error().code != Code::k_notification_waiting) {
-      return prepared.error();  // the database: the consumer gives the row back
-    }
-    return record_failure(id, prepared.error());
-  }
-  auto& p = *prepared;
-
+Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& lease) {
+  const std::int64_t id = p.row.id;
+  const auto& snap = p.settings;
+  const auto& config = p.config;
   if (p.row.kind == "admin_alert") {
     const auto interval = std::chrono::minutes(std::max<std::int64_t>(1, snap->get_int("notifications.admin_alert_interval_min")));
     bool suppressed = false;

@@ -37,6 +37,11 @@ class Tx final {
   Impl& impl_;
 };
 
+// This transaction's commit returns before its record reaches the disk (SET LOCAL
+// synchronous_commit = off): only for writes a database crash may lose safely, which
+// the next try writes again the same way.
+Result<void> set_local_synchronous_commit_off(Tx& tx);
+
 class Pool final {
  public:
   explicit Pool(PoolSettings settings);

@@ -72,10 +72,12 @@ class Notifier final {
 
  private:
   struct Stage;
-  Result<void> deliver_mail(std::int64_t id, const bus::LeaseToken& lease);
+  struct PreparedMail;  // what handle() reads for a mail (notifier.cpp)
+  Result<void> deliver_mail(PreparedMail& p, const bus::LeaseToken& lease);
   // Records a failed try; the administrator alert (when due) in the same transaction.
   Result<void> record_failure(std::int64_t id, const Error& error);
   std::shared_ptr<const db::SettingsSnapshot> settings();
+  Result<std::shared_ptr<const db::SettingsSnapshot>> settings_in(db::Tx& tx);
   void announce(std::int64_t id);
   void watch_loop();
   // One look: writes the alerts that are due; returns how many.
@@ -93,7 +95,6 @@ class Notifier final {
   bool stopping_ = false;
   std::mutex settings_mutex_;
   std::shared_ptr<const db::SettingsSnapshot> snapshot_;
-  std::chrono::steady_clock::time_point snapshot_checked_{};
   metrics::Counter* sent_ = nullptr;
   metrics::Counter* retried_ = nullptr;
   metrics::Counter* failed_ = nullptr;
