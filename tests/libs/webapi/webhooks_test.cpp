@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "faxbridge/core/secret_box.hpp"
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/webhooks.hpp"
