@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/secret_box.hpp"
 
 #include "faxbridge/notifier/notifier.hpp"
 #include "faxbridge/service/runtime.hpp"
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
     notifier::Notifier n(rt.pool(), rt.publisher(), settings.bus.subscribe, ns);
     webhook::DispatcherSettings ws;
     ws.metrics = &rt.metrics();
+    // Opens the sealed Ed25519 signing keys and signs the bodies' download links.
+    if (const auto& key = secret_box::environment_key()) ws.secret_key = *key;
     hooks = std::make_unique<webhook::Dispatcher>(rt.pool(), n.queue(), ws);
     rt.add_connection_check("subscriptions", [&] { return n.connected(); });
     n.start();

@@ -283,6 +283,13 @@ Result<std::optional<WebhookEndpoint>> rotate_secret(Tx& tx, std::int64_t id, co
   return std::optional<WebhookEndpoint>(webhook_from(r[0]));
 }
 
+Result<bool> seal_signing_key(Tx& tx, std::int64_t id, const std::string& plain, const std::string& sealed) {
+  return W(tx)
+             .exec_params("UPDATE webhook_endpoints SET signing_key = $3 WHERE id = $1 AND signing_key = $2", id,
+                          plain, sealed)
+             .affected_rows() > 0;
+}
+
 Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event, std::optional<std::int64_t> user_id) {
   std::vector<WebhookEndpoint> out;
   auto rows = W(tx).exec_params(

@@ -23,6 +23,24 @@ bool is_sha256_fingerprint(const std::string& s) {
   return digits == 64;
 }
 
+// "http(s)://host[:port][/path]": a host after the scheme, nothing a link appended to
+// it could be confused by (a query, a fragment, white space, user:password).
+bool is_http_base_url(const std::string& s) {
+  std::string_view rest = s;
+  if (rest.rfind("https://", 0) == 0) rest.remove_prefix(8);
+  else if (rest.rfind("http://", 0) == 0) rest.remove_prefix(7);
+  else return false;
+  const auto host_end = rest.find('/');
+  const std::string_view authority = rest.substr(0, host_end);
+  if (authority.empty() || authority.front() == ':') return false;
+  for (char c : rest) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '?' || c == '#' || c == '@' || c == '\\' ||
+        static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
+      return false;
+  }
+  return true;
+}
+
 Error no_such_setting(const std::string& key) {
   return Error(Code::k_setting_unknown, "There is no setting named \"" + key + "\".");
 }
@@ -88,6 +106,8 @@ const std::vector<SettingSpec>& setting_catalog() {
       // The failsafe of the seed's "Incoming faxes (SMTP)": mails are queued and retried.
       {"notifications.retry_hours", T::kInt, "48", 1, 720, {}, "Hours a mail or webhook is retried while the server is down or deferring before it fails and the administrator is told (mail servers queue for 2 days)."},
       {"notifications.admin_alert_interval_min", T::kInt, "60", 1, 1440, {}, "Minutes between two alerts to the fax administrator for the same cause: an outage is one mail, not a thousand."},
+      {"webhooks.link_lifetime_s", T::kInt, "3600", 60, 604800, {}, "Seconds the signed download links in a webhook body stay valid, from the delivery that carries them (each try mints its own)."},
+      {"web.public_base_url", T::kString, "\"http://127.0.0.1:8080\"", 0, 500, {}, "The address web-api is reached at from outside (https://fax.example.com, or with a path prefix behind a proxy): the base of the signed download links in webhook bodies. Empty: the default, web-api's own default address.", false, F::kHttpUrl},
       {"webhooks.allow_private_addresses", T::kBool, "false", 0, 0, {}, "Allow webhook URLs that resolve to loopback, link-local or private addresses (off: a webhook cannot reach the internal network)."},
       {"incoming.attach_thumbnail", T::kBool, "true", 0, 0, {}, "Show a picture of the first page inside fax-to-email mails and receipts."},
   };
@@ -135,6 +155,10 @@ Result<std::string> validate_setting(const std::string& key, const std::string& 
       if (const auto s = v.get<std::string>(); !s.empty()) {
         if (spec->format == F::kAbsolutePath && s.front() != '/') {
           return bad("an absolute path such as /etc/faxbridge/smtp-ca.pem (or empty)");
+        }
+        if (spec->format == F::kHttpUrl && !is_http_base_url(s)) {
+          return bad("an http:// or https:// address such as https://fax.example.com (a host, optionally a port and a "
+                     "path; no query; or empty)");
         }
         if (spec->format == F::kSha256Fingerprint && !is_sha256_fingerprint(s)) {
           return bad("a SHA-256 fingerprint: 64 hex digits, colons allowed (or empty)");

@@ -2,6 +2,7 @@
 // Internal to libs/webapi: what the endpoint files share, built once by WebApi. Each
 // endpoint file turns it into its routes; nothing here is per request.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "faxbridge/api/throttle.hpp"
 #include "faxbridge/core/clock.hpp"
 #include "faxbridge/core/secret_box.hpp"
+#include "faxbridge/core/signed_link.hpp"
 #include "faxbridge/db/auth.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/webapi/announcer.hpp"
@@ -35,6 +37,9 @@ struct Context {
   std::chrono::seconds idempotency_lifetime{24 * 3600};
   // WebApiSettings::secret_key parsed: the key, or why there is none (secret.key_missing).
   Result<secret_box::Key> secret_key = secret_box::Key::parse("");
+  // Its sub-key for the signed download links of webhook bodies (core/signed_link.hpp);
+  // none without a key.
+  std::optional<signed_link::LinkKey> link_key;
 };
 
 std::vector<api::Route> session_routes(Context& context);  // session_routes.cpp

@@ -25,6 +25,14 @@
 // Query parameters a route does not know are ignored; a bad `format`, `width` (100 to
 // 1728: narrower is unreadable, wider than the fax adds nothing) or page number is
 // refused before any row is read.
+// Signed links (core/signed_link.hpp: why this form):
+//   GET /api/v1/links/faxes/{id}/file?format=&expires=&signature=   public, no session
+//   GET /api/v1/links/inbox/{id}/file?format=&expires=&signature=
+// serve what the file routes serve to an administrator, to whoever holds a link the
+// notifier minted for a webhook body; every parameter is part of what is signed, so
+// each is required and none may change (link.invalid, then link.expired; both 403).
+// Their answers are `private, no-store`: a link is a capability, not a cacheable name.
+// Without FAXBRIDGE_SECRET_KEY no link can be checked (secret.key_missing).
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +42,7 @@
 
 #include "context.hpp"
 #include "faxbridge/core/log.hpp"
+#include "faxbridge/core/signed_link.hpp"
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/inbox.hpp"
 #include "faxbridge/db/jobs.hpp"
@@ -78,6 +87,19 @@ struct Target {
   Direction direction;
   std::string_view id_text;
 };
+
+// Whose faxes a request may see: a user's own (an administrator's: every one), or,
+// for a signed link, the one fax it names (user_id none, every_fax: the signature is
+// the permission).
+struct Viewer {
+  std::optional<std::int64_t> user_id;
+  bool every_fax = false;
+};
+
+Viewer viewer_of(const api::Request& req) {
+  const api::Principal& caller = *req.principal();
+  return {caller.user_id, caller.level >= api::kLevelAdministrator};
+}
 
 // What a request serves, found in the transaction.
 struct Plan {
@@ -130,12 +152,10 @@ std::string file_stem(const std::optional<std::string>& reference, std::int64_t 
 // Finds the fax the caller may see and the document of its pages. `variant` turns the
 // document's sha256 into the ETag of this answer; `want_pdf` serves a received fax's
 // stored PDF when it has one.
-api::ProblemOr<Plan> plan(Context& cx, const api::Request& req, const Target& t, bool want_pdf,
+api::ProblemOr<Plan> plan(Context& cx, const api::Request& req, const Viewer& viewer, const Target& t, bool want_pdf,
                           const std::string& variant) {
   std::int64_t id = 0;
   if (!parse_int(t.id_text, id) || id <= 0) return missing(t);
-  const api::Principal& caller = *req.principal();
-  const bool admin = caller.level >= api::kLevelAdministrator;
   const auto if_none_match = req.header("If-None-Match");
   std::optional<api::Problem> refused;
   auto made = cx.pool.transact([&](db::Tx& tx) -> Result<Plan> {
@@ -144,8 +164,8 @@ api::ProblemOr<Plan> plan(Context& cx, const api::Request& req, const Target& t,
     std::optional<std::int64_t> document_id;
     bool as_stored_pdf = false;
     if (t.direction == Direction::kInbound) {
-      auto f = db::inbox::find(tx, id, caller.user_id);
-      if (f && !*f && admin) f = db::inbox::find(tx, id, std::nullopt);
+      auto f = db::inbox::find(tx, id, viewer.user_id);
+      if (f && !*f && viewer.every_fax && viewer.user_id) f = db::inbox::find(tx, id, std::nullopt);
       if (!f) return f.error();
       if (!*f) {
         refused = missing(t);
@@ -173,7 +193,7 @@ api::ProblemOr<Plan> plan(Context& cx, const api::Request& req, const Target& t,
         refused = missing(t);
         return p;
       }
-      if (!admin && j->sender_user_id != caller.user_id) {
+      if (!viewer.every_fax && j->sender_user_id != viewer.user_id) {
         refused = missing(t);
         return p;
       }
@@ -244,14 +264,10 @@ api::Problem render_failed(const Target& t, const Error& e, const api::Request& 
   return api::Problem(e);
 }
 
-api::Reply file(Context& cx, RenderGate& gate, api::Request& req, Direction d) {
-  const Target t{d, req.param("id")};
-  std::string format = "pdf";
-  QueryParams q(req);
-  q.choice("format", format, {"pdf", "tiff"});
-  if (auto problem = q.finish()) return *problem;
-  const bool pdf = format == "pdf";
-  auto p = plan(cx, req, t, pdf, pdf ? ".pdf" : "");
+// The file of the fax, as PDF or as the stored TIFF, for a viewer already let in.
+api::Reply serve_file(Context& cx, RenderGate& gate, api::Request& req, const Viewer& viewer, const Target& t,
+                      bool pdf) {
+  auto p = plan(cx, req, viewer, t, pdf, pdf ? ".pdf" : "");
   if (!p) return std::move(p).problem();
   if (p->not_modified) return not_modified(*p);
   std::string bytes;
@@ -271,6 +287,56 @@ api::Reply file(Context& cx, RenderGate& gate, api::Request& req, Direction d) {
   return with_cache_headers(std::move(r), *p);
 }
 
+api::Reply file(Context& cx, RenderGate& gate, api::Request& req, Direction d) {
+  const Target t{d, req.param("id")};
+  std::string format = "pdf";
+  QueryParams q(req);
+  q.choice("format", format, {"pdf", "tiff"});
+  if (auto problem = q.finish()) return *problem;
+  return serve_file(cx, gate, req, viewer_of(req), t, format == "pdf");
+}
+
+api::Problem link_invalid(const std::string& why) {
+  return api::Problem(Code::k_link_invalid,
+                      "This download link is not valid: " + why +
+                          ". Use the link exactly as the webhook delivered it (format, expires and signature), or "
+                          "download the fax with the API.");
+}
+
+api::Reply signed_file(Context& cx, RenderGate& gate, api::Request& req, Direction d) {
+  if (!cx.link_key) {
+    return api::Problem(Code::k_secret_key_missing,
+                        "This server cannot check download links: FAXBRIDGE_SECRET_KEY is not set for web-api (the "
+                        "same key as the notifier's, which signs them); docs/configuration.md.");
+  }
+  const Target t{d, req.param("id")};
+  signed_link::Link link;
+  link.resource = std::string(d == Direction::kInbound ? signed_link::kInbox : signed_link::kFaxes);
+  if (!parse_int(t.id_text, link.id) || link.id <= 0) return link_invalid("its fax id is not a number");
+  const auto format = req.query("format");
+  const auto expires = req.query("expires");
+  const auto signature = req.query("signature");
+  using Param = std::pair<const char*, const std::optional<std::string>*>;
+  for (const Param& p : {Param{"format", &format}, Param{"expires", &expires}, Param{"signature", &signature}}) {
+    if (!*p.second || (*p.second)->empty()) return link_invalid(std::string("the parameter ") + p.first + " is missing");
+  }
+  if (*format != "pdf" && *format != "tiff") return link_invalid("its format is neither pdf nor tiff");
+  link.format = *format;
+  if (!parse_int(*expires, link.expires)) return link_invalid("its expires is not a number of seconds");
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(cx.clock.now().time_since_epoch()).count();
+  if (auto checked = cx.link_key->check(link, *signature, now); !checked) return api::Problem(checked.error());
+  auto reply = serve_file(cx, gate, req, Viewer{std::nullopt, true}, t, link.format == "pdf");
+  if (!reply.is_problem()) {
+    api::Response& r = reply.response();
+    for (auto& [name, value] : r.headers) {
+      if (name == "Cache-Control") value = "private, no-store";
+    }
+    r.with_header("Referrer-Policy", "no-referrer");
+  }
+  return reply;
+}
+
 api::Reply preview(Context& cx, RenderGate& gate, api::Request& req, Direction d) {
   const Target t{d, req.param("id")};
   std::int64_t page = 0;
@@ -284,7 +350,7 @@ api::Reply preview(Context& cx, RenderGate& gate, api::Request& req, Direction d
   q.integer("width", width, api::Range{kMinWidth, kMaxWidth});
   if (auto problem = q.finish()) return *problem;
   const int w = static_cast<int>(width.value_or(kDefaultWidth));
-  auto p = plan(cx, req, t, false, ".p" + std::to_string(page) + ".w" + std::to_string(w) + ".png");
+  auto p = plan(cx, req, viewer_of(req), t, false, ".p" + std::to_string(page) + ".w" + std::to_string(w) + ".png");
   if (!p) return std::move(p).problem();
   auto out_of_range = [&] {
     return api::Problem(Code::k_fax_page_not_found,
@@ -319,7 +385,13 @@ std::vector<api::Route> document_routes(Context& cx) {
                         return is_preview ? preview(cx, *gate, r, d) : file(cx, *gate, r, d);
                       }};
   };
+  auto signed_route = [&cx, gate](std::string pattern, Direction d) {
+    return api::Route{"GET", std::move(pattern), api::kPublic, api::BodyKind::kNone,
+                      [&cx, gate, d](api::Request& r) -> api::Reply { return signed_file(cx, *gate, r, d); }};
+  };
   return {
+      signed_route("/api/v1/links/inbox/{id}/file", Direction::kInbound),
+      signed_route("/api/v1/links/faxes/{id}/file", Direction::kOutbound),
       route("/api/v1/inbox/{id}/file", false, Direction::kInbound),
       route("/api/v1/inbox/{id}/pages/{n}/preview", true, Direction::kInbound),
       route("/api/v1/faxes/{id}/file", false, Direction::kOutbound),

@@ -42,7 +42,9 @@ struct WebApi::Impl {
                 settings.announcer,
                 settings.upload_directory,
                 settings.idempotency_lifetime,
-                secret_box::Key::parse(settings.secret_key)} {
+                secret_box::Key::parse(settings.secret_key),
+                std::nullopt} {
+    if (context.secret_key) context.link_key = signed_link::LinkKey::derive(*context.secret_key);
     auto options = settings.server;
     options.authenticator = &authenticator;
     server = std::make_unique<api::Server>(std::move(options));

@@ -14,7 +14,9 @@
 // Signing: "hmac" (the default, v1 with the secret) or "ed25519" (Standard Webhooks'
 // asymmetric v1a), chosen at creation: the key pair is made here (libs/webhook), the
 // public key ("whpk_...") shown in every answer, the signing key kept for the notifier
-// and never shown.
+// and never shown, stored sealed under FAXBRIDGE_SECRET_KEY (core/secret_box.hpp), so a
+// copy of the database cannot sign deliveries; without the key an ed25519 endpoint
+// cannot be made (secret.key_missing, 409).
 // Whose: /api/v1/admin/webhooks is the administrator's view of every endpoint
 // (system-wide ones, user_id null, and every user's); /api/v1/webhooks is a fax user's
 // own (level 2): created with their user_id, and another user's endpoint answers
@@ -160,10 +162,16 @@ api::Reply create(Context& cx, const Scope& s, api::Request& req) {
   if (auto problem = f.finish()) return *problem;
   if (events) w.events = *events;
   if (w.signing == "ed25519") {
+    if (!cx.secret_key) {
+      return api::Problem(Code::k_secret_key_missing,
+                          "An ed25519 endpoint's signing key is stored sealed under FAXBRIDGE_SECRET_KEY, which "
+                          "web-api does not have: set it (the notifier's key, docs/configuration.md) or make an "
+                          "hmac endpoint.");
+    }
     auto keys = webhook::new_ed25519_keys();
     if (!keys) return keys.error();
     w.public_key = keys->public_key;
-    w.signing_key = keys->signing_key;
+    w.signing_key = secret_box::seal(*cx.secret_key, keys->signing_key);
   }
   w.user_id = s.owner;
   auto secret = new_secret();

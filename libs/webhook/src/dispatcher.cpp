@@ -7,6 +7,16 @@
 //    and a redelivery (a copy of the payload) send the same bytes under the same
 //    webhook-id. The event's timestamp is when the row was written (the state change);
 //    webhook-timestamp is the try's, as Standard Webhooks asks.
+//    The one part minted afresh at every try is data.links: the fax's file as signed
+//    download links (core/signed_link.hpp; pdf and tiff, valid webhooks.link_lifetime_s
+//    from this try, under web.public_base_url), never the bytes themselves. A link
+//    minted once and stored would reach a receiver that was down for a few hours (the
+//    backoff's later tries) or a redelivery already expired; so the stored body is the
+//    event, and each try sends it with its own links ("links": null when the fax has no
+//    pages or the notifier has no FAXBRIDGE_SECRET_KEY). The rest of the bytes are the
+//    stored ones (nlohmann dumps the parsed body back identically: sorted keys, no floats).
+//    An ed25519 endpoint's signing key is opened here from its sealed form; one still
+//    stored in clear (made before keys were sealed) is sealed in this transaction.
 // 2. Send: the URL's host resolved and checked once (address.hpp: SSRF guard, the
 //    connection goes to the checked address), signed (signing.hpp: v1 with the secret,
 //    and with the previous secret while a rotation overlaps; v1a for ed25519 endpoints),
@@ -25,8 +35,11 @@
 
 #include <random>
 
+#include <sodium.h>
+
 #include "faxbridge/apijson/fax_json.hpp"
 #include "faxbridge/core/clock.hpp"
+#include "faxbridge/db/jobs.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/faxes.hpp"
 #include "faxbridge/db/inbox.hpp"
@@ -52,6 +65,10 @@ Error lease_lost() { return Error(Code::k_queue_lease_lost, "Another notifier to
 
 struct Prepared {
   db::WebhookMessage message;
+  std::string signing_key;  // an ed25519 endpoint's, as stored (sealed, or in clear before it was)
+  std::optional<signed_link::Link> file;  // the fax whose file the links give; none: no pages
+  std::string public_base_url;
+  std::int64_t link_lifetime_s = 3600;
   std::optional<db::WebhookEndpoint> endpoint;
   bool allow_private = false;
   std::string admin_email;
@@ -61,6 +78,24 @@ struct Prepared {
 
 std::string render(const db::WebhookMessage& m, const nlohmann::json& data) {
   return nlohmann::json{{"type", m.event}, {"timestamp", iso8601_utc(m.created_at)}, {"data", data}}.dump();
+}
+
+constexpr const char* kBaseUrl = "web.public_base_url";
+constexpr const char* kLinkLifetime = "webhooks.link_lifetime_s";
+
+std::string default_base_url() {
+  const db::SettingSpec* spec = db::find_setting(kBaseUrl);
+  return spec ? nlohmann::json::parse(spec->default_json).get<std::string>() : "http://127.0.0.1:8080";
+}
+
+// The stored body with this try's data.links; the body as it is when it has no fax object.
+std::string with_links(const std::string& body, const nlohmann::json& links) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_object() || !j["data"].contains("id")) {
+    return body;
+  }
+  j["data"]["links"] = links;
+  return j.dump();
 }
 
 std::chrono::milliseconds jittered(std::chrono::milliseconds d, double jitter) {
@@ -77,7 +112,15 @@ std::vector<std::chrono::milliseconds> standard_backoff() {
 }
 
 Dispatcher::Dispatcher(db::Pool& pool, db::Queue& queue, DispatcherSettings settings)
-    : pool_(pool), queue_(queue), settings_(std::move(settings)) {}
+    : pool_(pool), queue_(queue), settings_(std::move(settings)) {
+  if (settings_.secret_key) {
+    link_key_ = signed_link::LinkKey::derive(*settings_.secret_key);
+  } else {
+    log::warn("webhook.no_secret_key",
+              {{"detail", "FAXBRIDGE_SECRET_KEY is not set: webhook bodies carry no download links (\"links\": null) "
+                          "and ed25519 endpoints cannot sign (docs/configuration.md)."}});
+  }
+}
 
 Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease) {
   // 1. Read, and render the body once.
@@ -94,6 +137,9 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
     if (!allow) return allow.error();
     p.allow_private = snap->get_bool(kAllowPrivate) || *allow;
     p.admin_email = snap->get_string("company.admin_email");
+    p.public_base_url = snap->get_string(kBaseUrl);
+    if (p.public_base_url.empty()) p.public_base_url = default_base_url();
+    p.link_lifetime_s = snap->get_int(kLinkLifetime);
     if (p.message.webhook_id) {
       auto w = db::webhooks::get(tx, *p.message.webhook_id);
       if (!w) return w.error();
@@ -102,6 +148,15 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
     if (p.endpoint && p.endpoint->user_id) {
       auto u = db::users::get(tx, *p.endpoint->user_id);
       if (u) p.owner_email = u->email;
+    }
+    if (p.endpoint && p.endpoint->signing == "ed25519" && p.endpoint->signing_key) {
+      p.signing_key = *p.endpoint->signing_key;
+      if (!secret_box::is_sealed(p.signing_key) && settings_.secret_key) {
+        const std::string sealed = secret_box::seal(*settings_.secret_key, p.signing_key);
+        auto sealed_now = db::webhooks::seal_signing_key(tx, p.endpoint->id, p.signing_key, sealed);
+        if (!sealed_now) return sealed_now.error();
+        if (*sealed_now) log::info("webhook.signing_key_sealed", {{"webhook", p.endpoint->id}});
+      }
     }
     if (!p.endpoint || !p.endpoint->enabled) {
       p.refusal = Error(Code::k_webhook_endpoint_disabled,
@@ -135,6 +190,18 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
       p.message.message_id = id;
       p.message.body = body;
     }
+    // Whether the fax has a file now (retention may have taken it since the first try).
+    if (p.message.job_id) {
+      auto j = db::jobs::get(tx, *p.message.job_id);
+      if (!j && j.error().code != Code::k_job_not_found) return j.error();
+      if (j && j->pages_document_id) p.file = signed_link::Link{std::string(signed_link::kFaxes), j->id, "", 0};
+    } else if (p.message.received_fax_id) {
+      auto f = db::inbox::find(tx, *p.message.received_fax_id, std::nullopt);
+      if (!f) return f.error();
+      if (*f && (*f)->tiff_document_id) {
+        p.file = signed_link::Link{std::string(signed_link::kInbox), (*f)->id, "", 0};
+      }
+    }
     return p;
   });
   if (!prepared) {
@@ -159,15 +226,39 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
                                    SystemClock::instance().now().time_since_epoch()).count();
       std::vector<std::string> signatures;
       Result<std::string> sig = Error(Code::k_internal, "unsigned");
+      // This try's body: the stored event with links valid from now.
+      nlohmann::json links = nullptr;
+      if (p.file && link_key_) {
+        signed_link::Link l = *p.file;
+        l.expires = now + p.link_lifetime_s;
+        links = nlohmann::json::object();
+        for (const char* format : {"pdf", "tiff"}) {
+          l.format = format;
+          links[format] = signed_link::url(p.public_base_url, l, *link_key_);
+        }
+        links["expires_at"] = iso8601_utc(TimePoint(std::chrono::seconds(l.expires)));
+      }
+      const std::string body = with_links(*p.message.body, links);
       if (p.endpoint->signing == "ed25519") {
-        sig = sign_v1a(p.endpoint->signing_key.value_or(""), *p.message.message_id, now, *p.message.body);
+        Result<std::string> key = p.signing_key;
+        if (secret_box::is_sealed(p.signing_key)) {
+          if (!settings_.secret_key) {
+            key = Error(Code::k_secret_key_missing,
+                        "The endpoint's Ed25519 signing key is sealed under FAXBRIDGE_SECRET_KEY, which the notifier "
+                        "does not have: set it (web-api's key) and redeliver.");
+          } else {
+            key = secret_box::open(*settings_.secret_key, p.signing_key);
+          }
+        }
+        sig = key ? sign_v1a(*key, *p.message.message_id, now, body) : Result<std::string>(key.error());
+        if (key) sodium_memzero(key->data(), key->size());  // the clear key lives no longer than the signature
         if (sig) signatures.push_back(*sig);
       } else {
-        sig = sign_v1(p.endpoint->secret, *p.message.message_id, now, *p.message.body);
+        sig = sign_v1(p.endpoint->secret, *p.message.message_id, now, body);
         if (sig) signatures.push_back(*sig);
         if (sig && p.endpoint->previous_secret && p.endpoint->previous_secret_until &&
             *p.endpoint->previous_secret_until > SystemClock::instance().now()) {
-          auto old = sign_v1(*p.endpoint->previous_secret, *p.message.message_id, now, *p.message.body);
+          auto old = sign_v1(*p.endpoint->previous_secret, *p.message.message_id, now, body);
           if (old) signatures.push_back(*old);
         }
       }
@@ -180,7 +271,7 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
             {"webhook-id", *p.message.message_id},
             {"webhook-timestamp", std::to_string(now)},
             {"webhook-signature", signature_header(signatures)}};
-        outcome = detail::post(*target, headers, *p.message.body, settings_.timeout, settings_.max_response_bytes);
+        outcome = detail::post(*target, headers, body, settings_.timeout, settings_.max_response_bytes);
         if (outcome.status == 410) {
           final_error = *outcome.error;
           disable = true;

@@ -30,6 +30,8 @@ TEST(SettingsCatalog, TheNotifierKeysHaveTheirTypesDefaultsAndBounds) {
            {"notifications.admin_alert_interval_min", SettingType::kInt, "60", 1, 1440},
            {"webhooks.allow_private_addresses", SettingType::kBool, "false", 0, 0},
            {"incoming.attach_thumbnail", SettingType::kBool, "true", 0, 0},
+           {"webhooks.link_lifetime_s", SettingType::kInt, "3600", 60, 604800},
+           {"web.public_base_url", SettingType::kString, "\"http://127.0.0.1:8080\"", 0, 500},
        }) {
     const SettingSpec* spec = find_setting(e.key);
     ASSERT_NE(spec, nullptr) << e.key;
@@ -71,6 +73,23 @@ TEST(SettingsCatalog, ACaFileIsAnAbsolutePathAndAPinIs64HexDigits) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Code::k_setting_invalid);
   EXPECT_NE(bad.error().message.find("64 hex digits, colons allowed"), std::string::npos) << bad.error().message;
+}
+
+TEST(SettingsCatalog, ThePublicBaseUrlIsAnHttpAddressLinksCanBeAppendedTo) {
+  for (const char* ok : {"", "http://127.0.0.1:8080", "https://fax.example.com", "https://fax.example.com/",
+                         "https://proxy.example.com:8443/faxbridge", "http://[::1]:8080"}) {
+    EXPECT_TRUE(accepted("web.public_base_url", ok)) << ok;
+  }
+  for (const char* bad : {"fax.example.com", "ftp://fax.example.com", "https://", "https://:8080/",
+                          "https://fax.example.com/?a=1", "https://fax.example.com/#top", "https://u:p@fax.example.com",
+                          "https://fax example.com", "javascript:alert(1)"}) {
+    EXPECT_FALSE(accepted("web.public_base_url", bad)) << bad;
+  }
+  auto refused = validate_setting("web.public_base_url", "\"fax.example.com\"");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("https://fax.example.com"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(accepted("webhooks.link_lifetime_s", 59));
+  EXPECT_TRUE(accepted("webhooks.link_lifetime_s", 604800));
 }
 
 TEST(SettingsCatalog, SealedSecretsAreReadAsStoredAndRevealedWithTheirKey) {

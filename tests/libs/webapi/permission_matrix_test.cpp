@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "faxbridge/core/password.hpp"
+#include "faxbridge/core/signed_link.hpp"
 #include "faxbridge/db/auth.hpp"
 #include "faxbridge/db/conversion.hpp"
 #include "faxbridge/db/documents.hpp"
@@ -184,6 +185,18 @@ std::vector<Row> rows() {
   const auto others_job = [](std::string tail) -> PathFn {
     return [tail](Fixture& f, Caller) { return "/api/v1/faxes/" + std::to_string(sent_by(f, f.bob)) + tail; };
   };
+  // A signed download link (as a webhook body carries) to bob's sent fax or received
+  // fax: whoever calls, the signature is the permission.
+  const auto signed_link_to = [](std::string_view resource) -> PathFn {
+    return [resource](Fixture& f, Caller) {
+      const auto key = signed_link::LinkKey::derive(*secret_box::Key::parse(testing_support::kTestSecretKey));
+      const std::int64_t id = resource == signed_link::kInbox ? received_for(f, f.bob) : sent_by(f, f.bob);
+      const std::int64_t expires =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+          3600;
+      return signed_link::url("", {std::string(resource), id, "tiff", expires}, key);
+    };
+  };
   // Admin configuration: a fresh route, cover page or webhook endpoint for each call.
   const PathFn a_route = [](Fixture& f, Caller) {
     static int n = 0;
@@ -289,6 +302,11 @@ std::vector<Row> rows() {
       {"GET", "/api/v1/faxes/{id}/pages/{n}/preview", own_job("/pages/1/preview"), nullptr, {401, 403, 200, 200, 200}},
       {"GET", "/api/v1/faxes/{id}/pages/{n}/preview (another user's)", others_job("/pages/1/preview"), nullptr,
        {401, 403, 404, 404, 200}},
+      // signed download links: public (and the same for a signed-in caller of any level)
+      {"GET", "/api/v1/links/{resource}/{id}/file", signed_link_to(signed_link::kFaxes), nullptr,
+       {200, 200, 200, 200, 200}},
+      {"GET", "/api/v1/links/{resource}/{id}/file (a received fax)", signed_link_to(signed_link::kInbox), nullptr,
+       {200, 200, 200, 200, 200}},
       {"GET", "/api/v1/me/preferences", at("/api/v1/me/preferences"), nullptr, {401, 403, 200, 200, 200}},
       {"PATCH", "/api/v1/me/preferences", at("/api/v1/me/preferences"), json{{"attach_fax", false}},
        {401, 403, 200, 200, 200}},

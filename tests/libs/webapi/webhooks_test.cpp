@@ -7,9 +7,11 @@
 
 #include <sodium.h>
 
+#include "faxbridge/core/secret_box.hpp"
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/webhooks.hpp"
+#include "faxbridge/webhook/signing.hpp"
 
 namespace faxbridge::webapi::testing {
 namespace {
@@ -172,13 +174,46 @@ TEST_F(Webhooks, AnEd25519EndpointShowsItsPublicKeyAndKeepsItsSigningKey) {
   auto stored = pool_.transact([&](db::Tx& tx) { return db::webhooks::get(tx, id); });
   ASSERT_TRUE(stored && *stored);
   ASSERT_TRUE((*stored)->signing_key);
-  EXPECT_EQ((*stored)->signing_key->rfind("whsk_", 0), 0u);
-  EXPECT_EQ(got.body.find((*stored)->signing_key->substr(5, 20)), std::string::npos) << "the signing key is never shown";
+  // Stored sealed under FAXBRIDGE_SECRET_KEY; opened, it is the pair of the public key shown.
+  ASSERT_TRUE(secret_box::is_sealed(*(*stored)->signing_key)) << "the signing key is stored sealed";
+  const auto key = secret_box::Key::parse(testing_support::kTestSecretKey);
+  ASSERT_TRUE(key);
+  auto plain = secret_box::open(*key, *(*stored)->signing_key);
+  ASSERT_TRUE(plain) << plain.error().to_string();
+  ASSERT_EQ(plain->rfind("whsk_", 0), 0u);
+  auto sig = webhook::sign_v1a(*plain, "msg_1", 1796212800, "{}");
+  ASSERT_TRUE(sig);
+  unsigned char pk_bytes[crypto_sign_PUBLICKEYBYTES], sig_bytes[crypto_sign_BYTES];
+  size_t len = 0;
+  ASSERT_EQ(sodium_base642bin(pk_bytes, sizeof pk_bytes, pk.c_str() + 5, pk.size() - 5, nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL), 0);
+  ASSERT_EQ(sodium_base642bin(sig_bytes, sizeof sig_bytes, sig->c_str() + 4, sig->size() - 4, nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL), 0);
+  const std::string content = "msg_1.1796212800.{}";
+  EXPECT_EQ(crypto_sign_verify_detached(sig_bytes, reinterpret_cast<const unsigned char*>(content.data()),
+                                        content.size(), pk_bytes), 0)
+      << "the sealed key signs for the public key shown";
+  EXPECT_EQ(got.body.find(plain->substr(5, 20)), std::string::npos) << "the signing key is never shown";
   auto hmac = admin_->post("/api/v1/admin/webhooks", {{"url", "https://hooks.example.test/h"}});
   EXPECT_EQ(hmac.json["signing"], "hmac");
   EXPECT_EQ(hmac.json["public_key"], nullptr);
   expect_problem(admin_->post("/api/v1/admin/webhooks", {{"url", "https://h.test/"}, {"signing", "rsa"}}), 422,
                  "api.validation_failed");
+}
+
+class WebhooksWithoutKey : public AdminConfigTest {
+ protected:
+  WebhooksWithoutKey() { without_secret_key_ = true; }
+};
+
+TEST_F(WebhooksWithoutKey, AnEd25519EndpointIsRefusedSinceItsKeyCouldNotBeSealed) {
+  auto p = expect_problem(
+      admin_->post("/api/v1/admin/webhooks", {{"url", "https://hooks.example.test/pk"}, {"signing", "ed25519"}}), 409,
+      "secret.key_missing");
+  EXPECT_NE(p["detail"].get<std::string>().find("FAXBRIDGE_SECRET_KEY"), std::string::npos) << p["detail"];
+  EXPECT_EQ(admin_->get("/api/v1/admin/webhooks").json["webhooks"].size(), 0u);
+  EXPECT_EQ(admin_->post("/api/v1/admin/webhooks", {{"url", "https://hooks.example.test/h"}}).status, 201)
+      << "an hmac endpoint needs no key";
 }
 
 TEST_F(Webhooks, TheDeliveryLogPagesAndARedeliveryQueuesTheSameMessage) {

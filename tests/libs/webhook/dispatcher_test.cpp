@@ -1,6 +1,7 @@
 // The Dispatcher against a real PostgreSQL and a real HTTP receiver in Python
 // (receiver.py) that verifies every Standard Webhooks signature with its own code
-// (hmac/hashlib/base64, PyNaCl) and records what it got.
+// (hmac/hashlib/base64, PyNaCl) and records what it got. The bodies carry signed
+// download links (data.links), never a fax's bytes; Ed25519 signing keys are stored sealed.
 #include "faxbridge/webhook/dispatcher.hpp"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "faxbridge/core/secret_box.hpp"
+#include "faxbridge/core/signed_link.hpp"
+#include "faxbridge/db/conversion.hpp"
 #include "faxbridge/db/jobs.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/inbox.hpp"
+#include "faxbridge/db/records.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/users.hpp"
@@ -174,9 +181,12 @@ TEST_F(DispatcherTest, AFaxEventIsDeliveredSignedAndVerifiedByTheReceiver) {
   EXPECT_EQ(body["data"]["direction"], "outbound");
   EXPECT_EQ(body["data"]["subject"], "Invoice 7");
   EXPECT_EQ(body["data"]["sender"]["username"], "alice");
-  // The body as sent is the one stored for retries and redeliveries.
+  // The body as sent is the one stored for retries and redeliveries, plus this try's
+  // links (null: the fax has no pages yet, and this dispatcher has no key).
+  EXPECT_EQ(body["data"]["links"], nullptr);
+  body["data"].erase("links");
   EXPECT_EQ(sql("SELECT payload->>'body' FROM notifications WHERE id = " + std::to_string(ids[0]))[0][0].as<std::string>(),
-            got[0]["body"].get<std::string>());
+            body.dump());
   auto log = sql("SELECT status, attempt, error_code IS NULL, message_id FROM webhook_deliveries WHERE notification_id = " +
                  std::to_string(ids[0]));
   ASSERT_EQ(log.size(), 1u);
@@ -229,6 +239,156 @@ TEST_F(DispatcherTest, AnEd25519EndpointIsSignedV1aAndVerifiedWithItsPublicKey) 
   EXPECT_TRUE(got[0]["verified"].get<bool>()) << got[0].dump();
   EXPECT_EQ(got[0]["signature"].get<std::string>().rfind("v1a,", 0), 0u);
   EXPECT_EQ(row(ids[0], "state"), "sent");
+}
+
+// The pieces of a signed link: its path, format, expires, signature.
+struct ParsedLink {
+  std::string prefix;
+  signed_link::Link link;
+  std::string signature;
+};
+ParsedLink parse_link(const std::string& url) {
+  ParsedLink p;
+  const auto q = url.find("/file?");
+  p.prefix = url.substr(0, q);
+  std::string rest = url.substr(q + 6);
+  for (std::size_t at = 0; at < rest.size();) {
+    const auto amp = rest.find('&', at);
+    const std::string kv = rest.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    const auto eq = kv.find('=');
+    const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    if (k == "format") p.link.format = v;
+    if (k == "expires") p.link.expires = std::stoll(v);
+    if (k == "signature") p.signature = v;
+    if (amp == std::string::npos) break;
+    at = amp + 1;
+  }
+  return p;
+}
+
+constexpr const char* kSecretKey = "5e0c3b2a19f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5";
+
+TEST_F(DispatcherTest, ABodyCarriesSignedLinksToTheFaxAndNeverItsBytes) {
+  endpoint("/ok/links");
+  keys_["/ok/links"] = {{"secret", kSecret}};
+  write_keys();
+  set("web.public_base_url", "\"https://fax.example.test/faxbridge/\"");
+  set("webhooks.link_lifetime_s", "600");
+  const auto j = job();
+  // The converted pages: bytes no body may carry.
+  const std::string pages = "II*\0" + std::string(3000, 'Q') + "PAGE-BYTES-MARKER";
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::conversion::complete(tx, j, pages, 1, "test"); }));
+  auto ids = event("fax.sent", j);
+  DispatcherSettings s = fast();
+  s.secret_key = *secret_box::Key::parse(kSecretKey);
+  Dispatcher d(*pool_, *queue_, s);
+  const auto before = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  deliver(d, ids[0]);
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0]["verified"].get<bool>()) << "the links are inside what is signed";
+  const std::string raw = got[0]["body"];
+  EXPECT_EQ(raw.find("PAGE-BYTES-MARKER"), std::string::npos);
+  EXPECT_EQ(raw.find("QQQQ"), std::string::npos);
+  EXPECT_LT(raw.size(), 4096u) << "a fax object and two links, no file";
+  auto body = json::parse(raw);
+  const json links = body["data"]["links"];
+  ASSERT_TRUE(links.is_object()) << raw;
+  const auto key = signed_link::LinkKey::derive(*secret_box::Key::parse(kSecretKey));
+  for (const std::string format : {"pdf", "tiff"}) {
+    auto p = parse_link(links[format].get<std::string>());
+    EXPECT_EQ(p.prefix, "https://fax.example.test/faxbridge/api/v1/links/faxes/" + std::to_string(j)) << links[format];
+    EXPECT_EQ(p.link.format, format);
+    EXPECT_GE(p.link.expires, before + 600);
+    EXPECT_LE(p.link.expires, before + 600 + 30);
+    p.link.resource = "faxes";
+    p.link.id = j;
+    EXPECT_TRUE(key.check(p.link, p.signature, before)) << links[format];
+    auto expired = key.check(p.link, p.signature, p.link.expires + 1);
+    ASSERT_FALSE(expired);
+    EXPECT_EQ(expired.error().code, Code::k_link_expired);
+  }
+  EXPECT_EQ(links["expires_at"], iso8601_utc(TimePoint(std::chrono::seconds(parse_link(links["pdf"]).link.expires))));
+  // Stored without links: each try mints its own.
+  const std::string stored =
+      sql("SELECT payload->>'body' FROM notifications WHERE id = " + std::to_string(ids[0]))[0][0].as<std::string>();
+  EXPECT_EQ(stored.find("links"), std::string::npos) << stored;
+  body["data"].erase("links");
+  EXPECT_EQ(body.dump(), stored) << "apart from the links, the stored bytes";
+}
+
+TEST_F(DispatcherTest, AReceivedFaxsBodyLinksToTheInboxFile) {
+  endpoint("/ok/inbound");
+  auto ids = pool_->transact([&](db::Tx& tx) -> Result<std::vector<std::int64_t>> {
+    db::Document doc;
+    doc.kind = "received_tiff";
+    doc.media_type = "image/tiff";
+    doc.page_count = 1;
+    doc.bytes = "II*\0received";
+    auto stored = db::documents::put(tx, doc);
+    if (!stored) return stored.error();
+    db::ReceivedFax f;
+    f.caller_number = "+4930123456";
+    f.called_number = "+390212345678";
+    f.pages = 1;
+    f.tiff_document_id = stored->id;
+    auto made = db::received::create(tx, f);
+    if (!made) return made.error();
+    return db::webhook_events::for_received_fax(tx, "fax.received", *made);
+  });
+  ASSERT_TRUE(ids) << ids.error().to_string();
+  ASSERT_EQ(ids->size(), 1u);
+  DispatcherSettings s = fast();
+  s.secret_key = *secret_box::Key::parse(kSecretKey);
+  Dispatcher d(*pool_, *queue_, s);
+  deliver(d, (*ids)[0]);
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  auto body = json::parse(got[0]["body"].get<std::string>());
+  EXPECT_EQ(body["data"]["direction"], "inbound");
+  const std::string tiff = body["data"]["links"]["tiff"];
+  EXPECT_EQ(tiff.rfind("http://127.0.0.1:8080/api/v1/links/inbox/" + body["data"]["id"].dump() + "/file?format=tiff&", 0),
+            0u)
+      << "the default base: web-api's own default address";
+}
+
+TEST_F(DispatcherTest, ASealedEd25519KeyStillVerifiesAndOneStoredInClearIsSealedAtItsFirstDelivery) {
+  auto keys = new_ed25519_keys();
+  ASSERT_TRUE(keys);
+  const auto w = endpoint("/ok/sealed", kSecret, *keys);  // in clear, as rows from before sealing are
+  keys_["/ok/sealed"] = {{"public_key", keys->public_key}};
+  write_keys();
+  DispatcherSettings s = fast();
+  const auto master = *secret_box::Key::parse(kSecretKey);
+  s.secret_key = master;
+  Dispatcher d(*pool_, *queue_, s);
+  deliver(d, event("fax.sent", job())[0]);
+  const std::string stored =
+      sql("SELECT signing_key FROM webhook_endpoints WHERE id = " + std::to_string(w.id))[0][0].as<std::string>();
+  ASSERT_TRUE(secret_box::is_sealed(stored)) << "sealed at its first delivery";
+  auto opened = secret_box::open(master, stored);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, keys->signing_key);
+  // Sealed now, it still signs what the receiver verifies with the public key alone.
+  const auto id = event("fax.failed", job())[0];
+  deliver(d, id);
+  auto got = received();
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& g : got) {
+    EXPECT_TRUE(g["verified"].get<bool>()) << g.dump();
+    EXPECT_EQ(g["signature"].get<std::string>().rfind("v1a,", 0), 0u);
+  }
+  EXPECT_EQ(row(id, "state"), "sent");
+
+  // A notifier without the key cannot open it: the delivery fails saying what to set.
+  Dispatcher keyless(*pool_, *queue_, fast());
+  const auto third = event("fax.sent", job())[0];
+  deliver(keyless, third);
+  EXPECT_EQ(row(third, "state"), "failed");
+  EXPECT_EQ(row(third, "error_code"), "secret.key_missing");
+  EXPECT_NE(row(third, "last_error").find("FAXBRIDGE_SECRET_KEY"), std::string::npos);
+  EXPECT_EQ(received().size(), 2u) << "nothing unsigned was sent";
 }
 
 TEST_F(DispatcherTest, AReceiverFailingFiveTimesGetsTheSameMessageOnceMoreAndTakesIt) {

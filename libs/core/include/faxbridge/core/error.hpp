@@ -171,6 +171,8 @@ enum class ErrorKind {
   X(secret_key_missing, "secret.key_missing", kFailedPrecondition)                  \
   X(secret_key_invalid, "secret.key_invalid", kFailedPrecondition)                  \
   X(secret_unreadable, "secret.unreadable", kFailedPrecondition)                    \
+  X(link_invalid, "link.invalid", kPermissionDenied)                                \
+  X(link_expired, "link.expired", kPermissionDenied)                                \
   X(setting_mail_loop, "setting.mail_loop", kInvalidArgument)
 
 enum class Code {

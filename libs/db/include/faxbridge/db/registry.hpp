@@ -94,6 +94,9 @@ struct WebhookEndpoint {
   // with signing_key "whsk_...", verified by receivers with public_key "whpk_...").
   std::string signing = "hmac";
   std::optional<std::string> public_key;
+  // Sealed ("sealed:v1:...", core/secret_box.hpp) since the web API seals what it makes;
+  // a row written before that holds "whsk_..." in clear until the notifier, which reads
+  // either form, seals it at its first delivery (webhooks::seal_signing_key).
   std::optional<std::string> signing_key;
 };
 
@@ -113,6 +116,9 @@ Result<bool> remove(Tx& tx, std::int64_t id);
 // A new secret; the old one stays valid for signing until now + overlap.
 Result<std::optional<WebhookEndpoint>> rotate_secret(Tx& tx, std::int64_t id, const std::string& secret,
                                                      std::chrono::seconds overlap);
+// Replaces a signing key stored in clear by its sealed text, provided it is still
+// `plain` (another notifier may have sealed it first); whether this call did.
+Result<bool> seal_signing_key(Tx& tx, std::int64_t id, const std::string& plain, const std::string& sealed);
 // Enabled endpoints subscribed to `event` (system-wide ones and the user's).
 Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event,
                                                std::optional<std::int64_t> user_id);

@@ -25,7 +25,9 @@ namespace faxbridge::db {
 
 enum class SettingType { kBool, kInt, kString, kChoice, kEmail };
 // What a kString must look like besides its length (empty is always allowed).
-enum class SettingFormat { kAny, kAbsolutePath, kSha256Fingerprint };
+// kHttpUrl: http:// or https://, a host, optionally a port and a path; no query,
+// fragment or white space (a base that links are appended to).
+enum class SettingFormat { kAny, kAbsolutePath, kSha256Fingerprint, kHttpUrl };
 
 struct SettingSpec {
   std::string key;

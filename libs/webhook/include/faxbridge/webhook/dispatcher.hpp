@@ -4,12 +4,15 @@
 // comment and src/dispatcher.cpp's DESIGN note).
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "faxbridge/bus/consumer.hpp"
 #include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
+#include "faxbridge/core/secret_box.hpp"
+#include "faxbridge/core/signed_link.hpp"
 #include "faxbridge/core/work_queue.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/db/queue.hpp"
@@ -23,7 +26,11 @@ std::vector<std::chrono::milliseconds> standard_backoff();
 struct DispatcherSettings {
   std::chrono::milliseconds timeout{10000};  // the whole POST: connect, send, answer
   std::size_t max_response_bytes = 64 * 1024;  // read at most this much of an answer
-  std::string public_base_url;  // for signed links (not used yet: no fax link in the body)
+  // FAXBRIDGE_SECRET_KEY (secret_box::environment_key() in the notifier): opens the
+  // sealed Ed25519 signing keys (and seals one still stored in clear), and its sub-key
+  // signs the download links of the body (core/signed_link.hpp). None: ed25519 endpoints
+  // fail with secret.key_missing and bodies carry "links": null.
+  std::optional<secret_box::Key> secret_key;
   metrics::Registry* metrics = nullptr;
   std::vector<std::chrono::milliseconds> backoff = standard_backoff();
   double jitter = 0.1;  // each delay stretched by up to this fraction, at random
@@ -44,6 +51,7 @@ class Dispatcher {
   db::Pool& pool_;
   db::Queue& queue_;
   DispatcherSettings settings_;
+  std::optional<signed_link::LinkKey> link_key_;  // derived once from settings_.secret_key
 };
 
 }  // namespace faxbridge::webhook
