@@ -26,6 +26,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/sql.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/migrate.hpp"
@@ -50,17 +51,8 @@ double process_cpu_seconds() {
 
 double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
-void exec(const std::string& dsn, const std::string& sql) {
-  pqxx::connection c(dsn);
-  pqxx::work w(c);
-  w.exec(sql);
-  w.commit();
-}
-
-std::int64_t count(pqxx::connection& c, const std::string& sql) {
-  pqxx::nontransaction w(c);
-  return w.exec(sql)[0][0].as<std::int64_t>();
-}
+using bench::count;
+using bench::exec;
 
 // A port the kernel just handed out and took back (free on loopback now).
 int free_udp_port() { return db::testing::free_port(); }

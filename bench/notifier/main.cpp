@@ -22,6 +22,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/sql.hpp"
 #include "../support/bare_claim.hpp"
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/core/log.hpp"
@@ -42,17 +43,8 @@ namespace {
 
 constexpr int kSessions = 4;  // the notifier's default workers; smtp-source gets as many sessions
 
-void exec(const std::string& dsn, const std::string& sql) {
-  pqxx::connection c(dsn);
-  pqxx::work w(c);
-  w.exec(sql);
-  w.commit();
-}
-
-std::int64_t count(pqxx::connection& c, const std::string& sql) {
-  pqxx::nontransaction w(c);
-  return w.exec(sql)[0][0].as<std::int64_t>();
-}
+using bench::count;
+using bench::exec;
 
 bool listening(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -6,6 +6,7 @@
 // Usage: bench_router [jobs_per_run=3000] [repeats=3]
 #include <cstdio>
 
+#include "../support/sql.hpp"
 #include "../support/bare_claim.hpp"
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/routes.hpp"
@@ -16,17 +17,8 @@ using namespace faxbridge;
 
 namespace {
 
-void exec(const std::string& dsn, const std::string& sql) {
-  pqxx::connection c(dsn);
-  pqxx::work w(c);
-  w.exec(sql);
-  w.commit();
-}
-
-std::int64_t count(pqxx::connection& c, const std::string& sql) {
-  pqxx::nontransaction w(c);
-  return w.exec(sql)[0][0].as<std::int64_t>();
-}
+using bench::count;
+using bench::exec;
 
 // Runs `routers` routers until `done_sql` counts `jobs`; rows per second.
 double run(const std::string& dsn, int routers, int jobs, const std::string& done_sql) {
