@@ -1,5 +1,6 @@
 #include "faxbridge/bus/consumer.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "faxbridge/core/log.hpp"
@@ -29,7 +30,21 @@ void count(metrics::Registry* registry, const std::string& name, const std::stri
 }  // namespace
 
 Consumer::Consumer(WorkSource& source, ConsumerSettings settings, Handler handler)
-    : source_(source), settings_(std::move(settings)), handler_(std::move(handler)) {}
+    : source_(source),
+      settings_(std::move(settings)),
+      handler_([h = std::move(handler)](const std::vector<BatchItem>& items) {
+        std::vector<Result<void>> results;
+        results.reserve(items.size());
+        for (const auto& item : items) results.push_back(h(item.claim, *item.lease));
+        return results;
+      }) {
+  settings_.batch = std::max(1, settings_.batch);
+}
+
+Consumer::Consumer(WorkSource& source, ConsumerSettings settings, BatchHandler handler)
+    : source_(source), settings_(std::move(settings)), handler_(std::move(handler)) {
+  settings_.batch = std::max(1, settings_.batch);
+}
 
 Consumer::~Consumer() { stop(); }
 
@@ -90,8 +105,26 @@ ConsumerStats Consumer::stats() const {
   return stats_;
 }
 
-int Consumer::free_slots_locked() const {
-  return settings_.workers - static_cast<int>(ready_.size()) - busy_;
+int Consumer::sweep_want_locked() const {
+  const int idle_workers = settings_.workers - busy_ + 1;  // the sweeping worker is counted busy
+  return idle_workers * std::max(1, settings_.batch) - static_cast<int>(ready_.size()) + settings_.prefetch;
+}
+
+std::vector<Result<void>> Consumer::run_handler(const std::vector<Item>& items) {
+  std::vector<BatchItem> batch;
+  batch.reserve(items.size());
+  for (const auto& item : items) batch.push_back({item.claim, item.token.get()});
+  std::vector<Result<void>> results;
+  try {
+    results = handler_(batch);
+  } catch (const std::exception& e) {
+    results.assign(items.size(), Error(Code::k_internal, "The handler threw an exception.").with("reason", e.what()));
+  } catch (...) {
+    results.assign(items.size(), Error(Code::k_internal, "The handler threw an unknown exception."));
+  }
+  while (results.size() < items.size()) results.push_back(Error(Code::k_internal, "The handler left a row without a result."));
+  results.resize(items.size(), ok());
+  return results;
 }
 
 void Consumer::enqueue_claimed(const std::vector<Claim>& claims, bool by_sweep) {
@@ -120,11 +153,16 @@ void Consumer::worker_loop() {
       sweep_due_ = true;
     }
 
-    std::optional<Item> item;
+    std::vector<Item> items;
+    const auto take_ready = [&] {
+      while (!ready_.empty() && static_cast<int>(items.size()) < settings_.batch) {
+        items.push_back(std::move(ready_.front()));
+        ready_.pop_front();
+      }
+    };
     ++busy_;
     if (!ready_.empty()) {
-      item = std::move(ready_.front());
-      ready_.pop_front();
+      take_ready();
     } else if (!notified_.empty()) {
       const std::int64_t id = notified_.front();
       notified_.pop_front();
@@ -139,8 +177,9 @@ void Consumer::worker_loop() {
           work_cv_.wait_for(lock, settings_.error_backoff, [&] { return stopping_; });
         } else if (r->has_value()) {
           enqueue_claimed({**r}, false);
-          item = std::move(ready_.back());
+          items.push_back(std::move(ready_.back()));
           ready_.pop_back();
+          take_ready();
         } else {
           ++stats_.missed_claims;
         }
@@ -149,7 +188,7 @@ void Consumer::worker_loop() {
       sweep_due_ = false;
       // Provisional, so the other workers don't wake up for this sweep meanwhile.
       next_sweep_ = Clock::now() + jittered(settings_.sweep_interval);
-      const int want = free_slots_locked() + 1 + settings_.prefetch;  // this worker is idle too
+      const int want = sweep_want_locked();
       if (want > 0) {
         lock.unlock();
         auto r = source_.claim_next(want);
@@ -162,51 +201,50 @@ void Consumer::worker_loop() {
           enqueue_claimed(*r, true);
           // A full batch means more may be waiting: sweep again as soon as a worker is free.
           if (static_cast<int>(r->size()) == want) sweep_due_ = true;
-          if (!ready_.empty()) {
-            item = std::move(ready_.front());
-            ready_.pop_front();
-          }
+          take_ready();
           if (!ready_.empty() || sweep_due_) work_cv_.notify_all();
         }
       }
     }
-    if (!item) {
+    if (items.empty()) {
       --busy_;
       continue;
     }
     const bool stopping = stopping_;
     lock.unlock();
 
-    Result<void> r = ok();
+    std::vector<Result<void>> results;
     if (stopping) {
-      // Claimed but never started: hand it straight back.
-      r = Error(Code::k_service_stopping, "The service is stopping.");
+      // Claimed but never started: hand them straight back.
+      results.assign(items.size(), Error(Code::k_service_stopping, "The service is stopping."));
     } else {
-      try {
-        r = handler_(item->claim, *item->token);
-      } catch (const std::exception& e) {
-        r = Error(Code::k_internal, "The handler threw an exception.").with("reason", e.what());
-      } catch (...) {
-        r = Error(Code::k_internal, "The handler threw an unknown exception.");
-      }
+      results = run_handler(items);
     }
-    if (!r && !item->token->lost()) {
-      const bool shutting_down = r.error().code == Code::k_service_stopping || item->token->stopping();
-      auto released = source_.release(item->claim.id,
+    std::int64_t completed = 0, failed = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
+      const auto& r = results[i];
+      ++(r ? completed : failed);
+      if (r || item.token->lost()) continue;
+      const bool shutting_down = r.error().code == Code::k_service_stopping || item.token->stopping();
+      auto released = source_.release(item.claim.id,
                                       shutting_down ? std::chrono::milliseconds(0) : settings_.retry_delay, r.error());
       if (!released) {
         // The lease expires on its own and the row is taken over: nothing is lost.
         log::write_error(log::Level::kWarn, "consumer.release_failed", released.error(),
-                         {{"stage", settings_.name}, {"id", item->claim.id}});
+                         {{"stage", settings_.name}, {"id", item.claim.id}});
       }
     }
-    count(settings_.metrics, r ? "faxbridge_queue_completed_total" : "faxbridge_queue_failed_total",
-          r ? "Rows a handler finished." : "Rows a handler gave back with an error.", settings_.name, 1);
+    if (completed) count(settings_.metrics, "faxbridge_queue_completed_total", "Rows a handler finished.", settings_.name, completed);
+    if (failed) {
+      count(settings_.metrics, "faxbridge_queue_failed_total", "Rows a handler gave back with an error.", settings_.name, failed);
+    }
 
     lock.lock();
     --busy_;
-    held_.erase(item->claim.id);
-    ++(r ? stats_.completed : stats_.failed);
+    for (const auto& item : items) held_.erase(item.claim.id);
+    stats_.completed += completed;
+    stats_.failed += failed;
   }
 }
 

@@ -1,6 +1,8 @@
 // The notifier's stage and the delivery of one mail (notifier.hpp).
 #include "faxbridge/notifier/notifier.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "faxbridge/bus/work_feed.hpp"
@@ -19,7 +21,8 @@ struct Notifier::Stage {
   db::Queue queue;
   bus::Consumer consumer;
   bus::WorkFeed feed;
-  Stage(db::Pool& pool, const std::string& owner, bus::ConsumerSettings cs, bus::Handler h, const std::string& endpoint)
+  Stage(db::Pool& pool, const std::string& owner, bus::ConsumerSettings cs, bus::BatchHandler h,
+        const std::string& endpoint)
       : queue(pool, db::notification_queue(), owner),
         consumer(queue, cs, std::move(h)),
         feed(endpoint, queue.spec().stage(), consumer, cs.metrics) {}
@@ -79,8 +82,10 @@ Notifier::Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscr
   // A sweep claims a second row per worker, held until one is free: one claim commit
   // then serves two mails of a backlog.
   cs.prefetch = settings_.workers;
+  // A backlog goes in batches: one read and one outcome transaction for several mails.
+  cs.batch = std::max(1, settings_.batch);
   stage_ = std::make_unique<Stage>(pool_, settings_.instance, cs,
-                                   [this](const Claim& c, const bus::LeaseToken& l) { return handle(c, l); },
+                                   [this](const std::vector<bus::BatchItem>& items) { return handle_batch(items); },
                                    subscribe_endpoint_);
   if (settings_.metrics) {
     auto& m = *settings_.metrics;
@@ -201,53 +206,134 @@ Result<int> Notifier::watch_once() {
   return static_cast<int>(written.size());
 }
 
+Result<Notifier::PreparedMail> Notifier::prepare_in(db::Tx& tx, std::int64_t id,
+                                                    std::shared_ptr<const db::SettingsSnapshot> snapshot) {
+  PreparedMail p;
+  p.settings = std::move(snapshot);
+  auto row = db::notifications::get(tx, id);
+  if (!row) return row.error();
+  p.row = std::move(*row);
+  if (p.row.channel == "webhook") return p;
+  auto config = smtp_config(*p.settings);
+  if (!config) {
+    p.config_error = config.error();
+    return p;
+  }
+  p.config = std::move(*config);
+  if (const auto t = p.settings->get_int("smtp.timeout_s"); t > 0) p.config->smtp.timeout = std::chrono::seconds(t);
+  if (!p.row.message_id) {
+    p.row.message_id = "notification-" + std::to_string(id) + "@" + domain_of(p.config->from.email);
+    // This commit need not wait for the disk: were it lost in a database crash, the
+    // next try derives the same Message-ID from the same id and From domain.
+    if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
+    if (auto r = db::notifications::set_message_id(tx, id, *p.row.message_id); !r) return r.error();
+  }
+  auto content = load_mail_content(tx, p.row, *p.settings);
+  if (!content) {
+    p.content_error = content.error();
+    return p;
+  }
+  p.content = std::move(*content);
+  auto set = load_template(tx, p.row.kind, p.content.language);
+  if (!set) {
+    p.content_error = set.error();
+    return p;
+  }
+  p.set = std::move(*set);
+  return p;
+}
+
 Result<void> Notifier::handle(const Claim& claim, const bus::LeaseToken& lease) {
-  // Everything the mail says, read in one transaction with the settings and the row;
-  // the Message-ID fixed before the first send.
-  auto prepared = pool_.transact([&](db::Tx& tx) -> Result<PreparedMail> {
-    PreparedMail p;
+  return std::move(handle_batch({{claim, &lease}}).front());
+}
+
+std::vector<Result<void>> Notifier::handle_batch(const std::vector<bus::BatchItem>& items) {
+  std::vector<Result<void>> results(items.size(), ok());
+  // Everything the mails say, read in one transaction with the settings and the rows;
+  // each Message-ID fixed before its first send.
+  auto prepared = pool_.transact([&](db::Tx& tx) -> Result<std::vector<PreparedMail>> {
     auto snap = settings_in(tx);
     if (!snap) return snap.error();
-    p.settings = *snap;
-    auto row = db::notifications::get(tx, claim.id);
-    if (!row) return row.error();
-    p.row = std::move(*row);
-    if (p.row.channel == "webhook") return p;
-    auto config = smtp_config(*p.settings);
-    if (!config) {
-      p.config_error = config.error();
-      return p;
+    std::vector<PreparedMail> all;
+    all.reserve(items.size());
+    for (const auto& item : items) {
+      auto p = prepare_in(tx, item.claim.id, *snap);
+      if (!p) return p.error();
+      all.push_back(std::move(*p));
     }
-    p.config = std::move(*config);
-    if (const auto t = p.settings->get_int("smtp.timeout_s"); t > 0) p.config->smtp.timeout = std::chrono::seconds(t);
-    if (!p.row.message_id) {
-      p.row.message_id = "notification-" + std::to_string(claim.id) + "@" + domain_of(p.config->from.email);
-      // This commit need not wait for the disk: were it lost in a database crash, the
-      // next try derives the same Message-ID from the same id and From domain.
-      if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
-      if (auto r = db::notifications::set_message_id(tx, claim.id, *p.row.message_id); !r) return r.error();
-    }
-    auto content = load_mail_content(tx, p.row, *p.settings);
-    if (!content) {
-      p.content_error = content.error();
-      return p;
-    }
-    p.content = std::move(*content);
-    auto set = load_template(tx, p.row.kind, p.content.language);
-    if (!set) {
-      p.content_error = set.error();
-      return p;
-    }
-    p.set = std::move(*set);
-    return p;
+    return all;
   });
   if (!prepared) {
-    if (prepared.error().kind() == ErrorKind::kUnavailable) return prepared.error();  // the consumer gives the row back
-    return record_failure(claim.id, prepared.error());
+    if (prepared.error().kind() == ErrorKind::kUnavailable) {
+      results.assign(items.size(), prepared.error());  // the database: the consumer gives the rows back
+    } else if (items.size() > 1) {
+      // One row's read broke the shared transaction: each row on its own, so only that
+      // one fails.
+      for (std::size_t i = 0; i < items.size(); ++i) results[i] = handle(items[i].claim, *items[i].lease);
+    } else {
+      results[0] = record_failure(items[0].claim.id, prepared.error());
+    }
+    return results;
   }
-  auto& p = *prepared;
+
+  std::vector<std::size_t> taken;  // the rows whose mail the server took: their outcome is one commit
+  Unreachable unreachable;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto sent = settle((*prepared)[i], items[i], unreachable);
+    if (!sent) results[i] = sent.error();
+    else if (*sent) taken.push_back(i);
+  }
+  if (taken.empty()) return results;
+  auto done = record_sent(items, taken);
+  for (auto i : taken) {
+    const auto& p = (*prepared)[i];
+    if (!done) {
+      // Sent, but the database did not take it: the row comes back to a notifier after
+      // its lease and is sent again, with the same Message-ID.
+      results[i] = done.error();
+      continue;
+    }
+    if (sent_) sent_->inc();
+    log::info("notifier.sent", {{"id", p.row.id}, {"kind", p.row.kind}, {"message_id", *p.row.message_id}});
+  }
+  return results;
+}
+
+Result<void> Notifier::record_sent(const std::vector<bus::BatchItem>& items, const std::vector<std::size_t>& taken) {
+  // The mails are out: giving their rows back would send them again. While the database
+  // is away the commit is tried again, for as long as the rows are still ours (the
+  // heartbeat keeps the leases or finds them taken over) and the service runs.
+  auto delay = milliseconds(100);
+  for (;;) {
+    auto done = pool_.transact([&](db::Tx& tx) -> Result<void> {
+      for (auto i : taken) {
+        if (items[i].lease->lost()) continue;  // another notifier's now: it decides
+        if (auto r = db::notifications::mark_sent(tx, queue(), items[i].claim.id); !r) return r.error();
+      }
+      return ok();
+    });
+    if (done || done.error().kind() != ErrorKind::kUnavailable) return done;
+    const bool all_lost = std::all_of(taken.begin(), taken.end(), [&](auto i) { return items[i].lease->lost(); });
+    if (all_lost) return ok();
+    if (std::any_of(taken.begin(), taken.end(), [&](auto i) { return items[i].lease->stopping(); })) return done;
+    log::write_error(log::Level::kWarn, "notifier.record_sent_retry", done.error(),
+                     {{"mails", static_cast<std::int64_t>(taken.size())}});
+    {
+      std::unique_lock lock(stop_mutex_);
+      stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
+    }
+    delay = std::min(delay * 2, milliseconds(2000));
+  }
+}
+
+Result<bool> Notifier::settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable) {
+  const auto recorded = [](Result<void> r) -> Result<bool> {
+    if (!r) return r.error();
+    return false;
+  };
+  const std::int64_t id = item.claim.id;
   if (p.row.channel == "webhook") {
-    if (settings_.webhook) return settings_.webhook(claim, lease);
+    if (settings_.webhook) return recorded(settings_.webhook(item.claim, *item.lease));
     return Error(Code::k_notification_not_configured, "This notifier delivers no webhooks.");
   }
   if (p.config_error) {
@@ -256,18 +342,18 @@ Result<void> Notifier::handle(const Claim& claim, const bus::LeaseToken& lease) 
       // The password cannot be opened (FAXBRIDGE_SECRET_KEY missing or changed): the mail
       // waits for the administrator to fix the key or store the password again, inside
       // its retry window, rather than failing every mail of the outage.
-      return record_failure(claim.id, Error(Code::k_notification_not_configured,
-                                            "The SMTP password cannot be read: " + p.config_error->message));
+      return recorded(record_failure(id, Error(Code::k_notification_not_configured,
+                                                 "The SMTP password cannot be read: " + p.config_error->message)));
     }
-    return record_failure(claim.id, *p.config_error);
+    return recorded(record_failure(id, *p.config_error));
   }
   if (p.content_error) {
     if (p.content_error->kind() == ErrorKind::kUnavailable && p.content_error->code != Code::k_notification_waiting) {
       return *p.content_error;  // the database: the consumer gives the row back
     }
-    return record_failure(claim.id, *p.content_error);
+    return recorded(record_failure(id, *p.content_error));
   }
-  return deliver_mail(p, lease);
+  return send_mail(p, *item.lease, unreachable);
 }
 
 Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
@@ -316,7 +402,11 @@ Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
   return ok();
 }
 
-Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& lease) {
+Result<bool> Notifier::send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable) {
+  const auto recorded = [](Result<void> r) -> Result<bool> {
+    if (!r) return r.error();
+    return false;
+  };
   const std::int64_t id = p.row.id;
   const auto& snap = p.settings;
   const auto& config = p.config;
@@ -331,11 +421,11 @@ Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& leas
       suppressed = true;
       return lease_lost_is_fine(db::notifications::mark_suppressed(tx, queue(), id, p.content.alert_cause));
     });
-    if (!r) return r;
+    if (!r) return r.error();
     if (suppressed) {
       if (suppressed_) suppressed_->inc();
       log::info("notifier.alert_suppressed", {{"id", id}, {"cause", p.content.alert_cause}});
-      return ok();
+      return false;
     }
   }
 
@@ -343,10 +433,10 @@ Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& leas
   if (!rendered) {
     Error e(Code::k_template_render_failed, "The " + p.row.kind + " template (" + p.content.language +
                                                 ") could not be rendered: " + rendered.error().message);
-    return record_failure(id, e);
+    return recorded(record_failure(id, e));
   }
   auto to = mail::parse_address(p.row.recipient);
-  if (!to) return record_failure(id, to.error());
+  if (!to) return recorded(record_failure(id, to.error()));
 
   mail::OutgoingMessage m;
   m.from = config->from;
@@ -360,10 +450,16 @@ Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& leas
   m.in_reply_to = p.content.in_reply_to;
   m.auto_submitted = p.content.auto_submitted;
   auto bytes = mail::compose(m);
-  if (!bytes) return record_failure(id, bytes.error());
+  if (!bytes) return recorded(record_failure(id, bytes.error()));
 
-  if (lease.should_stop()) return ok();  // the row goes back (stop) or is another's (lost)
+  if (lease.lost()) return false;  // another notifier holds the row now
+  if (lease.stopping()) return Error(Code::k_service_stopping, "The service is stopping.");
   const std::string key = session_key(config->smtp);
+  if (auto down = unreachable.find(key); down != unreachable.end()) {
+    // This server did not answer a mail of this very batch a moment ago: the rest wait
+    // for their retry too, rather than each waiting out its own connection timeout.
+    return recorded(record_failure(id, down->second));
+  }
   bool reused = false;
   auto session = sessions_->take(key, config->smtp, reused);
   const mail::Envelope envelope{config->from.email, {to->email}};
@@ -375,17 +471,10 @@ Result<void> Notifier::deliver_mail(PreparedMail& p, const bus::LeaseToken& leas
   sessions_->give_back(key, std::move(session));
   if (!sent) {
     log::write_error(log::Level::kInfo, "notifier.try_failed", sent.error());
-    return record_failure(id, sent.error());
+    if (sent.error().code == Code::k_smtp_unreachable) unreachable.emplace(key, sent.error());
+    return recorded(record_failure(id, sent.error()));
   }
-  auto done = pool_.transact([&](db::Tx& tx) { return db::notifications::mark_sent(tx, queue(), id); });
-  if (!done) {
-    // Sent, but the database did not take it: the row comes back to a notifier after its
-    // lease and is sent again, with the same Message-ID.
-    return done.error();
-  }
-  if (sent_) sent_->inc();
-  log::info("notifier.sent", {{"id", id}, {"kind", p.row.kind}, {"message_id", *p.row.message_id}});
-  return ok();
+  return true;  // the caller records it sent, with the rest of its batch
 }
 
 }  // namespace faxbridge::notifier

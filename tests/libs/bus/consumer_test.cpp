@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
+#include <algorithm>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "faxbridge/db/jobs.hpp"
@@ -156,6 +159,79 @@ TEST_F(ConsumerTest, StoppingReleasesRowsThatWereNotFinished) {
   EXPECT_EQ(count("SELECT count(*) FROM fax_jobs WHERE state = 'submitted' AND owner IS NULL "
                   "AND not_before <= now()"),
             3);
+}
+
+
+// With a batch handler a worker takes several claimed rows at once: two workers with
+// batches of 8 drain 100 rows in calls of up to 8 each, every row exactly once, and a
+// row the handler answers with an error in the middle of a batch is given back alone
+// while the others of its batch stay finished.
+TEST_F(ConsumerTest, ABatchHandlerGetsSeveralRowsAtOnceAndEachResultCountsForItsOwnRow) {
+  auto ids = submit(100);
+  db::Queue q(*pool_, db::conversion_queue(), "conv-1");
+  auto finish = finishing_handler(q);
+  ConsumerSettings s;
+  s.workers = 2;
+  s.batch = 8;
+  s.sweep_interval = 100ms;
+  s.retry_delay = 200ms;
+  std::mutex m;
+  std::vector<std::size_t> sizes;
+  std::set<std::int64_t> refused_once;
+  const std::int64_t refused = ids[37];
+  Consumer consumer(q, s, [&](const std::vector<BatchItem>& items) {
+    {
+      std::lock_guard g(m);
+      sizes.push_back(items.size());
+    }
+    std::vector<Result<void>> results;
+    for (const auto& item : items) {
+      bool refuse = false;
+      {
+        std::lock_guard g(m);
+        refuse = item.claim.id == refused && refused_once.insert(item.claim.id).second;
+      }
+      if (refuse) results.push_back(Error(Code::k_io_failed, "The scratch disk is full."));
+      else results.push_back(finish(item.claim, *item.lease));
+    }
+    return results;
+  });
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return count("SELECT count(*) FROM fax_jobs WHERE state = 'ready'") == 100; }));
+  consumer.stop();
+  EXPECT_EQ(count("SELECT count(*) FROM audit_events WHERE action = 'test.processed'"), 100);
+  EXPECT_EQ(count("SELECT count(DISTINCT object_id) FROM audit_events WHERE action = 'test.processed'"), 100);
+  EXPECT_EQ(consumer.stats().completed, 100);
+  EXPECT_EQ(consumer.stats().failed, 1);
+  std::lock_guard g(m);
+  EXPECT_EQ(*std::max_element(sizes.begin(), sizes.end()), 8u);
+  // Most calls were full batches: far fewer calls than rows.
+  EXPECT_LE(sizes.size(), 40u);
+}
+
+// A batch handler that throws gives back every row of its batch, none lost.
+TEST_F(ConsumerTest, ABatchHandlerThatThrowsGivesBackItsWholeBatch) {
+  auto ids = submit(5);
+  db::Queue q(*pool_, db::conversion_queue(), "conv-1");
+  auto finish = finishing_handler(q);
+  ConsumerSettings s;
+  s.workers = 1;
+  s.batch = 5;
+  s.sweep_interval = 100ms;
+  s.retry_delay = 200ms;
+  std::atomic<int> calls{0};
+  Consumer consumer(q, s, [&](const std::vector<BatchItem>& items) -> std::vector<Result<void>> {
+    if (calls++ == 0) throw std::runtime_error("boom");
+    std::vector<Result<void>> results;
+    for (const auto& item : items) results.push_back(finish(item.claim, *item.lease));
+    return results;
+  });
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return count("SELECT count(*) FROM fax_jobs WHERE state = 'ready'") == 5; }, 30s));
+  consumer.stop();
+  EXPECT_EQ(consumer.stats().failed, 5);
+  EXPECT_EQ(consumer.stats().completed, 5);
+  EXPECT_EQ(count("SELECT count(DISTINCT object_id) FROM audit_events WHERE action = 'test.processed'"), 5);
 }
 
 }  // namespace

@@ -11,6 +11,10 @@
 //    a sweep also claims that many rows beyond the free workers, held (and their leases
 //    renewed) until a worker is free: one claim transaction then serves several rows,
 //    which matters for stages whose handler is one short transaction (the router's).
+//  - with `batch` > 1 and a BatchHandler, a worker takes up to that many claimed rows at
+//    once and hands them to one call, which answers one result per row: a stage whose
+//    rows each cost a commit (the notifier's) then reads and records a batch in one
+//    transaction each. The sweep claims enough to give every idle worker a full batch.
 //  - the heartbeat renews every held lease each lease/3; a failed renewal marks that
 //    item's LeaseToken lost, and the handler must stop (its finish would be refused).
 //  - the handler finishes the row itself in its own transaction (Queue::finish) and
@@ -49,6 +53,7 @@ struct ConsumerSettings {
   std::chrono::milliseconds error_backoff{1000};  // after the database failed a claim
   std::size_t max_pending = 10000;                // notified ids kept; more are left to the sweep
   int prefetch = 0;                               // rows a sweep claims beyond the free workers
+  int batch = 1;                                  // rows a worker hands to one handler call at most
   metrics::Registry* metrics = nullptr;           // the faxbridge_queue_* series; none when unset
 };
 
@@ -67,6 +72,15 @@ class LeaseToken {
 
 using Handler = std::function<Result<void>(const Claim& claim, const LeaseToken& lease)>;
 
+// One claimed row of a batch and its lease.
+struct BatchItem {
+  Claim claim;
+  const LeaseToken* lease;
+};
+// One result per item, in the items' order; each means what a Handler's result means
+// for its row. A missing result counts as an internal error for that row.
+using BatchHandler = std::function<std::vector<Result<void>>(const std::vector<BatchItem>& items)>;
+
 struct ConsumerStats {
   std::int64_t claimed_by_message = 0;
   std::int64_t claimed_by_sweep = 0;
@@ -80,6 +94,7 @@ struct ConsumerStats {
 class Consumer final {
  public:
   Consumer(WorkSource& source, ConsumerSettings settings, Handler handler);
+  Consumer(WorkSource& source, ConsumerSettings settings, BatchHandler handler);
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -100,12 +115,15 @@ class Consumer final {
   };
   void worker_loop();
   void heartbeat_loop();
-  int free_slots_locked() const;
+  // Rows a sweep by an idle worker should claim: a batch for it and for each other idle
+  // worker, less what is ready already, plus the prefetch.
+  int sweep_want_locked() const;
+  std::vector<Result<void>> run_handler(const std::vector<Item>& items);
   void enqueue_claimed(const std::vector<Claim>& claims, bool by_sweep);
 
   WorkSource& source_;
   ConsumerSettings settings_;
-  Handler handler_;
+  BatchHandler handler_;
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_, heartbeat_cv_;

@@ -9,7 +9,11 @@
 //     row before the first send, so a resend after a crash carries the same id), and sent
 //     through an SMTP session kept open across mails (SessionPool);
 //   - channel webhook: the webhook handler the main wires in (libs/webhook).
-// The outcome is one transaction on the row (db/notifications.hpp): sent; pending again
+// A backlog is taken in batches (NotifierSettings::batch): one read transaction for the
+// batch's rows, each mail sent in turn over the kept session, and one transaction that
+// records the sent ones, so a mail costs no commit of its own. A crash between the
+// sends and that commit resends the batch's mails with their same Message-IDs.
+// A failed try is one transaction on the row (db/notifications.hpp): sent; pending again
 // after the backoff of policy.hpp; failed, with an administrator alert written in the
 // same transaction (never for an alert); suppressed, for an alert whose cause was mailed
 // within notifications.admin_alert_interval_min.
@@ -20,10 +24,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "faxbridge/bus/bus.hpp"
 #include "faxbridge/bus/consumer.hpp"
@@ -42,6 +48,7 @@ using WebhookHandler = std::function<Result<void>(const Claim& claim, const bus:
 struct NotifierSettings {
   std::string instance = "notifier";
   int workers = 4;
+  int batch = 8;  // mails a worker takes at once from a backlog: one read and one outcome commit for them
   std::chrono::milliseconds sweep_interval{2000};
   RetryPolicy retry;  // window: setting notifications.retry_hours overrides it per delivery
   bool window_from_settings = true;
@@ -65,15 +72,28 @@ class Notifier final {
   void stop();
   bool connected() const;
 
-  // One claimed row (the consumer's handler; public for tests that drive it directly).
+  // One claimed row, as a batch of one (public for tests that drive it directly).
   Result<void> handle(const Claim& claim, const bus::LeaseToken& lease);
+  // The consumer's handler: claimed rows read in one transaction, each mail sent, the
+  // rows the server took recorded sent in one transaction; one result per row.
+  std::vector<Result<void>> handle_batch(const std::vector<bus::BatchItem>& items);
   db::Queue& queue();
   Result<int> watch_now() { return watch_once(); }  // tests
 
  private:
   struct Stage;
-  struct PreparedMail;  // what handle() reads for a mail (notifier.cpp)
-  Result<void> deliver_mail(PreparedMail& p, const bus::LeaseToken& lease);
+  struct PreparedMail;  // what handle_batch() reads for a mail (notifier.cpp)
+  Result<PreparedMail> prepare_in(db::Tx& tx, std::int64_t id, std::shared_ptr<const db::SettingsSnapshot> snapshot);
+  // A prepared row taken as far as its outcome: true when the server took the mail and
+  // it is still to be recorded sent; false when its outcome is recorded already (a
+  // failure, a suppressed alert, a webhook) or it was given up (stop, lease lost).
+  // The SMTP servers (by session key) a mail of this batch found unreachable, with that error.
+  using Unreachable = std::map<std::string, Error>;
+  Result<bool> settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable);
+  Result<bool> send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable);
+  // The rows `taken` of a batch recorded sent in one transaction, tried again while the
+  // database is unavailable and the rows are still this notifier's.
+  Result<void> record_sent(const std::vector<bus::BatchItem>& items, const std::vector<std::size_t>& taken);
   // Records a failed try; the administrator alert (when due) in the same transaction.
   Result<void> record_failure(std::int64_t id, const Error& error);
   std::shared_ptr<const db::SettingsSnapshot> settings();
