@@ -338,3 +338,20 @@ TEST(FaxRequest, RefusalsSayWhatIsWrongAndWhoToTell) {
 
 }  // namespace
 }  // namespace faxbridge::ingest
+
+namespace faxbridge::ingest {
+namespace {
+
+TEST(MessageKey, IsTheMessageIdElseADigestOfTheBytes) {
+  EXPECT_EQ(message_key("From: a@b.example\r\nMessage-ID: <x1@b.example>\r\n\r\nbody"), "<x1@b.example>");
+  // Other Received lines, same Message-ID: the same mail delivered twice.
+  EXPECT_EQ(message_key("Received: from mx2\r\nMessage-ID: <x1@b.example>\r\n\r\nbody"), "<x1@b.example>");
+  const std::string a = message_key("From: a@b.example\r\n\r\nbody one");
+  EXPECT_EQ(a.rfind("sha256:", 0), 0u);
+  EXPECT_EQ(a.size(), 7u + 64u);
+  EXPECT_NE(a, message_key("From: a@b.example\r\n\r\nbody two"));
+  EXPECT_EQ(a, message_key("From: a@b.example\r\n\r\nbody one"));
+}
+
+}  // namespace
+}  // namespace faxbridge::ingest

@@ -87,3 +87,12 @@ struct FaxRequest {
 Result<FaxRequest> parse_fax_request(std::string_view raw, const IngestSettings& settings);
 
 }  // namespace faxbridge::ingest
+
+namespace faxbridge::ingest {
+
+// The ledger's key of a mail (ingested_messages.message_id): "<Message-ID>" when the
+// mail has one, else "sha256:<hex of the raw bytes>". Read from the header section
+// alone, so it exists for mails that parse_fax_request refuses as well.
+std::string message_key(std::string_view raw);
+
+}  // namespace faxbridge::ingest

@@ -1,0 +1,48 @@
+#pragma once
+// One poll of the email-to-fax mailbox: every waiting message is fetched, read
+// (ingest::parse_fax_request), its sender checked (a user with that mail address, send
+// enabled, level 2 or higher, not disabled) and, in ONE transaction, its jobs and
+// documents written the way web-api's POST /api/v1/faxes writes them (db::faxes::create,
+// source "email", all jobs sharing the stored documents) or its refusal reply queued in
+// the notifications outbox (kind ingest_refused), together with its row in the
+// ingested_messages ledger. Only after that commit is the message moved (processed or
+// failed folder) or deleted (POP3): a crash before the commit leaves it to the next poll,
+// a crash after it finds the ledger row next time and creates nothing twice.
+// Automatic mails (auto-replies, bounces, our own notices) are recorded and moved to
+// processed, never answered.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "faxbridge/core/result.hpp"
+#include "faxbridge/db/pool.hpp"
+#include "faxbridge/mailingest/mailbox_config.hpp"
+
+namespace faxbridge::mailingest {
+
+struct PollReport {
+  int seen = 0;        // messages listed
+  int faxed = 0;       // messages that made jobs
+  int jobs = 0;        // jobs made
+  int refused = 0;     // messages answered with a refusal
+  int automatic = 0;   // automatic messages, not answered
+  int duplicates = 0;  // already in the ledger: moved, nothing made
+  int failed = 0;      // not handled this time (left for the next poll)
+};
+
+class Poller final {
+ public:
+  // announce: called for each job after its commit (the service publishes it on the
+  // conversion stage; the converter's sweep finds it anyway).
+  Poller(db::Pool& pool, std::function<void(std::int64_t job_id)> announce);
+
+  // Errors: the mailbox session's (mail.mailbox_*), when it cannot even list. A single
+  // message that fails is counted in `failed` and left where it is.
+  Result<PollReport> poll(const MailIngestConfig& config);
+
+ private:
+  db::Pool& pool_;
+  std::function<void(std::int64_t)> announce_;
+};
+
+}  // namespace faxbridge::mailingest
