@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     const std::string stage = db::conversion_queue().stage();
     std::thread polls([&] {
       mailingest::run_poll_loop(rt.pool(), {[&](std::int64_t id) { (void)bus::announce_work(rt.publisher(), stage, id); },
-                                            [&] { return rt.stopping(); }});
+                                            [&] { return rt.stopping(); }, &rt.metrics()});
     });
     rt.wait();
     polls.join();

@@ -15,7 +15,7 @@
 namespace faxbridge::mailingest {
 
 void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
-  Poller poller(pool, hooks.announce);
+  Poller poller(pool, hooks.announce, hooks.metrics);
   std::string last_state;
   // Whether the state differs from the last one logged (and remember it).
   auto changed = [&](const std::string& state) {

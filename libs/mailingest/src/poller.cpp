@@ -26,6 +26,7 @@ struct Decision {
   std::vector<std::int64_t> jobs;
   Disposition where = Disposition::kProcessed;
   enum { kFaxed, kRefused, kAutomatic, kDuplicate } what = kFaxed;
+  std::string refusal;  // the refusal's code, kRefused
 };
 
 // The sender's right to fax, as the router and web-api check it.
@@ -65,10 +66,19 @@ std::string without_brackets(std::string id) {
 
 }  // namespace
 
-Poller::Poller(db::Pool& pool, std::function<void(std::int64_t)> announce)
-    : pool_(pool), announce_(std::move(announce)) {}
+Poller::Poller(db::Pool& pool, std::function<void(std::int64_t)> announce, metrics::Registry* metrics)
+    : pool_(pool), announce_(std::move(announce)), metrics_(metrics) {}
+
+namespace {
+void count(metrics::Registry* m, const char* outcome, int n = 1) {
+  if (m && n > 0)
+    m->counter("faxbridge_mail_ingest_messages_total", "Mailbox messages handled, by outcome.", {{"outcome", outcome}})
+        .inc(n);
+}
+}  // namespace
 
 Result<PollReport> Poller::poll(const MailIngestConfig& config) {
+  const auto started = std::chrono::steady_clock::now();
   PollReport report;
   mail::MailboxSession session(config.mailbox);
   auto listed = session.list();
@@ -83,6 +93,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         log::warn("mailingest.fetch_failed", {{"message", entry.id}, {"code", std::string(raw.error().name())},
                                               {"reason", raw.error().message}});
         ++report.failed;
+        count(metrics_, "failed");
         continue;
       }
       fetch_refusal = raw.error();  // nothing downloaded: no sender to answer
@@ -109,7 +120,8 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         } else {
           d.what = Decision::kRefused;
           d.where = Disposition::kFailed;
-          outcome = "refused:" + std::string(e.name());
+          d.refusal = std::string(e.name());
+          outcome = "refused:" + d.refusal;
           if (!sender.empty()) {
             if (auto r = queue_reply(tx, sender, e, "", without_brackets(key.rfind("<", 0) == 0 ? key : ""),
                                      std::nullopt);
@@ -124,7 +136,8 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         if (auto refusal = refuse_sender(*user, f.sender_email)) {
           d.what = Decision::kRefused;
           d.where = Disposition::kFailed;
-          outcome = "refused:" + std::string(refusal->name());
+          d.refusal = std::string(refusal->name());
+          outcome = "refused:" + d.refusal;
           if (auto r = queue_reply(tx, f.sender_email, *refusal, f.subject, f.message_id,
                                    *user ? std::optional<std::int64_t>((*user)->id) : std::nullopt);
               !r)
@@ -174,6 +187,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
       return d;
     });
 
+    if (!decided && !duplicate) count(metrics_, "failed");
     Decision d;
     if (!decided) {
       if (!duplicate) {
@@ -188,10 +202,21 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     }
     for (auto id : d.jobs) announce_(id);
     switch (d.what) {
-      case Decision::kFaxed: ++report.faxed; report.jobs += static_cast<int>(d.jobs.size()); break;
-      case Decision::kRefused: ++report.refused; break;
-      case Decision::kAutomatic: ++report.automatic; break;
-      case Decision::kDuplicate: ++report.duplicates; break;
+      case Decision::kFaxed:
+        ++report.faxed;
+        report.jobs += static_cast<int>(d.jobs.size());
+        count(metrics_, "faxed");
+        if (metrics_) metrics_->counter("faxbridge_mail_ingest_jobs_total", "Fax jobs made from mails.").inc(d.jobs.size());
+        break;
+      case Decision::kRefused:
+        ++report.refused;
+        count(metrics_, "refused");
+        if (metrics_)
+          metrics_->counter("faxbridge_mail_ingest_refusals_total", "Mails refused, by reason.",
+                            {{"code", d.refusal}}).inc();
+        break;
+      case Decision::kAutomatic: ++report.automatic; count(metrics_, "automatic"); break;
+      case Decision::kDuplicate: ++report.duplicates; count(metrics_, "duplicate"); break;
     }
     auto moved = d.where == Disposition::kFailed ? session.move_to_failed(entry.id) : session.mark_processed(entry.id);
     if (!moved)
@@ -200,6 +225,10 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
   }
   if (auto c = session.close(); !c)
     log::warn("mailingest.close_failed", {{"code", std::string(c.error().name())}, {"reason", c.error().message}});
+  if (metrics_)
+    metrics_->histogram("faxbridge_mail_ingest_poll_seconds", "Time of one whole poll of the mailbox.",
+                        {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return report;
 }
 

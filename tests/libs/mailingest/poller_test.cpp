@@ -93,7 +93,8 @@ TEST_F(PollerTest, ImapMailsBecomeJobsOrOneReplyEachAndAreMovedAfterTheCommit) {
   server_->deliver("fax-imap",
                    mail("anna@corp.example", "403@fax.example.com", "ooo1@corp.example", "Auto-Submitted: auto-replied\r\n"));
   std::vector<std::int64_t> announced;
-  Poller poller(*pool_, [&](std::int64_t id) { announced.push_back(id); });
+  metrics::Registry registry;
+  Poller poller(*pool_, [&](std::int64_t id) { announced.push_back(id); }, &registry);
   auto r = poller.poll(config("fax-imap", false));
   ASSERT_TRUE(r) << r.error().to_string() << server_->log();
   EXPECT_EQ(r->seen, 6);
@@ -103,6 +104,14 @@ TEST_F(PollerTest, ImapMailsBecomeJobsOrOneReplyEachAndAreMovedAfterTheCommit) {
   EXPECT_EQ(r->refused, 3);
   EXPECT_EQ(r->automatic, 1);
   EXPECT_EQ(r->failed, 0);
+  const std::string m = registry.render();
+  EXPECT_NE(m.find("faxbridge_mail_ingest_messages_total{outcome=\"faxed\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_messages_total{outcome=\"refused\"} 3"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_messages_total{outcome=\"duplicate\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_jobs_total 2"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_refusals_total{code=\"auth.send_not_enabled\"} 2"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_refusals_total{code=\"ingest.no_valid_number\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("faxbridge_mail_ingest_poll_seconds_count 1"), std::string::npos) << m;
 
   auto jobs = sql("SELECT id, source, sender_user_id, recipient_canonical, recipient_name, subject, note, state, "
                   "(SELECT string_agg(document_id::text, ',' ORDER BY position) FROM fax_job_documents d WHERE d.job_id = j.id) "

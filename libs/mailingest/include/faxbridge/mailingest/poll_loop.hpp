@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/db/pool.hpp"
 
 namespace faxbridge::mailingest {
@@ -16,6 +17,7 @@ namespace faxbridge::mailingest {
 struct PollLoopHooks {
   std::function<void(std::int64_t job_id)> announce;  // after each job's commit
   std::function<bool()> stopping;                     // true: leave the loop
+  metrics::Registry* metrics = nullptr;               // the process's (poller.hpp names them)
 };
 
 // Runs until hooks.stopping() says so; returns then.

@@ -14,6 +14,7 @@
 #include <functional>
 #include <vector>
 
+#include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/pool.hpp"
 #include "faxbridge/mailingest/mailbox_config.hpp"
@@ -33,8 +34,13 @@ struct PollReport {
 class Poller final {
  public:
   // announce: called for each job after its commit (the service publishes it on the
-  // conversion stage; the converter's sweep finds it anyway).
-  Poller(db::Pool& pool, std::function<void(std::int64_t job_id)> announce);
+  // conversion stage; the converter's sweep finds it anyway). metrics: the process's
+  // registry (may be null):
+  //   faxbridge_mail_ingest_messages_total{outcome=faxed|refused|automatic|duplicate|failed}
+  //   faxbridge_mail_ingest_jobs_total
+  //   faxbridge_mail_ingest_refusals_total{code=<error code>}
+  //   faxbridge_mail_ingest_poll_seconds (histogram: one whole poll)
+  Poller(db::Pool& pool, std::function<void(std::int64_t job_id)> announce, metrics::Registry* metrics = nullptr);
 
   // Errors: the mailbox session's (mail.mailbox_*), when it cannot even list. A single
   // message that fails is counted in `failed` and left where it is.
@@ -43,6 +49,7 @@ class Poller final {
  private:
   db::Pool& pool_;
   std::function<void(std::int64_t)> announce_;
+  metrics::Registry* metrics_;
 };
 
 }  // namespace faxbridge::mailingest
