@@ -23,7 +23,13 @@ namespace faxbridge::mail {
 namespace {
 
 namespace net = vmime::net;
-using detail::one_line;
+
+// One line, without the final period, so our sentence can end it: "failed: X." not "X..".
+std::string one_line(std::string s) {
+  s = detail::one_line(std::move(s));
+  while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
+  return s;
+}
 
 // Processed and failed messages in IMAP are copied, marked \Deleted and expunged:
 // vmime 0.9.2 has no MOVE (RFC 6851) nor UID EXPUNGE (RFC 4315), so a message another
@@ -170,13 +176,13 @@ Result<void> MailboxSession::connect() {
     store->setProperty("connection.tls.required", starttls);
     store->setProperty("auth.username", settings_.username);
     store->setProperty("auth.password", settings_.password);
-    if (!imap) {
-      store->setProperty("options.apop", false);  // APOP is MD5 of the password: never offered by us
-      // USER/PASS (RFC 1939), not SASL: after a refused AUTH vmime 0.9.2's POP3 SASL
-      // exchange waits for an answer Dovecot never sends, until the deadline, and reports
-      // a wrong password as a time-out. The password goes over TLS either way.
-      store->setProperty("options.sasl", false);
-    }
+    if (!imap) store->setProperty("options.apop", false);  // APOP is MD5 of the password: never offered by us
+    // USER/PASS (RFC 1939) and IMAP LOGIN (RFC 3501 6.2.3), not SASL: after a refused
+    // AUTH vmime 0.9.2's POP3 SASL exchange waits for an answer Dovecot never sends, until
+    // the deadline, and reports a wrong password as a time-out; its IMAP SASL tries every
+    // mechanism and then LOGIN, one refusal each, which the server's failure delay
+    // multiplies. One login, one answer. The password goes over TLS either way.
+    store->setProperty("options.sasl", false);
     store->setCertificateVerifier(detail::make_certificate_verifier(
         {settings_.verify_certificate, settings_.ca_file, settings_.pinned_sha256}));
     store->setTimeoutHandlerFactory(detail::make_deadline_factory(settings_.timeout));

@@ -25,15 +25,9 @@ std::vector<std::string> split_domains(const std::string& text) {
 
 }  // namespace
 
-Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& snapshot) {
-  return mail_ingest_config(snapshot, secret_box::environment_key());
-}
+namespace {
 
-Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& s, const Result<secret_box::Key>& key) {
-  MailIngestConfig out;
-  out.enabled = s.get_bool("mail.enabled") && s.get_bool("outgoing.enabled");
-  out.poll_interval = std::chrono::seconds(s.get_int("mail.poll_interval_s"));
-  mail::MailboxSettings& m = out.mailbox;
+void map_account(const db::SettingsSnapshot& s, mail::MailboxSettings& m) {
   m.host = s.get_string("mail.host");
   m.port = static_cast<int>(s.get_int("mail.port"));
   const std::string protocol = s.get_string("mail.protocol");
@@ -49,6 +43,32 @@ Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& s, const
   m.folder = s.get_string("mail.folder").empty() ? "INBOX" : s.get_string("mail.folder");
   m.processed_folder = s.get_string("mail.processed_folder");
   m.failed_folder = s.get_string("mail.failed_folder").empty() ? "failed" : s.get_string("mail.failed_folder");
+}
+
+}  // namespace
+
+Result<mail::MailboxSettings> mailbox_settings(const db::SettingsSnapshot& s, const Result<secret_box::Key>& key) {
+  mail::MailboxSettings m;
+  map_account(s, m);
+  // As the session itself would answer: nothing to reach (503 from the Test action).
+  if (m.host.empty()) return Error(Code::k_mail_mailbox_unreachable, "No mailbox server is set (mail.host).");
+  if (auto e = mail::resolve_endpoint(m); !e) return e.error();
+  auto password = db::settings::reveal(s, "mail.password", key);
+  if (!password) return password.error();
+  m.password = std::move(*password);
+  return m;
+}
+
+Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& snapshot) {
+  return mail_ingest_config(snapshot, secret_box::environment_key());
+}
+
+Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& s, const Result<secret_box::Key>& key) {
+  MailIngestConfig out;
+  out.enabled = s.get_bool("mail.enabled") && s.get_bool("outgoing.enabled");
+  out.poll_interval = std::chrono::seconds(s.get_int("mail.poll_interval_s"));
+  mail::MailboxSettings& m = out.mailbox;
+  map_account(s, m);
   out.mailbox_name = m.username + "@" + m.host + ":" + std::to_string(m.port) + "/" + m.folder;
 
   ingest::IngestSettings& i = out.ingest;
@@ -71,10 +91,9 @@ Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& s, const
   if (i.require_authentication && i.trusted_authserv_id.empty())
     return Error(Code::k_config_invalid, "mail.require_authentication is on but no mail.trusted_authserv_id is set: "
                                          "no Authentication-Results could be trusted, so every mail would be refused.");
-  if (auto e = mail::resolve_endpoint(m); !e) return e.error();
-  auto password = db::settings::reveal(s, "mail.password", key);
-  if (!password) return password.error();
-  m.password = std::move(*password);
+  auto account = mailbox_settings(s, key);
+  if (!account) return account.error();
+  m = std::move(*account);
   return out;
 }
 

@@ -26,6 +26,12 @@ struct MailIngestConfig {
 };
 
 Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& snapshot);
+
+// The mailbox account alone (server, protocol, TLS, certificates, user, password,
+// folders), whether email-to-fax is enabled or not: what the settings' Test action tries.
+// Errors: mail.mailbox_unreachable (no mail.host), mail.mailbox_protocol_unknown, secret_box's.
+Result<mail::MailboxSettings> mailbox_settings(const db::SettingsSnapshot& snapshot,
+                                               const Result<secret_box::Key>& key);
 Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& snapshot,
                                             const Result<secret_box::Key>& key);
 
