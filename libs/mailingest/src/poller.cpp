@@ -100,6 +100,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     } else {
       bytes = std::move(*raw);
     }
+    if (crash_ && crash_("fetched")) return report;
     const std::string key = fetch_refusal ? "uid:" + config.mailbox_name + "/" + entry.id : ingest::message_key(bytes);
     Result<ingest::FaxRequest> request =
         fetch_refusal ? Result<ingest::FaxRequest>(*fetch_refusal) : ingest::parse_fax_request(bytes, config.ingest);
@@ -200,6 +201,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     } else {
       d = std::move(*decided);
     }
+    if (crash_ && crash_("committed")) return report;
     for (auto id : d.jobs) announce_(id);
     switch (d.what) {
       case Decision::kFaxed:

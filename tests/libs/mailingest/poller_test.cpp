@@ -184,5 +184,29 @@ TEST_F(PollerTest, AMailboxThatCannotBeReadIsAnErrorAndNothingIsWritten) {
   EXPECT_EQ(sql("SELECT count(*) FROM ingested_messages")[0][0].as<int>(), 0);
 }
 
+TEST_F(PollerTest, AStopBetweenFetchingAndCommittingOrBetweenCommittingAndMovingFaxesOnce) {
+  for (const std::string point : {"fetched", "committed"}) {
+    SCOPED_TRACE(point);
+    sql("DELETE FROM fax_jobs");
+    const std::string id = "crash-" + point + "@corp.example";
+    server_->deliver("fax-imap", mail("anna@corp.example", "403@fax.example.com", id));
+    Poller crashing(*pool_, [](std::int64_t) {});
+    crashing.set_crash_point([&](const std::string& at) { return at == point; });
+    auto r = crashing.poll(config("fax-imap", false));
+    ASSERT_TRUE(r) << r.error().to_string();
+    // Stopped there: the message is still in the inbox; committed or not, as the point says.
+    EXPECT_EQ(server_->messages("fax-imap").size(), 1u);
+    EXPECT_EQ(sql("SELECT count(*) FROM fax_jobs")[0][0].as<int>(), point == "committed" ? 1 : 0);
+    // The next run (after the restart) faxes it exactly once and moves it.
+    Poller restarted(*pool_, [](std::int64_t) {});
+    auto again = restarted.poll(config("fax-imap", false));
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->faxed + again->duplicates, 1);
+    EXPECT_EQ(again->duplicates, point == "committed" ? 1 : 0);
+    EXPECT_EQ(sql("SELECT count(*) FROM fax_jobs")[0][0].as<int>(), 1);
+    EXPECT_TRUE(server_->messages("fax-imap").empty());
+  }
+}
+
 }  // namespace
 }  // namespace faxbridge::mailingest

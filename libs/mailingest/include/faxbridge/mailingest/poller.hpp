@@ -12,6 +12,7 @@
 // processed, never answered.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "faxbridge/core/metrics.hpp"
@@ -46,10 +47,16 @@ class Poller final {
   // message that fails is counted in `failed` and left where it is.
   Result<PollReport> poll(const MailIngestConfig& config);
 
+  // Tests only: called at "fetched" (a message's bytes are in, nothing written) and at
+  // "committed" (its transaction committed, the message not moved yet); true stops the
+  // poll there at once, as a crash would (the message is neither moved nor deleted).
+  void set_crash_point(std::function<bool(const std::string& point)> crash) { crash_ = std::move(crash); }
+
  private:
   db::Pool& pool_;
   std::function<void(std::int64_t)> announce_;
   metrics::Registry* metrics_;
+  std::function<bool(const std::string&)> crash_;
 };
 
 }  // namespace faxbridge::mailingest
