@@ -46,12 +46,11 @@ bool unsupported(const std::string& type, const std::string& ext) {
       "application/zip", "application/x-zip-compressed", "application/x-7z-compressed", "application/x-rar-compressed",
       "application/vnd.rar", "application/gzip", "application/x-gzip", "application/x-tar", "application/x-bzip2",
       "application/x-xz", "application/x-msdownload", "application/x-executable", "application/x-sh",
-      "application/javascript", "text/calendar", "application/ics", "message/rfc822", "message/global",
-      "audio/", "video/"};
+      "application/javascript", "text/calendar", "application/ics", "message/rfc822", "message/global"};
   static const std::set<std::string> exts = {"zip", "7z", "rar", "gz", "tgz", "tar", "bz2", "xz", "exe", "dll",
                                              "msi", "bat", "cmd", "js", "vbs", "sh", "ics", "eml", "msg"};
   if (types.count(type) || exts.count(ext)) return true;
-  return type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
+  return type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;  // sound and film have no pages
 }
 
 std::string default_name(std::size_t n, const std::string& type) {

@@ -332,7 +332,7 @@ Result<void> MailboxSession::move(const std::string& id, const std::string& fold
       return {};
     }
     if (folder.empty())
-      return Error(Code::k_mail_mailbox_failed, "No failed folder is set for the mailbox: set mailbox.failed_folder.");
+      return Error(Code::k_mail_mailbox_failed, "No failed folder is set for the mailbox: set mail.failed_folder.");
     auto target = st.store->getFolder(folder_path(folder));
     if (!target->exists()) {
       net::folderAttributes attributes;

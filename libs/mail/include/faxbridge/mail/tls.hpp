@@ -7,7 +7,7 @@ namespace faxbridge::mail {
 
 enum class TlsMode { kNone, kStartTls, kImplicit };
 
-// The values of the settings smtp.security and mailbox.security: "starttls", "tls"
+// The values of the settings smtp.security and mail.security: "starttls", "tls"
 // (implicit TLS: ports 465, 993, 995), "none"; false for anything else.
 bool parse_tls_mode(const std::string& text, TlsMode& out);
 const char* tls_mode_name(TlsMode mode);
