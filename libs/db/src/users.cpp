@@ -133,6 +133,14 @@ Result<User> by_username(Tx& tx, const std::string& username) {
   return user_from(rows[0]);
 }
 
+Result<std::optional<User>> by_email(Tx& tx, const std::string& email) {
+  auto rows = W(tx).exec_params(std::string("SELECT ") + columns() +
+                                    " FROM users WHERE email <> '' AND lower(email) = lower($1) LIMIT 2",
+                                email);
+  if (rows.size() != 1) return std::optional<User>{};
+  return std::optional<User>(user_from(rows[0]));
+}
+
 Result<std::optional<User>> by_fax_number(Tx& tx, const std::string& fax_number) {
   auto rows = W(tx).exec_params(std::string("SELECT ") + columns() + " FROM users WHERE fax_number = $1",
                                 fax_number);

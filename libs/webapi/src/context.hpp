@@ -62,6 +62,7 @@ std::vector<api::Route> admin_tokens_routes(Context& context);  // admin_tokens_
 std::vector<api::Route> admin_audit_routes(Context& context);   // admin_audit_routes.cpp
 std::vector<api::Route> settings_routes(Context& context);    // settings_routes.cpp
 std::vector<api::Route> smtp_test_routes(Context& context);   // smtp_test_routes.cpp
+std::vector<api::Route> mailbox_test_routes(Context& context);  // mailbox_test_routes.cpp
 std::vector<api::Route> routing_routes(Context& context);     // routing_routes.cpp
 std::vector<api::Route> cover_page_routes(Context& context);  // cover_page_routes.cpp
 std::vector<api::Route> webhook_routes(Context& context);     // webhook_routes.cpp

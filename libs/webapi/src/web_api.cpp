@@ -90,6 +90,7 @@ Result<int> WebApi::start() {
   for (auto&& r : admin_audit_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : settings_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : smtp_test_routes(impl_->context)) routes.push_back(std::move(r));
+  for (auto&& r : mailbox_test_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : routing_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : cover_page_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : webhook_routes(impl_->context)) routes.push_back(std::move(r));

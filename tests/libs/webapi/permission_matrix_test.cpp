@@ -363,6 +363,9 @@ std::vector<Row> rows() {
       // No SMTP server is set: the administrator gets notification.not_configured, tried no further.
       {"POST", "/api/v1/admin/settings/smtp/test", at("/api/v1/admin/settings/smtp/test"), json::object(),
        {401, 403, 403, 403, 503}},
+      // No mailbox server is set: mail.mailbox_unreachable, tried no further.
+      {"POST", "/api/v1/admin/settings/mailbox/test", at("/api/v1/admin/settings/mailbox/test"), json::object(),
+       {401, 403, 403, 403, 503}},
       {"GET", "/api/v1/admin/settings/{key}", at("/api/v1/admin/settings/fax.max_attempts"), nullptr,
        {401, 403, 403, 403, 200}},
       {"PUT", "/api/v1/admin/settings/{key}", at("/api/v1/admin/settings/fax.max_attempts"), json{{"value", 4}},

@@ -146,6 +146,24 @@ enum class ErrorKind {
   X(document_office_unavailable, "document.office_unavailable", kUnavailable)        \
   X(mail_invalid_address, "mail.invalid_address", kInvalidArgument)                 \
   X(mail_invalid_message, "mail.invalid_message", kInvalidArgument)                 \
+  X(mail_message_too_large, "mail.message_too_large", kInvalidArgument)             \
+  X(mail_mailbox_unreachable, "mail.mailbox_unreachable", kUnavailable)             \
+  X(mail_mailbox_auth_failed, "mail.mailbox_auth_failed", kFailedPrecondition)      \
+  X(mail_mailbox_tls_failed, "mail.mailbox_tls_failed", kFailedPrecondition)        \
+  X(mail_mailbox_protocol_unknown, "mail.mailbox_protocol_unknown", kInvalidArgument)\
+  X(mail_mailbox_failed, "mail.mailbox_failed", kUnavailable)                       \
+  X(mail_mailbox_message_gone, "mail.mailbox_message_gone", kNotFound)              \
+  X(ingest_malformed, "ingest.malformed", kInvalidArgument)                         \
+  X(ingest_no_sender, "ingest.no_sender", kInvalidArgument)                         \
+  X(ingest_no_valid_number, "ingest.no_valid_number", kInvalidArgument)             \
+  X(ingest_too_many_recipients, "ingest.too_many_recipients", kInvalidArgument)     \
+  X(ingest_too_large, "ingest.too_large", kInvalidArgument)                         \
+  X(ingest_too_many_attachments, "ingest.too_many_attachments", kInvalidArgument)   \
+  X(ingest_unsupported_attachment, "ingest.unsupported_attachment", kInvalidArgument)\
+  X(ingest_encrypted, "ingest.encrypted", kInvalidArgument)                         \
+  X(ingest_nothing_to_send, "ingest.nothing_to_send", kInvalidArgument)             \
+  X(ingest_automatic_message, "ingest.automatic_message", kFailedPrecondition)      \
+  X(ingest_sender_not_authenticated, "ingest.sender_not_authenticated", kPermissionDenied)\
   X(smtp_unreachable, "smtp.unreachable", kUnavailable)                             \
   X(smtp_temporary, "smtp.temporary", kUnavailable)                                 \
   X(smtp_rejected, "smtp.rejected", kFailedPrecondition)                            \

@@ -59,6 +59,9 @@ Result<User> create(Tx& tx, const User& user);
 Result<User> update(Tx& tx, const User& user);
 Result<User> get(Tx& tx, std::int64_t id);
 Result<User> by_username(Tx& tx, const std::string& username);
+// The user whose mail address this is (case-insensitive): mail-ingest's sender lookup.
+// Several users sharing one address: none is chosen (nullopt), rather than a guess.
+Result<std::optional<User>> by_email(Tx& tx, const std::string& email);
 Result<std::optional<User>> by_fax_number(Tx& tx, const std::string& fax_number);
 Result<std::vector<User>> list(Tx& tx, int limit = 1000, std::int64_t after_id = 0);
 Result<std::vector<User>> search(Tx& tx, const UserQuery& query);

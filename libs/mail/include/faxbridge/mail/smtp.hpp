@@ -20,15 +20,9 @@
 #include <vector>
 
 #include "faxbridge/core/result.hpp"
+#include "faxbridge/mail/tls.hpp"
 
 namespace faxbridge::mail {
-
-enum class TlsMode { kNone, kStartTls, kImplicit };
-
-// The values of the setting smtp.security: "starttls", "tls" (implicit TLS, port 465),
-// "none"; false for anything else.
-bool parse_tls_mode(const std::string& text, TlsMode& out);
-const char* tls_mode_name(TlsMode mode);
 
 struct SmtpSettings {
   std::string host;

@@ -1,0 +1,26 @@
+#pragma once
+// mail-ingest's life: poll, wait mail.poll_interval_s, poll again, until told to stop.
+// Each round reads the settings anew (one snapshot), so a change made through the API
+// or the CLI takes effect at the next poll without a restart; email-to-fax disabled
+// or unusable is logged once per change and the loop keeps waiting. IMAP IDLE is not
+// used (vmime 0.9.2 has none: docs/design.md).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "faxbridge/core/metrics.hpp"
+#include "faxbridge/db/pool.hpp"
+
+namespace faxbridge::mailingest {
+
+struct PollLoopHooks {
+  std::function<void(std::int64_t job_id)> announce;  // after each job's commit
+  std::function<bool()> stopping;                     // true: leave the loop
+  metrics::Registry* metrics = nullptr;               // the process's (poller.hpp names them)
+};
+
+// Runs until hooks.stopping() says so; returns then.
+void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks);
+
+}  // namespace faxbridge::mailingest

@@ -1,0 +1,68 @@
+// DESIGN: see poll_loop.hpp. The wait between polls is sliced (100 ms) so a stop signal
+// ends it at once; the settings are read at the start of every round, so the interval
+// itself is a setting that reloads. A message about the configuration is logged when it
+// changes, not every round: a disabled mailbox must not fill the log.
+#include "faxbridge/mailingest/poll_loop.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/settings.hpp"
+#include "faxbridge/mailingest/mailbox_config.hpp"
+#include "faxbridge/mailingest/poller.hpp"
+
+namespace faxbridge::mailingest {
+
+void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
+  Poller poller(pool, hooks.announce, hooks.metrics);
+  std::string last_state;
+  // Whether the state differs from the last one logged (and remember it).
+  auto changed = [&](const std::string& state) {
+    if (state == last_state) return false;
+    last_state = state;
+    return true;
+  };
+  while (!hooks.stopping()) {
+    std::chrono::seconds interval{20};
+    auto snapshot = pool.transact([](db::Tx& tx) { return db::settings::load(tx); });
+    if (!snapshot) {
+      if (changed("db:" + std::string(snapshot.error().name())))
+        log::warn("mailingest.settings_unreadable",
+                  {{"code", std::string(snapshot.error().name())}, {"reason", snapshot.error().message}});
+    } else {
+      interval = std::chrono::seconds(snapshot->get_int("mail.poll_interval_s"));
+      auto config = mail_ingest_config(*snapshot);
+      if (!config) {
+        if (changed("invalid:" + config.error().message))
+          log::warn("mailingest.not_configured",
+                    {{"code", std::string(config.error().name())}, {"reason", config.error().message}});
+      } else if (!config->enabled) {
+        if (changed("disabled"))
+          log::info("mailingest.disabled", {{"detail", "mail.enabled is off (or outgoing.enabled)"}});
+      } else {
+        if (changed("polling:" + config->mailbox_name))
+          log::info("mailingest.polling",
+                    {{"mailbox", config->mailbox_name}, {"interval_s", std::to_string(interval.count())}});
+        auto report = poller.poll(*config);
+        if (!report) {
+          log::warn("mailingest.poll_failed",
+                    {{"code", std::string(report.error().name())}, {"reason", report.error().message}});
+        } else if (report->seen > 0) {
+          log::info("mailingest.polled", {{"seen", std::to_string(report->seen)},
+                                          {"faxed", std::to_string(report->faxed)},
+                                          {"jobs", std::to_string(report->jobs)},
+                                          {"refused", std::to_string(report->refused)},
+                                          {"automatic", std::to_string(report->automatic)},
+                                          {"duplicates", std::to_string(report->duplicates)},
+                                          {"failed", std::to_string(report->failed)}});
+        }
+      }
+    }
+    const auto until = std::chrono::steady_clock::now() + interval;
+    while (!hooks.stopping() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace faxbridge::mailingest

@@ -1,0 +1,237 @@
+// DESIGN: see poller.hpp. The order per message is the contract that makes a crash
+// harmless: fetch -> decide (pure) -> one transaction {ledger row, jobs + documents or
+// the reply} -> commit -> announce -> move/delete. The ledger INSERT comes last in the
+// transaction and rolls everything back when the row already exists (the message was
+// handled before a crash kept it from being moved), so a message seen twice makes no
+// second job and no second reply. POP3 deletions take effect at QUIT (close()).
+#include "faxbridge/mailingest/poller.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "faxbridge/core/log.hpp"
+#include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/faxes.hpp"
+#include "faxbridge/db/records.hpp"
+#include "faxbridge/db/registry.hpp"
+#include "faxbridge/db/users.hpp"
+#include "faxbridge/ingest/fax_request.hpp"
+#include "faxbridge/mail/mailbox.hpp"
+
+namespace faxbridge::mailingest {
+namespace {
+
+enum class Disposition { kProcessed, kFailed };
+
+struct Decision {
+  std::vector<std::int64_t> jobs;
+  Disposition where = Disposition::kProcessed;
+  enum { kFaxed, kRefused, kAutomatic, kDuplicate } what = kFaxed;
+  std::string refusal;  // the refusal's code, kRefused
+};
+
+// The sender's right to fax, as the router and web-api check it.
+std::optional<Error> refuse_sender(const std::optional<db::User>& user, const std::string& email) {
+  if (!user)
+    return Error(Code::k_auth_send_not_enabled, "Email-to-fax is not enabled for " + email +
+                                                    ": no Faxbridge user has this mail address. Ask your fax "
+                                                    "administrator to add it to your account.");
+  if (user->disabled)
+    return Error(Code::k_auth_account_disabled, "Your Faxbridge account is disabled; ask your fax administrator.");
+  if (!user->enable_send || user->permission_level < db::kPermissionFaxUser)
+    return Error(Code::k_auth_send_not_enabled,
+                 "Sending faxes is not enabled for your account; ask your fax administrator to enable it.");
+  return std::nullopt;
+}
+
+Result<void> queue_reply(db::Tx& tx, const std::string& to, const Error& e, const std::string& subject,
+                         const std::string& in_reply_to, std::optional<std::int64_t> user_id) {
+  db::NewNotification n;
+  n.kind = "ingest_refused";
+  n.channel = "email";
+  n.recipient = to;
+  n.user_id = user_id;
+  n.payload_json = nlohmann::json({{"error", {{"code", std::string(e.name())}, {"message", e.message}}},
+                                   {"subject", subject},
+                                   {"in_reply_to", in_reply_to}})
+                       .dump();
+  auto r = db::notifications::enqueue(tx, n);
+  if (!r) return r.error();
+  return {};
+}
+
+std::string without_brackets(std::string id) {
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  return id;
+}
+
+}  // namespace
+
+Poller::Poller(db::Pool& pool, std::function<void(std::int64_t)> announce, metrics::Registry* metrics)
+    : pool_(pool), announce_(std::move(announce)), metrics_(metrics) {}
+
+namespace {
+void count(metrics::Registry* m, const char* outcome, int n = 1) {
+  if (m && n > 0)
+    m->counter("faxbridge_mail_ingest_messages_total", "Mailbox messages handled, by outcome.", {{"outcome", outcome}})
+        .inc(n);
+}
+}  // namespace
+
+Result<PollReport> Poller::poll(const MailIngestConfig& config) {
+  const auto started = std::chrono::steady_clock::now();
+  PollReport report;
+  mail::MailboxSession session(config.mailbox);
+  auto listed = session.list();
+  if (!listed) return listed.error();
+  report.seen = static_cast<int>(listed->size());
+  for (const auto& entry : *listed) {
+    auto raw = session.fetch(entry.id, config.ingest.max_message_bytes);
+    std::string bytes;
+    std::optional<Error> fetch_refusal;
+    if (!raw) {
+      if (raw.error().code != Code::k_mail_message_too_large) {
+        log::warn("mailingest.fetch_failed", {{"message", entry.id}, {"code", std::string(raw.error().name())},
+                                              {"reason", raw.error().message}});
+        ++report.failed;
+        count(metrics_, "failed");
+        continue;
+      }
+      fetch_refusal = raw.error();  // nothing downloaded: no sender to answer
+    } else {
+      bytes = std::move(*raw);
+    }
+    if (crash_ && crash_("fetched")) return report;
+    const std::string key = fetch_refusal ? "uid:" + config.mailbox_name + "/" + entry.id : ingest::message_key(bytes);
+    Result<ingest::FaxRequest> request =
+        fetch_refusal ? Result<ingest::FaxRequest>(*fetch_refusal) : ingest::parse_fax_request(bytes, config.ingest);
+
+    bool duplicate = false;
+    auto decided = pool_.transact([&](db::Tx& tx) -> Result<Decision> {
+      duplicate = false;  // the function may run again after a retryable failure
+      Decision d;
+      std::string outcome;
+      if (!request) {
+        const Error& e = request.error();
+        std::string sender;
+        for (const auto& [k, v] : e.context)
+          if (k == "sender") sender = v;
+        if (e.code == Code::k_ingest_automatic_message) {
+          d.what = Decision::kAutomatic;
+          outcome = "automatic";
+        } else {
+          d.what = Decision::kRefused;
+          d.where = Disposition::kFailed;
+          d.refusal = std::string(e.name());
+          outcome = "refused:" + d.refusal;
+          if (!sender.empty()) {
+            if (auto r = queue_reply(tx, sender, e, "", without_brackets(key.rfind("<", 0) == 0 ? key : ""),
+                                     std::nullopt);
+                !r)
+              return r.error();
+          }
+        }
+      } else {
+        const ingest::FaxRequest& f = *request;
+        auto user = db::users::by_email(tx, f.sender_email);
+        if (!user) return user.error();
+        if (auto refusal = refuse_sender(*user, f.sender_email)) {
+          d.what = Decision::kRefused;
+          d.where = Disposition::kFailed;
+          d.refusal = std::string(refusal->name());
+          outcome = "refused:" + d.refusal;
+          if (auto r = queue_reply(tx, f.sender_email, *refusal, f.subject, f.message_id,
+                                   *user ? std::optional<std::int64_t>((*user)->id) : std::nullopt);
+              !r)
+            return r.error();
+        } else {
+          const db::User& u = **user;
+          std::vector<std::int64_t> documents;
+          for (const auto& doc : f.documents) {
+            db::Document stored;
+            stored.kind = "upload";
+            stored.media_type = doc.media_type;
+            stored.filename = doc.filename;
+            stored.owner_user_id = u.id;
+            stored.bytes = doc.bytes;
+            auto put = db::documents::put(tx, std::move(stored));
+            if (!put) return put.error();
+            documents.push_back(put->id);
+          }
+          std::vector<db::NewJob> jobs;
+          for (const auto& r : f.recipients) {
+            db::NewJob n;
+            n.source = "email";
+            n.sender_user_id = u.id;
+            n.recipient_number = r.number;
+            n.recipient_canonical = r.number;
+            n.recipient_name = r.name;
+            n.subject = f.subject;
+            n.note = f.note;
+            // nullopt: the sender's own cover page (the converter's choice); "": none.
+            if (f.cover == ingest::CoverChoice::kNamed) n.cover_page_name = f.cover_name;
+            else if (f.cover == ingest::CoverChoice::kNone) n.cover_page_name = std::string();
+            n.document_ids = documents;
+            jobs.push_back(std::move(n));
+          }
+          auto ids = db::faxes::create(tx, jobs, {}, std::nullopt, u.username);
+          if (!ids) return ids.error();
+          d.jobs = *ids;
+          outcome = "faxed";
+        }
+      }
+      auto fresh = db::ingested_messages::record(tx, config.mailbox_name, key, d.jobs, outcome);
+      if (!fresh) return fresh.error();
+      if (!*fresh) {
+        duplicate = true;  // handled before: the error rolls the jobs and the reply back
+        return Error(Code::k_db_constraint, "The message is in the ingested_messages ledger already.");
+      }
+      return d;
+    });
+
+    if (!decided && !duplicate) count(metrics_, "failed");
+    Decision d;
+    if (!decided) {
+      if (!duplicate) {
+        log::warn("mailingest.write_failed", {{"message", entry.id}, {"code", std::string(decided.error().name())},
+                                              {"reason", decided.error().message}});
+        ++report.failed;
+        continue;
+      }
+      d.what = Decision::kDuplicate;
+    } else {
+      d = std::move(*decided);
+    }
+    if (crash_ && crash_("committed")) return report;
+    for (auto id : d.jobs) announce_(id);
+    switch (d.what) {
+      case Decision::kFaxed:
+        ++report.faxed;
+        report.jobs += static_cast<int>(d.jobs.size());
+        count(metrics_, "faxed");
+        if (metrics_) metrics_->counter("faxbridge_mail_ingest_jobs_total", "Fax jobs made from mails.").inc(d.jobs.size());
+        break;
+      case Decision::kRefused:
+        ++report.refused;
+        count(metrics_, "refused");
+        if (metrics_)
+          metrics_->counter("faxbridge_mail_ingest_refusals_total", "Mails refused, by reason.",
+                            {{"code", d.refusal}}).inc();
+        break;
+      case Decision::kAutomatic: ++report.automatic; count(metrics_, "automatic"); break;
+      case Decision::kDuplicate: ++report.duplicates; count(metrics_, "duplicate"); break;
+    }
+    auto moved = d.where == Disposition::kFailed ? session.move_to_failed(entry.id) : session.mark_processed(entry.id);
+    if (!moved)
+      log::warn("mailingest.move_failed", {{"message", entry.id}, {"code", std::string(moved.error().name())},
+                                           {"reason", moved.error().message}});
+  }
+  if (auto c = session.close(); !c)
+    log::warn("mailingest.close_failed", {{"code", std::string(c.error().name())}, {"reason", c.error().message}});
+  if (metrics_)
+    metrics_->histogram("faxbridge_mail_ingest_poll_seconds", "Time of one whole poll of the mailbox.",
+                        {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return report;
+}
+
+}  // namespace faxbridge::mailingest
