@@ -41,6 +41,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr int kBatch = 8;     // mails per read and outcome transaction (the service's default is 1)
 constexpr int kSessions = 4;  // the notifier's default workers; smtp-source gets as many sessions
 
 using bench::count;
@@ -360,7 +361,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) {
       ceiling.push_back(smtp_source_rate(sink.port, mails, size));
       fill(w, mails);
-      ours.push_back(drain(w, mails, notifier::NotifierSettings{}.batch).first);
+      ours.push_back(drain(w, mails, kBatch).first);
       // The same with one mail per read and outcome transaction: what batching buys.
       fill(w, mails);
       single.push_back(drain(w, mails, 1).first);
@@ -373,7 +374,7 @@ int main(int argc, char** argv) {
   // The backlog: the same mail `backlog` times, drained; each tenth's rate.
   store_fax(w, corpora.back().second);
   fill(w, backlog);
-  auto [rate, tenths] = drain(w, backlog, notifier::NotifierSettings{}.batch);
+  auto [rate, tenths] = drain(w, backlog, kBatch);
   std::printf("\n%d pending drained at %.0f mails/s; by tenth (first to last):", backlog, rate);
   for (double t : tenths) std::printf(" %.0f", t);
   std::printf("\n");
