@@ -18,11 +18,15 @@ Result<Document> put(Tx& tx, Document doc) {
   return doc;
 }
 
-Result<Document> get(Tx& tx, std::int64_t id) {
-  auto r = exec_prepared_text(tx, 
-      "SELECT id, kind, media_type, filename, page_count, owner_user_id, bytes, encode(sha256, 'hex') "
-      "FROM documents WHERE id = $1",
-      id);
+namespace {
+
+// One statement for both forms: the bytes column as bytea, or as base64 text.
+Result<Document> get_as(Tx& tx, std::int64_t id, bool base64) {
+  static const std::string kColumns = "SELECT id, kind, media_type, filename, page_count, owner_user_id, ";
+  static const std::string kRest = ", encode(sha256, 'hex') FROM documents WHERE id = $1";
+  static const std::string kAsBytea = kColumns + "bytes" + kRest;
+  static const std::string kAsBase64 = kColumns + "encode(bytes, 'base64')" + kRest;
+  auto r = exec_prepared_text(tx, base64 ? kAsBase64 : kAsBytea, id);
   if (r.empty()) return Error(Code::k_io_not_found, "No document has the id " + std::to_string(id) + ".");
   Document d;
   d.id = r[0][0].as<std::int64_t>();
@@ -31,10 +35,20 @@ Result<Document> get(Tx& tx, std::int64_t id) {
   d.filename = r[0][3].as<std::string>();
   d.page_count = opt<int>(r[0][4]);
   d.owner_user_id = opt<std::int64_t>(r[0][5]);
-  pqxx::binarystring b(r[0][6]);
-  d.bytes = b.str();
+  if (base64) {
+    d.bytes.assign(r[0][6].c_str(), r[0][6].size());
+  } else {
+    pqxx::binarystring b(r[0][6]);
+    d.bytes = b.str();
+  }
   d.sha256_hex = r[0][7].as<std::string>();
   return d;
 }
+
+}  // namespace
+
+Result<Document> get(Tx& tx, std::int64_t id) { return get_as(tx, id, false); }
+
+Result<Document> get_base64(Tx& tx, std::int64_t id) { return get_as(tx, id, true); }
 
 }  // namespace faxbridge::db::documents

@@ -20,16 +20,18 @@ void record_try(Tx& tx, std::int64_t id, const std::optional<Error>& error) {
       error ? std::optional<std::string>(error->message) : std::nullopt);
 }
 
-}  // namespace
+std::string id_array(const std::vector<std::int64_t>& ids) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) a += (i ? "," : "") + std::to_string(ids[i]);
+  return a + "}";
+}
 
-Result<NotificationRow> get(Tx& tx, std::int64_t id) {
-  auto r = exec_prepared_text(tx, 
-      "SELECT id, kind, channel, recipient, job_id, received_fax_id, user_id, webhook_id, payload::text, state, "
-      "attempts, message_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-      "FROM notifications WHERE id = $1",
-      id);
-  if (r.empty()) return Error(Code::k_notification_not_found, "No notification has the id " + std::to_string(id) + ".");
-  const auto& row = r[0];
+const char* const kRowColumns =
+    "SELECT id, kind, channel, recipient, job_id, received_fax_id, user_id, webhook_id, payload::text, state, "
+    "attempts, message_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM notifications ";
+
+NotificationRow row_of(const pqxx::row& row) {
   NotificationRow n;
   n.id = row[0].as<std::int64_t>();
   n.kind = row[1].c_str();
@@ -47,6 +49,38 @@ Result<NotificationRow> get(Tx& tx, std::int64_t id) {
   return n;
 }
 
+}  // namespace
+
+Result<NotificationRow> get(Tx& tx, std::int64_t id) {
+  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = $1", id);
+  if (r.empty()) return Error(Code::k_notification_not_found, "No notification has the id " + std::to_string(id) + ".");
+  return row_of(r[0]);
+}
+
+Result<std::vector<NotificationRow>> get_all(Tx& tx, const std::vector<std::int64_t>& ids) {
+  std::vector<NotificationRow> rows;
+  if (ids.empty()) return rows;
+  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = ANY($1::bigint[])", id_array(ids));
+  std::vector<NotificationRow> found;
+  for (const auto& row : r) found.push_back(row_of(row));
+  for (auto id : ids) {
+    auto it = std::find_if(found.begin(), found.end(), [&](const NotificationRow& n) { return n.id == id; });
+    if (it != found.end()) rows.push_back(std::move(*it));
+  }
+  return rows;
+}
+
+Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std::int64_t>& ids, const std::string& domain) {
+  std::vector<std::int64_t> set;
+  if (ids.empty()) return set;
+  auto r = exec_prepared_text(tx,
+                              "UPDATE notifications SET message_id = 'notification-' || id || '@' || $2 "
+                              "WHERE id = ANY($1::bigint[]) AND message_id IS NULL RETURNING id",
+                              id_array(ids), domain);
+  for (const auto& row : r) set.push_back(row[0].as<std::int64_t>());
+  return set;
+}
+
 Result<void> set_message_id(Tx& tx, std::int64_t id, const std::string& message_id) {
   exec_prepared_text(tx, "UPDATE notifications SET message_id = $2 WHERE id = $1 AND message_id IS NULL", id, message_id);
   return ok();
@@ -57,6 +91,11 @@ Result<bool> mark_sent(Tx& tx, Queue& queue, std::int64_t id) {
   if (!done || !*done) return done;
   record_try(tx, id, std::nullopt);
   return true;
+}
+
+Result<std::vector<std::int64_t>> mark_all_sent(Tx& tx, Queue& queue, const std::vector<std::int64_t>& ids) {
+  return queue.finish_all(tx, ids, "sent",
+                          "attempts = attempts + 1, last_tried_at = now(), error_code = NULL, last_error = NULL");
 }
 
 Result<bool> retry_later(Tx& tx, Queue& queue, std::int64_t id, std::chrono::milliseconds delay, const Error& error) {

@@ -210,4 +210,27 @@ Result<bool> Queue::finish(Tx& tx, std::int64_t id, const std::string& to_state)
   return !exec_prepared_text(tx, sql_finish_, owner_, now_param(), id, to_state).empty();
 }
 
+Result<std::vector<std::int64_t>> Queue::finish_all(Tx& tx, const std::vector<std::int64_t>& ids,
+                                                    const std::string& to_state, const std::string& also_set) {
+  if (job_events_) return Error(Code::k_internal, "finish_all is not for fax_jobs: each move writes its event.");
+  if (machine_ && !machine_->allows(spec_.working_state, to_state)) {
+    return Error(Code::k_internal, spec_.table + ": " + spec_.working_state + " -> " + to_state +
+                                       " is not an allowed move.");
+  }
+  std::vector<std::int64_t> moved;
+  if (ids.empty()) return moved;
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + std::to_string(ids[i]);
+  array += "}";
+  // The same text per also_set: prepared once per connection.
+  const std::string sql = "UPDATE " + spec_.table + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, "
+                          "updated_at = " + lease_sql::now(2) + (also_set.empty() ? "" : ", " + also_set) +
+                          " WHERE id = ANY($3::bigint[]) AND owner = $1 AND state = " + states_sql::quoted(spec_.working_state) +
+                          " RETURNING id";
+  for (const auto& row : exec_prepared_text(tx, sql, owner_, now_param(), array, to_state)) {
+    moved.push_back(row[0].as<std::int64_t>());
+  }
+  return moved;
+}
+
 }  // namespace faxbridge::db

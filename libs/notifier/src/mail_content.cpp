@@ -124,9 +124,12 @@ Result<void> fax_to_email(db::Tx& tx, const db::NotificationRow& row, const json
     attach_id = fax->tiff_document_id;
   }
   if (attach_id) {
-    auto doc = db::documents::get(tx, *attach_id);
+    // Read in base64, as the mail carries it (mail::Part::base64).
+    auto doc = db::documents::get_base64(tx, *attach_id);
     if (!doc) return doc.error();
-    m.attachments.push_back({name, media_type, doc->bytes, ""});
+    mail::Part file{name, media_type, "", ""};
+    file.base64 = std::move(doc->bytes);
+    m.attachments.push_back(std::move(file));
     m.values.sections.insert("HAS_ATTACHMENT");
     m.values.fields["FORMAT"] = media_type == "application/pdf" ? "PDF" : "TIFF";
     m.values.fields["ATTACHMENT_NAME"] = name;

@@ -13,6 +13,7 @@
 #include "faxbridge/notifier/smtp_config.hpp"
 #include "faxbridge/notifier/templates.hpp"
 #include "mail_content.hpp"
+#include "sent_ledger.hpp"
 #include "session_pool.hpp"
 
 namespace faxbridge::notifier {
@@ -87,6 +88,7 @@ Notifier::Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscr
   stage_ = std::make_unique<Stage>(pool_, settings_.instance, cs,
                                    [this](const std::vector<bus::BatchItem>& items) { return handle_batch(items); },
                                    subscribe_endpoint_);
+  ledger_ = std::make_unique<SentLedger>(pool_, stage_->queue);
   if (settings_.metrics) {
     auto& m = *settings_.metrics;
     const char* help = "Notifications by the outcome of a try";
@@ -100,6 +102,7 @@ Notifier::Notifier(db::Pool& pool, bus::Publisher& publisher, std::string subscr
 Notifier::~Notifier() { stop(); }
 
 void Notifier::start() {
+  ledger_->restart();
   stage_->consumer.start();
   stage_->feed.start();
   {
@@ -115,6 +118,7 @@ void Notifier::stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
+  ledger_->stop();
   if (watch_thread_.joinable()) watch_thread_.join();
   stage_->feed.stop();
   stage_->consumer.stop();
@@ -206,41 +210,83 @@ Result<int> Notifier::watch_once() {
   return static_cast<int>(written.size());
 }
 
-Result<Notifier::PreparedMail> Notifier::prepare_in(db::Tx& tx, std::int64_t id,
-                                                    std::shared_ptr<const db::SettingsSnapshot> snapshot) {
-  PreparedMail p;
-  p.settings = std::move(snapshot);
-  auto row = db::notifications::get(tx, id);
-  if (!row) return row.error();
-  p.row = std::move(*row);
-  if (p.row.channel == "webhook") return p;
-  auto config = smtp_config(*p.settings);
-  if (!config) {
-    p.config_error = config.error();
-    return p;
+Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, const std::vector<bus::BatchItem>& items,
+                                                                  std::shared_ptr<const db::SettingsSnapshot> snapshot) {
+  // One statement for the rows and one for their Message-IDs; the facts of each mail
+  // are its own reads.
+  std::vector<std::int64_t> ids;
+  for (const auto& item : items) ids.push_back(item.claim.id);
+  auto rows = db::notifications::get_all(tx, ids);
+  if (!rows) return rows.error();
+  if (rows->size() != ids.size()) {
+    // A row went with its fax or job: the batch goes row by row, so that one is told.
+    for (auto id : ids) {
+      if (auto r = db::notifications::get(tx, id); !r) return r.error();
+    }
+    return Error(Code::k_notification_not_found, "A notification of the batch could not be read.");
   }
-  p.config = std::move(*config);
-  if (const auto t = p.settings->get_int("smtp.timeout_s"); t > 0) p.config->smtp.timeout = std::chrono::seconds(t);
-  if (!p.row.message_id) {
-    p.row.message_id = "notification-" + std::to_string(id) + "@" + domain_of(p.config->from.email);
-    // This commit need not wait for the disk: were it lost in a database crash, the
-    // next try derives the same Message-ID from the same id and From domain.
-    if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
-    if (auto r = db::notifications::set_message_id(tx, id, *p.row.message_id); !r) return r.error();
+  auto config = smtp_config(*snapshot);
+  if (config) {
+    if (const auto t = snapshot->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
+    const std::string domain = domain_of(config->from.email);
+    std::vector<std::int64_t> need;
+    for (const auto& row : *rows) {
+      if (row.channel != "webhook" && !row.message_id) need.push_back(row.id);
+    }
+    if (!need.empty()) {
+      // This commit need not wait for the disk: were it lost in a database crash, the
+      // next try derives the same Message-ID from the same id and From domain.
+      if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
+      auto set = db::notifications::set_message_ids(tx, need, domain);
+      if (!set) return set.error();
+      for (auto& row : *rows) {
+        if (row.channel == "webhook" || row.message_id) continue;
+        if (std::find(set->begin(), set->end(), row.id) != set->end()) {
+          row.message_id = "notification-" + std::to_string(row.id) + "@" + domain;
+        } else {
+          auto again = db::notifications::get(tx, row.id);  // set by another notifier meanwhile
+          if (!again) return again.error();
+          row.message_id = again->message_id;
+        }
+      }
+    }
   }
-  auto content = load_mail_content(tx, p.row, *p.settings);
-  if (!content) {
-    p.content_error = content.error();
-    return p;
+  std::map<std::string, TemplateSet> templates;  // by kind and language, for this batch
+  std::vector<PreparedMail> all;
+  all.reserve(rows->size());
+  for (auto& row : *rows) {
+    PreparedMail p;
+    p.settings = snapshot;
+    p.row = std::move(row);
+    if (p.row.channel == "webhook") {
+      all.push_back(std::move(p));
+      continue;
+    }
+    if (!config) {
+      p.config_error = config.error();
+      all.push_back(std::move(p));
+      continue;
+    }
+    p.config = *config;
+    auto content = load_mail_content(tx, p.row, *p.settings);
+    if (!content) {
+      p.content_error = content.error();
+      all.push_back(std::move(p));
+      continue;
+    }
+    p.content = std::move(*content);
+    const std::string key = p.row.kind + "\n" + p.content.language;
+    if (auto known = templates.find(key); known != templates.end()) {
+      p.set = known->second;
+    } else if (auto set = load_template(tx, p.row.kind, p.content.language); set) {
+      p.set = *set;
+      templates.emplace(key, std::move(*set));
+    } else {
+      p.content_error = set.error();
+    }
+    all.push_back(std::move(p));
   }
-  p.content = std::move(*content);
-  auto set = load_template(tx, p.row.kind, p.content.language);
-  if (!set) {
-    p.content_error = set.error();
-    return p;
-  }
-  p.set = std::move(*set);
-  return p;
+  return all;
 }
 
 Result<void> Notifier::handle(const Claim& claim, const bus::LeaseToken& lease) {
@@ -254,14 +300,7 @@ std::vector<Result<void>> Notifier::handle_batch(const std::vector<bus::BatchIte
   auto prepared = pool_.transact([&](db::Tx& tx) -> Result<std::vector<PreparedMail>> {
     auto snap = settings_in(tx);
     if (!snap) return snap.error();
-    std::vector<PreparedMail> all;
-    all.reserve(items.size());
-    for (const auto& item : items) {
-      auto p = prepare_in(tx, item.claim.id, *snap);
-      if (!p) return p.error();
-      all.push_back(std::move(*p));
-    }
-    return all;
+    return prepare_all(tx, items, *snap);
   });
   if (!prepared) {
     if (prepared.error().kind() == ErrorKind::kUnavailable) {
@@ -276,18 +315,17 @@ std::vector<Result<void>> Notifier::handle_batch(const std::vector<bus::BatchIte
     return results;
   }
 
-  std::vector<std::size_t> taken;  // the rows whose mail the server took: their outcome is one commit
   Unreachable unreachable;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    auto sent = settle((*prepared)[i], items[i], unreachable);
-    if (!sent) results[i] = sent.error();
-    else if (*sent) taken.push_back(i);
-  }
-  if (taken.empty()) return results;
-  auto done = record_sent(items, taken);
-  for (auto i : taken) {
-    const auto& p = (*prepared)[i];
-    if (!done) {
+    auto& p = (*prepared)[i];
+    auto sent = settle(p, items[i], unreachable);
+    if (!sent) {
+      results[i] = sent.error();
+      continue;
+    }
+    if (!*sent) continue;  // its outcome is recorded already, or it was given up
+    // Recorded before the next mail goes: a crash repeats at most the mail on the wire.
+    if (auto done = ledger_->record(items[i].claim.id, *items[i].lease); !done) {
       // Sent, but the database did not take it: the row comes back to a notifier after
       // its lease and is sent again, with the same Message-ID.
       results[i] = done.error();
@@ -297,33 +335,6 @@ std::vector<Result<void>> Notifier::handle_batch(const std::vector<bus::BatchIte
     log::info("notifier.sent", {{"id", p.row.id}, {"kind", p.row.kind}, {"message_id", *p.row.message_id}});
   }
   return results;
-}
-
-Result<void> Notifier::record_sent(const std::vector<bus::BatchItem>& items, const std::vector<std::size_t>& taken) {
-  // The mails are out: giving their rows back would send them again. While the database
-  // is away the commit is tried again, for as long as the rows are still ours (the
-  // heartbeat keeps the leases or finds them taken over) and the service runs.
-  auto delay = milliseconds(100);
-  for (;;) {
-    auto done = pool_.transact([&](db::Tx& tx) -> Result<void> {
-      for (auto i : taken) {
-        if (items[i].lease->lost()) continue;  // another notifier's now: it decides
-        if (auto r = db::notifications::mark_sent(tx, queue(), items[i].claim.id); !r) return r.error();
-      }
-      return ok();
-    });
-    if (done || done.error().kind() != ErrorKind::kUnavailable) return done;
-    const bool all_lost = std::all_of(taken.begin(), taken.end(), [&](auto i) { return items[i].lease->lost(); });
-    if (all_lost) return ok();
-    if (std::any_of(taken.begin(), taken.end(), [&](auto i) { return items[i].lease->stopping(); })) return done;
-    log::write_error(log::Level::kWarn, "notifier.record_sent_retry", done.error(),
-                     {{"mails", static_cast<std::int64_t>(taken.size())}});
-    {
-      std::unique_lock lock(stop_mutex_);
-      stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
-    }
-    delay = std::min(delay * 2, milliseconds(2000));
-  }
 }
 
 Result<bool> Notifier::settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable) {

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
 #include "mime_reader.hpp"
 
 namespace faxbridge::mail {
@@ -117,6 +122,61 @@ TEST(ComposeTest, WhatCannotBeAMailIsRefusedWithACode) {
   { auto m = base; m.to[0].name = "Anna\r\nBcc: x@example.test"; expect(m, Code::k_mail_invalid_address); }
   { auto m = base; m.from.email = "fax@"; expect(m, Code::k_mail_invalid_address); }
   { auto m = base; m.inline_images[0].content_id = "a b"; expect(m, Code::k_mail_invalid_message); }
+}
+
+// Base64 as another encoder writes it (Python's, LF-ended lines of 76, the form
+// PostgreSQL's encode(..., 'base64') returns): what Part::base64 takes.
+std::string python_base64(const std::string& bytes) {
+  const auto path = std::filesystem::temp_directory_path() / ("b64-" + std::to_string(::getpid()));
+  { std::ofstream(path, std::ios::binary) << bytes; }
+  std::string text;
+  const std::string command = "/usr/bin/python3 -c 'import base64,sys; sys.stdout.write(base64.encodebytes("
+                              "open(sys.argv[1],\"rb\").read()).decode())' " + path.string();
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+    ::pclose(p);
+  }
+  std::filesystem::remove(path);
+  return text;
+}
+
+TEST(ComposeTest, AFileGivenInBase64ArrivesAsTheSameBytesAndBrokenBase64IsRefused) {
+  auto m = fax_to_email();
+  const std::string pdf = m.attachments[0].bytes;
+  m.attachments[0].bytes.clear();
+  m.attachments[0].base64 = python_base64(pdf);
+  ASSERT_GT(m.attachments[0].base64.size(), 4000u);
+  auto bytes = compose(m);
+  ASSERT_TRUE(bytes) << bytes.error().to_string();
+  const auto seen = read_as_client(*bytes);
+  EXPECT_TRUE(seen["defects"].empty()) << seen.dump();
+  EXPECT_EQ(seen["parts"][3]["sha256"], sha256_of(pdf));
+  // CRLF-ended lines, the attachment's in lines of 76 as RFC 2045 writes them.
+  std::size_t start = 0, longest = 0, full_lines = 0;
+  for (std::size_t nl = bytes->find('\n'); nl != std::string::npos; nl = bytes->find('\n', start)) {
+    EXPECT_EQ((*bytes)[nl - 1], '\r');
+    const std::size_t length = nl - 1 - start;
+    longest = std::max(longest, length);
+    if (length == 76) ++full_lines;
+    start = nl + 1;
+  }
+  EXPECT_LE(longest, 998u);
+  EXPECT_GE(full_lines, pdf.size() / 57);
+  // Our own encoder says the same as Python's, line for line.
+  std::string ours = base64_lines(pdf), theirs = python_base64(pdf);
+  for (std::size_t at; (at = ours.find("\r\n")) != std::string::npos;) ours.replace(at, 2, "\n");
+  EXPECT_EQ(ours + "\n", theirs);
+
+  for (const std::string& broken : {std::string("AAAA\nAA!A\n"), std::string(77, 'A'), std::string("QUJD\r\nRA==\x01")}) {
+    auto bad = fax_to_email();
+    bad.attachments[0].base64 = broken;
+    auto r = compose(bad);
+    ASSERT_FALSE(r) << broken;
+    EXPECT_EQ(r.error().code, Code::k_mail_invalid_message);
+    EXPECT_NE(r.error().message.find("base64"), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(ParseAddressTest, TakesOrdinaryAddressesAndSaysWhatIsWrongWithTheOthers) {

@@ -204,6 +204,9 @@ Result<void> PgCluster::restart() {
     std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
                        " -c listen_addresses=127.0.0.1 -c max_connections=" + std::to_string(max_connections_);
     if (!durable_) opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+    // For looking inside a run (e.g. "-c shared_preload_libraries=pg_stat_statements"):
+    // never set by the tests themselves.
+    if (const char* extra = std::getenv("FAXBRIDGE_TEST_PG_OPTIONS"); extra && *extra) opts += std::string(" ") + extra;
     if (run_command({bindir_ + "/pg_ctl", "-w", "-t", "60", "-D", dir_ + "/data", "-o", opts, "-l",
                      dir_ + "/server.log", "start"},
                     run_as_, dir_ + "/pg_ctl.log") == 0) {

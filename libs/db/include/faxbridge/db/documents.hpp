@@ -24,6 +24,10 @@ struct Document {
 namespace documents {
 Result<Document> put(Tx& tx, Document doc);
 Result<Document> get(Tx& tx, std::int64_t id);
+// The document with its bytes in base64 (RFC 2045 lines of 76 characters, LF ends) in
+// `bytes`, for a mail attachment: the server encodes once, and a bytea's hex text never
+// travels or gets unescaped only to be encoded again.
+Result<Document> get_base64(Tx& tx, std::int64_t id);
 }  // namespace documents
 
 }  // namespace faxbridge::db

@@ -39,11 +39,19 @@ struct NotificationRow {
 namespace notifications {
 
 Result<NotificationRow> get(Tx& tx, std::int64_t id);  // notification.not_found
+// Several rows in one statement, in the order of `ids`; an id with no row is left out.
+Result<std::vector<NotificationRow>> get_all(Tx& tx, const std::vector<std::int64_t>& ids);
 // Kept on the row before the first send, so every later try reuses it.
 Result<void> set_message_id(Tx& tx, std::int64_t id, const std::string& message_id);
+// The same for each row of `ids` that has none yet, in one statement:
+// notification-<id>@<domain>. Returns the ids it set.
+Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std::int64_t>& ids, const std::string& domain);
 
 // The holder's outcomes; false: the lease was lost (roll back, the new holder decides).
 Result<bool> mark_sent(Tx& tx, Queue& queue, std::int64_t id);
+// mark_sent for several rows in one statement (the try recorded in the same UPDATE):
+// the ids this holder still held and marked.
+Result<std::vector<std::int64_t>> mark_all_sent(Tx& tx, Queue& queue, const std::vector<std::int64_t>& ids);
 // Back to pending, to be tried again after `delay`; the try and its error are recorded.
 Result<bool> retry_later(Tx& tx, Queue& queue, std::int64_t id, std::chrono::milliseconds delay, const Error& error);
 Result<bool> mark_failed(Tx& tx, Queue& queue, std::int64_t id, const Error& error);

@@ -65,6 +65,11 @@ class Queue final : public WorkSource {
   // On fax_jobs this is db::transition (the event, the log line); on every table the
   // move must be in the table's state machine (states.hpp).
   Result<bool> finish(Tx& tx, std::int64_t id, const std::string& to_state);
+  // finish() for several rows in one statement, with `also_set` (assignments of the
+  // caller's own columns, a constant text, never input) in the same UPDATE. The ids this
+  // instance still held and moved. Not on fax_jobs, whose moves each write an event.
+  Result<std::vector<std::int64_t>> finish_all(Tx& tx, const std::vector<std::int64_t>& ids,
+                                               const std::string& to_state, const std::string& also_set = {});
 
   const QueueSpec& spec() const { return spec_; }
 

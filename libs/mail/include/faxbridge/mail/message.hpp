@@ -1,7 +1,8 @@
 #pragma once
 // Outgoing mail as plain data, and its RFC 5322 / MIME bytes. The bytes are built by vmime
-// (headers encoded per RFC 2047, file names per RFC 2231, bodies quoted-printable or
-// base64), never by hand. One shape serves every mail the notifier sends:
+// (headers encoded per RFC 2047, file names per RFC 2231, text bodies quoted-printable),
+// never by hand; files go base64 (libsodium's encoder, in lines of 76), which vmime
+// writes as given. One shape serves every mail the notifier sends:
 //
 //   multipart/mixed                      (only when there are attachments)
 //     multipart/related                  (only when the HTML shows inline images)
@@ -37,7 +38,15 @@ struct Part {
   std::string media_type;  // "application/pdf", "image/tiff", "image/png"
   std::string bytes;
   std::string content_id;  // inline images: the id the HTML references as cid:<content_id>
+  // Instead of bytes, when not empty: the file already in base64 as RFC 2045 6.8 writes it
+  // (lines of at most 76 characters, LF or CRLF ends), e.g. as PostgreSQL's
+  // encode(..., 'base64') returns it, so a file read from the database for a mail is
+  // never unescaped and encoded again. compose() checks it (mail.invalid_message).
+  std::string base64{};
 };
+
+// `bytes` in base64 as a MIME body carries it: lines of 76 characters, CRLF ends.
+std::string base64_lines(std::string_view bytes);
 
 struct OutgoingMessage {
   Address from;

@@ -10,9 +10,12 @@
 //     through an SMTP session kept open across mails (SessionPool);
 //   - channel webhook: the webhook handler the main wires in (libs/webhook).
 // A backlog is taken in batches (NotifierSettings::batch): one read transaction for the
-// batch's rows, each mail sent in turn over the kept session, and one transaction that
-// records the sent ones, so a mail costs no commit of its own. A crash between the
-// sends and that commit resends the batch's mails with their same Message-IDs.
+// batch's rows (their facts, one SMTP settings read, the Message-IDs in one statement),
+// then each mail sent in turn over the kept session and its sent record handed to the
+// SentLedger (sent_ledger.hpp) right after the server's 250. The ledger commits the records
+// of all workers that are waiting together (group commit), and a worker sends its next mail
+// only once its own record is committed, so a SIGKILL repeats at most the one mail each
+// worker had on the wire, with its same Message-ID.
 // A failed try is one transaction on the row (db/notifications.hpp): sent; pending again
 // after the backoff of policy.hpp; failed, with an administrator alert written in the
 // same transaction (never for an alert); suppressed, for an alert whose cause was mailed
@@ -48,12 +51,9 @@ using WebhookHandler = std::function<Result<void>(const Claim& claim, const bus:
 struct NotifierSettings {
   std::string instance = "notifier";
   int workers = 4;
-  // Mails a worker takes at once from a backlog: one read and one outcome commit for them.
-  // 1 by default: a SIGKILL resends every mail of a batch that was sent and not yet
-  // recorded (same Message-IDs), up to workers x batch, where one mail per worker keeps
-  // a repeat to the mail on the wire (svc NotifierServiceTest); 8 is +22-37% mails/s
-  // (bench/notifier). Left to choose: record each mail as it goes, batches for the read.
-  int batch = 1;
+  // Mails a worker takes at once from a backlog: one read for them; their sent records go
+  // through the SentLedger one by one, so a batch does not widen what a crash repeats.
+  int batch = 8;
   std::chrono::milliseconds sweep_interval{2000};
   RetryPolicy retry;  // window: setting notifications.retry_hours overrides it per delivery
   bool window_from_settings = true;
@@ -65,6 +65,7 @@ struct NotifierSettings {
 };
 
 class SessionPool;
+class SentLedger;
 
 class Notifier final {
  public:
@@ -88,7 +89,10 @@ class Notifier final {
  private:
   struct Stage;
   struct PreparedMail;  // what handle_batch() reads for a mail (notifier.cpp)
-  Result<PreparedMail> prepare_in(db::Tx& tx, std::int64_t id, std::shared_ptr<const db::SettingsSnapshot> snapshot);
+  // What each mail of a batch says, read in the caller's transaction; each Message-ID
+  // fixed there before the first send.
+  Result<std::vector<PreparedMail>> prepare_all(db::Tx& tx, const std::vector<bus::BatchItem>& items,
+                                                std::shared_ptr<const db::SettingsSnapshot> snapshot);
   // A prepared row taken as far as its outcome: true when the server took the mail and
   // it is still to be recorded sent; false when its outcome is recorded already (a
   // failure, a suppressed alert, a webhook) or it was given up (stop, lease lost).
@@ -96,9 +100,6 @@ class Notifier final {
   using Unreachable = std::map<std::string, Error>;
   Result<bool> settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable);
   Result<bool> send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable);
-  // The rows `taken` of a batch recorded sent in one transaction, tried again while the
-  // database is unavailable and the rows are still this notifier's.
-  Result<void> record_sent(const std::vector<bus::BatchItem>& items, const std::vector<std::size_t>& taken);
   // Records a failed try; the administrator alert (when due) in the same transaction.
   Result<void> record_failure(std::int64_t id, const Error& error);
   std::shared_ptr<const db::SettingsSnapshot> settings();
@@ -114,6 +115,7 @@ class Notifier final {
   NotifierSettings settings_;
   std::unique_ptr<Stage> stage_;
   std::unique_ptr<SessionPool> sessions_;
+  std::unique_ptr<SentLedger> ledger_;  // the sent records, group-committed (sent_ledger.hpp)
   std::thread watch_thread_;
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
