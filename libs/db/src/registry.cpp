@@ -290,6 +290,18 @@ Result<bool> seal_signing_key(Tx& tx, std::int64_t id, const std::string& plain,
              .affected_rows() > 0;
 }
 
+Result<bool> seal_secrets(Tx& tx, std::int64_t id, const std::string& plain, const std::string& sealed,
+                          const std::optional<std::string>& previous_plain,
+                          const std::optional<std::string>& previous_sealed) {
+  return W(tx)
+             .exec_params("UPDATE webhook_endpoints SET "
+                          "secret = CASE WHEN secret = $2 THEN $3 ELSE secret END, "
+                          "previous_secret = CASE WHEN previous_secret = $4 THEN $5 ELSE previous_secret END "
+                          "WHERE id = $1 AND (secret = $2 OR previous_secret = $4)",
+                          id, plain, sealed, previous_plain, previous_sealed)
+             .affected_rows() > 0;
+}
+
 Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event, std::optional<std::int64_t> user_id) {
   std::vector<WebhookEndpoint> out;
   auto rows = W(tx).exec_params(

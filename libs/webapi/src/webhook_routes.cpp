@@ -8,7 +8,10 @@
 // POST .../rotate-secret makes a new one, shown once too; the old one stays for 24 hours
 // (previous_secret_until), during which the notifier signs with both (Standard Webhooks
 // allows several signatures in one header), so a receiver switches without losing a
-// delivery. URLs are http or https with a host and no user:password (a listing would
+// delivery. The secret is stored sealed under FAXBRIDGE_SECRET_KEY when web-api has it
+// (and in clear without one, as before keys existed: an hmac endpoint must still work on
+// a suite without the key; the notifier seals such a row at its next delivery when it has
+// the key), so a copy of the database cannot sign as Faxbridge. URLs are http or https with a host and no user:password (a listing would
 // show it). Administrators only (level 10); every change is audited with the change,
 // never the secret.
 // Signing: "hmac" (the default, v1 with the secret) or "ed25519" (Standard Webhooks'
@@ -147,6 +150,11 @@ api::Reply get_one(Context& cx, const Scope& s, api::Request& req) {
   return api::Response::json(webhook_json(**w));
 }
 
+// What is stored for a secret made here: sealed when web-api has the key.
+std::string stored_secret(const Context& cx, const std::string& secret) {
+  return cx.secret_key ? secret_box::seal(*cx.secret_key, secret) : secret;
+}
+
 api::Reply create(Context& cx, const Scope& s, api::Request& req) {
   api::Fields f(req.json());
   db::WebhookEndpoint w;
@@ -176,7 +184,7 @@ api::Reply create(Context& cx, const Scope& s, api::Request& req) {
   w.user_id = s.owner;
   auto secret = new_secret();
   if (!secret) return secret.error();
-  w.secret = *secret;
+  w.secret = stored_secret(cx, *secret);
   auto made = cx.pool.transact([&](db::Tx& tx) -> Result<db::WebhookEndpoint> {
     auto m = db::webhooks::create(tx, w);
     if (!m) return m;
@@ -188,7 +196,7 @@ api::Reply create(Context& cx, const Scope& s, api::Request& req) {
   });
   if (!made) return made.error();
   auto body = webhook_json(*made);
-  body["secret"] = made->secret;
+  body["secret"] = *secret;
   return api::Response::json(body, 201)
       .with_header("Location", s.base + "/" + std::to_string(made->id))
       .with_header("Cache-Control", "no-store");  // the secret must not sit in a cache
@@ -250,7 +258,7 @@ api::Reply rotate(Context& cx, const Scope& s, api::Request& req) {
     auto v = visible(tx, s, *id);
     if (!v) return v.error();
     if (!*v) return std::optional<db::WebhookEndpoint>{};
-    auto r = db::webhooks::rotate_secret(tx, *id, *secret, kRotationOverlap);
+    auto r = db::webhooks::rotate_secret(tx, *id, stored_secret(cx, *secret), kRotationOverlap);
     if (!r || !*r) return r;
     auto a = db::audit::record(tx, audit_event(req, "webhook.rotate_secret", "webhook", std::to_string(*id)));
     if (!a) return a.error();
@@ -259,7 +267,7 @@ api::Reply rotate(Context& cx, const Scope& s, api::Request& req) {
   if (!rotated) return rotated.error();
   if (!*rotated) return not_found(req.param("id"));
   auto body = webhook_json(**rotated);
-  body["secret"] = (*rotated)->secret;
+  body["secret"] = *secret;
   return api::Response::json(body).with_header("Cache-Control", "no-store");
 }
 

@@ -15,8 +15,10 @@
 //    event, and each try sends it with its own links ("links": null when the fax has no
 //    pages or the notifier has no FAXBRIDGE_SECRET_KEY). The rest of the bytes are the
 //    stored ones (nlohmann dumps the parsed body back identically: sorted keys, no floats).
-//    An ed25519 endpoint's signing key is opened here from its sealed form; one still
-//    stored in clear (made before keys were sealed) is sealed in this transaction.
+//    An ed25519 endpoint's signing key and an hmac endpoint's secrets are opened at the
+//    send from their sealed form; one still stored in clear (made before they were
+//    sealed, or by a web-api without FAXBRIDGE_SECRET_KEY) is sealed in this transaction
+//    when the notifier has the key.
 // 2. Send: the URL's host resolved and checked once (address.hpp: SSRF guard, the
 //    connection goes to the checked address), signed (signing.hpp: v1 with the secret,
 //    and with the previous secret while a rotation overlaps; v1a for ed25519 endpoints),
@@ -98,6 +100,18 @@ std::string with_links(const std::string& body, const nlohmann::json& links) {
   return j.dump();
 }
 
+// A signing secret as stored: opened when sealed (the notifier needs the key for that),
+// as it is when in clear. `what` names it in the error.
+Result<std::string> open_secret(const std::optional<secret_box::Key>& key, const std::string& stored, const char* what) {
+  if (!secret_box::is_sealed(stored)) return stored;
+  if (!key) {
+    return Error(Code::k_secret_key_missing, std::string("The endpoint's ") + what +
+                                                 " is sealed under FAXBRIDGE_SECRET_KEY, which the notifier does not "
+                                                 "have: set it (web-api's key) and redeliver.");
+  }
+  return secret_box::open(*key, stored);
+}
+
 std::chrono::milliseconds jittered(std::chrono::milliseconds d, double jitter) {
   if (jitter <= 0 || d.count() <= 0) return d;
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -156,6 +170,20 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
         auto sealed_now = db::webhooks::seal_signing_key(tx, p.endpoint->id, p.signing_key, sealed);
         if (!sealed_now) return sealed_now.error();
         if (*sealed_now) log::info("webhook.signing_key_sealed", {{"webhook", p.endpoint->id}});
+      }
+    }
+    if (p.endpoint && p.endpoint->signing != "ed25519" && settings_.secret_key) {
+      const auto& e = *p.endpoint;
+      const bool previous_clear = e.previous_secret && !secret_box::is_sealed(*e.previous_secret);
+      if (!secret_box::is_sealed(e.secret) || previous_clear) {
+        const std::string sealed =
+            secret_box::is_sealed(e.secret) ? e.secret : secret_box::seal(*settings_.secret_key, e.secret);
+        std::optional<std::string> previous_sealed;
+        if (previous_clear) previous_sealed = secret_box::seal(*settings_.secret_key, *e.previous_secret);
+        auto sealed_now = db::webhooks::seal_secrets(tx, e.id, e.secret, sealed,
+                                                     previous_clear ? e.previous_secret : std::nullopt, previous_sealed);
+        if (!sealed_now) return sealed_now.error();
+        if (*sealed_now) log::info("webhook.secret_sealed", {{"webhook", e.id}});
       }
     }
     if (!p.endpoint || !p.endpoint->enabled) {
@@ -240,26 +268,22 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
       }
       const std::string body = with_links(*p.message.body, links);
       if (p.endpoint->signing == "ed25519") {
-        Result<std::string> key = p.signing_key;
-        if (secret_box::is_sealed(p.signing_key)) {
-          if (!settings_.secret_key) {
-            key = Error(Code::k_secret_key_missing,
-                        "The endpoint's Ed25519 signing key is sealed under FAXBRIDGE_SECRET_KEY, which the notifier "
-                        "does not have: set it (web-api's key) and redeliver.");
-          } else {
-            key = secret_box::open(*settings_.secret_key, p.signing_key);
-          }
-        }
+        auto key = open_secret(settings_.secret_key, p.signing_key, "Ed25519 signing key");
         sig = key ? sign_v1a(*key, *p.message.message_id, now, body) : Result<std::string>(key.error());
         if (key) sodium_memzero(key->data(), key->size());  // the clear key lives no longer than the signature
         if (sig) signatures.push_back(*sig);
       } else {
-        sig = sign_v1(p.endpoint->secret, *p.message.message_id, now, body);
+        auto secret = open_secret(settings_.secret_key, p.endpoint->secret, "secret");
+        sig = secret ? sign_v1(*secret, *p.message.message_id, now, body) : Result<std::string>(secret.error());
+        if (secret) sodium_memzero(secret->data(), secret->size());
         if (sig) signatures.push_back(*sig);
         if (sig && p.endpoint->previous_secret && p.endpoint->previous_secret_until &&
             *p.endpoint->previous_secret_until > SystemClock::instance().now()) {
-          auto old = sign_v1(*p.endpoint->previous_secret, *p.message.message_id, now, body);
+          auto previous = open_secret(settings_.secret_key, *p.endpoint->previous_secret, "previous secret");
+          auto old = previous ? sign_v1(*previous, *p.message.message_id, now, body) : Result<std::string>(previous.error());
+          if (previous) sodium_memzero(previous->data(), previous->size());
           if (old) signatures.push_back(*old);
+          else log::warn("webhook.previous_secret_unusable", {{"webhook", p.endpoint->id}, {"error", old.error().message}});
         }
       }
       if (!sig) {

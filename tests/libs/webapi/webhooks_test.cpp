@@ -33,6 +33,14 @@ void expect_secret(const json& body) {
 
 using Webhooks = AdminConfigTest;
 
+// A secret as the notifier opens it with the suite's key; "" when it does not open.
+std::string open_stored(const std::string& stored) {
+  const auto key = secret_box::Key::parse(testing_support::kTestSecretKey);
+  if (!key) return "";
+  auto plain = secret_box::open(*key, stored);
+  return plain ? *plain : "";
+}
+
 TEST_F(Webhooks, CreateShowsTheSecretOnceAndTheNotifierFindsTheEndpoint) {
   auto r = admin_->post("/api/v1/admin/webhooks", {{"url", "https://hooks.example.test/fax"},
                                                    {"description", "ERP"},
@@ -55,11 +63,14 @@ TEST_F(Webhooks, CreateShowsTheSecretOnceAndTheNotifierFindsTheEndpoint) {
   ASSERT_EQ(list.json["webhooks"].size(), 1u);
   EXPECT_EQ(list.body.find(secret.substr(6)), std::string::npos);
 
-  // What the notifier will read: subscribed events only, with the secret to sign with.
+  // What the notifier will read: subscribed events only, with the secret to sign with,
+  // stored sealed under FAXBRIDGE_SECRET_KEY: a copy of the database cannot sign.
   auto sent = pool_.transact([](db::Tx& tx) { return db::webhooks::for_event(tx, "fax.sent", std::nullopt); });
   ASSERT_TRUE(sent);
   ASSERT_EQ(sent->size(), 1u);
-  EXPECT_EQ((*sent)[0].secret, secret);
+  EXPECT_TRUE(secret_box::is_sealed((*sent)[0].secret)) << "the secret is stored sealed";
+  EXPECT_EQ((*sent)[0].secret.find(secret.substr(6)), std::string::npos);
+  EXPECT_EQ(open_stored((*sent)[0].secret), secret);
   auto received = pool_.transact([](db::Tx& tx) { return db::webhooks::for_event(tx, "fax.received", std::nullopt); });
   EXPECT_TRUE(received->empty());
 
@@ -88,8 +99,9 @@ TEST_F(Webhooks, RotateMakesANewSecretAndKeepsTheOldOneForADay) {
   EXPECT_FALSE(rotated.json["previous_secret_expires_at"].is_null());
   auto stored = pool_.transact([&](db::Tx& tx) { return db::webhooks::get(tx, r.json["id"].get<std::int64_t>()); });
   ASSERT_TRUE(stored && *stored);
-  EXPECT_EQ((*stored)->secret, rotated.json["secret"]);
-  EXPECT_EQ((*stored)->previous_secret, old_secret);
+  EXPECT_EQ(open_stored((*stored)->secret), rotated.json["secret"]);
+  ASSERT_TRUE((*stored)->previous_secret);
+  EXPECT_EQ(open_stored(*(*stored)->previous_secret), old_secret) << "the old secret stays sealed too";
   ASSERT_TRUE((*stored)->previous_secret_until);
   const auto overlap = *(*stored)->previous_secret_until - std::chrono::system_clock::now();
   EXPECT_GT(overlap, std::chrono::hours(23));
@@ -214,6 +226,11 @@ TEST_F(WebhooksWithoutKey, AnEd25519EndpointIsRefusedSinceItsKeyCouldNotBeSealed
   EXPECT_EQ(admin_->get("/api/v1/admin/webhooks").json["webhooks"].size(), 0u);
   EXPECT_EQ(admin_->post("/api/v1/admin/webhooks", {{"url", "https://hooks.example.test/h"}}).status, 201)
       << "an hmac endpoint needs no key";
+  // Stored in clear then (the notifier seals it at its next delivery if it has the key).
+  auto sent = pool_.transact([](db::Tx& tx) { return db::webhooks::for_event(tx, "fax.sent", std::nullopt); });
+  ASSERT_TRUE(sent);
+  ASSERT_EQ(sent->size(), 1u);
+  EXPECT_EQ((*sent)[0].secret.rfind("whsec_", 0), 0u);
 }
 
 TEST_F(Webhooks, TheDeliveryLogPagesAndARedeliveryQueuesTheSameMessage) {

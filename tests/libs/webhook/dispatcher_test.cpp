@@ -391,6 +391,53 @@ TEST_F(DispatcherTest, ASealedEd25519KeyStillVerifiesAndOneStoredInClearIsSealed
   EXPECT_EQ(received().size(), 2u) << "nothing unsigned was sent";
 }
 
+TEST_F(DispatcherTest, HmacSecretsStoredInClearAreSealedAtTheNextDeliveryAndStillVerify) {
+  // A row from before secrets were sealed (or a web-api without the key), mid-rotation:
+  // both secrets in clear.
+  auto w = endpoint("/ok/hmac-sealed", kSecret);
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) { return db::webhooks::rotate_secret(tx, w.id, kNewSecret, 24h); }));
+  keys_["/ok/hmac-sealed"] = {{"secret", kNewSecret}};
+  write_keys();
+  DispatcherSettings s = fast();
+  const auto master = *secret_box::Key::parse(kSecretKey);
+  s.secret_key = master;
+  Dispatcher d(*pool_, *queue_, s);
+  deliver(d, event("fax.sent", job())[0]);
+  auto stored = sql("SELECT secret, previous_secret FROM webhook_endpoints WHERE id = " + std::to_string(w.id));
+  const std::string secret = stored[0][0].as<std::string>(), previous = stored[0][1].as<std::string>();
+  ASSERT_TRUE(secret_box::is_sealed(secret)) << "sealed at its first delivery";
+  ASSERT_TRUE(secret_box::is_sealed(previous)) << "the rotation's old secret too";
+  EXPECT_EQ(*secret_box::open(master, secret), kNewSecret);
+  EXPECT_EQ(*secret_box::open(master, previous), kSecret);
+
+  // Sealed, they still sign: the receiver verifies with the new secret, and the header
+  // carries the old one's signature beside it during the overlap.
+  const auto id = event("fax.failed", job())[0];
+  deliver(d, id);
+  auto got = received();
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& g : got) {
+    EXPECT_TRUE(g["verified"].get<bool>()) << g.dump();
+    EXPECT_NE(g["signature"].get<std::string>().find(' '), std::string::npos) << "two signatures: " << g.dump();
+  }
+  EXPECT_EQ(row(id, "state"), "sent");
+  keys_["/ok/hmac-sealed"] = {{"secret", kSecret}};
+  write_keys();
+  deliver(d, event("fax.sent", job())[0]);
+  ASSERT_EQ(received().size(), 3u);
+  EXPECT_TRUE(received()[2]["verified"].get<bool>()) << "a receiver still on the old secret verifies too";
+
+  // A notifier without the key cannot open them: the delivery fails saying what to set,
+  // and nothing unsigned goes out.
+  Dispatcher keyless(*pool_, *queue_, fast());
+  const auto last = event("fax.sent", job())[0];
+  deliver(keyless, last);
+  EXPECT_EQ(row(last, "state"), "failed");
+  EXPECT_EQ(row(last, "error_code"), "secret.key_missing");
+  EXPECT_NE(row(last, "last_error").find("FAXBRIDGE_SECRET_KEY"), std::string::npos);
+  EXPECT_EQ(received().size(), 3u);
+}
+
 TEST_F(DispatcherTest, AReceiverFailingFiveTimesGetsTheSameMessageOnceMoreAndTakesIt) {
   endpoint("/fail5/a");
   keys_["/fail5/a"] = {{"secret", kSecret}};

@@ -80,7 +80,10 @@ const std::vector<std::string>& webhook_event_types();
 struct WebhookEndpoint {
   std::int64_t id = 0;
   std::string url;
-  std::string secret;               // Standard Webhooks: "whsec_" + base64 of the key
+  // Standard Webhooks: "whsec_" + base64 of the key. Sealed ("sealed:v1:...") when the web
+  // API has FAXBRIDGE_SECRET_KEY, like previous_secret; in clear without one, and in rows
+  // written before secrets were sealed, until the notifier seals them (seal_secrets).
+  std::string secret;
   std::vector<std::string> events;  // empty: every event
   std::optional<std::int64_t> user_id;
   std::string description;
@@ -119,6 +122,12 @@ Result<std::optional<WebhookEndpoint>> rotate_secret(Tx& tx, std::int64_t id, co
 // Replaces a signing key stored in clear by its sealed text, provided it is still
 // `plain` (another notifier may have sealed it first); whether this call did.
 Result<bool> seal_signing_key(Tx& tx, std::int64_t id, const std::string& plain, const std::string& sealed);
+// The same for the HMAC secrets: `secret` and, when given, `previous_secret`, each
+// replaced only while it still holds its `plain` (a rotation or another notifier may
+// have changed it since it was read); whether any was.
+Result<bool> seal_secrets(Tx& tx, std::int64_t id, const std::string& plain, const std::string& sealed,
+                          const std::optional<std::string>& previous_plain,
+                          const std::optional<std::string>& previous_sealed);
 // Enabled endpoints subscribed to `event` (system-wide ones and the user's).
 Result<std::vector<WebhookEndpoint>> for_event(Tx& tx, const std::string& event,
                                                std::optional<std::int64_t> user_id);

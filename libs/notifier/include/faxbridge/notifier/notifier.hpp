@@ -15,7 +15,9 @@
 // SentLedger (sent_ledger.hpp) right after the server's 250. The ledger commits the records
 // of all workers that are waiting together (group commit), and a worker sends its next mail
 // only once its own record is committed, so a SIGKILL repeats at most the one mail each
-// worker had on the wire, with its same Message-ID.
+// worker had on the wire, with its same Message-ID. The price of the batch: a killed
+// notifier's claimed rows not yet sent (up to workers x batch) wait for their lease to
+// expire (a minute) before another notifier takes them; delayed, never lost.
 // A failed try is one transaction on the row (db/notifications.hpp): sent; pending again
 // after the backoff of policy.hpp; failed, with an administrator alert written in the
 // same transaction (never for an alert); suppressed, for an alert whose cause was mailed
