@@ -12,18 +12,14 @@ namespace {
 
 std::string interval_ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
+// What every try sets on its row; a try that failed also sets error_code and last_error.
+const std::string kTryColumns = "attempts = attempts + 1, last_tried_at = now()";
+
 void record_try(Tx& tx, std::int64_t id, const std::optional<Error>& error) {
-  exec_prepared_text(tx, 
-      "UPDATE notifications SET attempts = attempts + 1, last_tried_at = now(), error_code = $2, last_error = $3 "
-      "WHERE id = $1",
+  exec_prepared_text(tx,
+      "UPDATE notifications SET " + kTryColumns + ", error_code = $2, last_error = $3 WHERE id = $1",
       id, error ? std::optional<std::string>(std::string(error->name())) : std::nullopt,
       error ? std::optional<std::string>(error->message) : std::nullopt);
-}
-
-std::string id_array(const std::vector<std::int64_t>& ids) {
-  std::string a = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) a += (i ? "," : "") + std::to_string(ids[i]);
-  return a + "}";
 }
 
 const char* const kRowColumns =
@@ -60,7 +56,7 @@ Result<NotificationRow> get(Tx& tx, std::int64_t id) {
 Result<std::vector<NotificationRow>> get_all(Tx& tx, const std::vector<std::int64_t>& ids) {
   std::vector<NotificationRow> rows;
   if (ids.empty()) return rows;
-  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = ANY($1::bigint[])", id_array(ids));
+  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = ANY($1::bigint[])", bigint_array(ids));
   std::vector<NotificationRow> found;
   for (const auto& row : r) found.push_back(row_of(row));
   for (auto id : ids) {
@@ -76,7 +72,7 @@ Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std:
   auto r = exec_prepared_text(tx,
                               "UPDATE notifications SET message_id = 'notification-' || id || '@' || $2 "
                               "WHERE id = ANY($1::bigint[]) AND message_id IS NULL RETURNING id",
-                              id_array(ids), domain);
+                              bigint_array(ids), domain);
   for (const auto& row : r) set.push_back(row[0].as<std::int64_t>());
   return set;
 }
@@ -95,7 +91,7 @@ Result<bool> mark_sent(Tx& tx, Queue& queue, std::int64_t id) {
 
 Result<std::vector<std::int64_t>> mark_all_sent(Tx& tx, Queue& queue, const std::vector<std::int64_t>& ids) {
   return queue.finish_all(tx, ids, "sent",
-                          "attempts = attempts + 1, last_tried_at = now(), error_code = NULL, last_error = NULL");
+                          kTryColumns + ", error_code = NULL, last_error = NULL");
 }
 
 Result<bool> retry_later(Tx& tx, Queue& queue, std::int64_t id, std::chrono::milliseconds delay, const Error& error) {

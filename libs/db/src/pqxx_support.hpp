@@ -92,6 +92,16 @@ std::optional<std::string> to_sql_time(const std::optional<TimePoint>& t);
 // Parses what Postgres prints for timestamptz when the session time zone is UTC.
 TimePoint from_sql_time(const std::string& text);
 
+// Ids as one bigint[] parameter ($n::bigint[]): '{1,2,3}'.
+inline std::string bigint_array(const std::vector<std::int64_t>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
 // A text[] column as strings (NULL elements skipped).
 std::vector<std::string> text_array(const pqxx::field& f);
 // Strings as one text parameter for string_to_array($n, E'\n') (they hold no newline).

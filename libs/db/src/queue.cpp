@@ -219,15 +219,12 @@ Result<std::vector<std::int64_t>> Queue::finish_all(Tx& tx, const std::vector<st
   }
   std::vector<std::int64_t> moved;
   if (ids.empty()) return moved;
-  std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + std::to_string(ids[i]);
-  array += "}";
   // The same text per also_set: prepared once per connection.
   const std::string sql = "UPDATE " + spec_.table + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, "
                           "updated_at = " + lease_sql::now(2) + (also_set.empty() ? "" : ", " + also_set) +
                           " WHERE id = ANY($3::bigint[]) AND owner = $1 AND state = " + states_sql::quoted(spec_.working_state) +
                           " RETURNING id";
-  for (const auto& row : exec_prepared_text(tx, sql, owner_, now_param(), array, to_state)) {
+  for (const auto& row : exec_prepared_text(tx, sql, owner_, now_param(), bigint_array(ids), to_state)) {
     moved.push_back(row[0].as<std::int64_t>());
   }
   return moved;

@@ -5,13 +5,7 @@
 namespace faxbridge::db {
 namespace {
 
-// Postgres array literal of bigints / texts for the parameters that take arrays.
-std::string int_array(const std::vector<std::int64_t>& v) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "}";
-}
-
+// Postgres array literal of texts for the parameters that take arrays.
 std::string text_array_literal(const std::vector<std::string>& v) {
   std::string s = "{";
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -321,7 +315,7 @@ Result<bool> record(Tx& tx, const std::string& mailbox, const std::string& messa
   auto r = W(tx).exec_params(
       "INSERT INTO ingested_messages (mailbox, message_id, job_ids, outcome) VALUES ($1, $2, $3::bigint[], $4) "
       "ON CONFLICT DO NOTHING",
-      mailbox, message_id, int_array(job_ids), outcome);
+      mailbox, message_id, bigint_array(job_ids), outcome);
   return r.affected_rows() > 0;
 }
 

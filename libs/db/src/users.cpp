@@ -324,9 +324,7 @@ Result<bool> remove(Tx& tx, std::int64_t id) {
 }
 
 Result<void> set_members(Tx& tx, std::int64_t group_id, const std::vector<std::int64_t>& user_ids) {
-  std::string ids;
-  for (auto id : user_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-  ids = "{" + ids + "}";
+  const std::string ids = bigint_array(user_ids);
   auto missing = W(tx).exec_params(
       "SELECT x FROM unnest($1::bigint[]) WITH ORDINALITY AS t(x, n) "
       "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.x) ORDER BY n LIMIT 1",

@@ -26,6 +26,9 @@ Result<void> SentLedger::record(std::int64_t id, const bus::LeaseToken& lease) {
     lock.unlock();
     commit(group);
     lock.lock();
+    // `done` only under the mutex the waiters read it under; their results were set
+    // before this lock was taken, so they are visible with it.
+    for (auto* e : group) e->done = true;
     committing_ = false;
     changed_.notify_all();
   }
@@ -64,10 +67,7 @@ Result<void> SentLedger::commit_once(const std::vector<Entry*>& group) {
 }
 
 void SentLedger::commit(const std::vector<Entry*>& group) {
-  const auto finish = [](Entry* e, Result<void> r) {
-    e->result = std::move(r);
-    e->done = true;
-  };
+  const auto finish = [](Entry* e, Result<void> r) { e->result = std::move(r); };
   auto delay = milliseconds(100);
   for (;;) {
     auto done = commit_once(group);

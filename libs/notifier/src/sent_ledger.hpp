@@ -48,10 +48,11 @@ class SentLedger {
   struct Entry {
     std::int64_t id;
     const bus::LeaseToken* lease;
-    bool done = false;
+    bool done = false;  // guarded by mutex_
     Result<void> result = ok();
   };
-  // Commits `group` (tried again while the database is away); sets each entry's result.
+  // Commits `group` (tried again while the database is away); sets each entry's result,
+  // never `done` (the leader does, under the mutex).
   void commit(const std::vector<Entry*>& group);
   Result<void> commit_once(const std::vector<Entry*>& group);
   bool wait_before_retry(std::chrono::milliseconds delay);
