@@ -132,15 +132,15 @@ Result<bool> take_alert_slot(Tx& tx, const std::string& cause, std::chrono::seco
   return false;
 }
 
-Result<ReceivedFaxFacts> received_fax_facts(Tx& tx, std::int64_t id) {
-  auto r = exec_prepared_text(tx, 
-      "SELECT id, coalesce(reference, ''), caller_number, called_number, remote_station_id, pages, media, "
-      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "extract(epoch FROM coalesce(ended_at, started_at) - started_at)::float8, tiff_document_id, pdf_document_id, "
-      "pdf_error_code, pdf_error_detail, error_code FROM received_faxes WHERE id = $1",
-      id);
-  if (r.empty()) return Error(Code::k_notification_no_recipient, "The received fax " + std::to_string(id) + " is gone.");
-  const auto& row = r[0];
+namespace {
+
+const std::string kFaxFactsColumns =
+    "SELECT id, coalesce(reference, ''), caller_number, called_number, remote_station_id, pages, media, "
+    "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "extract(epoch FROM coalesce(ended_at, started_at) - started_at)::float8, tiff_document_id, pdf_document_id, "
+    "pdf_error_code, pdf_error_detail, error_code FROM received_faxes ";
+
+ReceivedFaxFacts fax_facts_from(const pqxx::row& row) {
   ReceivedFaxFacts f;
   f.id = row[0].as<std::int64_t>();
   f.reference = row[1].c_str();
@@ -157,6 +157,23 @@ Result<ReceivedFaxFacts> received_fax_facts(Tx& tx, std::int64_t id) {
   f.pdf_error_detail = opt<std::string>(row[12]);
   f.error_code = opt<std::string>(row[13]);
   return f;
+}
+
+}  // namespace
+
+Result<ReceivedFaxFacts> received_fax_facts(Tx& tx, std::int64_t id) {
+  auto r = exec_prepared_text(tx, kFaxFactsColumns + "WHERE id = $1", id);
+  if (r.empty()) return Error(Code::k_notification_no_recipient, "The received fax " + std::to_string(id) + " is gone.");
+  return fax_facts_from(r[0]);
+}
+
+Result<std::vector<ReceivedFaxFacts>> received_fax_facts_all(Tx& tx, const std::vector<std::int64_t>& ids) {
+  std::vector<ReceivedFaxFacts> all;
+  if (ids.empty()) return all;
+  for (const auto& row : exec_prepared_text(tx, kFaxFactsColumns + "WHERE id = ANY($1::bigint[])", bigint_array(ids))) {
+    all.push_back(fax_facts_from(row));
+  }
+  return all;
 }
 
 Result<HealthFacts> health_facts(Tx& tx) {

@@ -126,6 +126,14 @@ Result<User> get(Tx& tx, std::int64_t id) {
   return user_from(rows[0]);
 }
 
+Result<std::vector<User>> get_all(Tx& tx, const std::vector<std::int64_t>& ids) {
+  std::vector<User> users;
+  if (ids.empty()) return users;
+  static const std::string sql = std::string("SELECT ") + columns() + " FROM users WHERE id = ANY($1::bigint[])";
+  for (const auto& row : exec_prepared_text(tx, sql, bigint_array(ids))) users.push_back(user_from(row));
+  return users;
+}
+
 Result<User> by_username(Tx& tx, const std::string& username) {
   auto rows = W(tx).exec_params(
       std::string("SELECT ") + columns() + " FROM users WHERE lower(username) = lower($1)", username);

@@ -87,56 +87,89 @@ std::string file_stem(const std::string& reference, std::int64_t id) {
   return stem;
 }
 
-Result<void> fax_to_email(db::Tx& tx, const db::NotificationRow& row, const json& payload,
-                          const db::SettingsSnapshot& s, MailContent& m) {
-  if (!row.received_fax_id) return Error(Code::k_notification_no_recipient, "The notification names no received fax.");
-  auto fax = db::notifications::received_fax_facts(tx, *row.received_fax_id);
-  if (!fax) return fax.error();
-  m.values.fields["CALLER"] = fax->caller_number.empty() ? "unknown" : fax->caller_number;
-  m.values.fields["REMOTE_STATION_ID"] = fax->remote_station_id;
-  if (!fax->remote_station_id.empty()) m.values.sections.insert("REMOTE_STATION");
-  m.values.fields["CALLED"] = fax->called_number;
-  m.values.fields["PAGES"] = std::to_string(fax->pages);
-  m.values.fields["DURATION"] = duration_words(fax->duration_s);
-  m.values.fields["RECEIVED_AT"] = readable_time(fax->started_at);
-  set_reference(m, fax->reference);
-  // The format: the one the router wrote when it routed the fax, else today's setting.
+// The file a fax-to-email mail attaches: the format the router wrote when it routed the
+// fax, else today's setting; the TIFF when the PDF will never come (said in the mail).
+struct AttachmentChoice {
+  std::optional<std::int64_t> document_id;  // none: the user attaches nothing
+  std::string media_type = "image/tiff";
+  std::string name;
+  std::optional<std::string> pdf_error;     // the PDF failed: the TIFF goes instead
+};
+
+Result<AttachmentChoice> choose_attachment(const db::notifications::ReceivedFaxFacts& fax, const json& payload,
+                                           const db::SettingsSnapshot& s) {
   std::string format = str(payload, "format");
   if (format.empty()) format = s.get_string("incoming.attachment_format");
   const bool attach = !payload.contains("attach") || !payload["attach"].is_boolean() || payload["attach"].get<bool>();
-  const std::string stem = file_stem(fax->reference, fax->id);
-  std::optional<std::int64_t> attach_id;
-  std::string media_type = "image/tiff", name = stem + ".tif";
-  if (attach && format == "pdf") {
-    if (fax->pdf_document_id) {
-      attach_id = fax->pdf_document_id;
-      media_type = "application/pdf";
-      name = stem + ".pdf";
-    } else if (fax->pdf_error_code) {
-      attach_id = fax->tiff_document_id;
-      m.values.sections.insert("PDF_MISSING");
-      m.values.fields["PDF_ERROR"] = *fax->pdf_error_code;
-    } else {
-      return Error(Code::k_notification_waiting, "The PDF of received fax " + std::to_string(fax->id) +
-                                                      " is not made yet; the mail waits for the document converter.");
-    }
-  } else if (attach) {
-    attach_id = fax->tiff_document_id;
+  const std::string stem = file_stem(fax.reference, fax.id);
+  AttachmentChoice c;
+  c.name = stem + ".tif";
+  if (!attach) return c;
+  if (format != "pdf") {
+    c.document_id = fax.tiff_document_id;
+  } else if (fax.pdf_document_id) {
+    c.document_id = fax.pdf_document_id;
+    c.media_type = "application/pdf";
+    c.name = stem + ".pdf";
+  } else if (fax.pdf_error_code) {
+    c.document_id = fax.tiff_document_id;
+    c.pdf_error = *fax.pdf_error_code;
+  } else {
+    return Error(Code::k_notification_waiting, "The PDF of received fax " + std::to_string(fax.id) +
+                                                    " is not made yet; the mail waits for the document converter.");
   }
-  if (attach_id) {
+  return c;
+}
+
+template <typename T>
+const T* find_in(const std::map<std::int64_t, T>& m, std::int64_t id) {
+  auto it = m.find(id);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+Result<void> fax_to_email(db::Tx& tx, const db::NotificationRow& row, const json& payload,
+                          const db::SettingsSnapshot& s, const BatchFacts& facts, MailContent& m) {
+  if (!row.received_fax_id) return Error(Code::k_notification_no_recipient, "The notification names no received fax.");
+  db::notifications::ReceivedFaxFacts fax;
+  if (const auto* known = find_in(facts.received_faxes, *row.received_fax_id)) {
+    fax = *known;
+  } else {
+    auto read = db::notifications::received_fax_facts(tx, *row.received_fax_id);
+    if (!read) return read.error();
+    fax = std::move(*read);
+  }
+  m.values.fields["CALLER"] = fax.caller_number.empty() ? "unknown" : fax.caller_number;
+  m.values.fields["REMOTE_STATION_ID"] = fax.remote_station_id;
+  if (!fax.remote_station_id.empty()) m.values.sections.insert("REMOTE_STATION");
+  m.values.fields["CALLED"] = fax.called_number;
+  m.values.fields["PAGES"] = std::to_string(fax.pages);
+  m.values.fields["DURATION"] = duration_words(fax.duration_s);
+  m.values.fields["RECEIVED_AT"] = readable_time(fax.started_at);
+  set_reference(m, fax.reference);
+  auto choice = choose_attachment(fax, payload, s);
+  if (!choice) return choice.error();
+  if (choice->pdf_error) {
+    m.values.sections.insert("PDF_MISSING");
+    m.values.fields["PDF_ERROR"] = *choice->pdf_error;
+  }
+  if (choice->document_id) {
     // Read in base64, as the mail carries it (mail::Part::base64).
-    auto doc = db::documents::get_base64(tx, *attach_id);
-    if (!doc) return doc.error();
-    mail::Part file{name, media_type, "", ""};
-    file.base64 = std::move(doc->bytes);
+    mail::Part file{choice->name, choice->media_type, "", ""};
+    if (const auto* known = find_in(facts.files_base64, *choice->document_id)) {
+      file.base64 = known->bytes;
+    } else {
+      auto doc = db::documents::get_base64(tx, *choice->document_id);
+      if (!doc) return doc.error();
+      file.base64 = std::move(doc->bytes);
+    }
     m.attachments.push_back(std::move(file));
     m.values.sections.insert("HAS_ATTACHMENT");
-    m.values.fields["FORMAT"] = media_type == "application/pdf" ? "PDF" : "TIFF";
-    m.values.fields["ATTACHMENT_NAME"] = name;
+    m.values.fields["FORMAT"] = choice->media_type == "application/pdf" ? "PDF" : "TIFF";
+    m.values.fields["ATTACHMENT_NAME"] = choice->name;
   } else {
     m.values.sections.insert("NO_ATTACHMENT");
   }
-  if (s.get_bool("incoming.attach_thumbnail")) add_thumbnail(m, thumbnail_of(tx, fax->tiff_document_id));
+  if (s.get_bool("incoming.attach_thumbnail")) add_thumbnail(m, thumbnail_of(tx, fax.tiff_document_id));
   return ok();
 }
 
@@ -209,12 +242,47 @@ std::string attempt_words(const db::AttemptRecord& a, const std::string& languag
   return w;
 }
 
-Result<MailContent> load_mail_content(db::Tx& tx, const db::NotificationRow& row, const db::SettingsSnapshot& s) {
+Result<BatchFacts> read_batch_facts(db::Tx& tx, const std::vector<db::NotificationRow>& rows,
+                                    const db::SettingsSnapshot& s) {
+  BatchFacts facts;
+  std::vector<std::int64_t> user_ids, fax_ids;
+  for (const auto& row : rows) {
+    if (row.channel == "webhook") continue;
+    if (row.user_id) user_ids.push_back(*row.user_id);
+    if (row.kind == "fax_to_email" && row.received_fax_id) fax_ids.push_back(*row.received_fax_id);
+  }
+  auto users = db::users::get_all(tx, user_ids);
+  if (!users) return users.error();
+  for (auto& u : *users) facts.users.emplace(u.id, std::move(u));
+  auto faxes = db::notifications::received_fax_facts_all(tx, fax_ids);
+  if (!faxes) return faxes.error();
+  for (auto& f : *faxes) facts.received_faxes.emplace(f.id, std::move(f));
+  std::vector<std::int64_t> file_ids;
+  for (const auto& row : rows) {
+    if (row.channel == "webhook" || row.kind != "fax_to_email" || !row.received_fax_id) continue;
+    const auto* fax = find_in(facts.received_faxes, *row.received_fax_id);
+    if (!fax) continue;
+    auto choice = choose_attachment(*fax, json::parse(row.payload_json, nullptr, false), s);
+    if (choice && choice->document_id) file_ids.push_back(*choice->document_id);
+  }
+  auto files = db::documents::get_base64_all(tx, file_ids);
+  if (!files) return files.error();
+  for (auto& d : *files) facts.files_base64.emplace(d.id, std::move(d));
+  return facts;
+}
+
+Result<MailContent> load_mail_content(db::Tx& tx, const db::NotificationRow& row, const db::SettingsSnapshot& s,
+                                      const BatchFacts& facts) {
   MailContent m;
   m.template_name = row.kind;
   const json payload = json::parse(row.payload_json, nullptr, false);
   if (row.user_id) {
-    auto user = db::users::get(tx, *row.user_id);
+    std::optional<db::User> user;
+    if (const auto* known = find_in(facts.users, *row.user_id)) {
+      user = *known;
+    } else if (auto read = db::users::get(tx, *row.user_id)) {
+      user = std::move(*read);
+    }
     if (user) {
       m.language = user->language;
       m.values.fields["USER_NAME"] = user->display_name.empty() ? user->username : user->display_name;
@@ -224,7 +292,7 @@ Result<MailContent> load_mail_content(db::Tx& tx, const db::NotificationRow& row
   common(m, s);
   const json error = payload.is_object() && payload.contains("error") ? payload["error"] : json();
   if (row.kind == "fax_to_email") {
-    if (auto r = fax_to_email(tx, row, payload, s, m); !r) return r.error();
+    if (auto r = fax_to_email(tx, row, payload, s, facts, m); !r) return r.error();
   } else if (row.kind == "return_receipt" || row.kind == "failure_receipt") {
     // Receipts answer the sender's request, as replies do: RFC 3834 auto-replied.
     m.auto_submitted = "auto-replied";

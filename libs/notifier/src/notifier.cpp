@@ -212,8 +212,8 @@ Result<int> Notifier::watch_once() {
 
 Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, const std::vector<bus::BatchItem>& items,
                                                                   std::shared_ptr<const db::SettingsSnapshot> snapshot) {
-  // One statement for the rows and one for their Message-IDs; the facts of each mail
-  // are its own reads.
+  // One statement for the rows, one for their Message-IDs and one per kind of fact
+  // (read_batch_facts); what a kind needs beyond those, each mail reads itself.
   std::vector<std::int64_t> ids;
   for (const auto& item : items) ids.push_back(item.claim.id);
   auto rows = db::notifications::get_all(tx, ids);
@@ -251,6 +251,8 @@ Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, co
       }
     }
   }
+  auto facts = read_batch_facts(tx, *rows, *snapshot);
+  if (!facts) return facts.error();
   std::map<std::string, TemplateSet> templates;  // by kind and language, for this batch
   std::vector<PreparedMail> all;
   all.reserve(rows->size());
@@ -268,7 +270,7 @@ Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, co
       continue;
     }
     p.config = *config;
-    auto content = load_mail_content(tx, p.row, *p.settings);
+    auto content = load_mail_content(tx, p.row, *p.settings, *facts);
     if (!content) {
       p.content_error = content.error();
       all.push_back(std::move(p));

@@ -58,7 +58,8 @@ Result<void> SentLedger::commit_once(const std::vector<Entry*>& group) {
     if (!e->lease->lost()) ids.push_back(e->id);  // another notifier's now: it decides
   }
   if (ids.empty()) return ok();
-  return pool_.transact([&](db::Tx& tx) -> Result<void> {
+  // One statement: autocommit spares the BEGIN and COMMIT round trips.
+  return pool_.autocommit([&](db::Tx& tx) -> Result<void> {
     auto marked = db::notifications::mark_all_sent(tx, queue_, ids);
     if (!marked) return marked.error();
     // A row missing from `marked` lost its lease meanwhile: its new holder decides.

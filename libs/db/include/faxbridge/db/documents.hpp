@@ -28,6 +28,9 @@ Result<Document> get(Tx& tx, std::int64_t id);
 // `bytes`, for a mail attachment: the server encodes once, and a bytea's hex text never
 // travels or gets unescaped only to be encoded again.
 Result<Document> get_base64(Tx& tx, std::int64_t id);
+// get_base64 for several documents in one statement (a notifier's batch of mails), in no
+// given order; an id with no document is left out.
+Result<std::vector<Document>> get_base64_all(Tx& tx, const std::vector<std::int64_t>& ids);
 }  // namespace documents
 
 }  // namespace faxbridge::db

@@ -78,6 +78,9 @@ struct ReceivedFaxFacts {
   std::optional<std::string> error_code;
 };
 Result<ReceivedFaxFacts> received_fax_facts(Tx& tx, std::int64_t received_fax_id);
+// The same for several faxes in one statement (a batch of mails), in no given order; a
+// fax that is gone is left out.
+Result<std::vector<ReceivedFaxFacts>> received_fax_facts_all(Tx& tx, const std::vector<std::int64_t>& ids);
 
 // What the notifier's watchdog looks at (item 5 of the notifier issue): is work moving?
 struct HealthFacts {

@@ -58,6 +58,8 @@ namespace users {
 Result<User> create(Tx& tx, const User& user);
 Result<User> update(Tx& tx, const User& user);
 Result<User> get(Tx& tx, std::int64_t id);
+// The users of these ids in one statement, in no given order; an id with no user is left out.
+Result<std::vector<User>> get_all(Tx& tx, const std::vector<std::int64_t>& ids);
 Result<User> by_username(Tx& tx, const std::string& username);
 // The user whose mail address this is (case-insensitive): mail-ingest's sender lookup.
 // Several users sharing one address: none is chosen (nullopt), rather than a guess.
