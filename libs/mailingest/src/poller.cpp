@@ -3,7 +3,8 @@
 // the reply} -> commit -> announce -> move/delete. The ledger INSERT comes last in the
 // transaction and rolls everything back when the row already exists (the message was
 // handled before a crash kept it from being moved), so a message seen twice makes no
-// second job and no second reply. POP3 deletions take effect at QUIT (close()).
+// second job and no second reply. POP3 deletions take effect at QUIT (close()). A
+// mailbox that cannot be listed at all is an admin_alert (mailbox_alert.cpp).
 #include "faxbridge/mailingest/poller.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/ingest/fax_request.hpp"
 #include "faxbridge/mail/mailbox.hpp"
+#include "mailbox_alert.hpp"
 
 namespace faxbridge::mailingest {
 namespace {
@@ -82,7 +84,15 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
   PollReport report;
   mail::MailboxSession session(config.mailbox);
   auto listed = session.list();
-  if (!listed) return listed.error();
+  if (!listed) {
+    // Cannot connect, start TLS, sign in or open the folder: every poll fails the same
+    // way until someone fixes it, so the administrator is told (mailbox_alert.cpp).
+    auto alerted = alert_unreadable_mailbox(pool_, config, listed.error());
+    if (!alerted) log::write_error(log::Level::kWarn, "mailingest.alert_failed", alerted.error());
+    else if (*alerted) log::info("mailingest.alert_written", {{"cause", std::string(listed.error().name())},
+                                                              {"mailbox", config.mailbox_name}});
+    return listed.error();
+  }
   report.seen = static_cast<int>(listed->size());
   for (const auto& entry : *listed) {
     auto raw = session.fetch(entry.id, config.ingest.max_message_bytes);
