@@ -115,9 +115,10 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     Result<ingest::FaxRequest> request =
         fetch_refusal ? Result<ingest::FaxRequest>(*fetch_refusal) : ingest::parse_fax_request(bytes, config.ingest);
 
-    bool duplicate = false;
+    bool duplicate = false, prior_refused = false;
     auto decided = pool_.transact([&](db::Tx& tx) -> Result<Decision> {
       duplicate = false;  // the function may run again after a retryable failure
+      prior_refused = false;
       Decision d;
       std::string outcome;
       if (!request) {
@@ -192,7 +193,12 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
       auto fresh = db::ingested_messages::record(tx, config.mailbox_name, key, d.jobs, outcome);
       if (!fresh) return fresh.error();
       if (!*fresh) {
-        duplicate = true;  // handled before: the error rolls the jobs and the reply back
+        // Handled before: where it goes follows what was decided then (a refused mail
+        // to the failed folder), not this run's decision, which the error rolls back.
+        auto prior = db::ingested_messages::outcome(tx, config.mailbox_name, key);
+        if (!prior) return prior.error();
+        prior_refused = prior->value_or("").rfind("refused:", 0) == 0;
+        duplicate = true;  // the error rolls the jobs and the reply back
         return Error(Code::k_db_constraint, "The message is in the ingested_messages ledger already.");
       }
       return d;
@@ -208,6 +214,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         continue;
       }
       d.what = Decision::kDuplicate;
+      d.where = prior_refused ? Disposition::kFailed : Disposition::kProcessed;
     } else {
       d = std::move(*decided);
     }

@@ -280,5 +280,26 @@ TEST_F(PollerTest, AStopBetweenFetchingAndCommittingOrBetweenCommittingAndMoving
   }
 }
 
+// Found by svc MailIngestRandomKills: a refused mail whose move a crash prevented went
+// to the processed folder on the next run (a duplicate was always "processed"). Where a
+// redelivered mail goes follows its ledger outcome.
+TEST_F(PollerTest, ARefusedMailStoppedAfterItsCommitStillGoesToTheFailedFolderOnce) {
+  const auto failed_before = server_->messages("fax-imap", "failed").size();
+  const auto processed_before = server_->messages("fax-imap", "processed").size();
+  server_->deliver("fax-imap", mail("eve@elsewhere.example", "403@fax.example.com", "eve-crash@elsewhere.example"));
+  Poller crashing(*pool_, [](std::int64_t) {});
+  crashing.set_crash_point([](const std::string& at) { return at == "committed"; });
+  ASSERT_TRUE(crashing.poll(config("fax-imap", false)));
+  EXPECT_EQ(server_->messages("fax-imap").size(), 1u);
+  Poller restarted(*pool_, [](std::int64_t) {});
+  auto again = restarted.poll(config("fax-imap", false));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_TRUE(server_->messages("fax-imap").empty());
+  EXPECT_EQ(server_->messages("fax-imap", "failed").size(), failed_before + 1);
+  EXPECT_EQ(server_->messages("fax-imap", "processed").size(), processed_before);
+  EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'ingest_refused'")[0][0].as<int>(), 1);
+}
+
 }  // namespace
 }  // namespace faxbridge::mailingest
