@@ -241,6 +241,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     if (!moved)
       log::warn("mailingest.move_failed", {{"message", entry.id}, {"code", std::string(moved.error().name())},
                                            {"reason", moved.error().message}});
+    if (crash_ && crash_("moved")) return report;
   }
   if (auto c = session.close(); !c)
     log::warn("mailingest.close_failed", {{"code", std::string(c.error().name())}, {"reason", c.error().message}});

@@ -49,9 +49,11 @@ class Poller final {
   // `failed` and left where it is.
   Result<PollReport> poll(const MailIngestConfig& config);
 
-  // Tests only: called at "fetched" (a message's bytes are in, nothing written) and at
-  // "committed" (its transaction committed, the message not moved yet); true stops the
-  // poll there at once, as a crash would (the message is neither moved nor deleted).
+  // Tests only: called at "fetched" (a message's bytes are in, nothing written), at
+  // "committed" (its transaction committed, the message not moved yet) and at "moved"
+  // (moved, or for POP3 marked deleted, which the server carries out only at QUIT);
+  // true stops the poll there at once, as a crash would (no further move, no QUIT).
+  // The service's test pause (poll_loop.hpp) is built on it.
   void set_crash_point(std::function<bool(const std::string& point)> crash) { crash_ = std::move(crash); }
 
  private:
