@@ -25,8 +25,12 @@ int main(int argc, char** argv) {
   if (auto exit_status = service::handle_arguments(argc, argv, kUsage)) return *exit_status;
   config::ConfigReader cfg(config::process_env());
   auto settings = service::read_settings(cfg, "mail-ingest", 9108);
-  if (auto r = cfg.finish(); !r) {
-    std::fprintf(stderr, "faxbridge-mail-ingest: %s\n", r.error().to_string().c_str());
+  mailingest::PollLoopHooks hooks;  // the test pause: unset in production (docs/configuration.md)
+  hooks.pause_at = cfg.one_of("FAXBRIDGE_MAIL_INGEST_TEST_PAUSE_AT", "", {"fetched", "committed", "moved"});
+  hooks.pause_file = cfg.string("FAXBRIDGE_MAIL_INGEST_TEST_PAUSE_FILE", "", "the file created when paused");
+  if (auto r = cfg.finish(); !r || hooks.pause_at.empty() != hooks.pause_file.empty()) {
+    std::fprintf(stderr, "faxbridge-mail-ingest: %s\n",
+                 r ? "FAXBRIDGE_MAIL_INGEST_TEST_PAUSE_AT and _FILE go together" : r.error().to_string().c_str());
     return 2;
   }
   service::Runtime rt(settings);  // before any thread starts: it blocks SIGTERM/SIGINT
@@ -34,10 +38,10 @@ int main(int argc, char** argv) {
     service::log_effective_config(cfg);
     if (auto exit_status = rt.start_or_exit_status()) return *exit_status;
     const std::string stage = db::conversion_queue().stage();
-    std::thread polls([&] {
-      mailingest::run_poll_loop(rt.pool(), {[&](std::int64_t id) { (void)bus::announce_work(rt.publisher(), stage, id); },
-                                            [&] { return rt.stopping(); }, &rt.metrics()});
-    });
+    hooks.announce = [&](std::int64_t id) { (void)bus::announce_work(rt.publisher(), stage, id); };
+    hooks.stopping = [&] { return rt.stopping(); };
+    hooks.metrics = &rt.metrics();
+    std::thread polls([&] { mailingest::run_poll_loop(rt.pool(), hooks); });
     rt.wait();
     polls.join();
     return 0;

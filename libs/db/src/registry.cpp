@@ -319,5 +319,12 @@ Result<bool> record(Tx& tx, const std::string& mailbox, const std::string& messa
   return r.affected_rows() > 0;
 }
 
+Result<std::optional<std::string>> outcome(Tx& tx, const std::string& mailbox, const std::string& message_id) {
+  auto r = W(tx).exec_params("SELECT outcome FROM ingested_messages WHERE mailbox = $1 AND message_id = $2", mailbox,
+                             message_id);
+  if (r.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(r[0][0].c_str());
+}
+
 }  // namespace ingested_messages
 }  // namespace faxbridge::db

@@ -70,6 +70,8 @@ Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& s, const
   mail::MailboxSettings& m = out.mailbox;
   map_account(s, m);
   out.mailbox_name = m.username + "@" + m.host + ":" + std::to_string(m.port) + "/" + m.folder;
+  out.admin_email = s.get_string("company.admin_email");
+  out.alert_interval = std::chrono::minutes(s.get_int("notifications.admin_alert_interval_min"));
 
   ingest::IngestSettings& i = out.ingest;
   i.fax_domains = split_domains(s.get_string("mail.fax_domains"));

@@ -1,10 +1,17 @@
 // DESIGN: see poll_loop.hpp. The wait between polls is sliced (100 ms) so a stop signal
 // ends it at once; the settings are read at the start of every round, so the interval
 // itself is a setting that reloads. A message about the configuration is logged when it
-// changes, not every round: a disabled mailbox must not fill the log.
+// changes, not every round: a disabled mailbox must not fill the log. The test pause
+// holds the poll thread inside the Poller's crash hook: nothing after that point of the
+// message runs (no move, no QUIT), exactly the state a SIGKILL there leaves.
 #include "faxbridge/mailingest/poll_loop.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "faxbridge/core/log.hpp"
@@ -14,8 +21,38 @@
 
 namespace faxbridge::mailingest {
 
+namespace {
+
+// Creates the marker once the poll is held, so the test's kill can only land after it.
+void write_pause_marker(const std::string& path, const std::string& point) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log::warn("mailingest.test_pause_marker_failed", {{"file", path}, {"reason", std::strerror(errno)}});
+    return;
+  }
+  const std::string text = point + "\n";
+  (void)!::write(fd, text.data(), text.size());
+  ::close(fd);
+}
+
+}  // namespace
+
 void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
   Poller poller(pool, hooks.announce, hooks.metrics);
+  bool paused = false;
+  if (!hooks.pause_at.empty()) {
+    log::warn("mailingest.test_pause_armed", {{"point", hooks.pause_at}, {"file", hooks.pause_file},
+                                              {"detail", "a test setting: the first poll to reach the point "
+                                                         "stops there until the process is stopped"}});
+    poller.set_crash_point([&](const std::string& point) {
+      if (paused || point != hooks.pause_at) return false;
+      paused = true;
+      log::warn("mailingest.test_paused", {{"point", point}});
+      write_pause_marker(hooks.pause_file, point);
+      while (!hooks.stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return true;  // a SIGTERM meanwhile: leave the poll as the crash would
+    });
+  }
   std::string last_state;
   // Whether the state differs from the last one logged (and remember it).
   auto changed = [&](const std::string& state) {

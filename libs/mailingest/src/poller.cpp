@@ -3,7 +3,8 @@
 // the reply} -> commit -> announce -> move/delete. The ledger INSERT comes last in the
 // transaction and rolls everything back when the row already exists (the message was
 // handled before a crash kept it from being moved), so a message seen twice makes no
-// second job and no second reply. POP3 deletions take effect at QUIT (close()).
+// second job and no second reply. POP3 deletions take effect at QUIT (close()). A
+// mailbox that cannot be listed at all is an admin_alert (mailbox_alert.cpp).
 #include "faxbridge/mailingest/poller.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "faxbridge/db/users.hpp"
 #include "faxbridge/ingest/fax_request.hpp"
 #include "faxbridge/mail/mailbox.hpp"
+#include "mailbox_alert.hpp"
 
 namespace faxbridge::mailingest {
 namespace {
@@ -82,7 +84,15 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
   PollReport report;
   mail::MailboxSession session(config.mailbox);
   auto listed = session.list();
-  if (!listed) return listed.error();
+  if (!listed) {
+    // Cannot connect, start TLS, sign in or open the folder: every poll fails the same
+    // way until someone fixes it, so the administrator is told (mailbox_alert.cpp).
+    auto alerted = alert_unreadable_mailbox(pool_, config, listed.error());
+    if (!alerted) log::write_error(log::Level::kWarn, "mailingest.alert_failed", alerted.error());
+    else if (*alerted) log::info("mailingest.alert_written", {{"cause", std::string(listed.error().name())},
+                                                              {"mailbox", config.mailbox_name}});
+    return listed.error();
+  }
   report.seen = static_cast<int>(listed->size());
   for (const auto& entry : *listed) {
     auto raw = session.fetch(entry.id, config.ingest.max_message_bytes);
@@ -105,9 +115,10 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     Result<ingest::FaxRequest> request =
         fetch_refusal ? Result<ingest::FaxRequest>(*fetch_refusal) : ingest::parse_fax_request(bytes, config.ingest);
 
-    bool duplicate = false;
+    bool duplicate = false, prior_refused = false;
     auto decided = pool_.transact([&](db::Tx& tx) -> Result<Decision> {
       duplicate = false;  // the function may run again after a retryable failure
+      prior_refused = false;
       Decision d;
       std::string outcome;
       if (!request) {
@@ -182,7 +193,12 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
       auto fresh = db::ingested_messages::record(tx, config.mailbox_name, key, d.jobs, outcome);
       if (!fresh) return fresh.error();
       if (!*fresh) {
-        duplicate = true;  // handled before: the error rolls the jobs and the reply back
+        // Handled before: where it goes follows what was decided then (a refused mail
+        // to the failed folder), not this run's decision, which the error rolls back.
+        auto prior = db::ingested_messages::outcome(tx, config.mailbox_name, key);
+        if (!prior) return prior.error();
+        prior_refused = prior->value_or("").rfind("refused:", 0) == 0;
+        duplicate = true;  // the error rolls the jobs and the reply back
         return Error(Code::k_db_constraint, "The message is in the ingested_messages ledger already.");
       }
       return d;
@@ -198,6 +214,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         continue;
       }
       d.what = Decision::kDuplicate;
+      d.where = prior_refused ? Disposition::kFailed : Disposition::kProcessed;
     } else {
       d = std::move(*decided);
     }
@@ -224,6 +241,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     if (!moved)
       log::warn("mailingest.move_failed", {{"message", entry.id}, {"code", std::string(moved.error().name())},
                                            {"reason", moved.error().message}});
+    if (crash_ && crash_("moved")) return report;
   }
   if (auto c = session.close(); !c)
     log::warn("mailingest.close_failed", {{"code", std::string(c.error().name())}, {"reason", c.error().message}});

@@ -30,6 +30,8 @@ TEST(MailIngestConfig, DisabledByDefaultWithTheGuidesPollInterval) {
   EXPECT_EQ(c->mailbox.processed_folder, "processed");
   EXPECT_EQ(c->mailbox.failed_folder, "failed");
   EXPECT_TRUE(c->mailbox.verify_certificate);
+  EXPECT_EQ(c->admin_email, "");
+  EXPECT_EQ(c->alert_interval, std::chrono::minutes(60));
 }
 
 TEST(MailIngestConfig, EverySettingIsMappedAndThePasswordOpened) {
@@ -50,7 +52,9 @@ TEST(MailIngestConfig, EverySettingIsMappedAndThePasswordOpened) {
                 {"mail.require_authentication", true},
                 {"mail.trusted_authserv_id", "mx.corp.example"},
                 {"routing.country_code", "39"},
-                {"smtp.from_address", "faxbridge@corp.example"}}),
+                {"smtp.from_address", "faxbridge@corp.example"},
+                {"company.admin_email", "it@corp.example"},
+                {"notifications.admin_alert_interval_min", 15}}),
       key);
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_TRUE(c->enabled);
@@ -69,6 +73,8 @@ TEST(MailIngestConfig, EverySettingIsMappedAndThePasswordOpened) {
   EXPECT_EQ(c->ingest.dial_plan.country_code, "39");
   EXPECT_EQ(c->ingest.own_addresses, (std::vector<std::string>{"faxbridge@corp.example"}));
   EXPECT_EQ(c->mailbox_name, "fax@imap.corp.example:10143/INBOX");
+  EXPECT_EQ(c->admin_email, "it@corp.example");
+  EXPECT_EQ(c->alert_interval, std::chrono::minutes(15));
 }
 
 TEST(MailIngestConfig, EnabledButUnusableIsRefusedNamingTheSetting) {

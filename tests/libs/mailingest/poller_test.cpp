@@ -3,7 +3,8 @@
 // email jobs sharing their documents; the same mail delivered twice makes no second job;
 // an unknown sender, a sender whose sending is disabled and a mail with a bad number get
 // one ingest_refused reply each and go to the failed folder; an auto-reply is neither
-// faxed nor answered; POP3 deletes what it handled; every job is announced.
+// faxed nor answered; POP3 deletes what it handled; every job is announced; a mailbox
+// that cannot be read is one administrator alert per cause per interval.
 #include "faxbridge/mailingest/poller.hpp"
 
 #include <gtest/gtest.h>
@@ -184,6 +185,77 @@ TEST_F(PollerTest, AMailboxThatCannotBeReadIsAnErrorAndNothingIsWritten) {
   EXPECT_EQ(sql("SELECT count(*) FROM ingested_messages")[0][0].as<int>(), 0);
 }
 
+// Issue 13 item 5 / issue 14: a mailbox that cannot be read is one admin_alert per cause
+// (its code) per notifications.admin_alert_interval_min, however often the poll fails;
+// it names the mailbox and the cause, never the password; the mailbox fixed, polls work.
+TEST_F(PollerTest, AMailboxThatCannotBeReadAlertsTheAdministratorOncePerCauseWithoutThePassword) {
+  Poller poller(*pool_, [](std::int64_t) {});
+  auto refused = config("fax-imap", false);
+  const int closed_port = db::testing::free_port();  // nothing listens there
+  refused.mailbox.port = closed_port;
+  refused.mailbox.password = "Unsent-Secret-17";
+  refused.admin_email = "it@corp.example";
+  auto wrong = config("fax-imap", false);
+  wrong.mailbox.password = "Wrong-Secret-42";
+  wrong.admin_email = "it@corp.example";
+  auto alerts = [&] {
+    return sql("SELECT recipient, payload->>'cause' AS cause, payload->'error'->>'code' AS code, "
+               "payload->'error'->>'message' AS message FROM notifications WHERE kind = 'admin_alert' ORDER BY id");
+  };
+
+  // Nobody to tell (no company.admin_email): the poll fails, nothing is written.
+  auto silent = refused;
+  silent.admin_email.clear();
+  ASSERT_FALSE(poller.poll(silent));
+  EXPECT_EQ(alerts().size(), 0u);
+
+  for (int i = 0; i < 3; ++i) {
+    auto r = poller.poll(refused);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Code::k_mail_mailbox_unreachable) << r.error().to_string();
+  }
+  // Two, not three: Dovecot's auth penalty doubles its answer's delay at each refusal.
+  for (int i = 0; i < 2; ++i) {
+    auto r = poller.poll(wrong);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Code::k_mail_mailbox_auth_failed) << r.error().to_string();
+  }
+  auto a = alerts();
+  ASSERT_EQ(a.size(), 2u) << "one alert per cause over five failed polls";
+  std::printf("%s\n%s\n", a[0]["message"].c_str(), a[1]["message"].c_str());
+  EXPECT_EQ(a[0]["recipient"].as<std::string>(), "it@corp.example");
+  EXPECT_EQ(a[0]["cause"].as<std::string>(), "mail.mailbox_unreachable");
+  EXPECT_EQ(a[0]["code"].as<std::string>(), "mail.mailbox_unreachable");
+  const std::string unreachable = a[0]["message"].as<std::string>();
+  EXPECT_NE(unreachable.find("IMAP mailbox fax-imap on 127.0.0.1 port " + std::to_string(closed_port)), std::string::npos)
+      << unreachable;
+  EXPECT_NE(unreachable.find("could not be reached"), std::string::npos) << unreachable;
+  EXPECT_NE(unreachable.find("mail.host and mail.port"), std::string::npos) << unreachable;
+  EXPECT_EQ(unreachable.find("Unsent-Secret-17"), std::string::npos) << unreachable;
+  EXPECT_EQ(a[1]["cause"].as<std::string>(), "mail.mailbox_auth_failed");
+  const std::string auth = a[1]["message"].as<std::string>();
+  EXPECT_NE(auth.find("127.0.0.1 port " + std::to_string(server_->imaps_port())), std::string::npos) << auth;
+  EXPECT_NE(auth.find("refused the user name or password"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("mail.username and mail.password"), std::string::npos) << auth;
+  EXPECT_EQ(auth.find("Wrong-Secret-42"), std::string::npos) << auth;
+
+  // Once the interval has passed (the row made 61 minutes older), the same cause is news.
+  sql("UPDATE notifications SET created_at = created_at - interval '61 minutes' "
+      "WHERE payload->>'cause' = 'mail.mailbox_auth_failed'");
+  ASSERT_FALSE(poller.poll(wrong));
+  EXPECT_EQ(alerts().size(), 3u);
+
+  // The mailbox fixed: the poll works and alerts nothing.
+  server_->deliver("fax-imap", mail("anna@corp.example", "403@fax.example.com", "after-alert@corp.example"));
+  auto good = config("fax-imap", false);
+  good.admin_email = "it@corp.example";
+  auto r = poller.poll(good);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->faxed, 1);
+  EXPECT_EQ(alerts().size(), 3u);
+  EXPECT_TRUE(server_->messages("fax-imap").empty());
+}
+
 TEST_F(PollerTest, AStopBetweenFetchingAndCommittingOrBetweenCommittingAndMovingFaxesOnce) {
   for (const std::string point : {"fetched", "committed"}) {
     SCOPED_TRACE(point);
@@ -206,6 +278,27 @@ TEST_F(PollerTest, AStopBetweenFetchingAndCommittingOrBetweenCommittingAndMoving
     EXPECT_EQ(sql("SELECT count(*) FROM fax_jobs")[0][0].as<int>(), 1);
     EXPECT_TRUE(server_->messages("fax-imap").empty());
   }
+}
+
+// Found by svc MailIngestRandomKills: a refused mail whose move a crash prevented went
+// to the processed folder on the next run (a duplicate was always "processed"). Where a
+// redelivered mail goes follows its ledger outcome.
+TEST_F(PollerTest, ARefusedMailStoppedAfterItsCommitStillGoesToTheFailedFolderOnce) {
+  const auto failed_before = server_->messages("fax-imap", "failed").size();
+  const auto processed_before = server_->messages("fax-imap", "processed").size();
+  server_->deliver("fax-imap", mail("eve@elsewhere.example", "403@fax.example.com", "eve-crash@elsewhere.example"));
+  Poller crashing(*pool_, [](std::int64_t) {});
+  crashing.set_crash_point([](const std::string& at) { return at == "committed"; });
+  ASSERT_TRUE(crashing.poll(config("fax-imap", false)));
+  EXPECT_EQ(server_->messages("fax-imap").size(), 1u);
+  Poller restarted(*pool_, [](std::int64_t) {});
+  auto again = restarted.poll(config("fax-imap", false));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_TRUE(server_->messages("fax-imap").empty());
+  EXPECT_EQ(server_->messages("fax-imap", "failed").size(), failed_before + 1);
+  EXPECT_EQ(server_->messages("fax-imap", "processed").size(), processed_before);
+  EXPECT_EQ(sql("SELECT count(*) FROM notifications WHERE kind = 'ingest_refused'")[0][0].as<int>(), 1);
 }
 
 }  // namespace

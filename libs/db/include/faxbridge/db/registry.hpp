@@ -138,6 +138,9 @@ namespace ingested_messages {
 // a crash before the mail was deleted): the caller must not create the jobs again.
 Result<bool> record(Tx& tx, const std::string& mailbox, const std::string& message_id,
                     const std::vector<std::int64_t>& job_ids, const std::string& outcome);
+// The outcome recorded for a mail ("faxed", "refused:<code>", "automatic"), nullopt when
+// none: where a redelivered mail goes (a refused one to the failed folder).
+Result<std::optional<std::string>> outcome(Tx& tx, const std::string& mailbox, const std::string& message_id);
 }  // namespace ingested_messages
 
 }  // namespace faxbridge::db

@@ -23,6 +23,10 @@ struct MailIngestConfig {
   mail::MailboxSettings mailbox;
   ingest::IngestSettings ingest;
   std::string mailbox_name;  // the ledger's key: "<user>@<host>:<port>/<folder>"
+  // Who hears that the mailbox cannot be read (company.admin_email; empty: nobody) and
+  // how often per cause (notifications.admin_alert_interval_min), as the other alerts.
+  std::string admin_email;
+  std::chrono::minutes alert_interval{60};
 };
 
 Result<MailIngestConfig> mail_ingest_config(const db::SettingsSnapshot& snapshot);

@@ -18,6 +18,13 @@ struct PollLoopHooks {
   std::function<void(std::int64_t job_id)> announce;  // after each job's commit
   std::function<bool()> stopping;                     // true: leave the loop
   metrics::Registry* metrics = nullptr;               // the process's (poller.hpp names them)
+  // Tests only (the service's FAXBRIDGE_MAIL_INGEST_TEST_PAUSE_AT and _FILE): the first
+  // time a poll reaches this point of a message ("fetched", "committed" or "moved":
+  // Poller::set_crash_point), the loop creates `pause_file` and holds the poll there
+  // until stopped, so a test can SIGKILL the process inside that window for sure.
+  // Empty (the default): never.
+  std::string pause_at;
+  std::string pause_file;
 };
 
 // Runs until hooks.stopping() says so; returns then.

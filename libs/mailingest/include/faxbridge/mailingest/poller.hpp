@@ -43,13 +43,17 @@ class Poller final {
   //   faxbridge_mail_ingest_poll_seconds (histogram: one whole poll)
   Poller(db::Pool& pool, std::function<void(std::int64_t job_id)> announce, metrics::Registry* metrics = nullptr);
 
-  // Errors: the mailbox session's (mail.mailbox_*), when it cannot even list. A single
-  // message that fails is counted in `failed` and left where it is.
+  // Errors: the mailbox session's (mail.mailbox_*), when it cannot even list; then an
+  // admin_alert is written for config.admin_email, one per error code per
+  // config.alert_interval (mailbox_alert.cpp). A single message that fails is counted in
+  // `failed` and left where it is.
   Result<PollReport> poll(const MailIngestConfig& config);
 
-  // Tests only: called at "fetched" (a message's bytes are in, nothing written) and at
-  // "committed" (its transaction committed, the message not moved yet); true stops the
-  // poll there at once, as a crash would (the message is neither moved nor deleted).
+  // Tests only: called at "fetched" (a message's bytes are in, nothing written), at
+  // "committed" (its transaction committed, the message not moved yet) and at "moved"
+  // (moved, or for POP3 marked deleted, which the server carries out only at QUIT);
+  // true stops the poll there at once, as a crash would (no further move, no QUIT).
+  // The service's test pause (poll_loop.hpp) is built on it.
   void set_crash_point(std::function<bool(const std::string& point)> crash) { crash_ = std::move(crash); }
 
  private:
