@@ -123,6 +123,9 @@ const std::vector<SettingSpec>& setting_catalog() {
       {"notifications.admin_alert_interval_min", T::kInt, "60", 1, 1440, {}, "Minutes between two alerts to the fax administrator for the same cause: an outage is one mail, not a thousand."},
       {"webhooks.link_lifetime_s", T::kInt, "3600", 60, 604800, {}, "Seconds the signed download links in a webhook body stay valid, from the delivery that carries them (each try mints its own)."},
       {"web.public_base_url", T::kString, "\"http://127.0.0.1:8080\"", 0, 500, {}, "The address web-api is reached at from outside (https://fax.example.com, or with a path prefix behind a proxy): the base of the signed download links in webhook bodies. Empty: the default, web-api's own default address.", false, F::kHttpUrl},
+      // Added to the system's bundle, not instead of it (smtp.ca_file replaces it): the notifier
+      // has one SMTP server but many webhook receivers, public ones among them.
+      {"webhooks.ca_file", T::kString, "\"\"", 0, 1024, {}, "PEM file of private CAs trusted for https webhook URLs besides the system's CA bundle, an absolute path on the notifier's machines (empty: the system's bundle alone). Certificates are always checked, chain and host name.", false, F::kAbsolutePath},
       {"webhooks.allow_private_addresses", T::kBool, "false", 0, 0, {}, "Allow webhook URLs that resolve to loopback, link-local or private addresses (off: a webhook cannot reach the internal network)."},
       {"incoming.attach_thumbnail", T::kBool, "true", 0, 0, {}, "Show a picture of the first page inside fax-to-email mails and receipts."},
   };

@@ -22,7 +22,9 @@
 // 2. Send: the URL's host resolved and checked once (address.hpp: SSRF guard, the
 //    connection goes to the checked address), signed (signing.hpp: v1 with the secret,
 //    and with the previous secret while a rotation overlaps; v1a for ed25519 endpoints),
-//    POSTed within the timeout and the answer cap (http_post.hpp).
+//    POSTed within the timeout and the answer cap (http_post.hpp); an https receiver's
+//    certificate checked against the system's bundle and webhooks.ca_file, a failed check
+//    (webhook.tls_failed) retried with the backoff like an unreachable receiver.
 // 3. Write (one transaction): the webhook_deliveries row, then the notification: sent;
 //    back to pending after the backoff's next delay; or failed. A row fails for good when
 //    its tries are used up (webhook.retries_exhausted: the endpoint is disabled and its
@@ -60,6 +62,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kAllowPrivate = "webhooks.allow_private_addresses";
+constexpr const char* kCaFile = "webhooks.ca_file";
 
 bool is_db_error(const Error& e) { return e.name().substr(0, 3) == "db."; }
 
@@ -73,6 +76,7 @@ struct Prepared {
   std::int64_t link_lifetime_s = 3600;
   std::optional<db::WebhookEndpoint> endpoint;
   bool allow_private = false;
+  std::string ca_file;  // webhooks.ca_file: private CAs trusted besides the system's bundle
   std::string admin_email;
   std::string owner_email;   // the endpoint user's mail, if a user's
   std::optional<Error> refusal;  // the row cannot be delivered (endpoint gone or disabled, body not renderable)
@@ -151,6 +155,7 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
     if (!allow) return allow.error();
     p.allow_private = snap->get_bool(kAllowPrivate) || *allow;
     p.admin_email = snap->get_string("company.admin_email");
+    p.ca_file = snap->get_string(kCaFile);
     p.public_base_url = snap->get_string(kBaseUrl);
     if (p.public_base_url.empty()) p.public_base_url = default_base_url();
     p.link_lifetime_s = snap->get_int(kLinkLifetime);
@@ -295,7 +300,7 @@ Result<void> Dispatcher::handle(const Claim& claim, const bus::LeaseToken& lease
             {"webhook-id", *p.message.message_id},
             {"webhook-timestamp", std::to_string(now)},
             {"webhook-signature", signature_header(signatures)}};
-        outcome = detail::post(*target, headers, body, settings_.timeout, settings_.max_response_bytes);
+        outcome = detail::post(*target, headers, body, settings_.timeout, settings_.max_response_bytes, p.ca_file);
         if (outcome.status == 410) {
           final_error = *outcome.error;
           disable = true;

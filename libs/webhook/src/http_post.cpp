@@ -4,9 +4,16 @@
 // offers) at the deadline. Redirects are not followed (Standard Webhooks: a 3xx is a
 // failure; the URL should be updated), and the host -> address map makes the client
 // connect to the address the SSRF check passed while Host and TLS SNI keep the name.
+// TLS: cpp-httplib verifies the chain and the host name by default; we say so anyway
+// (a library default is no contract) and hand it its trust store ourselves, the system's
+// bundle plus webhooks.ca_file, because its own set_ca_cert_path would replace the bundle
+// and a private CA would then cost every public receiver its delivery.
 #include "http_post.hpp"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -53,15 +60,48 @@ class Watchdog {
   std::thread thread_;  // last: started once the members above exist
 };
 
+// The trust store of one https POST: the system's CA bundle, and the PEM file ca_file when
+// set. None, with the reason in `why`, when that file cannot be read (or holds no
+// certificate): better refused with the file named than trusting less than asked.
+X509_STORE* trust_store(const std::string& ca_file, std::string& why) {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) {
+    why = "no memory for a certificate store";
+    return nullptr;
+  }
+  X509_STORE_set_default_paths(store);
+  if (!ca_file.empty() && X509_STORE_load_file(store, ca_file.c_str()) != 1) {
+    char text[256] = {};
+    ERR_error_string_n(ERR_get_error(), text, sizeof text);
+    ERR_clear_error();
+    why = "the CA file " + ca_file + " (webhooks.ca_file) cannot be read as PEM certificates: " + text;
+    X509_STORE_free(store);
+    return nullptr;
+  }
+  return store;
+}
+
 }  // namespace
 
 PostOutcome post(const Target& t, const std::map<std::string, std::string>& headers, const std::string& body,
-                 std::chrono::milliseconds timeout, std::size_t max_response_bytes) {
+                 std::chrono::milliseconds timeout, std::size_t max_response_bytes, const std::string& ca_file) {
   PostOutcome out;
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout;
   const std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  const std::string where = t.scheme + "://" + host + ":" + std::to_string(t.port) + " (" + t.address + ")";
   httplib::Client client(t.scheme + "://" + host + ":" + std::to_string(t.port));
+  const bool tls = t.scheme == "https";
+  if (tls) {
+    std::string why;
+    X509_STORE* store = trust_store(ca_file, why);
+    if (!store) {
+      out.error = Error(Code::k_webhook_tls_failed, "Could not deliver to " + where + ": " + why + ".");
+      return out;
+    }
+    client.set_ca_cert_store(store);  // the client's SSL_CTX owns it from here
+    client.enable_server_certificate_verification(true);
+  }
   client.set_hostname_addr_map({{t.host, t.address}});
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
@@ -103,7 +143,6 @@ PostOutcome post(const Target& t, const std::map<std::string, std::string>& head
   out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
   out.excerpt = printable(answer.substr(0, kExcerptBytes));
   if (res.status > 0) out.status = res.status;
-  const std::string where = t.scheme + "://" + host + ":" + std::to_string(t.port) + " (" + t.address + ")";
   const std::string secs = std::to_string(timeout.count() / 1000.0).substr(0, 4);
   if (too_large) {
     out.error = Error(Code::k_webhook_response_too_large,
@@ -112,6 +151,21 @@ PostOutcome post(const Target& t, const std::map<std::string, std::string>& head
   } else if (late || fired || (!sent && now >= deadline)) {
     out.error = Error(Code::k_webhook_timeout,
                       "The receiver at " + where + " did not answer within " + secs + " s.");
+  } else if (!sent && tls && err == httplib::Error::SSLServerVerification) {
+    // cpp-httplib checks the chain during the handshake and the name after it: a chain
+    // that verified means the name was what failed.
+    const long verify = client.get_openssl_verify_result();
+    const std::string why = verify != X509_V_OK
+                                ? "its certificate is not signed by a trusted CA (" +
+                                      std::string(X509_verify_cert_error_string(verify)) +
+                                      "); a private CA goes in webhooks.ca_file"
+                                : "its certificate is not for the host name " + t.host;
+    out.error = Error(Code::k_webhook_tls_failed, "Refused to deliver to " + where + ": " + why + ". Nothing was sent.")
+                    .with("verify_result", std::to_string(verify));
+  } else if (!sent && tls && (err == httplib::Error::SSLConnection || err == httplib::Error::SSLLoadingCerts)) {
+    out.error = Error(Code::k_webhook_tls_failed,
+                      "Could not deliver to " + where + ": the TLS handshake failed (" + httplib::to_string(err) +
+                          "; is it an https server?). Nothing was sent.");
   } else if (!sent) {
     out.error = Error(Code::k_webhook_unreachable,
                       "Could not deliver to " + where + ": " + httplib::to_string(err) + ".");

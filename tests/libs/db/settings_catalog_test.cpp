@@ -29,6 +29,7 @@ TEST(SettingsCatalog, TheNotifierKeysHaveTheirTypesDefaultsAndBounds) {
            {"notifications.retry_hours", SettingType::kInt, "48", 1, 720},
            {"notifications.admin_alert_interval_min", SettingType::kInt, "60", 1, 1440},
            {"webhooks.allow_private_addresses", SettingType::kBool, "false", 0, 0},
+           {"webhooks.ca_file", SettingType::kString, "\"\"", 0, 1024},
            {"incoming.attach_thumbnail", SettingType::kBool, "true", 0, 0},
            {"webhooks.link_lifetime_s", SettingType::kInt, "3600", 60, 604800},
            {"web.public_base_url", SettingType::kString, "\"http://127.0.0.1:8080\"", 0, 500},
@@ -60,6 +61,8 @@ TEST(SettingsCatalog, ACaFileIsAnAbsolutePathAndAPinIs64HexDigits) {
   EXPECT_TRUE(accepted("smtp.ca_file", "/etc/faxbridge/smtp-ca.pem"));
   EXPECT_FALSE(accepted("smtp.ca_file", "smtp-ca.pem"));
   EXPECT_FALSE(accepted("smtp.ca_file", "./smtp-ca.pem"));
+  EXPECT_TRUE(accepted("webhooks.ca_file", "/etc/faxbridge/webhook-ca.pem"));
+  EXPECT_FALSE(accepted("webhooks.ca_file", "webhook-ca.pem"));
   const std::string hex(64, 'a');
   std::string colons;
   for (int i = 0; i < 32; ++i) colons += (i ? ":" : "") + std::string("7F");

@@ -2,6 +2,8 @@
 // (receiver.py) that verifies every Standard Webhooks signature with its own code
 // (hmac/hashlib/base64, PyNaCl) and records what it got. The bodies carry signed
 // download links (data.links), never a fax's bytes; Ed25519 signing keys are stored sealed.
+// DispatcherHttpsTest: the same receiver serving HTTPS with certificates of a private CA
+// made by the test (openssl), an unknown issuer and a wrong host name.
 #include "faxbridge/webhook/dispatcher.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +28,7 @@
 #include "faxbridge/db/webhooks.hpp"
 #include "faxbridge/testing/process.hpp"
 #include "faxbridge/testing/sql.hpp"
+#include "faxbridge/testing/test_ca.hpp"
 #include "faxbridge/webhook/signing.hpp"
 
 namespace faxbridge::webhook {
@@ -50,8 +53,9 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     keys_ = json::object();
     write_keys();
-    receiver_ = std::make_unique<faxbridge::testing::Child>(
-        "/usr/bin/python3", std::vector<std::string>{FAXBRIDGE_WEBHOOK_RECEIVER, dir_.string()});
+    std::vector<std::string> args{FAXBRIDGE_WEBHOOK_RECEIVER, dir_.string()};
+    for (auto& a : receiver_args()) args.push_back(std::move(a));
+    receiver_ = std::make_unique<faxbridge::testing::Child>("/usr/bin/python3", args);
     ASSERT_TRUE(eventually([&] { return std::filesystem::exists(dir_ / "port"); }, 20s)) << "the receiver did not start";
     std::ifstream(dir_ / "port") >> port_;
     allow_private(true);  // the receiver is on loopback
@@ -70,6 +74,8 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // More arguments for receiver.py (its HTTPS servers).
+  virtual std::vector<std::string> receiver_args() { return {}; }
   pqxx::result sql(const std::string& q) { return faxbridge::testing::committed_sql(dsn_, q); }
   void set(const std::string& key, const std::string& value) {
     auto r = pool_->transact([&](db::Tx& tx) { return db::settings::set(tx, key, value); });
@@ -88,8 +94,12 @@ class DispatcherTest : public ::testing::Test {
 
   db::WebhookEndpoint endpoint(const std::string& path, const std::string& secret = kSecret,
                                std::optional<Ed25519Keys> ed = std::nullopt) {
+    return endpoint_at(url(path), secret, ed);
+  }
+  db::WebhookEndpoint endpoint_at(const std::string& full_url, const std::string& secret = kSecret,
+                                  std::optional<Ed25519Keys> ed = std::nullopt) {
     db::WebhookEndpoint w;
-    w.url = url(path);
+    w.url = full_url;
     w.secret = secret;
     if (ed) {
       w.signing = "ed25519";
@@ -606,6 +616,136 @@ TEST_F(DispatcherTest, ARedeliverySendsTheSameBytesUnderTheSameWebhookId) {
   auto none = pool_->transact([&](db::Tx& tx) { return db::webhook_deliveries::redeliver(tx, w.id + 1, delivery); });
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->has_value()) << "a delivery of another endpoint";
+}
+
+// The receiver's HTTPS servers, each with the certificate its name says, all for the
+// URL host localhost: "trusted" (signed by the test's CA, DNS:localhost), "wrong-name"
+// (signed by it, for another host only) and "self-signed" (for localhost, nobody's CA).
+// Made once per test process: gtest_discover_tests runs each test in its own.
+class DispatcherHttpsTest : public DispatcherTest {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = std::filesystem::temp_directory_path() / ("faxbridge-webhook-tls-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(certs_);
+    std::filesystem::create_directories(certs_);
+    ca_ = faxbridge::testing::TestCa::make(certs_);
+    trusted_ = ca_.issue("localhost", "DNS:localhost,IP:127.0.0.1");
+    wrong_name_ = ca_.issue("elsewhere", "DNS:elsewhere.example.test");
+    self_signed_ = faxbridge::testing::TestCertificate::make(certs_, "self-signed");
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(certs_); }
+  std::vector<std::string> receiver_args() override {
+    std::vector<std::string> args;
+    const std::pair<const char*, const faxbridge::testing::TestCertificate*> servers[] = {
+        {"trusted", &trusted_}, {"wrong-name", &wrong_name_}, {"self-signed", &self_signed_}};
+    for (const auto& [name, c] : servers) args.insert(args.end(), {"--tls", name, c->cert_file, c->key_file});
+    return args;
+  }
+  std::string https_url(const std::string& server, const std::string& path) {
+    int port = 0;
+    std::ifstream(dir_ / ("port-" + server)) >> port;
+    EXPECT_NE(port, 0) << "no HTTPS server " << server;
+    return "https://localhost:" + std::to_string(port) + path;
+  }
+  void trust_ca() { set("webhooks.ca_file", json(ca_.cert_file).dump()); }
+  std::vector<json> tls_connections() {
+    std::vector<json> out;
+    std::ifstream in(dir_ / "tls.jsonl");
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+  // The try was refused at TLS: the client finished a handshake with `server` and sent
+  // nothing, and the row and its log say webhook.tls_failed with no HTTP status.
+  void expect_refused_at_tls(std::int64_t id, const std::string& server, const std::string& why) {
+    EXPECT_EQ(row(id, "error_code"), "webhook.tls_failed");
+    EXPECT_NE(row(id, "last_error").find(why), std::string::npos) << row(id, "last_error");
+    EXPECT_NE(row(id, "last_error").find("Nothing was sent"), std::string::npos) << row(id, "last_error");
+    EXPECT_TRUE(received().empty()) << "a request reached the receiver: " << received()[0].dump();
+    auto tls = tls_connections();
+    ASSERT_FALSE(tls.empty()) << "the client never reached the HTTPS server";
+    EXPECT_EQ(tls.back()["server"], server);
+    auto log = sql("SELECT error_code, status IS NULL FROM webhook_deliveries WHERE notification_id = " +
+                   std::to_string(id) + " ORDER BY id DESC LIMIT 1");
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0][0].as<std::string>(), "webhook.tls_failed");
+    EXPECT_TRUE(log[0][1].as<bool>()) << "no HTTP status: no request was made";
+  }
+
+  static inline std::filesystem::path certs_;
+  static inline faxbridge::testing::TestCa ca_;
+  static inline faxbridge::testing::TestCertificate trusted_, wrong_name_, self_signed_;
+};
+
+TEST_F(DispatcherHttpsTest, AReceiverWithAPrivateCasCertificateIsRefusedUntilWebhooksCaFileTrustsItThenVerifies) {
+  endpoint_at(https_url("trusted", "/ok/tls"));
+  keys_["/ok/tls"] = {{"secret", kSecret}};
+  write_keys();
+  auto ids = event("fax.sent", job());
+  ASSERT_EQ(ids.size(), 1u);
+  Dispatcher d(*pool_, *queue_, fast());
+  // Verification is on without any setting: the system's bundle does not know the test's CA.
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  expect_refused_at_tls(ids[0], "trusted", "not signed by a trusted CA");
+  EXPECT_NE(row(ids[0], "last_error").find("webhooks.ca_file"), std::string::npos) << "says what to set";
+
+  trust_ca();
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "sent");
+  EXPECT_EQ(row(ids[0], "attempts"), "2");
+  auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["server"], "trusted") << "delivered over HTTPS";
+  EXPECT_TRUE(got[0]["verified"].get<bool>()) << got[0].dump();
+  EXPECT_EQ(got[0]["id"], "msg_" + std::to_string(ids[0]));
+}
+
+TEST_F(DispatcherHttpsTest, ASelfSignedCertificateIsRefusedRetriedWithTheBackoffAndNeverSentUnverified) {
+  trust_ca();  // a private CA is trusted, just not this certificate's issuer (itself)
+  auto w = endpoint_at(https_url("self-signed", "/ok/self"));
+  DispatcherSettings s = fast();
+  s.backoff = {1h};  // two tries: the first failure waits an hour
+  Dispatcher d(*pool_, *queue_, s);
+  auto ids = event("fax.sent", job());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  EXPECT_EQ(row(ids[0], "attempts"), "1");
+  expect_refused_at_tls(ids[0], "self-signed", "not signed by a trusted CA");
+  EXPECT_EQ(sql("SELECT not_before > now() + interval '50 minutes' FROM notifications WHERE id = " +
+                std::to_string(ids[0]))[0][0].as<bool>(), true) << "retried after the backoff's delay";
+
+  sql("UPDATE notifications SET not_before = now() WHERE id = " + std::to_string(ids[0]));
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "failed");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.retries_exhausted");
+  EXPECT_NE(row(ids[0], "last_error").find("not signed by a trusted CA"), std::string::npos) << row(ids[0], "last_error");
+  EXPECT_TRUE(received().empty()) << "no try sent the body unverified";
+  EXPECT_EQ(tls_connections().size(), 2u);
+  EXPECT_EQ(sql("SELECT count(*) FROM webhook_deliveries WHERE error_code = 'webhook.tls_failed'")[0][0].as<int>(), 2);
+  EXPECT_EQ(sql("SELECT enabled FROM webhook_endpoints WHERE id = " + std::to_string(w.id))[0][0].as<bool>(), false);
+}
+
+TEST_F(DispatcherHttpsTest, ACertificateOfTheTrustedCaForAnotherHostNameIsRefused) {
+  trust_ca();
+  endpoint_at(https_url("wrong-name", "/ok/name"));
+  auto ids = event("fax.sent", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  expect_refused_at_tls(ids[0], "wrong-name", "not for the host name localhost");
+}
+
+TEST_F(DispatcherHttpsTest, ACaFileThatCannotBeReadRefusesTheTryNamingTheFile) {
+  set("webhooks.ca_file", json((certs_ / "missing.pem").string()).dump());
+  endpoint_at(https_url("trusted", "/ok/missing"));
+  auto ids = event("fax.sent", job());
+  Dispatcher d(*pool_, *queue_, fast());
+  deliver(d, ids[0]);
+  EXPECT_EQ(row(ids[0], "state"), "pending");
+  EXPECT_EQ(row(ids[0], "error_code"), "webhook.tls_failed");
+  EXPECT_NE(row(ids[0], "last_error").find("missing.pem"), std::string::npos) << row(ids[0], "last_error");
+  EXPECT_TRUE(received().empty());
+  EXPECT_TRUE(tls_connections().empty()) << "refused before connecting";
 }
 
 }  // namespace

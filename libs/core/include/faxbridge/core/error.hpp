@@ -186,6 +186,7 @@ enum class ErrorKind {
   X(webhook_endpoint_disabled, "webhook.endpoint_disabled", kFailedPrecondition)    \
   X(webhook_retries_exhausted, "webhook.retries_exhausted", kFailedPrecondition)    \
   X(webhook_delivery_not_found, "webhook.delivery_not_found", kNotFound)            \
+  X(webhook_tls_failed, "webhook.tls_failed", kUnavailable)                         \
   X(secret_key_missing, "secret.key_missing", kFailedPrecondition)                  \
   X(secret_key_invalid, "secret.key_invalid", kFailedPrecondition)                  \
   X(secret_unreadable, "secret.unreadable", kFailedPrecondition)                    \
