@@ -10,12 +10,20 @@
 // any failure drops the connection: a store in an unknown state is never reused.
 #include "faxbridge/mail/mailbox.hpp"
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <sstream>
+#include <vmime/net/imap/IMAPCommand.hpp>
+#include <vmime/net/imap/IMAPFolder.hpp>
 #include <vmime/net/imap/IMAPFolderStatus.hpp>
+#include <vmime/net/imap/IMAPParser.hpp>
+#include <vmime/net/imap/IMAPStore.hpp>
+#include <vmime/net/imap/IMAPUtils.hpp>
 #include <vmime/security/cert/certificateException.hpp>
 #include <vmime/vmime.hpp>
 
+#include "imap_idle.hpp"
 #include "tls_trust.hpp"
 #include "vmime_platform.hpp"
 
@@ -143,6 +151,7 @@ struct MailboxSession::State {
   std::shared_ptr<net::store> store;
   std::shared_ptr<net::folder> folder;
   std::uint32_t uid_validity = 0;                 // IMAP
+  bool watching = false;                          // IMAP: watch() examined the folder for IDLE
   std::map<std::string, std::size_t> pop3_numbers;  // UIDL -> number, this session
   std::map<std::string, std::size_t> sizes;         // id -> size, from the last list()
 };
@@ -347,6 +356,76 @@ Result<void> MailboxSession::move(const std::string& id, const std::string& fold
     Error e = classify(settings_, "move");
     (void)close();
     return e.with("message", id).with("folder", folder);
+  }
+}
+
+namespace {
+// The store's connection when it can IDLE, else null.
+std::shared_ptr<net::imap::IMAPConnection> idle_connection(const std::shared_ptr<net::store>& store) {
+  auto imap_store = std::dynamic_pointer_cast<net::imap::IMAPStore>(store);
+  auto connection = imap_store ? imap_store->getConnection() : nullptr;
+  return connection && connection->hasCapability("IDLE") ? connection : nullptr;
+}
+}  // namespace
+
+Result<bool> MailboxSession::watch() {
+  if (auto c = connect(); !c) return c.error();
+  State& st = *state_;
+  if (st.endpoint.protocol != MailboxProtocol::kImap) return false;
+  if (st.watching) return true;
+  try {
+    auto connection = idle_connection(st.store);
+    if (!connection) return false;
+    // vmime talks to an open folder over a connection of its own and keeps that one to
+    // itself; the store's connection is signed in with no folder selected. IDLE goes
+    // there, on the folder opened read-only (EXAMINE): nothing there can change a flag.
+    namespace imap = net::imap;
+    imap::IMAPCommand::SELECT(/*readOnly=*/true,
+                              imap::IMAPUtils::quoteString(imap::IMAPUtils::pathToString(
+                                  connection->hierarchySeparator(), folder_path(settings_.folder))),
+                              {})
+        ->send(connection);
+    std::unique_ptr<imap::IMAPParser::response> answer(connection->readResponse());
+    if (answer->isBad() ||
+        answer->response_done()->response_tagged()->resp_cond_state()->status() != imap::IMAPParser::resp_cond_state::OK)
+      throw vmime::exceptions::command_error("EXAMINE", answer->getErrorLog());
+    st.watching = true;
+    return true;
+  } catch (...) {
+    Error e = classify(settings_, "watch");
+    (void)close();
+    return e;
+  }
+}
+
+Result<IdleResult> MailboxSession::idle(std::chrono::milliseconds max_wait, const std::function<bool()>& stop) {
+  auto watching = watch();
+  if (!watching) return watching.error();
+  if (!*watching) return IdleResult::kUnsupported;
+  State& st = *state_;
+  try {
+    auto connection = idle_connection(st.store);
+    constexpr std::chrono::minutes kLongestIdle{25};
+    const auto until = std::chrono::steady_clock::now() + max_wait;
+    for (;;) {
+      const auto this_idle_until = std::min(until, std::chrono::steady_clock::now() + kLongestIdle);
+      const detail::IdleEnd end = detail::imap_idle(*connection, this_idle_until, stop);
+      // What happened meanwhile reaches the folder's own connection at its next command;
+      // a NOOP brings it now, so a list() after the IDLE sees the new mail.
+      if (auto folder = std::dynamic_pointer_cast<net::imap::IMAPFolder>(st.folder)) folder->noop();
+      switch (end) {
+        case detail::IdleEnd::kChanged: return IdleResult::kNewMail;
+        case detail::IdleEnd::kStopped: return IdleResult::kStopped;
+        case detail::IdleEnd::kRefused: return IdleResult::kUnsupported;
+        case detail::IdleEnd::kTimedOut:
+          if (this_idle_until >= until) return IdleResult::kTimedOut;
+          break;
+      }
+    }
+  } catch (...) {
+    Error e = classify(settings_, "idle");
+    (void)close();
+    return e;
   }
 }
 

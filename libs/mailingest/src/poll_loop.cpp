@@ -1,7 +1,8 @@
-// DESIGN: see poll_loop.hpp. The wait between polls is sliced (100 ms) so a stop signal
-// ends it at once; the settings are read at the start of every round, so the interval
-// itself is a setting that reloads. A message about the configuration is logged when it
-// changes, not every round: a disabled mailbox must not fill the log. The test pause
+// DESIGN: see poll_loop.hpp. The wait between polls is the MailboxWatch's (IMAP IDLE
+// where offered, else sleeping; a stop signal ends either at once); the settings are read
+// at the start of every round, so the interval itself is a setting that reloads. A
+// message about the configuration is logged when it changes, not every round: a disabled
+// mailbox must not fill the log. The test pause
 // holds the poll thread inside the Poller's crash hook: nothing after that point of the
 // message runs (no move, no QUIT), exactly the state a SIGKILL there leaves.
 #include "faxbridge/mailingest/poll_loop.hpp"
@@ -12,11 +13,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "faxbridge/core/log.hpp"
 #include "faxbridge/db/settings.hpp"
 #include "faxbridge/mailingest/mailbox_config.hpp"
+#include "faxbridge/mailingest/mailbox_watch.hpp"
 #include "faxbridge/mailingest/poller.hpp"
 
 namespace faxbridge::mailingest {
@@ -60,6 +63,8 @@ void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
     last_state = state;
     return true;
   };
+  MailboxWatch watch(hooks.metrics);
+  std::optional<std::chrono::steady_clock::time_point> woken_at;  // by IDLE, for the poll after it
   while (!hooks.stopping()) {
     std::chrono::seconds interval{20};
     auto snapshot = pool.transact([](db::Tx& tx) { return db::settings::load(tx); });
@@ -71,17 +76,26 @@ void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
       interval = std::chrono::seconds(snapshot->get_int("mail.poll_interval_s"));
       auto config = mail_ingest_config(*snapshot);
       if (!config) {
+        watch.disarm();
         if (changed("invalid:" + config.error().message))
           log::warn("mailingest.not_configured",
                     {{"code", std::string(config.error().name())}, {"reason", config.error().message}});
       } else if (!config->enabled) {
+        watch.disarm();
         if (changed("disabled"))
           log::info("mailingest.disabled", {{"detail", "mail.enabled is off (or outgoing.enabled)"}});
       } else {
         if (changed("polling:" + config->mailbox_name))
           log::info("mailingest.polling",
                     {{"mailbox", config->mailbox_name}, {"interval_s", std::to_string(interval.count())}});
+        watch.arm(config->mailbox);
         auto report = poller.poll(*config);
+        if (woken_at && hooks.metrics)
+          hooks.metrics
+              ->histogram("faxbridge_mail_ingest_idle_latency_seconds",
+                          "From IMAP IDLE announcing a new mail to the end of the poll that took it.",
+                          {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60})
+              .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - *woken_at).count());
         if (!report) {
           log::warn("mailingest.poll_failed",
                     {{"code", std::string(report.error().name())}, {"reason", report.error().message}});
@@ -96,9 +110,7 @@ void run_poll_loop(db::Pool& pool, const PollLoopHooks& hooks) {
         }
       }
     }
-    const auto until = std::chrono::steady_clock::now() + interval;
-    while (!hooks.stopping() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    woken_at = watch.wait(interval, hooks.stopping);
   }
 }
 

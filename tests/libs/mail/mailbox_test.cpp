@@ -2,12 +2,17 @@
 // implicit TLS, STARTTLS and plain; certificate checks (CA file, pin, a wrong pin, the
 // system's bundle refusing a self-signed server); a wrong password; nothing listening;
 // stable ids across sessions; fetch byte for byte without marking \Seen; processed and
-// failed folders created when missing; flag-only marking; POP3 deletes at QUIT.
+// failed folders created when missing; flag-only marking; POP3 deletes at QUIT; IMAP
+// IDLE woken by a new mail (over implicit TLS, STARTTLS and plain), ending at its time
+// limit or a stop, and the session usable after it; POP3 has no IDLE.
 #include "faxbridge/mail/mailbox.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "faxbridge/testing/mailbox_server.hpp"
 
@@ -29,7 +34,8 @@ class MailboxTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     std::map<std::string, std::string> users;
-    for (const char* u : {"imap1", "imap2", "imap3", "imap4", "imap5", "imap6", "pop1", "pop2", "pop3", "big"})
+    for (const char* u : {"imap1", "imap2", "imap3", "imap4", "imap5", "imap6", "pop1", "pop2", "pop3", "big", "idle1",
+                          "idle2", "idle3"})
       users[u] = "pw-" + std::string(u);
     server_ = new DovecotMailbox(dir_, users);
   }
@@ -266,6 +272,88 @@ TEST_F(MailboxTest, AWrongPasswordIsAuthFailedOverImapAndPop3) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Code::k_mail_mailbox_auth_failed) << r.error().to_string();
   }
+}
+
+
+// Idles on the session, with a mail delivered into its folder from another thread after
+// `delay`; returns what idle() said and the time from the delivery to idle's return.
+struct IdleOutcome {
+  Result<IdleResult> result = IdleResult::kTimedOut;
+  std::chrono::duration<double> after_delivery{0};
+};
+IdleOutcome idle_while_delivering(MailboxSession& session, DovecotMailbox& server, const std::string& user, int n,
+                                  std::chrono::milliseconds delay) {
+  std::chrono::steady_clock::time_point delivered;
+  std::thread deliverer([&] {
+    std::this_thread::sleep_for(delay);
+    delivered = std::chrono::steady_clock::now();
+    server.deliver(user, mail_bytes(n));
+  });
+  IdleOutcome out;
+  out.result = session.idle(120s, [] { return false; });
+  const auto returned = std::chrono::steady_clock::now();
+  deliverer.join();
+  out.after_delivery = returned - delivered;
+  return out;
+}
+
+TEST_F(MailboxTest, ImapIdleWakesOnANewMailOverEveryTlsModeAndTheSessionGoesOnAfterIt) {
+  struct Mode {
+    const char* user;
+    int port;
+    TlsMode tls;
+  };
+  int n = 100;
+  for (const Mode& mode : {Mode{"idle1", server_->imaps_port(), TlsMode::kImplicit},
+                           Mode{"idle2", server_->imap_port(), TlsMode::kStartTls},
+                           Mode{"idle3", server_->imap_port(), TlsMode::kNone}}) {
+    SCOPED_TRACE(mode.user);
+    MailboxSession session(settings(mode.user, mode.port, MailboxProtocol::kImap, mode.tls));
+    ASSERT_TRUE(session.connect()) << server_->log();
+    // The wait is 120 s and nothing else would end it: only the server's announcement can.
+    auto first = idle_while_delivering(session, *server_, mode.user, ++n, 1500ms);
+    ASSERT_TRUE(first.result) << first.result.error().to_string() << server_->log();
+    EXPECT_EQ(*first.result, IdleResult::kNewMail);
+    std::printf("[ figure ] %s: IDLE returned %.3f s after the delivery\n", mode.user, first.after_delivery.count());
+    // vmime's own commands go on over the same connection after our IDLE exchange.
+    auto listed = session.list();
+    ASSERT_TRUE(listed) << listed.error().to_string();
+    ASSERT_EQ(listed->size(), 1u);
+    auto bytes = session.fetch((*listed)[0].id, 1 << 20);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    EXPECT_EQ(*bytes, mail_bytes(n));
+    ASSERT_TRUE(session.mark_processed((*listed)[0].id));
+    // A second IDLE on the same session is woken by the next mail only, not by the first.
+    auto second = idle_while_delivering(session, *server_, mode.user, ++n, 1500ms);
+    ASSERT_TRUE(second.result) << second.result.error().to_string();
+    EXPECT_EQ(*second.result, IdleResult::kNewMail);
+    EXPECT_GE(second.after_delivery.count(), 0.0) << "woken before the second mail arrived";
+    auto again = session.list();
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->size(), 1u);
+    ASSERT_TRUE(session.close());
+  }
+}
+
+TEST_F(MailboxTest, ImapIdleEndsAtItsTimeLimitOrAStopAndPop3HasNone) {
+  MailboxSession imap(imaps("idle1"));
+  auto timed = imap.idle(300ms, [] { return false; });
+  ASSERT_TRUE(timed) << timed.error().to_string() << server_->log();
+  EXPECT_EQ(*timed, IdleResult::kTimedOut);
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    stop = true;
+  });
+  auto stopped = imap.idle(120s, [&] { return stop.load(); });
+  stopper.join();
+  ASSERT_TRUE(stopped) << stopped.error().to_string();
+  EXPECT_EQ(*stopped, IdleResult::kStopped);
+  EXPECT_TRUE(imap.count()) << "the session works after a stopped IDLE";
+  MailboxSession pop3(pop3s("pop3"));
+  auto none = pop3.idle(120s, [] { return false; });
+  ASSERT_TRUE(none) << none.error().to_string();
+  EXPECT_EQ(*none, IdleResult::kUnsupported);
 }
 
 }  // namespace

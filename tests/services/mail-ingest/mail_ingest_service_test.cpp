@@ -2,7 +2,8 @@
 // the mailbox settings written to the database (the password sealed under
 // FAXBRIDGE_SECRET_KEY), a mail delivered into Dovecot becomes a job and moves to the
 // processed folder; a settings change (another fax domain) takes effect without a
-// restart; SIGTERM stops it cleanly.
+// restart; SIGTERM stops it cleanly. With a poll interval of an hour, a mail delivered
+// after the first poll is faxed at once: IMAP IDLE woke the wait (counted on /metrics).
 // And the crash contract of issue 14, with SIGKILL, for IMAP and POP3: the process is
 // killed while its poll is held (FAXBRIDGE_MAIL_INGEST_TEST_PAUSE_AT) between fetching
 // and committing, between committing and moving/deleting, and after a POP3 DELE before
@@ -13,8 +14,10 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "faxbridge/core/secret_box.hpp"
 #include "faxbridge/db/settings.hpp"
@@ -75,7 +78,7 @@ class MailIngestServiceTest : public ::testing::Test {
   }
 
   // The mailbox settings for IMAP over TLS (user "fax") or POP3 over TLS ("fax-pop").
-  void configure(bool pop3) {
+  void configure(bool pop3, int poll_interval_s = 5) {
     auto written = pool_->transact([&](db::Tx& tx) -> Result<bool> {
       db::User anna;
       anna.username = "anna";
@@ -91,7 +94,7 @@ class MailIngestServiceTest : public ::testing::Test {
           {"mail.username", pop3 ? "\"fax-pop\"" : "\"fax\""},
           {"mail.password", "\"mailbox-pw\""},
           {"mail.fax_domains", "\"fax.example.com\""},
-          {"mail.poll_interval_s", "5"}};
+          {"mail.poll_interval_s", std::to_string(poll_interval_s)}};
       for (const auto& [k, v] : values)
         if (auto r = db::settings::set(tx, k, v, std::nullopt, key_); !r) return r.error();
       return true;
@@ -99,13 +102,14 @@ class MailIngestServiceTest : public ::testing::Test {
     ASSERT_TRUE(written) << written.error().to_string();
   }
 
-  std::unique_ptr<testing::Child> start(const std::string& name, const std::string& pause_at = "") {
+  std::unique_ptr<testing::Child> start(const std::string& name, const std::string& pause_at = "",
+                                        int http_port = 0) {
     std::map<std::string, std::string> env{{"FAXBRIDGE_DB_DSN", dsn_},
                                            {"FAXBRIDGE_INSTANCE_ID", "mail-ingest-" + name},
                                            {"FAXBRIDGE_BUS_PUBLISH_ENDPOINT", ports_.publish_endpoint()},
                                            {"FAXBRIDGE_BUS_SUBSCRIBE_ENDPOINT", ports_.subscribe_endpoint()},
                                            {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
-                                           {"FAXBRIDGE_HTTP_PORT", "0"},
+                                           {"FAXBRIDGE_HTTP_PORT", std::to_string(http_port)},
                                            {"FAXBRIDGE_SECRET_KEY", kKey},
                                            {"FAXBRIDGE_LOG_LEVEL", "info"}};
     if (!pause_at.empty()) {
@@ -207,6 +211,35 @@ TEST_F(MailIngestServiceTest, PollsTheMailboxReloadsItsSettingsAndStopsOnSigterm
   EXPECT_EQ(testing::committed_sql(dsn_, "SELECT recipient_canonical FROM fax_jobs ORDER BY id DESC LIMIT 1")[0][0]
                 .as<std::string>(),
             "404");
+  stop(service);
+}
+
+// The interval is an hour, so after the first poll only IMAP IDLE can bring the next mail
+// in before the test's wait ends.
+TEST_F(MailIngestServiceTest, ImapIdleFaxesAMailAtOnceWhileTheNextPollIsAnHourAway) {
+  configure(false, 3600);
+  dovecot_->deliver("fax", mail("403@fax.example.com", "idle-first@corp.example", "first"));
+  const int http_port = testing::free_port();
+  auto service = start("idle", "", http_port);
+  ASSERT_TRUE(polling("idle")) << logs();
+  auto jobs = [&] { return number("SELECT count(*) FROM fax_jobs"); };
+  // The first poll took the first mail: the watch opened before it, so what arrives now
+  // is news to the watch.
+  ASSERT_TRUE(eventually([&] { return jobs() == 1; }, 30s)) << logs();
+  // Most mails arrive while the watch idles: give it the time to start (not needed for
+  // the test to pass, only for the figure to be the usual case).
+  std::this_thread::sleep_for(2s);
+  const auto delivered = std::chrono::steady_clock::now();
+  dovecot_->deliver("fax", mail("404@fax.example.com", "idle-second@corp.example", "second"));
+  ASSERT_TRUE(eventually([&] { return jobs() == 2; }, 60s)) << logs();
+  std::printf("[ figure ] IMAP IDLE: a mail became a job %.3f s after its delivery (poll interval 3600 s)\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - delivered).count());
+  httplib::Client client("127.0.0.1", http_port);
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  EXPECT_NE(metrics->body.find("faxbridge_mail_ingest_idle_wakes_total 1"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("faxbridge_mail_ingest_idle_latency_seconds_count 1"), std::string::npos)
+      << metrics->body;
   stop(service);
 }
 

@@ -19,7 +19,9 @@
 //   no folders: the message is deleted like a processed one, the ledger keeps the
 //   outcome and the sender has had the reply.
 //
-// IMAP IDLE: vmime 0.9.2 does not implement it, so mail-ingest polls (docs/design.md).
+// - IMAP IDLE (RFC 2177) where the server offers it: idle() waits on the open folder
+//   until a new message arrives, so mail-ingest can poll at once instead of at the next
+//   interval. vmime 0.9.2 has no IDLE; imap_idle.cpp speaks it on vmime's connection.
 //
 // Errors (docs/errors.md): mail.mailbox_unreachable (kUnavailable: try again at the
 // next poll), mail.mailbox_auth_failed, mail.mailbox_tls_failed,
@@ -29,6 +31,7 @@
 // Any error drops the connection; the next call connects again.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +62,8 @@ struct MailboxSettings {
   std::string processed_folder = "processed";  // IMAP: empty: flag instead of move
   std::string failed_folder = "failed";        // IMAP
   std::chrono::milliseconds timeout{30000};    // per network operation
+
+  bool operator==(const MailboxSettings&) const = default;
 };
 
 struct MailboxEndpoint {
@@ -69,6 +74,13 @@ struct MailboxEndpoint {
 // The protocol and TLS mode the settings come to. Error: mail.mailbox_protocol_unknown
 // when neither the protocol is set nor the port is one of the four known ones.
 Result<MailboxEndpoint> resolve_endpoint(const MailboxSettings& settings);
+
+enum class IdleResult {
+  kNewMail,      // the server announced a new message in the folder
+  kTimedOut,     // max_wait passed
+  kStopped,      // stop() said so
+  kUnsupported,  // POP3, or an IMAP server without IDLE: wait some other way
+};
 
 struct MailboxEntry {
   std::string id;         // stable across sessions (see above)
@@ -96,6 +108,15 @@ class MailboxSession final {
   Result<void> mark_processed(const std::string& id);
   // A message that cannot be faxed (see above).
   Result<void> move_to_failed(const std::string& id);
+  // IMAP IDLE. watch() connects and readies the session for idle(); every mail that
+  // arrives from then on is announced by the idle() calls after it, even one that
+  // arrives before the first idle() starts. false: no IDLE here (POP3, or a server
+  // without it). idle() (watching first when not yet) waits on the folder until a new
+  // message, max_wait, or stop() (checked every 50 ms). An IDLE never lasts longer than
+  // 25 minutes: a server may drop a client idle for 30 (RFC 2177), so a longer wait
+  // idles again.
+  Result<bool> watch();
+  Result<IdleResult> idle(std::chrono::milliseconds max_wait, const std::function<bool()>& stop);
   // LOGOUT / QUIT (POP3: the deletions take effect here). An error means a POP3 server
   // may not have deleted what it was asked to: the ledger keeps them from faxing twice.
   Result<void> close();
