@@ -42,6 +42,11 @@ constexpr const char* kFaxDomain = "faxbridge.test";
 constexpr const char* kMailbox = "fax";  // fax@faxbridge.test, Dovecot's user "fax"
 
 enum class Receiver { kRemovesEveryForgery, kRemovesDkimForgeries };
+const char* name(Receiver r) {
+  return r == Receiver::kRemovesEveryForgery ? "RemovesEveryForgery" : "RemovesDkimForgeries";
+}
+// gtest (and so ctest's test names) print the parameter by name.
+void PrintTo(Receiver r, std::ostream* os) { *os << name(r); }
 
 std::string mail(const std::string& id, const std::string& top_headers = "") {
   return top_headers + "From: Anna <anna@corp.example>\r\nTo: 403@faxbridge.test\r\nSubject: Offer " + id +
@@ -275,10 +280,7 @@ TEST_P(PollerDkimTest, WithoutRequireAuthenticationAnUnsignedMailIsFaxed) {
 
 INSTANTIATE_TEST_SUITE_P(Receivers, PollerDkimTest,
                          ::testing::Values(Receiver::kRemovesEveryForgery, Receiver::kRemovesDkimForgeries),
-                         [](const ::testing::TestParamInfo<Receiver>& i) {
-                           return std::string(i.param == Receiver::kRemovesEveryForgery ? "RemovesEveryForgery"
-                                                                                        : "RemovesDkimForgeries");
-                         });
+                         [](const ::testing::TestParamInfo<Receiver>& i) { return std::string(name(i.param)); });
 
 }  // namespace
 }  // namespace faxbridge::mailingest
