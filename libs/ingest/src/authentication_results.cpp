@@ -3,7 +3,9 @@
 // wherever CFWS may stand, values are tokens or quoted strings, and a property value may
 // be an address (local-part@domain). Anything that does not fit makes the whole field
 // unreadable (nullopt): a half-read verdict is never used. The decision on top
-// (sender_authenticated) reads only the trusted server's fields.
+// (sender_authenticated) reads only the trusted server's fields, and of those only the
+// topmost run (trusted_results: the fields it wrote on receipt, above the Received
+// field of its own hop; the header explains why).
 #include "faxbridge/ingest/authentication_results.hpp"
 
 #include <cctype>
@@ -234,6 +236,29 @@ bool sender_authenticated(const std::vector<std::string>& field_values, std::str
     }
   }
   return false;
+}
+
+std::vector<std::string> trusted_results(const std::vector<HeaderField>& fields_top_first,
+                                         std::string_view authserv_id) {
+  std::vector<std::string> out;
+  if (authserv_id.empty()) return out;
+  bool in_run = false;
+  for (const auto& f : fields_top_first) {
+    if (equal_ci(f.name, "Received")) {
+      if (in_run) break;  // the hop that handed the message to the trusted server
+      continue;
+    }
+    if (!equal_ci(f.name, "Authentication-Results")) continue;
+    // Only the authserv-id is read here: a field of the trusted server that does not
+    // parse still starts the run (and then counts for nothing), so a readable forgery
+    // further down can never stand in for it.
+    Reader r(f.value);
+    auto id = r.value();
+    if (!id || !equal_ci(*id, authserv_id)) continue;
+    in_run = true;
+    out.push_back(f.value);
+  }
+  return out;
 }
 
 }  // namespace faxbridge::ingest

@@ -87,11 +87,18 @@ Result<FaxRequest> parse_fax_request(std::string_view raw, const IngestSettings&
       return Error(Code::k_ingest_no_sender, "The mail has no sender address (From) that can be read.");
 
     if (s.require_authentication) {
-      std::vector<std::string> results;
-      for (const auto& f : const_cast<vmime::header&>(h).findAllFields("Authentication-Results")) {
-        auto t = vmime::dynamicCast<vmime::text>(f->getValue());
-        results.push_back(t ? t->getWholeBuffer() : f->getValue()->generate());
+      // The header in order, top first: which trusted fields count depends on where
+      // they stand relative to the Received fields (authentication_results.hpp).
+      std::vector<HeaderField> fields;
+      for (const auto& f : const_cast<vmime::header&>(h).getFieldList()) {
+        HeaderField field{f->getName(), {}};
+        if (detail::lower(field.name) == "authentication-results") {
+          auto t = vmime::dynamicCast<const vmime::text>(f->getValue());
+          field.value = t ? t->getWholeBuffer() : f->getValue()->generate();
+        }
+        fields.push_back(std::move(field));
       }
+      const std::vector<std::string> results = trusted_results(fields, s.trusted_authserv_id);
       const std::string domain = out.sender_email.substr(out.sender_email.find('@') + 1);
       if (!sender_authenticated(results, s.trusted_authserv_id, domain, &out.authenticated_by))
         return refuse(Error(Code::k_ingest_sender_not_authenticated,

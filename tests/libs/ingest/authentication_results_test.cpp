@@ -1,6 +1,9 @@
 // RFC 8601 Authentication-Results: the grammar (comments, quoted values, versions,
 // "none", properties with addresses), and the decision that trusts only the configured
-// authserv-id and needs DKIM or aligned SPF (or DMARC) for the From domain.
+// authserv-id and needs DKIM or aligned SPF (or DMARC) for the From domain, and of the
+// trusted server's fields only the topmost run, the ones it wrote above its own hop's
+// Received field (the end-to-end proof through Postfix and opendkim is
+// tests/libs/mailingest/poller_dkim_test.cpp).
 #include "faxbridge/ingest/authentication_results.hpp"
 
 #include <gtest/gtest.h>
@@ -91,6 +94,69 @@ TEST(AuthenticationResults, AlignmentNeedsTheSameOrganisationNotASuffix) {
   EXPECT_FALSE(domains_aligned("notcorp.example", "corp.example"));
   EXPECT_FALSE(domains_aligned("corp.example", "example"));  // a bare suffix aligns with nothing
   EXPECT_FALSE(domains_aligned("", "corp.example"));
+}
+
+// As a mail reaches mail-ingest through Postfix with opendkim as its milter and Dovecot's
+// LMTP: Dovecot's Received on top, the receiving server's fields, then Postfix's own
+// Received for the hop that handed it the mail, then what the sender wrote.
+std::vector<HeaderField> delivered(std::vector<HeaderField> server_fields, std::vector<HeaderField> sender_fields) {
+  std::vector<HeaderField> h{{"Return-Path", "<anna@corp.example>"},
+                             {"Received", "from mx.corp.example by mailstore with LMTP"}};
+  for (auto& f : server_fields) h.push_back(std::move(f));
+  h.push_back({"Received", "from [192.0.2.7] by mx.corp.example (Postfix) with ESMTP"});
+  for (auto& f : sender_fields) h.push_back(std::move(f));
+  h.push_back({"From", "anna@corp.example"});
+  return h;
+}
+
+TEST(AuthenticationResults, OnlyTheTrustedServersFieldsAboveItsOwnReceivedCount) {
+  // opendkim stamps an unsigned mail dkim=none; the forged spf=pass under its id, which
+  // opendkim's default removal (fields with a DKIM result only) lets through, is below.
+  const auto h = delivered({{"Authentication-Results", "mx.corp.example; dkim=none"}},
+                           {{"Authentication-Results", "mx.corp.example; spf=pass smtp.mailfrom=anna@corp.example"},
+                            {"Authentication-Results", "mx.corp.example; dmarc=pass header.from=corp.example"}});
+  const auto trusted = trusted_results(h, "MX.corp.example");
+  ASSERT_EQ(trusted, (std::vector<std::string>{"mx.corp.example; dkim=none"}));
+  EXPECT_FALSE(sender_authenticated(trusted, "mx.corp.example", "corp.example"));
+}
+
+TEST(AuthenticationResults, EveryFilterOfTheTrustedServerCountsNotOnlyTheTopmostField) {
+  // Each filter of the receiving server writes its own field with the same authserv-id.
+  const auto h = delivered({{"Authentication-Results", "mx.corp.example; dkim=none"},
+                            {"Authentication-Results", "other.example; dkim=pass header.d=corp.example"},
+                            {"Authentication-Results", "mx.corp.example; spf=pass smtp.mailfrom=anna@corp.example"}},
+                           {});
+  const auto trusted = trusted_results(h, "mx.corp.example");
+  ASSERT_EQ(trusted.size(), 2u);
+  std::string how;
+  EXPECT_TRUE(sender_authenticated(trusted, "mx.corp.example", "corp.example", &how));
+  EXPECT_EQ(how, "spf smtp.mailfrom=corp.example");
+}
+
+TEST(AuthenticationResults, AnUnreadableFieldOfTheTrustedServerStillEndsTheSearch) {
+  // The server's own field does not parse: the readable forgery below must not replace it.
+  const auto h = delivered({{"Authentication-Results", "mx.corp.example; dkim=pass (unclosed"}},
+                           {{"Authentication-Results", "mx.corp.example; dkim=pass header.d=corp.example"}});
+  const auto trusted = trusted_results(h, "mx.corp.example");
+  ASSERT_EQ(trusted.size(), 1u);
+  EXPECT_FALSE(sender_authenticated(trusted, "mx.corp.example", "corp.example"));
+}
+
+TEST(AuthenticationResults, WithoutAFieldOfTheTrustedServerNothingCounts) {
+  // A server that stamps only signed mail (opendkim without AlwaysAddARHeader) and does
+  // not remove forgeries cannot be defended here: the forgery is the topmost trusted
+  // field. What the rule guarantees is the empty answer when no trusted field exists.
+  EXPECT_TRUE(trusted_results(delivered({{"Authentication-Results", "other.example; dkim=pass header.d=corp.example"}}, {}),
+                              "mx.corp.example")
+                  .empty());
+  EXPECT_TRUE(trusted_results(delivered({}, {}), "mx.corp.example").empty());
+  EXPECT_TRUE(trusted_results(delivered({{"Authentication-Results", "mx.corp.example; dkim=none"}}, {}), "").empty());
+  // No Received at all (a mail written straight into the mailbox): every trusted field.
+  EXPECT_EQ(trusted_results({{"Authentication-Results", "mx.corp.example; dkim=fail header.d=corp.example"},
+                             {"Authentication-Results", "mx.corp.example; dkim=pass header.d=corp.example"}},
+                            "mx.corp.example")
+                .size(),
+            2u);
 }
 
 }  // namespace

@@ -288,6 +288,14 @@ TEST(FaxRequest, TheTrustedAuthenticationResultsMustVouchForTheSenderWhenRequire
   EXPECT_NE(forged.message.find("corp.example"), std::string::npos) << forged.message;
   const Error none = refused(simple("To: 403@fax.example.com\r\nSubject: s\r\n"), s);
   EXPECT_EQ(none.code, Code::k_ingest_sender_not_authenticated);
+  // A pass under the trusted id below the trusted server's own hop was written before it
+  // saw the mail: only its own stamp above that Received counts.
+  const Error below = refused(simple("Authentication-Results: mx.corp.example; dkim=none\r\n"
+                                     "Received: from [192.0.2.7] by mx.corp.example with ESMTP\r\n"
+                                     "Authentication-Results: mx.corp.example; dkim=pass header.d=corp.example\r\n"
+                                     "To: 403@fax.example.com\r\nSubject: s\r\n"),
+                              s);
+  EXPECT_EQ(below.code, Code::k_ingest_sender_not_authenticated);
   // Not required: the same mail goes.
   EXPECT_TRUE(parse_fax_request(simple("To: 403@fax.example.com\r\nSubject: s\r\n"), settings()));
 }

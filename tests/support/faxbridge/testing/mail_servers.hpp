@@ -14,6 +14,12 @@
 //   maildir (messages()); recipients listed in `refuse` get a 5xx at RCPT, those in
 //   `defer` a 4xx. stop() and start() keep the folder, the ports and the queue, so a test
 //   can take the server away and bring it back.
+//   For mail-ingest's tests it can instead be the receiving server in front of a mail
+//   store, as deployed: `Options::lmtp_destination` hands every mail for
+//   `Options::domain` to an LMTP server (Dovecot's, mailbox_server.hpp) rather than the
+//   maildir, and `Options::milter` puts a milter (opendkim, opendkim.hpp) in smtpd's
+//   path, with milter_default_action = tempfail so a milter that is away delays mail
+//   rather than letting it through unchecked.
 //
 // Needs root (Postfix drops to its `postfix` user) and the Debian packages postfix and
 // dovecot-core (scripts/setup).
@@ -137,6 +143,10 @@ class Postfix {
     std::string sasl_password = "secret";
     std::vector<std::string> refuse;  // RCPT answered 550
     std::vector<std::string> defer;   // RCPT answered 450
+    std::string domain = "example.test";         // the one domain it accepts mail for
+    std::string hostname = "mail.example.test";  // myhostname
+    std::string lmtp_destination;  // "127.0.0.1:PORT": deliver by LMTP there; empty: the maildir
+    std::string milter;            // "inet:127.0.0.1:PORT": smtpd_milters; empty: none
   };
 
   Postfix(const std::filesystem::path& dir, Options options) : dir_(dir), options_(std::move(options)) {
@@ -220,12 +230,15 @@ class Postfix {
          << "data_directory = " << d << "/data\n"
          << "mail_owner = postfix\nsetgid_group = postdrop\n"
          << "inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n"
-         << "myhostname = mail.example.test\nmydestination =\nmynetworks = 127.0.0.0/8\nrelay_domains =\n"
-         << "virtual_mailbox_domains = example.test\n"
+         << "myhostname = " << options_.hostname << "\nmydestination =\nmynetworks = 127.0.0.0/8\nrelay_domains =\n"
+         << "virtual_mailbox_domains = " << options_.domain << "\n"
          << "virtual_mailbox_base = " << d << "/mail\n"
          << "virtual_mailbox_maps = static:all/\n"
          << "virtual_uid_maps = static:" << uid_of("postfix") << "\nvirtual_gid_maps = static:" << gid_of("postfix") << "\n"
          << "virtual_minimum_uid = 1\n"
+         << (options_.lmtp_destination.empty() ? "" : "virtual_transport = lmtp:inet:" + options_.lmtp_destination + "\n")
+         << (options_.milter.empty() ? ""
+                                     : "smtpd_milters = " + options_.milter + "\nmilter_default_action = tempfail\n")
          << "smtpd_tls_cert_file = " << cert_.cert_file << "\nsmtpd_tls_key_file = " << cert_.key_file << "\n"
          << "smtpd_tls_security_level = may\n"
          << "smtpd_sasl_type = dovecot\nsmtpd_sasl_path = inet:127.0.0.1:" << auth_->port() << "\n"
@@ -257,7 +270,7 @@ class Postfix {
                              "smtp unix - - n - - smtp", "relay unix - - n - - smtp", "showq unix n - n - - showq",
                              "error unix - - n - - error", "retry unix - - n - - error",
                              "discard unix - - n - - discard", "local unix - n n - - local",
-                             "virtual unix - n n - - virtual", "anvil unix - - n - 1 anvil",
+                             "virtual unix - n n - - virtual", "lmtp unix - - n - - lmtp", "anvil unix - - n - 1 anvil",
                              "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd"})
       master << line << "\n";
     mail_detail::write_file(dir_ / "etc" / "master.cf", master.str());

@@ -14,9 +14,15 @@
 //
 // deliver() writes a message straight into a user's maildir (tmp/, then a rename into
 // new/, as maildir(5) asks) and messages() reads a folder back, so a test needs no SMTP.
+// `lmtp_port` is Dovecot's LMTP service (RFC 2033) on 127.0.0.1, which a Postfix in
+// front (mail_servers.hpp, Options::lmtp_destination) delivers to, as a deployment of
+// Postfix and Dovecot does: Dovecot writes its own maildir and indexes, as the mail
+// user, where Postfix's virtual delivery into the same maildir would write files
+// Dovecot only finds later, owned by Postfix's user. A recipient user@any.domain is the
+// user `user` (%n): the fax mailbox's address is `fax@<fax domain>`.
 //
-// Needs root and the Debian packages dovecot-core, dovecot-imapd, dovecot-pop3d
-// (scripts/setup).
+// Needs root and the Debian packages dovecot-core, dovecot-imapd, dovecot-pop3d,
+// dovecot-lmtpd (scripts/setup).
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -54,10 +60,11 @@ class DovecotMailbox {
     imaps_port_ = free_port();
     pop3_port_ = free_port();
     pop3s_port_ = free_port();
+    lmtp_port_ = free_port();
     std::ostringstream conf;
     conf << "base_dir = " << (dir_ / "base").string() << "\n"
          << "state_dir = " << (dir_ / "state").string() << "\n"
-         << "protocols = imap pop3\nlisten = 127.0.0.1\n"
+         << "protocols = imap pop3 lmtp\nlisten = 127.0.0.1\n"
          << "log_path = " << (dir_ / "dovecot.log").string() << "\n"
          // STARTTLS offered, not required, and plain-text logins allowed: the tests try
          // every TLS mode against the same server.
@@ -66,19 +73,20 @@ class DovecotMailbox {
          // A wrong password is answered at once (the default waits 2 s against guessing).
          << "auth_failure_delay = 0\n"
 
-         << "mail_location = maildir:" << (dir_ / "mail").string() << "/%u\n"
+         << "mail_location = maildir:" << (dir_ / "mail").string() << "/%n\n"
          << "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
          << "first_valid_uid = 1\n"
-         << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u "
+         << "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%n "
          << (dir_ / "etc" / "users").string() << "\n}\n"
          << "userdb {\n  driver = static\n  args = uid=" << uid_ << " gid=" << gid_ << " home="
-         << (dir_ / "mail").string() << "/%u\n}\n"
+         << (dir_ / "mail").string() << "/%n\n}\n"
          << "service imap-login {\n"
          << "  inet_listener imap {\n    address = 127.0.0.1\n    port = " << imap_port_ << "\n  }\n"
          << "  inet_listener imaps {\n    address = 127.0.0.1\n    port = " << imaps_port_ << "\n    ssl = yes\n  }\n}\n"
          << "service pop3-login {\n"
          << "  inet_listener pop3 {\n    address = 127.0.0.1\n    port = " << pop3_port_ << "\n  }\n"
          << "  inet_listener pop3s {\n    address = 127.0.0.1\n    port = " << pop3s_port_ << "\n    ssl = yes\n  }\n}\n"
+         << "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = " << lmtp_port_ << "\n  }\n}\n"
          << "service anvil {\n  chroot =\n}\n";
     mail_detail::write_file(dir_ / "etc" / "dovecot.conf", conf.str());
     child_ = std::make_unique<Child>("/usr/sbin/dovecot",
@@ -87,7 +95,8 @@ class DovecotMailbox {
     ready_ = eventually(
                  [&] {
                    return (mail_detail::tcp_listening(imap_port_) && mail_detail::tcp_listening(imaps_port_) &&
-                           mail_detail::tcp_listening(pop3_port_) && mail_detail::tcp_listening(pop3s_port_)) ||
+                           mail_detail::tcp_listening(pop3_port_) && mail_detail::tcp_listening(pop3s_port_) &&
+                           mail_detail::tcp_listening(lmtp_port_)) ||
                           !child_->running();
                  },
                  30s) &&
@@ -107,6 +116,7 @@ class DovecotMailbox {
   int imaps_port() const { return imaps_port_; }
   int pop3_port() const { return pop3_port_; }
   int pop3s_port() const { return pop3s_port_; }
+  int lmtp_port() const { return lmtp_port_; }
   const TestCertificate& certificate() const { return cert_; }
   std::string log() const {
     return mail_detail::read_file(dir_ / "dovecot.log") + mail_detail::read_file(dir_ / "dovecot.out");
@@ -182,7 +192,7 @@ class DovecotMailbox {
   TestCertificate cert_;
   uid_t uid_ = 65534;
   gid_t gid_ = 65534;
-  int imap_port_ = 0, imaps_port_ = 0, pop3_port_ = 0, pop3s_port_ = 0;
+  int imap_port_ = 0, imaps_port_ = 0, pop3_port_ = 0, pop3s_port_ = 0, lmtp_port_ = 0;
   bool ready_ = false;
   std::unique_ptr<Child> child_;
 };

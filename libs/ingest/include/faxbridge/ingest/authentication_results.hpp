@@ -12,6 +12,19 @@
 // Aligned: the same domain, or one a subdomain of the other (DMARC's relaxed mode,
 // approximated without the public suffix list: a domain under a public suffix cannot
 // pass SPF or DKIM as the suffix itself).
+//
+// Which of the trusted server's fields count (trusted_results): those it wrote when the
+// message reached it, the topmost run. A receiving server prepends its fields above the
+// Received field of the hop that handed it the message (Postfix puts a milter's field
+// above its own Received; RFC 8601 section 4 asks for the top), so the first field of
+// the trusted authserv-id from the top starts the run and the next Received field ends
+// it; a field of the trusted id below that Received was in the message before the trusted
+// server saw it: the sender wrote it. The server must still delete such fields (RFC 8601
+// section 5), and opendkim does for fields with a DKIM result, but by default not a
+// forged `spf=pass` or `dmarc=pass` under its id (RemoveARAll is off), which this rule
+// then ignores as long as the server stamps every mail (opendkim's AlwaysAddARHeader).
+// Several fields in the run all count: one per filter of the same server (opendkim's
+// DKIM, an SPF checker, opendmarc), each its own field with the same authserv-id.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,5 +56,16 @@ bool domains_aligned(std::string_view a, std::string_view b);
 // From domain authenticated (see above). Which rule passed is put into `how` when given.
 bool sender_authenticated(const std::vector<std::string>& field_values, std::string_view authserv_id,
                           std::string_view from_domain, std::string* how = nullptr);
+
+// One header field as it stands in the message: its name and its raw value.
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+
+// The values of the Authentication-Results fields the trusted server wrote on receipt
+// (see above), from the header's fields listed top first; empty when it wrote none.
+std::vector<std::string> trusted_results(const std::vector<HeaderField>& fields_top_first,
+                                         std::string_view authserv_id);
 
 }  // namespace faxbridge::ingest
