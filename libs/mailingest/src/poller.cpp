@@ -45,6 +45,20 @@ std::optional<Error> refuse_sender(const std::optional<db::User>& user, const st
   return std::nullopt;
 }
 
+// A [cover:<name>] tag that names no cover page, refused as the API refuses it: the
+// converter would put the default cover in its place, and a typo in [cover:confidential]
+// must not send a fax under another cover than the one asked for.
+Result<std::optional<Error>> refuse_cover(db::Tx& tx, const std::string& name, const std::string& language) {
+  auto exists = db::faxes::cover_page_exists(tx, name, language);
+  if (!exists) return exists.error();
+  if (*exists) return std::optional<Error>();
+  return std::optional<Error>(Error(Code::k_cover_page_not_found,
+                                    "There is no cover page named \"" + name + "\". Write the tag with the name of one "
+                                    "of the cover pages, [cover:none] for no cover page, or leave the tag out for "
+                                    "your usual one.")
+                                  .with("cover_page", name));
+}
+
 Result<void> queue_reply(db::Tx& tx, const std::string& to, const Error& e, const std::string& subject,
                          const std::string& in_reply_to, std::optional<std::int64_t> user_id) {
   db::NewNotification n;
@@ -145,7 +159,13 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
         const ingest::FaxRequest& f = *request;
         auto user = db::users::by_email(tx, f.sender_email);
         if (!user) return user.error();
-        if (auto refusal = refuse_sender(*user, f.sender_email)) {
+        auto refusal = refuse_sender(*user, f.sender_email);
+        if (!refusal && f.cover == ingest::CoverChoice::kNamed) {
+          auto refused_cover = refuse_cover(tx, f.cover_name, (*user)->language);
+          if (!refused_cover) return refused_cover.error();
+          refusal = *refused_cover;
+        }
+        if (refusal) {
           d.what = Decision::kRefused;
           d.where = Disposition::kFailed;
           d.refusal = std::string(refusal->name());

@@ -157,6 +157,38 @@ TEST_F(PollerTest, ImapMailsBecomeJobsOrOneReplyEachAndAreMovedAfterTheCommit) {
   EXPECT_EQ(sql("SELECT count(*) FROM fax_jobs")[0][0].as<int>(), 2);
 }
 
+// [cover:<name>] in the subject picks a cover page that exists (plain or in the sender's
+// language) and is refused with a reply, like the API's cover_page.not_found, when none
+// has that name (the converter would put the default cover in its place).
+TEST_F(PollerTest, ACoverTagNamingACoverPageUsesItAndOneNamingNoneIsRefusedWithAReply) {
+  sql("INSERT INTO cover_pages (name, svg) VALUES ('quarterly', '<svg/>')");
+  const auto with_subject = [](std::string m, const std::string& subject) {
+    return m.replace(m.find("Subject: Offer 7"), 16, "Subject: " + subject);
+  };
+  server_->deliver("fax-imap", with_subject(mail("anna@corp.example", "403@fax.example.com", "c1@corp.example"),
+                                            "[cover:quarterly] Offer 8"));
+  server_->deliver("fax-imap", with_subject(mail("anna@corp.example", "404@fax.example.com", "c2@corp.example"),
+                                            "[cover:nosuch] Offer 9"));
+  Poller poller(*pool_, [](std::int64_t) {});
+  auto r = poller.poll(config("fax-imap", false));
+  ASSERT_TRUE(r) << r.error().to_string() << server_->log();
+  EXPECT_EQ(r->faxed, 1);
+  EXPECT_EQ(r->refused, 1);
+  auto jobs = sql("SELECT recipient_canonical, subject, cover_page_name FROM fax_jobs");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["recipient_canonical"].as<std::string>(), "403");
+  EXPECT_EQ(jobs[0]["subject"].as<std::string>(), "Offer 8");
+  EXPECT_EQ(jobs[0]["cover_page_name"].as<std::string>(), "quarterly");
+  auto replies = sql("SELECT recipient, payload->'error'->>'code' AS code, payload->'error'->>'message' AS message "
+                     "FROM notifications WHERE kind = 'ingest_refused'");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["recipient"].as<std::string>(), "anna@corp.example");
+  EXPECT_EQ(replies[0]["code"].as<std::string>(), "cover_page.not_found");
+  EXPECT_NE(replies[0]["message"].as<std::string>().find("\"nosuch\""), std::string::npos)
+      << replies[0]["message"].as<std::string>();
+  EXPECT_EQ(server_->messages("fax-imap", "failed").size(), 1u);
+}
+
 TEST_F(PollerTest, Pop3DeletesWhatItHandledAndAMailSeenAgainMakesNoSecondJob) {
   const std::string good = mail("anna@corp.example", "403@fax.example.com", "pop1@corp.example");
   server_->deliver("fax-pop", good);
