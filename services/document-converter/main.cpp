@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
       auto outcome = converter.convert_job(c.id, [&] { return lease.lost(); });
       if (!outcome) return outcome.error();
       if (outcome->ready) (void)bus::announce_work(rt.publisher(), db::routing::routing_queue().stage(), c.id);
+      for (const auto id : outcome->notifications)
+        (void)bus::announce_work(rt.publisher(), db::notification_queue().stage(), id);
       return ok();
     });
     bus::WorkFeed feed(settings.bus.subscribe, spec.stage(), consumer, &rt.metrics());

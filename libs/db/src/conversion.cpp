@@ -1,6 +1,11 @@
 #include "faxbridge/db/conversion.hpp"
 
+#include <nlohmann/json.hpp>
+
+
 #include "faxbridge/db/documents.hpp"
+#include "faxbridge/db/records.hpp"
+#include "faxbridge/db/webhooks.hpp"
 #include "faxbridge/db/states.hpp"
 #include "pqxx_support.hpp"
 
@@ -70,7 +75,8 @@ Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& ti
   return stored->id;
 }
 
-Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor) {
+Result<std::vector<std::int64_t>> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor,
+                                       bool return_receipts) {
   auto& w = W(tx);
   const std::string code(error.name());
   (void)actor;
@@ -78,7 +84,45 @@ Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::st
                 "error_retryable = false, completed_at = coalesce(completed_at, now()) WHERE id = $1",
                 job_id, code, error.message);
   annotate_event(w, job_id, JobState::kFailed, code, error.message);
-  return ok();
+
+  auto told = webhook_events::for_job(tx, webhook_events::event_for_job_state("failed"), job_id);
+  if (!told) return told.error();
+  std::vector<std::int64_t> notes = std::move(*told);
+  auto job = w.exec_params(
+      "SELECT j.source, coalesce(j.reference, ''), u.id, u.email FROM fax_jobs j "
+      "LEFT JOIN users u ON u.id = j.sender_user_id WHERE j.id = $1",
+      job_id);
+  if (job.empty() || job[0][2].is_null() || job[0][3].as<std::string>().empty()) return notes;
+  const bool by_mail = job[0][0].as<std::string>() == "email";
+  if (!by_mail && !return_receipts) return notes;
+  if (by_mail) {
+    // The mail's ledger row, locked: two converters failing two of its jobs at once
+    // would otherwise both find no receipt yet.
+    auto told_before = w.exec_params(
+        "WITH mail AS (SELECT job_ids FROM ingested_messages WHERE $1 = ANY(job_ids) FOR UPDATE) "
+        "SELECT EXISTS (SELECT 1 FROM mail JOIN notifications n ON n.job_id = ANY(mail.job_ids) "
+        "WHERE n.kind = 'failure_receipt' AND n.job_id <> $1)",
+        job_id);
+    if (!told_before.empty() && told_before[0][0].as<bool>()) return notes;
+  }
+  NewNotification n;
+  n.kind = "failure_receipt";
+  n.channel = "email";
+  n.recipient = job[0][3].as<std::string>();
+  n.job_id = job_id;
+  n.user_id = job[0][2].as<std::int64_t>();
+  n.payload_json = nlohmann::json({{"reference", job[0][1].as<std::string>()},
+                                   {"state", "failed"},
+                                   {"pages_sent", 0},
+                                   {"error", {{"code", code},
+                                              {"message", error.message},
+                                              {"category", "document"},
+                                              {"retryable", false}}}})
+                       .dump();
+  auto id = notifications::enqueue(tx, n);
+  if (!id) return id.error();
+  notes.push_back(*id);
+  return notes;
 }
 
 Result<std::vector<PendingPdf>> pending_pdfs(Tx& tx, int limit) {

@@ -77,6 +77,7 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
   JobSpec spec;
   db::conversion::JobInput in;
   std::optional<Error> missing;  // a listed document is gone: the job fails, the read commits
+  bool return_receipts = false;  // receipts.return_enabled, for a failure's receipt
   auto read = pool_.transact([&](db::Tx& tx) -> Result<void> {
     missing.reset();
     spec.documents.clear();
@@ -98,6 +99,7 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
       cover = std::move(*resolved);
     }
     const auto& s = *settings;
+    return_receipts = s.get_bool("receipts.return_enabled");
     if (cover) {
       spec.cover_svg = cover->svg;
       spec.cover_fields.values = {
@@ -137,7 +139,9 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
   if (!converted && !is_document_error(converted.error())) return converted.error();
   if (lease_lost()) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");
 
+  std::vector<std::int64_t> notes;  // a failure's receipt and webhooks
   auto write = pool_.transact([&](db::Tx& tx) -> Result<void> {
+    notes.clear();
     auto finished = queue_.finish(tx, job_id, converted ? "ready" : "failed");
     if (!finished) return finished.error();
     if (!*finished) return Error(Code::k_queue_lease_lost, "Another converter took the job over.");
@@ -146,7 +150,10 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
       if (!stored) return stored.error();
       return ok();
     }
-    return db::conversion::fail(tx, job_id, converted.error(), actor_);
+    auto told = db::conversion::fail(tx, job_id, converted.error(), actor_, return_receipts);
+    if (!told) return told.error();
+    notes = std::move(*told);
+    return ok();
   });
   if (!write) return write.error();
   count_outcome(metrics_, static_cast<bool>(converted), static_cast<int>(spec.documents.size()),
@@ -158,7 +165,7 @@ Result<JobConverter::Outcome> JobConverter::convert_job(std::int64_t job_id, con
     return Outcome{job_id, true, converted->page_count, ""};
   }
   log::write_error(log::Level::kWarn, "conversion.failed", converted.error(), {{"job", job_id}});
-  return Outcome{job_id, false, 0, std::string(converted.error().name())};
+  return Outcome{job_id, false, 0, std::string(converted.error().name()), std::move(notes)};
 }
 
 Result<int> JobConverter::convert_received_pdfs(int limit) {

@@ -16,6 +16,7 @@
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/jobs.hpp"
 #include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/settings.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
@@ -221,6 +222,81 @@ TEST_F(ConverterService, JobsBecomeReadyAndBadDocumentsFailOnlyTheirJob) {
   for (const auto& [id, code] : expected)
     EXPECT_EQ(m["faxbridge_conversion_failures_total{code=\"" + code + "\"}"], "1") << code;
   EXPECT_EQ(m["faxbridge_conversion_seconds_count"], "7");
+}
+
+// A job that fails for its document is a final failure, told as the router tells one:
+// fax.failed to the webhook endpoints, and the sender a failure_receipt when return
+// receipts are on; a mail's sender always (mail-ingest's sender learns it no other way),
+// once for the mail, whose jobs share the broken document and fail alike.
+TEST_F(ConverterService, AFailedConversionTellsTheSenderOncePerMailAndTheWebhooks) {
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    w.exec_params("UPDATE users SET email = 'alice@example.test' WHERE id = $1", user_id_);
+    w.exec("INSERT INTO webhook_endpoints (url, secret, events) VALUES ('https://hooks.example.test/f', 'whsec_x', "
+           "'{fax.failed}')");
+    w.commit();
+  }
+  // One mail to two numbers: two jobs on one stored (empty) document, and its ledger row.
+  auto mailed = pool_->transact([&](db::Tx& tx) -> Result<std::vector<std::int64_t>> {
+    db::Document d;
+    d.kind = "upload";
+    d.media_type = "application/pdf";
+    d.filename = "empty.pdf";
+    auto stored = db::documents::put(tx, d);
+    if (!stored) return stored.error();
+    std::vector<std::int64_t> ids;
+    for (const char* number : {"401", "402"}) {
+      db::NewJob j;
+      j.source = "email";
+      j.sender_user_id = user_id_;
+      j.recipient_number = number;
+      j.recipient_canonical = number;
+      j.document_ids = {stored->id};
+      auto job = db::jobs::create(tx, j, "test");
+      if (!job) return job.error();
+      ids.push_back(job->id);
+    }
+    return ids;
+  });
+  ASSERT_TRUE(mailed) << mailed.error().to_string();
+  {
+    pqxx::connection c(dsn_);
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO ingested_messages (mailbox, message_id, job_ids, outcome) "
+                  "VALUES ('fax@mail.example.test:993/INBOX', '<m1@example.test>', ARRAY[$1, $2]::bigint[], 'faxed')",
+                  (*mailed)[0], (*mailed)[1]);
+    w.commit();
+  }
+  const auto by_api = submit({{"cut.pdf", "%PDF-1.4\n"}});
+  start_converter();
+  for (auto id : {(*mailed)[0], (*mailed)[1], by_api})
+    ASSERT_TRUE(eventually([&] { return settled(id); }, 60s)) << "job " << id << " is " << job(id).state;
+  // With return receipts off, only the mail's sender is told.
+  ASSERT_TRUE(pool_->transact([&](db::Tx& tx) {
+    return db::settings::set(tx, "receipts.return_enabled", "false", std::nullopt);
+  }));
+  const auto quiet = submit({{"empty.pdf", ""}});
+  ASSERT_TRUE(eventually([&] { return settled(quiet); }, 60s));
+
+  pqxx::connection c(dsn_);
+  pqxx::work w(c);
+  const auto count = [&](const std::string& where) {
+    return w.exec("SELECT count(*) FROM notifications WHERE " + where)[0][0].as<int>();
+  };
+  const std::string mail_jobs = "job_id IN (" + std::to_string((*mailed)[0]) + ", " + std::to_string((*mailed)[1]) + ")";
+  EXPECT_EQ(count("kind = 'failure_receipt' AND " + mail_jobs), 1) << "one receipt for the mail";
+  EXPECT_EQ(count("kind = 'failure_receipt' AND recipient = 'alice@example.test' AND job_id = " +
+                  std::to_string(by_api)),
+            1);
+  EXPECT_EQ(count("kind = 'failure_receipt' AND job_id = " + std::to_string(quiet)), 0) << "receipts are off";
+  EXPECT_EQ(count("kind = 'webhook' AND payload->>'event' = 'fax.failed'"), 4) << "every failed job, to the endpoint";
+  auto receipt = w.exec("SELECT payload->>'reference', payload->'error'->>'code', payload->'error'->>'category' "
+                        "FROM notifications WHERE kind = 'failure_receipt' AND " + mail_jobs);
+  ASSERT_EQ(receipt.size(), 1u);
+  EXPECT_FALSE(receipt[0][0].as<std::string>().empty()) << "the reference number";
+  EXPECT_EQ(receipt[0][1].as<std::string>(), "document.empty");
+  EXPECT_EQ(receipt[0][2].as<std::string>(), "document");
 }
 
 TEST_F(ConverterService, CoverPagesFollowTheSendersLanguageAndStopWhenTheDefaultIsDeleted) {

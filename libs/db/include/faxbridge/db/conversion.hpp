@@ -45,8 +45,15 @@ Result<std::int64_t> complete(Tx& tx, std::int64_t job_id, const std::string& ti
 
 // Records why the conversion failed (code, sentence, category 'document', not
 // retryable), on the job and on the converting -> failed event that Queue::finish(tx,
-// id, "failed") wrote just before.
-Result<void> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor);
+// id, "failed") wrote just before; and tells of it as the router tells of a final
+// failure: the job's webhook endpoints get fax.failed, and the sender a
+// failure_receipt when `return_receipts` (receipts.return_enabled) or when the job came
+// by mail, whose sender has no other way to learn it. One receipt per mail, not per
+// job: a mail's jobs share its documents and fail alike, and the ledger row of the mail
+// (ingested_messages) is locked while its other jobs are checked. Returns the ids of the
+// notifications written, for the caller to announce.
+Result<std::vector<std::int64_t>> fail(Tx& tx, std::int64_t job_id, const Error& error, const std::string& actor,
+                                       bool return_receipts);
 
 // Received faxes whose PDF is missing (the attachment format is PDF) and has not
 // failed before: their ids and TIFF document ids, locked (SKIP LOCKED) for this

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "faxbridge/core/metrics.hpp"
 #include "faxbridge/core/result.hpp"
@@ -29,6 +30,7 @@ class JobConverter final {
     bool ready = false;
     int pages = 0;
     std::string error_code;  // the failure's code when !ready
+    std::vector<std::int64_t> notifications;  // when !ready: its receipt and webhooks, to announce
   };
 
   // An Outcome: the job is ready or failed for good (a bad document). An error: the
