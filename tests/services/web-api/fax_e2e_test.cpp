@@ -9,9 +9,13 @@
 // the inbox of the user who owns the number called, and only there: bob and carol (and
 // alice) each read their own GET /api/v1/inbox with a token of their own, and download
 // the received fax as TIFF and as PDF, whose pages (read back with libtiff and poppler
-// through libs/document) are the pages sent. The notifier, against a real Postfix, mails
+// through libs/document) are the pages sent. And email-to-fax: alice mails a DOCX to
+// 405@fax.example.test (written by Python's email package into a real Dovecot's
+// mailbox, which faxbridge-mail-ingest reads over IMAP with TLS); it is sent over the
+// loopback line into dave's inbox with the pages the job had. The notifier, against a real Postfix, mails
 // each received fax to its owner (bob in English, carol in Italian: their language) with
-// the converter's PDF attached, and alice a return receipt for each fax she sent.
+// the converter's PDF attached, and alice a return receipt for each fax she sent, the
+// mailed one included.
 // Nothing here depends on how fast the machine is: every wait polls for a state with a
 // generous deadline.
 #include <gtest/gtest.h>
@@ -31,6 +35,7 @@
 #include "faxbridge/document/tiff.hpp"
 #include "faxbridge/testing/api_client.hpp"
 #include "faxbridge/testing/mail_servers.hpp"
+#include "faxbridge/testing/mailbox_server.hpp"
 #include "faxbridge/testing/ports.hpp"
 #include "faxbridge/testing/process.hpp"
 
@@ -44,6 +49,7 @@ using testing::eventually;
 
 // A real document from the system (17 pages), not one the test makes.
 constexpr const char* kSystemPdf = "/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf";
+constexpr const char* kSecretKey = "3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829";
 // Fax calls run in real time: ~10 to 30 s a page. The deadline is for a hung test only.
 constexpr auto kFaxDeadline = 25min;
 
@@ -81,6 +87,9 @@ class FaxEndToEnd : public ::testing::Test {
                        "--fax-to-email", "--language", "it"},
                       db_env, dir_ + "/cli.log"),
               0);
+    ASSERT_EQ(run_cli({"users", "add", "dave", "--fax-number", "405", "--email", "dave@example.test"}, db_env,
+                      dir_ + "/cli.log"),
+              0);
     // The mail server fax-to-email and the receipts go through, set as an administrator would.
     postfix_ = std::make_unique<testing::Postfix>(dir_ + "/postfix", testing::Postfix::Options{});
     ASSERT_TRUE(postfix_->ready()) << postfix_->log();
@@ -91,6 +100,26 @@ class FaxEndToEnd : public ::testing::Test {
              {"smtp.from_address", "fax@faxbridge.example.test"}}) {
       ASSERT_EQ(run_cli({"settings", "set", key, value}, db_env, dir_ + "/cli.log"), 0) << slurp(dir_ + "/cli.log");
     }
+    // The email-to-fax mailbox (IMAP over TLS, its certificate pinned), set the same way;
+    // the password is sealed, so the CLI needs the services' key.
+    dovecot_ = std::make_unique<testing::DovecotMailbox>(dir_ + "/dovecot",
+                                                         std::map<std::string, std::string>{{"fax", "mailbox-pw"}});
+    ASSERT_TRUE(dovecot_->ready()) << dovecot_->log();
+    auto keyed_env = db_env;
+    keyed_env["FAXBRIDGE_SECRET_KEY"] = kSecretKey;
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"mail.host", "127.0.0.1"},
+             {"mail.port", std::to_string(dovecot_->imaps_port())},
+             {"mail.protocol", "imap"},
+             {"mail.security", "tls"},
+             {"mail.pinned_sha256", dovecot_->certificate().sha256},
+             {"mail.username", "fax"},
+             {"mail.password", "mailbox-pw"},
+             {"mail.fax_domains", "fax.example.test"},
+             {"mail.poll_interval_s", "5"},
+             {"mail.enabled", "true"}}) {
+      ASSERT_EQ(run_cli({"settings", "set", key, value}, keyed_env, dir_ + "/cli.log"), 0) << slurp(dir_ + "/cli.log");
+    }
     bus_ = testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
   }
   void TearDown() override {
@@ -99,6 +128,7 @@ class FaxEndToEnd : public ::testing::Test {
     services_.clear();
     bus_.reset();
     postfix_.reset();
+    dovecot_.reset();
     if (HasFailure()) {
       std::cerr << "service logs kept in " << dir_ << "\n";
     } else {
@@ -114,7 +144,7 @@ class FaxEndToEnd : public ::testing::Test {
             {"FAXBRIDGE_HTTP_BIND_ADDRESS", "127.0.0.1"},
             {"FAXBRIDGE_HTTP_PORT", std::to_string(side_port)},
             // Seals secret settings, as scripts/run and compose give every service one.
-            {"FAXBRIDGE_SECRET_KEY", "3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829"}};
+            {"FAXBRIDGE_SECRET_KEY", kSecretKey}};
   }
   // Starts a service and waits for its /healthz on the side port.
   void start(const std::string& name, const std::string& binary, std::map<std::string, std::string> env) {
@@ -177,15 +207,39 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     return path;
   }
 
+  // A mail as a mail client writes it (Python's email package): a text body and the
+  // file as an attachment, base64.
+  std::string write_mail(const std::string& from, const std::string& to, const std::string& subject,
+                         const std::string& attachment) {
+    const std::string path = dir_ + "/mail-out.eml";
+    const std::string script = dir_ + "/make_mail.py";
+    std::ofstream(script) << R"(import sys, email.message, email.policy, email.utils
+m = email.message.EmailMessage(policy=email.policy.SMTP)
+m['From'], m['To'], m['Subject'] = sys.argv[1], sys.argv[2], sys.argv[3]
+m['Date'] = email.utils.formatdate()
+m['Message-ID'] = email.utils.make_msgid(domain='example.test')
+m.set_content('Please fax the letter attached.\n')
+with open(sys.argv[4], 'rb') as f:
+    m.add_attachment(f.read(), maintype='application',
+                     subtype='vnd.openxmlformats-officedocument.wordprocessingml.document', filename='letter.docx')
+open(sys.argv[5], 'wb').write(m.as_bytes())
+)";
+    const std::string command = "/usr/bin/python3 " + script + " '" + from + "' '" + to + "' '" + subject + "' " +
+                                attachment + " " + path;
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return slurp(path);
+  }
+
   std::string dsn_;
   std::string dir_;
   testing::Ports ports_;
   std::unique_ptr<Child> bus_;
   std::vector<std::unique_ptr<Child>> services_;
   std::unique_ptr<testing::Postfix> postfix_;
+  std::unique_ptr<testing::DovecotMailbox> dovecot_;
 };
 
-TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInboxOfTheNumbersOwner) {
+TEST_F(FaxEndToEnd, APdfAndADocxThroughTheApiAndADocxByMailAreSentAndArriveInTheInboxOfTheNumbersOwner) {
   ASSERT_TRUE(std::filesystem::exists(kSystemPdf)) << kSystemPdf << " is missing: apt-get install shared-mime-info";
   const std::map<std::string, std::string> db_env{{"FAXBRIDGE_DB_DSN", dsn_}};
   // As scripts/run seeds an empty database: the default route is the answer-only gateway.
@@ -198,6 +252,7 @@ TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInbox
 
   ASSERT_NO_FATAL_FAILURE(start("router", FAXBRIDGE_ROUTER_BIN, {{"FAXBRIDGE_ROUTER_SWEEP_MS", "500"}}));
   ASSERT_NO_FATAL_FAILURE(start("notifier", FAXBRIDGE_NOTIFIER_BIN, {{"FAXBRIDGE_NOTIFIER_SWEEP_MS", "500"}}));
+  ASSERT_NO_FATAL_FAILURE(start("mail-ingest", FAXBRIDGE_MAIL_INGEST_BIN, {}));
   ASSERT_NO_FATAL_FAILURE(start("document-converter", FAXBRIDGE_CONVERTER_BIN,
                                 {{"FAXBRIDGE_CONVERTER_SWEEP_MS", "500"},
                                  {"FAXBRIDGE_CONVERTER_WORK_DIR", dir_ + "/converter"}}));
@@ -217,6 +272,8 @@ TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInbox
   // To carol's number: one call at a time goes to a number, so it runs beside bob's PDF.
   Child send(FAXBRIDGE_CLI_BIN, {"send", docx, "--to", "404", "--subject", "e2e docx", "--wait"},
              {{"FAXBRIDGE_API_URL", api_url}, {"FAXBRIDGE_API_TOKEN", token}}, cli_log);
+  // The same DOCX by mail to dave's number, into the mailbox mail-ingest reads.
+  dovecot_->deliver("fax", write_mail("Alice <alice@example.test>", "Dave <405@fax.example.test>", "e2e mail docx", docx));
 
   // The PDF with POST /api/v1/faxes (multipart, as curl -F sends it), through the client
   // that checks every reply against docs/api/openapi.yaml.
@@ -274,24 +331,46 @@ TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInbox
   const std::string pdf_pages = pdf_now["pages_total"].dump();
   EXPECT_NE(listed.find(pdf_pages + "/" + pdf_pages), std::string::npos) << listed;
 
+  // The mailed one: a job of alice's from source "email", to dave's number, sent.
+  json mailed;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto r = api.get("/api/v1/faxes");
+        if (r.status != 200) return false;
+        for (const auto& f : r.json["faxes"])
+          if (f.value("subject", "") == "e2e mail docx") mailed = f;
+        const std::string s = mailed.is_null() ? "" : mailed.value("status", "");
+        return s == "sent" || s == "partially_sent" || s == "failed" || s == "cancelled";
+      },
+      kFaxDeadline))
+      << mailed.dump(2) << "; see " << dir_ << "/mail-ingest.log";
+  EXPECT_EQ(mailed["status"], "sent") << mailed.dump(2);
+  EXPECT_EQ(mailed["to"], "405") << mailed.dump(2);
+  EXPECT_EQ(mailed["pages_confirmed"], mailed["pages_total"]) << mailed.dump(2);
+  const std::string mailed_pages = mailed["pages_total"].dump();
+  EXPECT_TRUE(eventually([&] { return dovecot_->messages("fax", "processed").size() == 1; }, 30s))
+      << "the mail was not moved to the processed folder";
+
   // Each arrived in the inbox of the number's owner, and only there, as each of them
   // sees it through the API with a token of their own.
   const auto inbox_of = [&](testing::ApiClient& owner) {
     const auto r = owner.get("/api/v1/inbox");
     return r.status == 200 && r.json["faxes"].is_array() ? r.json["faxes"] : json::array();
   };
-  testing::ApiClient bob(api_port), carol(api_port);
+  testing::ApiClient bob(api_port), carol(api_port), dave(api_port);
   bob.bearer(cli_token("bob"));
   carol.bearer(cli_token("carol"));
-  json bobs, carols;
+  dave.bearer(cli_token("dave"));
+  json bobs, carols, daves;
   ASSERT_TRUE(eventually(
       [&] {
         bobs = inbox_of(bob);
         carols = inbox_of(carol);
-        return !bobs.empty() && !carols.empty();
+        daves = inbox_of(dave);
+        return !bobs.empty() && !carols.empty() && !daves.empty();
       },
       120s))
-      << bobs.dump() << " " << carols.dump();
+      << bobs.dump() << " " << carols.dump() << " " << daves.dump();
   EXPECT_EQ(inbox_of(api), json::array()) << "alice owns no number";
 
   // The received fax's entry, and its document as TIFF and as PDF with the pages sent.
@@ -328,6 +407,7 @@ TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInbox
   };
   expect_received(bob, bobs, "403", pdf_pages);
   expect_received(carol, carols, "404", docx_pages);
+  expect_received(dave, daves, "405", mailed_pages);
 
   // Fax-to-email: each owner's mail, in the owner's language, with the converter's PDF
   // attached (the default format), whose pages are the pages received; and alice's two
@@ -379,11 +459,12 @@ TEST_F(FaxEndToEnd, APdfAndADocxSubmittedThroughTheApiAreSentAndArriveInTheInbox
   expect_fax_mail("bob@example.test", "Fax from ", pdf_pages);
   expect_fax_mail("carol@example.test", "Fax da ", docx_pages);
   std::vector<json> receipts;
-  ASSERT_TRUE(eventually([&] { return (receipts = mails_to("alice@example.test")).size() >= 2; }, 120s))
+  ASSERT_TRUE(eventually([&] { return (receipts = mails_to("alice@example.test")).size() >= 3; }, 120s))
       << receipts.size() << " receipts for alice";
   std::set<std::string> subjects;
   for (const auto& r : receipts) subjects.insert(r["headers"]["subject"]);
-  EXPECT_EQ(subjects, (std::set<std::string>{"Fax sent to 403: e2e pdf", "Fax sent to 404: e2e docx"}));
+  EXPECT_EQ(subjects, (std::set<std::string>{"Fax sent to 403: e2e pdf", "Fax sent to 404: e2e docx",
+                                             "Fax sent to 405: e2e mail docx"}));
 }
 
 }  // namespace
