@@ -96,6 +96,11 @@ class MailboxSession final {
   Result<void> mark_processed(const std::string& id);
   // A message that cannot be faxed (see above).
   Result<void> move_to_failed(const std::string& id);
+  // The same for several messages at once: one message set, so IMAP moves them with one
+  // COPY, one STORE and one EXPUNGE. An id no longer there is the error
+  // (mail.mailbox_message_gone, the first such id) once the others are moved.
+  Result<void> mark_processed(const std::vector<std::string>& ids);
+  Result<void> move_to_failed(const std::vector<std::string>& ids);
   // LOGOUT / QUIT (POP3: the deletions take effect here). An error means a POP3 server
   // may not have deleted what it was asked to: the ledger keeps them from faxing twice.
   Result<void> close();
@@ -105,7 +110,7 @@ class MailboxSession final {
 
  private:
   struct State;
-  Result<void> move(const std::string& id, const std::string& folder, bool flag_only);
+  Result<void> move(const std::vector<std::string>& ids, const std::string& folder, bool flag_only);
   MailboxSettings settings_;
   std::unique_ptr<State> state_;
 };
