@@ -14,7 +14,8 @@
 // Plain IMAP and POP3 on loopback (no TLS): the cost measured is the protocol and the
 // ingest, not the cipher, which both would pay alike.
 //
-// Usage: bench_mail [mails=1000] [repeats=3] [--smoke]
+// Usage: bench_mail [mails=1000] [repeats=3] [--smoke] [--only=imap|pop3] [--pdf=debian|generated]
+// (--only and --pdf narrow a run down for profiling.)
 #include <cairo-pdf.h>
 
 #include <chrono>
@@ -175,6 +176,8 @@ double ingest_rate(Bench& b, const std::string& user, bool pop3, int n) {
   // The service publishes each job on the bus here; the converter's sweep finds it anyway.
   mailingest::Poller poller(pool, [](std::int64_t) {}, &registry);
   const auto config = ingest_config(b, user, pop3);
+  // On stderr, so a profiler can be started for the ingest alone (README.md).
+  std::fprintf(stderr, "bench_mail: ingest of %s starts\n", user.c_str());
   const auto start = std::chrono::steady_clock::now();
   auto report = poller.poll(config);
   const double s = Seconds(std::chrono::steady_clock::now() - start).count();
@@ -211,9 +214,13 @@ void run_once(Bench& b, const std::string& user, bool pop3, const std::string& p
 
 int main(int argc, char** argv) {
   bool smoke = false;
+  std::string only, only_pdf;
   std::vector<int> numbers;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--smoke") smoke = true;
+    const std::string a = argv[i];
+    if (a == "--smoke") smoke = true;
+    else if (a.rfind("--only=", 0) == 0) only = a.substr(7);
+    else if (a.rfind("--pdf=", 0) == 0) only_pdf = a.substr(6);
     else numbers.push_back(std::atoi(argv[i]));
   }
   const int mails = numbers.size() > 0 ? numbers[0] : (smoke ? 20 : 1000);
@@ -225,9 +232,11 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::pair<std::string, std::string>> corpora;
     auto [debian_name, debian_bytes] = debian_pdf();
-    if (!debian_bytes.empty()) corpora.push_back({"Debian's " + debian_name, debian_bytes});
-    else std::printf("(no PDF over 20 KB under /usr/share/doc: the Debian row is left out)\n");
-    corpora.push_back({"a generated 1-page PDF (cairo)", generated_pdf()});
+    if (only_pdf != "generated") {
+      if (!debian_bytes.empty()) corpora.push_back({"Debian's " + debian_name, debian_bytes});
+      else std::printf("(no PDF over 20 KB under /usr/share/doc: the Debian row is left out)\n");
+    }
+    if (only_pdf != "debian") corpora.push_back({"a generated 1-page PDF (cairo)", generated_pdf()});
 
     // One Dovecot user per (protocol, PDF, run): every run starts from a fresh mailbox.
     std::map<std::string, std::string> users;
@@ -260,6 +269,7 @@ int main(int argc, char** argv) {
     std::printf("%-8s %-42s %10s %12s %14s %7s\n", "protocol", "attachment", "mail bytes", "curl mails/s",
                 "ingest mails/s", "ratio");
     for (bool pop3 : {false, true}) {
+      if (!only.empty() && only != (pop3 ? "pop3" : "imap")) continue;
       for (std::size_t c = 0; c < corpora.size(); ++c) {
         const auto& [name, pdf] = corpora[c];
         Figures f;
