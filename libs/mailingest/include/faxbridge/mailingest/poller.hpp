@@ -12,7 +12,8 @@
 // mail unless a single mail is larger): a batch's transactions are one, each
 // message in its own savepoint (db::within_savepoint), so the batch pays one commit
 // and a message found in the ledger rolls back only its own writes; the batch's
-// messages are then moved together (one IMAP COPY, STORE and EXPUNGE per folder).
+// messages are then moved together (one IMAP COPY, STORE and EXPUNGE per folder). A
+// batch is written on a thread of the poll's own while the next one is fetched.
 // Automatic mails (auto-replies, bounces, our own notices) are recorded and moved to
 // processed, never answered.
 #include <cstdint>
