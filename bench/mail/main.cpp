@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
                 "PostgreSQL with fsync on\n",
                 mails, repeats);
     std::printf("%-8s %-42s %10s %12s %14s %7s\n", "protocol", "attachment", "mail bytes", "curl mails/s",
-                "ingest mails/s", "ratio");
+                "ingest mails/s", "ratio");  // ratio: of the two medians
     for (bool pop3 : {false, true}) {
       if (!only.empty() && only != (pop3 ? "pop3" : "imap")) continue;
       for (std::size_t c = 0; c < corpora.size(); ++c) {
@@ -277,10 +277,13 @@ int main(int argc, char** argv) {
         const double curl = bench::median(f.curl), ingest = bench::median(f.ingest);
         std::printf("%-8s %-42s %10zu %12.0f %14.0f %6.0f%%", pop3 ? "POP3" : "IMAP", name.c_str(),
                     fax_mail("imap-0-0", 0, pdf).size(), curl, ingest, 100.0 * ingest / curl);
+        // Each run's own pair too: the machine's load moves both from run to run.
         std::printf("   (runs: curl");
         for (double v : f.curl) std::printf(" %.0f", v);
         std::printf("; ingest");
         for (double v : f.ingest) std::printf(" %.0f", v);
+        std::printf("; ratio");
+        for (std::size_t r = 0; r < f.curl.size(); ++r) std::printf(" %.1f%%", 100.0 * f.ingest[r] / f.curl[r]);
         std::printf(")\n");
         std::fflush(stdout);
       }

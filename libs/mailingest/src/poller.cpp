@@ -37,9 +37,10 @@ namespace {
 enum class Disposition { kProcessed, kFailed };
 
 // A batch's messages share one transaction, so one commit's WAL flush (3.7 ms on this
-// machine's disk by pg_test_fsync; 11 ms seen under load) is paid once for them all. 20: the flush is then a small part of each mail's time, and a batch
-// holds the commit of its first mail back by no more than 20 fetches. 16 MiB: a batch
-// of big mails keeps that much read at once, not 20 times the 25 MiB a mail may have.
+// machine's disk by pg_test_fsync; 11 ms seen under load) is paid once for them all.
+// 20: the flush is then a small part of each mail's time, and a batch holds the commit
+// of its first mail back by no more than 20 fetches. 16 MiB: a batch of big mails keeps
+// that much read at once, not 20 times the 25 MiB a mail may have.
 constexpr std::size_t kBatchMessages = 20;
 constexpr std::size_t kBatchBytes = 16u << 20;
 
