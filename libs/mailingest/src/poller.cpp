@@ -40,7 +40,8 @@ enum class Disposition { kProcessed, kFailed };
 // machine's disk by pg_test_fsync; 11 ms seen under load) is paid once for them all.
 // 20: the flush is then a small part of each mail's time, and a batch holds the commit
 // of its first mail back by no more than 20 fetches. 16 MiB: a batch of big mails keeps
-// that much read at once, not 20 times the 25 MiB a mail may have.
+// that much read at once (twice that with the batch being written), not 20 times the
+// 25 MiB a mail may have.
 constexpr std::size_t kBatchMessages = 20;
 constexpr std::size_t kBatchBytes = 16u << 20;
 
