@@ -142,9 +142,10 @@ Result<User> by_username(Tx& tx, const std::string& username) {
 }
 
 Result<std::optional<User>> by_email(Tx& tx, const std::string& email) {
-  auto rows = W(tx).exec_params(std::string("SELECT ") + columns() +
-                                    " FROM users WHERE email <> '' AND lower(email) = lower($1) LIMIT 2",
-                                email);
+  // Prepared: mail-ingest looks up the sender of every mail.
+  static const std::string sql =
+      std::string("SELECT ") + columns() + " FROM users WHERE email <> '' AND lower(email) = lower($1) LIMIT 2";
+  auto rows = exec_prepared_text(tx, sql, email);
   if (rows.size() != 1) return std::optional<User>{};
   return std::optional<User>(user_from(rows[0]));
 }

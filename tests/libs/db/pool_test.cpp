@@ -1,11 +1,15 @@
 // db::Pool's two ways of running a unit of work on a real Postgres: transact commits
 // all of it or nothing; autocommit commits each statement on its own (no BEGIN and
 // COMMIT round trips), so a later failure keeps what ran before it, and a savepoint,
-// which needs a transaction, is refused as the bug it would be.
+// which needs a transaction, is refused as the bug it would be. within_savepoint undoes
+// one unit of a transaction alone (mail-ingest's batches).
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "faxbridge/db/auth.hpp"
 #include "faxbridge/db/pool.hpp"
+#include "faxbridge/db/savepoint.hpp"
 #include "faxbridge/db/testing/pg_cluster.hpp"
 #include "faxbridge/db/users.hpp"
 
@@ -68,6 +72,38 @@ TEST_F(PoolModes, ASavepointUnderAutocommitIsRefusedAsABug) {
   EXPECT_EQ(r.error().code, Code::k_internal) << r.error().to_string();
   // The connection is still good for the next unit of work.
   EXPECT_EQ(tokens(), 0u);
+}
+
+TEST_F(PoolModes, AUnitThatFailsWithinItsSavepointIsUndoneAloneAndTheRestCommits) {
+  std::optional<Error> refused;
+  auto r = pool_.transact([&](Tx& t) -> Result<void> {
+    auto first = within_savepoint(t, [&](Tx& u) -> Result<void> {
+      auto made = api_tokens::create(u, alice_, "kept", std::nullopt, utc_time(2026, 12, 1, 9, 0, 0));
+      if (!made) return made.error();
+      return {};
+    });
+    if (!first) return first.error();
+    auto failing = within_savepoint(t, [&](Tx& u) -> Result<void> {
+      auto made = make_then_fail(u);
+      if (!made) return made.error();
+      return {};
+    });
+    if (!failing) refused = failing.error();
+    // The transaction goes on after the undone unit.
+    auto last = api_tokens::create(t, alice_, "after", std::nullopt, utc_time(2026, 12, 1, 9, 0, 0));
+    if (!last) return last.error();
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->message, "failing after the insert");
+  auto kept = pool_.autocommit([&](Tx& t) { return api_tokens::list(t, alice_); });
+  ASSERT_TRUE(kept) << kept.error().to_string();
+  ASSERT_EQ(kept->size(), 2u) << "the failed unit's token was undone, the others committed";
+  std::vector<std::string> names;
+  for (const auto& k : *kept) names.push_back(k.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"after", "kept"}));
 }
 
 }  // namespace

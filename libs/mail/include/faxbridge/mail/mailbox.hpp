@@ -108,6 +108,11 @@ class MailboxSession final {
   Result<void> mark_processed(const std::string& id);
   // A message that cannot be faxed (see above).
   Result<void> move_to_failed(const std::string& id);
+  // The same for several messages at once: one message set, so IMAP moves them with one
+  // COPY, one STORE and one EXPUNGE. An id no longer there is the error
+  // (mail.mailbox_message_gone, the first such id) once the others are moved.
+  Result<void> mark_processed(const std::vector<std::string>& ids);
+  Result<void> move_to_failed(const std::vector<std::string>& ids);
   // IMAP IDLE. watch() connects and readies the session for idle(); every mail that
   // arrives from then on is announced by the idle() calls after it, even one that
   // arrives before the first idle() starts. false: no IDLE here (POP3, or a server
@@ -126,7 +131,7 @@ class MailboxSession final {
 
  private:
   struct State;
-  Result<void> move(const std::string& id, const std::string& folder, bool flag_only);
+  Result<void> move(const std::vector<std::string>& ids, const std::string& folder, bool flag_only);
   MailboxSettings settings_;
   std::unique_ptr<State> state_;
 };

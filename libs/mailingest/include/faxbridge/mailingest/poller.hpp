@@ -8,6 +8,12 @@
 // ingested_messages ledger. Only after that commit is the message moved (processed or
 // failed folder) or deleted (POP3): a crash before the commit leaves it to the next poll,
 // a crash after it finds the ledger row next time and creates nothing twice.
+// Messages go in batches (1, 1, 2, 2, 3, ... mails up to 20; at most 16 MiB of
+// mail unless a single mail is larger): a batch's transactions are one, each
+// message in its own savepoint (db::within_savepoint), so the batch pays one commit
+// and a message found in the ledger rolls back only its own writes; the batch's
+// messages are then moved together (one IMAP COPY, STORE and EXPUNGE per folder). A
+// batch is written on a thread of the poll's own while the next one is fetched.
 // Automatic mails (auto-replies, bounces, our own notices) are recorded and moved to
 // processed, never answered.
 #include <cstdint>
@@ -50,8 +56,9 @@ class Poller final {
   Result<PollReport> poll(const MailIngestConfig& config);
 
   // Tests only: called at "fetched" (a message's bytes are in, nothing written), at
-  // "committed" (its transaction committed, the message not moved yet) and at "moved"
-  // (moved, or for POP3 marked deleted, which the server carries out only at QUIT);
+  // "committed" (its batch's transaction committed, nothing of it moved yet) and at
+  // "moved" (the batch's messages for one folder moved, or for POP3 marked deleted,
+  // which the server carries out only at QUIT);
   // true stops the poll there at once, as a crash would (no further move, no QUIT).
   // The service's test pause (poll_loop.hpp) is built on it.
   void set_crash_point(std::function<bool(const std::string& point)> crash) { crash_ = std::move(crash); }
