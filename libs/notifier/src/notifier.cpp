@@ -212,11 +212,20 @@ Result<int> Notifier::watch_once() {
 
 Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, const std::vector<bus::BatchItem>& items,
                                                                   std::shared_ptr<const db::SettingsSnapshot> snapshot) {
-  // One statement for the rows, one for their Message-IDs and one per kind of fact
+  // One statement for the rows with their Message-IDs and one per kind of fact
   // (read_batch_facts); what a kind needs beyond those, each mail reads itself.
   std::vector<std::int64_t> ids;
   for (const auto& item : items) ids.push_back(item.claim.id);
-  auto rows = db::notifications::get_all(tx, ids);
+  auto config = smtp_config(*snapshot);
+  std::optional<std::string> domain;
+  if (config) {
+    if (const auto t = snapshot->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
+    domain = domain_of(config->from.email);
+  }
+  // Each email row's Message-ID is written here before its first send (that commit need
+  // not wait for the disk: were it lost in a database crash, the next try derives the
+  // same id from the same id and From domain).
+  auto rows = db::notifications::get_all_naming(tx, ids, domain);
   if (!rows) return rows.error();
   if (rows->size() != ids.size()) {
     // A row went with its fax or job: the batch goes row by row, so that one is told.
@@ -225,30 +234,12 @@ Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, co
     }
     return Error(Code::k_notification_not_found, "A notification of the batch could not be read.");
   }
-  auto config = smtp_config(*snapshot);
-  if (config) {
-    if (const auto t = snapshot->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
-    const std::string domain = domain_of(config->from.email);
-    std::vector<std::int64_t> need;
-    for (const auto& row : *rows) {
-      if (row.channel != "webhook" && !row.message_id) need.push_back(row.id);
-    }
-    if (!need.empty()) {
-      // This commit need not wait for the disk: were it lost in a database crash, the
-      // next try derives the same Message-ID from the same id and From domain.
-      if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
-      auto set = db::notifications::set_message_ids(tx, need, domain);
-      if (!set) return set.error();
-      for (auto& row : *rows) {
-        if (row.channel == "webhook" || row.message_id) continue;
-        if (std::find(set->begin(), set->end(), row.id) != set->end()) {
-          row.message_id = "notification-" + std::to_string(row.id) + "@" + domain;
-        } else {
-          auto again = db::notifications::get(tx, row.id);  // set by another notifier meanwhile
-          if (!again) return again.error();
-          row.message_id = again->message_id;
-        }
-      }
+  if (domain) {
+    for (auto& row : *rows) {
+      if (row.channel == "webhook" || row.message_id) continue;
+      auto again = db::notifications::get(tx, row.id);  // named by another notifier meanwhile
+      if (!again) return again.error();
+      row.message_id = again->message_id;
     }
   }
   auto facts = read_batch_facts(tx, *rows, *snapshot);
