@@ -212,11 +212,20 @@ Result<int> Notifier::watch_once() {
 
 Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, const std::vector<bus::BatchItem>& items,
                                                                   std::shared_ptr<const db::SettingsSnapshot> snapshot) {
-  // One statement for the rows, one for their Message-IDs and one per kind of fact
+  // One statement for the rows with their Message-IDs and one per kind of fact
   // (read_batch_facts); what a kind needs beyond those, each mail reads itself.
   std::vector<std::int64_t> ids;
   for (const auto& item : items) ids.push_back(item.claim.id);
-  auto rows = db::notifications::get_all(tx, ids);
+  auto config = smtp_config(*snapshot);
+  std::optional<std::string> domain;
+  if (config) {
+    if (const auto t = snapshot->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
+    domain = domain_of(config->from.email);
+  }
+  // Each email row's Message-ID is written here before its first send (that commit need
+  // not wait for the disk: were it lost in a database crash, the next try derives the
+  // same id from the same id and From domain).
+  auto rows = db::notifications::get_all_naming(tx, ids, domain);
   if (!rows) return rows.error();
   if (rows->size() != ids.size()) {
     // A row went with its fax or job: the batch goes row by row, so that one is told.
@@ -225,30 +234,12 @@ Result<std::vector<Notifier::PreparedMail>> Notifier::prepare_all(db::Tx& tx, co
     }
     return Error(Code::k_notification_not_found, "A notification of the batch could not be read.");
   }
-  auto config = smtp_config(*snapshot);
-  if (config) {
-    if (const auto t = snapshot->get_int("smtp.timeout_s"); t > 0) config->smtp.timeout = std::chrono::seconds(t);
-    const std::string domain = domain_of(config->from.email);
-    std::vector<std::int64_t> need;
-    for (const auto& row : *rows) {
-      if (row.channel != "webhook" && !row.message_id) need.push_back(row.id);
-    }
-    if (!need.empty()) {
-      // This commit need not wait for the disk: were it lost in a database crash, the
-      // next try derives the same Message-ID from the same id and From domain.
-      if (auto r = db::set_local_synchronous_commit_off(tx); !r) return r.error();
-      auto set = db::notifications::set_message_ids(tx, need, domain);
-      if (!set) return set.error();
-      for (auto& row : *rows) {
-        if (row.channel == "webhook" || row.message_id) continue;
-        if (std::find(set->begin(), set->end(), row.id) != set->end()) {
-          row.message_id = "notification-" + std::to_string(row.id) + "@" + domain;
-        } else {
-          auto again = db::notifications::get(tx, row.id);  // set by another notifier meanwhile
-          if (!again) return again.error();
-          row.message_id = again->message_id;
-        }
-      }
+  if (domain) {
+    for (auto& row : *rows) {
+      if (row.channel == "webhook" || row.message_id) continue;
+      auto again = db::notifications::get(tx, row.id);  // named by another notifier meanwhile
+      if (!again) return again.error();
+      row.message_id = again->message_id;
     }
   }
   auto facts = read_batch_facts(tx, *rows, *snapshot);
@@ -318,28 +309,54 @@ std::vector<Result<void>> Notifier::handle_batch(const std::vector<bus::BatchIte
   }
 
   Unreachable unreachable;
+  // The worker's mail the server took whose sent record is not committed yet: at most
+  // one, since the next mail's body goes only after that commit (the hook below).
+  SentLedger::Ticket unrecorded;
+  std::size_t unrecorded_index = 0;
+  const auto settle_unrecorded = [&]() -> Result<void> {
+    if (!unrecorded) return ok();
+    const std::size_t i = unrecorded_index;
+    auto done = ledger_->wait(unrecorded);
+    unrecorded.reset();
+    if (!done) {
+      // Sent, but the database did not take it: the row comes back to a notifier after
+      // its lease and is sent again, with the same Message-ID.
+      results[i] = done.error();
+      return done.error();
+    }
+    if (sent_) sent_->inc();
+    const auto& row = (*prepared)[i].row;
+    log::info("notifier.sent", {{"id", row.id}, {"kind", row.kind}, {"message_id", *row.message_id}});
+    return ok();
+  };
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto& p = (*prepared)[i];
-    auto sent = settle(p, items[i], unreachable);
+    const auto& lease = *items[i].lease;
+    const auto before_body = [&]() -> Result<void> {
+      if (auto previous = settle_unrecorded(); !previous) return previous.error();
+      // The wait may have been long (the database away): the row may be another's now.
+      if (lease.lost()) return Error(Code::k_queue_lease_lost, "The lease of this notification was lost.");
+      return ok();
+    };
+    const bool mails = p.row.channel != "webhook" && !p.config_error && !p.content_error;
+    // Anything but a mail (a webhook goes out too) waits for the record first, so only
+    // mails overlap it, and only up to their body.
+    if (!mails) (void)settle_unrecorded();
+    auto sent = settle(p, items[i], unreachable, before_body);
     if (!sent) {
       results[i] = sent.error();
       continue;
     }
     if (!*sent) continue;  // its outcome is recorded already, or it was given up
-    // Recorded before the next mail goes: a crash repeats at most the mail on the wire.
-    if (auto done = ledger_->record(items[i].claim.id, *items[i].lease); !done) {
-      // Sent, but the database did not take it: the row comes back to a notifier after
-      // its lease and is sent again, with the same Message-ID.
-      results[i] = done.error();
-      continue;
-    }
-    if (sent_) sent_->inc();
-    log::info("notifier.sent", {{"id", p.row.id}, {"kind", p.row.kind}, {"message_id", *p.row.message_id}});
+    unrecorded = ledger_->submit(items[i].claim.id, lease);
+    unrecorded_index = i;
   }
+  (void)settle_unrecorded();
   return results;
 }
 
-Result<bool> Notifier::settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable) {
+Result<bool> Notifier::settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable,
+                              const BeforeBody& before_body) {
   const auto recorded = [](Result<void> r) -> Result<bool> {
     if (!r) return r.error();
     return false;
@@ -366,7 +383,7 @@ Result<bool> Notifier::settle(PreparedMail& p, const bus::BatchItem& item, Unrea
     }
     return recorded(record_failure(id, *p.content_error));
   }
-  return send_mail(p, *item.lease, unreachable);
+  return send_mail(p, *item.lease, unreachable, before_body);
 }
 
 Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
@@ -415,7 +432,8 @@ Result<void> Notifier::record_failure(std::int64_t id, const Error& error) {
   return ok();
 }
 
-Result<bool> Notifier::send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable) {
+Result<bool> Notifier::send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable,
+                                 const BeforeBody& before_body) {
   const auto recorded = [](Result<void> r) -> Result<bool> {
     if (!r) return r.error();
     return false;
@@ -476,12 +494,21 @@ Result<bool> Notifier::send_mail(PreparedMail& p, const bus::LeaseToken& lease, 
   bool reused = false;
   auto session = sessions_->take(key, config->smtp, reused);
   const mail::Envelope envelope{config->from.email, {to->email}};
-  auto sent = session->send(envelope, *bytes);
-  if (!sent && reused && sent.error().code == Code::k_smtp_unreachable) {
+  std::optional<Error> held_back;
+  const mail::BeforeBody before_body_sent = [&]() -> Result<void> {
+    auto go = before_body ? before_body() : ok();
+    if (!go) held_back = go.error();
+    return go;
+  };
+  auto sent = session->send(envelope, *bytes, before_body_sent);
+  if (!sent && !held_back && reused && sent.error().code == Code::k_smtp_unreachable) {
     // The server closed the kept connection while it was idle: once more on a new one.
-    sent = session->send(envelope, *bytes);
+    sent = session->send(envelope, *bytes, before_body_sent);
   }
   sessions_->give_back(key, std::move(session));
+  // Not ended because of the previous mail's record or this row's lease: no try of this
+  // mail, so nothing to record; the consumer gives the row back (or leaves it to its holder).
+  if (held_back) return *held_back;
   if (!sent) {
     log::write_error(log::Level::kInfo, "notifier.try_failed", sent.error());
     if (sent.error().code == Code::k_smtp_unreachable) unreachable.emplace(key, sent.error());

@@ -10,29 +10,57 @@ namespace faxbridge::notifier {
 
 using std::chrono::milliseconds;
 
-Result<void> SentLedger::record(std::int64_t id, const bus::LeaseToken& lease) {
-  Entry mine{id, &lease};
+SentLedger::SentLedger(db::Pool& pool, db::Queue& queue) : pool_(pool), queue_(queue) {
+  thread_ = std::thread(&SentLedger::commit_loop, this);
+}
+
+SentLedger::~SentLedger() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    stopping_ = true;
+  }
+  submitted_.notify_all();
+  changed_.notify_all();
+  thread_.join();
+}
+
+SentLedger::Ticket SentLedger::submit(std::int64_t id, const bus::LeaseToken& lease) {
+  auto entry = std::make_shared<Entry>();
+  entry->id = id;
+  entry->lease = &lease;
+  {
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(entry);
+  }
+  submitted_.notify_one();
+  return entry;
+}
+
+Result<void> SentLedger::wait(const Ticket& ticket) {
   std::unique_lock lock(mutex_);
-  waiting_.push_back(&mine);
-  while (!mine.done) {
-    if (committing_) {
-      changed_.wait(lock);
-      continue;
-    }
-    // No commit is running: this worker leads one for everybody waiting.
-    committing_ = true;
-    std::vector<Entry*> group;
-    group.swap(waiting_);
+  changed_.wait(lock, [&] { return ticket->done; });
+  return ticket->result;
+}
+
+// One commit at a time, each taking every record handed in while the one before ran.
+void SentLedger::commit_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    submitted_.wait(lock, [&] { return closing_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;  // closing, and nobody waits
+    std::vector<Ticket> tickets;
+    tickets.swap(waiting_);
     lock.unlock();
+    std::vector<Entry*> group;
+    for (const auto& t : tickets) group.push_back(t.get());
     commit(group);
     lock.lock();
     // `done` only under the mutex the waiters read it under; their results were set
     // before this lock was taken, so they are visible with it.
     for (auto* e : group) e->done = true;
-    committing_ = false;
     changed_.notify_all();
   }
-  return mine.result;
 }
 
 void SentLedger::stop() {

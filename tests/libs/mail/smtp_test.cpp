@@ -1,10 +1,13 @@
 // SmtpSession against a real Postfix on loopback (mail_servers.hpp): STARTTLS with AUTH
 // through Dovecot, implicit TLS, plain relay; certificate checks (CA file, pin, the
 // system's bundle refusing a self-signed server); the server's refusals and absence as
-// our codes; one connection for a batch; the session recovering after each failure.
+// our codes; one connection for a batch; the session recovering after each failure; a
+// body its hook holds back (SmtpSession::send before_body) never becoming a mail.
 #include "faxbridge/mail/smtp.hpp"
 
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "faxbridge/mail/message.hpp"
 #include "faxbridge/testing/mail_servers.hpp"
@@ -115,6 +118,33 @@ TEST_F(SmtpTest, ABatchGoesOverOneConnection) {
   ASSERT_TRUE(delivered(5));
   ASSERT_TRUE(eventually([&] { return postfix_->log().find("starttls=1 auth=1 mail=5 rcpt=5 data=5") != std::string::npos; }, 10s))
       << postfix_->log();
+}
+
+TEST_F(SmtpTest, ABodyHeldBackByItsHookIsNoMailAndTheNextOneGoes) {
+  SmtpSession session(submission());
+  int asked = 0;
+  const BeforeBody refuse = [&]() -> Result<void> {
+    ++asked;
+    return Error(Code::k_db_unavailable, "the previous mail's record did not commit");
+  };
+  auto held = session.send(to("anna@example.test"), message("anna@example.test", 20), refuse);
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error().code, Code::k_db_unavailable) << "the hook's error, as it is";
+  EXPECT_EQ(asked, 1);
+  EXPECT_FALSE(session.connected()) << "dropped in DATA, so the server discards what it has";
+  const BeforeBody go = [&]() -> Result<void> {
+    ++asked;
+    return ok();
+  };
+  auto r = session.send(to("anna@example.test"), message("anna@example.test", 21), go);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(asked, 2);
+  session.close();
+  ASSERT_TRUE(delivered(1));
+  std::this_thread::sleep_for(1s);  // a second mail, were there one, would be in by now
+  auto got = postfix_->messages();
+  ASSERT_EQ(got.size(), 1u) << "only the mail whose hook let it go";
+  EXPECT_NE(got[0].find("test-21@faxbridge.example.test"), std::string::npos);
 }
 
 TEST_F(SmtpTest, AWrongPasswordIsAuthFailed) {

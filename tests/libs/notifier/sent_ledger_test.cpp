@@ -1,7 +1,7 @@
 // SentLedger against a real PostgreSQL: each record committed before record() returns;
 // records that arrive while a commit runs share the next one (one transaction: their
 // rows carry one updated_at, the transaction's now()); a row another notifier holds is
-// left alone.
+// left alone; a record handed in is committed while its worker goes on.
 #include "sent_ledger.hpp"
 
 #include <gtest/gtest.h>
@@ -88,6 +88,25 @@ TEST_F(SentLedgerTest, EachRecordIsCommittedBeforeItReturnsAndLateComersShareOne
   // The four late comers went in one transaction, after the first one's.
   for (int i = 2; i < 5; ++i) EXPECT_EQ(rows[i][3].as<std::string>(), rows[1][3].as<std::string>());
   EXPECT_NE(rows[0][3].as<std::string>(), rows[1][3].as<std::string>());
+}
+
+TEST_F(SentLedgerTest, ASubmittedRecordIsCommittedWhileItsWorkerGoesOn) {
+  const auto ids = pending(1);
+  auto claimed = queue_->claim_next(1);
+  ASSERT_TRUE(claimed && claimed->size() == 1u);
+  SentLedger ledger(*pool_, *queue_);
+  bus::LeaseToken lease;
+  // Nobody waits: the ledger's thread commits it anyway (the worker is composing its
+  // next mail meanwhile and waits only before that mail's body).
+  auto ticket = ledger.submit(ids[0], lease);
+  bool committed = false;
+  for (int i = 0; i < 500 && !committed; ++i) {
+    committed = query("SELECT count(*) FROM notifications WHERE state = 'sent'")[0][0].as<int>() == 1;
+    if (!committed) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(committed);
+  EXPECT_TRUE(ledger.wait(ticket));
+  EXPECT_TRUE(ledger.wait(ticket)) << "the same answer however often it is asked";
 }
 
 TEST_F(SentLedgerTest, ARowAnotherNotifierHoldsIsLeftToIt) {

@@ -46,6 +46,14 @@ Result<void> set_message_id(Tx& tx, std::int64_t id, const std::string& message_
 // The same for each row of `ids` that has none yet, in one statement:
 // notification-<id>@<domain>. Returns the ids it set.
 Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std::int64_t>& ids, const std::string& domain);
+// get_all and set_message_ids in one statement, for a batch about to be mailed: each
+// email row of `ids` without a Message-ID gets notification-<id>@<domain> and comes back
+// with it (a row another notifier named meanwhile comes back with none: read it again).
+// No domain: nothing is named. The transaction's commit then does not wait for the disk
+// (set_local_synchronous_commit_off, in the same statement): lost in a database crash,
+// the next try derives the same ids.
+Result<std::vector<NotificationRow>> get_all_naming(Tx& tx, const std::vector<std::int64_t>& ids,
+                                                    const std::optional<std::string>& domain);
 
 // The holder's outcomes; false: the lease was lost (roll back, the new holder decides).
 Result<bool> mark_sent(Tx& tx, Queue& queue, std::int64_t id);

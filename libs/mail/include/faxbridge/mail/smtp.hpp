@@ -22,6 +22,7 @@
 //   smtp.auth_failed, smtp.tls_failed         kFailedPrecondition: the settings are wrong
 // The server's answer (code and text) is in the error's message and its `reply` context.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct Envelope {
   std::vector<std::string> to;     // RCPT TO
 };
 
+// May this mail's body go (SmtpSession::send)? An error: no, and this error is the send's.
+using BeforeBody = std::function<Result<void>()>;
+
 class SmtpSession final {
  public:
   explicit SmtpSession(SmtpSettings settings);
@@ -59,7 +63,12 @@ class SmtpSession final {
   Result<void> connect();
   // Sends one message (RFC 5322 bytes with CRLF line ends, as compose() makes them).
   // On any error the connection is dropped; the next call connects again.
-  Result<void> send(const Envelope& envelope, const std::string& message);
+  // before_body, when set, is called once the server has answered DATA with 354, before
+  // the body goes: the server has the mail only once the body and its end arrive. An error
+  // from it is returned as it is, the body not sent and the connection dropped, so the
+  // server has no mail (the notifier waits there for its previous mail's sent record, so
+  // that commit overlaps this mail's composition and envelope).
+  Result<void> send(const Envelope& envelope, const std::string& message, const BeforeBody& before_body = {});
   // QUIT, when connected.
   void close();
   bool connected() const;

@@ -13,10 +13,12 @@
 // batch's rows (their facts, one SMTP settings read, the Message-IDs in one statement),
 // then each mail sent in turn over the kept session and its sent record handed to the
 // SentLedger (sent_ledger.hpp) right after the server's 250. The ledger commits the records
-// of all workers that are waiting together (group commit), and a worker sends its next mail
-// only once its own record is committed, so a SIGKILL repeats at most the one mail each
-// worker had on the wire, with its same Message-ID. The price of the batch: a killed
-// notifier's claimed rows not yet sent (up to workers x batch) wait for their lease to
+// of all workers that are waiting together (group commit), and a worker sends its next
+// mail's body (after DATA's 354; the server has a mail only once its body ended) only
+// once its previous record is committed; it composes that mail and sends its envelope
+// meanwhile. So a SIGKILL repeats at most the one mail each worker had taken and not
+// yet recorded, with its same Message-ID. The price of the batch: a killed notifier's
+// claimed rows not yet sent (up to workers x batch) wait for their lease to
 // expire (a minute) before another notifier takes them; delayed, never lost.
 // A failed try is one transaction on the row (db/notifications.hpp): sent; pending again
 // after the backoff of policy.hpp; failed, with an administrator alert written in the
@@ -100,8 +102,12 @@ class Notifier final {
   // failure, a suppressed alert, a webhook) or it was given up (stop, lease lost).
   // The SMTP servers (by session key) a mail of this batch found unreachable, with that error.
   using Unreachable = std::map<std::string, Error>;
-  Result<bool> settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable);
-  Result<bool> send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable);
+  // Called before a mail's body goes (mail::SmtpSession::send's before_body): waits for
+  // the sent record of the worker's previous mail; an error keeps this mail from going.
+  using BeforeBody = std::function<Result<void>()>;
+  Result<bool> settle(PreparedMail& p, const bus::BatchItem& item, Unreachable& unreachable, const BeforeBody& before_body);
+  Result<bool> send_mail(PreparedMail& p, const bus::LeaseToken& lease, Unreachable& unreachable,
+                         const BeforeBody& before_body);
   // Records a failed try; the administrator alert (when due) in the same transaction.
   Result<void> record_failure(std::int64_t id, const Error& error);
   std::shared_ptr<const db::SettingsSnapshot> settings();
