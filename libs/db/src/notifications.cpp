@@ -53,17 +53,23 @@ Result<NotificationRow> get(Tx& tx, std::int64_t id) {
   return row_of(r[0]);
 }
 
-Result<std::vector<NotificationRow>> get_all(Tx& tx, const std::vector<std::int64_t>& ids) {
-  std::vector<NotificationRow> rows;
-  if (ids.empty()) return rows;
-  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = ANY($1::bigint[])", bigint_array(ids));
-  std::vector<NotificationRow> found;
+namespace {
+// The rows read, in the order of `ids` (a row gone meanwhile is left out).
+std::vector<NotificationRow> in_order_of(const std::vector<std::int64_t>& ids, const pqxx::result& r) {
+  std::vector<NotificationRow> found, rows;
   for (const auto& row : r) found.push_back(row_of(row));
   for (auto id : ids) {
     auto it = std::find_if(found.begin(), found.end(), [&](const NotificationRow& n) { return n.id == id; });
     if (it != found.end()) rows.push_back(std::move(*it));
   }
   return rows;
+}
+}  // namespace
+
+Result<std::vector<NotificationRow>> get_all(Tx& tx, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return std::vector<NotificationRow>();
+  auto r = exec_prepared_text(tx, std::string(kRowColumns) + "WHERE id = ANY($1::bigint[])", bigint_array(ids));
+  return in_order_of(ids, r);
 }
 
 Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std::int64_t>& ids, const std::string& domain) {
@@ -80,8 +86,7 @@ Result<std::vector<std::int64_t>> set_message_ids(Tx& tx, const std::vector<std:
 Result<std::vector<NotificationRow>> get_all_naming(Tx& tx, const std::vector<std::int64_t>& ids,
                                                     const std::optional<std::string>& domain) {
   if (!domain) return get_all(tx, ids);
-  std::vector<NotificationRow> rows;
-  if (ids.empty()) return rows;
+  if (ids.empty()) return std::vector<NotificationRow>();
   // One round trip instead of three (the SET LOCAL, the UPDATE, the SELECT). `relaxed` is
   // joined by the UPDATE, so it runs (once: a volatile CTE is materialised) whenever a
   // row is named, and only the naming would make the commit wait for the disk. The
@@ -95,13 +100,7 @@ Result<std::vector<NotificationRow>> get_all_naming(Tx& tx, const std::vector<st
       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
       "FROM notifications n LEFT JOIN named ON named.id = n.id WHERE n.id = ANY($1::bigint[])";
   auto r = exec_prepared_text(tx, sql, bigint_array(ids), *domain);
-  std::vector<NotificationRow> found;
-  for (const auto& row : r) found.push_back(row_of(row));
-  for (auto id : ids) {
-    auto it = std::find_if(found.begin(), found.end(), [&](const NotificationRow& n) { return n.id == id; });
-    if (it != found.end()) rows.push_back(std::move(*it));
-  }
-  return rows;
+  return in_order_of(ids, r);
 }
 
 Result<void> set_message_id(Tx& tx, std::int64_t id, const std::string& message_id) {

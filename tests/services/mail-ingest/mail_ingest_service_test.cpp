@@ -141,6 +141,13 @@ class MailIngestServiceTest : public ::testing::Test {
     ASSERT_TRUE(status.has_value());
     EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << "it exited before the kill";
   }
+  // A process started held at `point` of its first mail (the test pause), SIGKILLed
+  // once the hold is reached.
+  void kill_held_at(const std::string& name, const std::string& point) {
+    auto p = start(name, point);
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker(name)); }, 30s)) << logs();
+    kill(p);
+  }
   void stop(std::unique_ptr<testing::Child>& p) {
     p->signal(SIGTERM);
     auto status = p->wait(10s);
@@ -254,30 +261,24 @@ TEST_F(MailIngestServiceTest, ImapKilledBetweenFetchAndCommitAndBetweenCommitAnd
   const auto processed_before = ids_in(user, "processed").size();
 
   // Killed after the first mail was fetched, before its transaction: nothing written.
-  auto p = start("imap-fetched", "fetched");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("imap-fetched")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("imap-fetched", "fetched"));
   EXPECT_EQ(ledger(), 0);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 0);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
   // Killed after the first mail's commit, before its move: its jobs are there, so is it.
-  p = start("imap-committed", "committed");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("imap-committed")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("imap-committed", "committed"));
   EXPECT_EQ(ledger(), 1);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
   // The next process finds it in the ledger (no new job) and moves it; killed right after.
-  p = start("imap-moved", "moved");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("imap-moved")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("imap-moved", "moved"));
   EXPECT_EQ(ledger(), 1);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
   EXPECT_EQ(dovecot_->messages(user).size(), 2u);
 
-  p = start("imap-final");
+  auto p = start("imap-final");
   ASSERT_TRUE(polling("imap-final")) << logs();
   ASSERT_TRUE(eventually([&] { return ledger() == 3 && dovecot_->messages(user).empty(); }, 30s)) << logs();
   stop(p);
@@ -294,30 +295,24 @@ TEST_F(MailIngestServiceTest, Pop3KilledBetweenFetchAndCommitAndBetweenCommitAnd
     dovecot_->deliver(user, mail("403@fax.example.com, 404@fax.example.com", "pop-w" + std::to_string(i) + "@corp",
                                  "m" + std::to_string(i)));
 
-  auto p = start("pop-fetched", "fetched");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("pop-fetched")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("pop-fetched", "fetched"));
   EXPECT_EQ(ledger(), 0);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 0);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
-  p = start("pop-committed", "committed");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("pop-committed")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("pop-committed", "committed"));
   EXPECT_EQ(ledger(), 1);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
   // DELE sent, killed before QUIT: the server deletes nothing (RFC 1939 6), the mail
   // comes back once more and the ledger again keeps it from a second set of jobs.
-  p = start("pop-moved", "moved");
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker("pop-moved")); }, 30s)) << logs();
-  kill(p);
+  ASSERT_NO_FATAL_FAILURE(kill_held_at("pop-moved", "moved"));
   EXPECT_EQ(ledger(), 1);
   EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
-  p = start("pop-final");
+  auto p = start("pop-final");
   ASSERT_TRUE(polling("pop-final")) << logs();
   ASSERT_TRUE(eventually([&] { return ledger() == 3 && dovecot_->messages(user).empty(); }, 30s)) << logs();
   stop(p);
