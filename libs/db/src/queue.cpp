@@ -9,7 +9,11 @@ namespace faxbridge::db {
 
 QueueSpec conversion_queue() { return {"fax_jobs", "submitted", "converting", "failed", 5, std::chrono::minutes(2)}; }
 QueueSpec inbound_routing_queue() { return {"received_faxes", "received", "routing", "failed", 10, std::chrono::seconds(30)}; }
-QueueSpec notification_queue() { return {"notifications", "pending", "sending", "failed", 20, std::chrono::minutes(1)}; }
+QueueSpec notification_queue() {
+  QueueSpec s{"notifications", "pending", "sending", "failed", 20, std::chrono::minutes(1)};
+  s.claims_wait_for_disk = false;
+  return s;
+}
 
 namespace {
 
@@ -56,9 +60,13 @@ Queue::Queue(Pool& pool, QueueSpec spec, std::string owner, const Clock* clock)
   const std::string due = spec_.wait_for_not_before ? " AND not_before <= " + now : std::string();
   const std::string set_claimed = " SET " + lease_sql::set_claimed(working, "$1", now, "$3", "q");
   // picked (id, was, was_owner) -> claimed (id, claims, was, reference) [-> events]
+  // Without the wait for the disk, `relaxed` (joined, so it runs once) sets
+  // synchronous_commit for the claim's transaction in the claim's own statement.
+  const bool relaxed = !spec_.claims_wait_for_disk;
   auto claim_sql = [&](const std::string& picked) {
-    std::string sql = "WITH picked AS (" + picked + "), claimed AS (UPDATE " + t + " q" + set_claimed +
-                      " FROM picked WHERE q.id = picked.id RETURNING q.id, q.claims, picked.was, " +
+    std::string sql = std::string(relaxed ? "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)), " : "WITH ") +
+                      "picked AS (" + picked + "), claimed AS (UPDATE " + t + " q" + set_claimed +
+                      " FROM picked" + (relaxed ? ", relaxed" : "") + " WHERE q.id = picked.id RETURNING q.id, q.claims, picked.was, " +
                       (job_events_ ? "q.reference" : "NULL::text AS reference") + ")";
     if (job_events_) {
       sql += ", ev AS (" +
@@ -211,7 +219,8 @@ Result<bool> Queue::finish(Tx& tx, std::int64_t id, const std::string& to_state)
 }
 
 Result<std::vector<std::int64_t>> Queue::finish_all(Tx& tx, const std::vector<std::int64_t>& ids,
-                                                    const std::string& to_state, const std::string& also_set) {
+                                                    const std::string& to_state, const std::string& also_set,
+                                                    Commit commit) {
   if (job_events_) return Error(Code::k_internal, "finish_all is not for fax_jobs: each move writes its event.");
   if (machine_ && !machine_->allows(spec_.working_state, to_state)) {
     return Error(Code::k_internal, spec_.table + ": " + spec_.working_state + " -> " + to_state +
@@ -219,9 +228,14 @@ Result<std::vector<std::int64_t>> Queue::finish_all(Tx& tx, const std::vector<st
   }
   std::vector<std::int64_t> moved;
   if (ids.empty()) return moved;
-  // The same text per also_set: prepared once per connection.
-  const std::string sql = "UPDATE " + spec_.table + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, "
+  // The same text per also_set: prepared once per connection. kNoWait sets
+  // synchronous_commit for this transaction in the same statement (`relaxed`, joined so
+  // it runs once), so an autocommit caller spends no round trip on a SET LOCAL.
+  const bool no_wait = commit == Commit::kNoWait;
+  const std::string sql = std::string(no_wait ? "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) " : "") +
+                          "UPDATE " + spec_.table + " SET state = $4, owner = NULL, lease_until = NULL, claims = 0, "
                           "updated_at = " + lease_sql::now(2) + (also_set.empty() ? "" : ", " + also_set) +
+                          (no_wait ? " FROM relaxed" : "") +
                           " WHERE id = ANY($3::bigint[]) AND owner = $1 AND state = " + states_sql::quoted(spec_.working_state) +
                           " RETURNING id";
   for (const auto& row : exec_prepared_text(tx, sql, owner_, now_param(), bigint_array(ids), to_state)) {

@@ -37,6 +37,10 @@ struct QueueSpec {
   // false: ready rows are claimable at once, whatever their not_before (the router
   // queues a scheduled job right away; not_before then holds it in `queued`).
   bool wait_for_not_before = true;
+  // false: a claim's commit returns before its record reaches the disk. Only for a
+  // stage whose work a database crash may repeat safely: a lost claim is a row ready
+  // again, done again (the notifier's mails keep their Message-ID).
+  bool claims_wait_for_disk = true;
 
   // The bus work topic suffix of this stage (bus::WorkFeed, bus::announce_work),
   // e.g. "fax_jobs.submitted".
@@ -68,8 +72,12 @@ class Queue final : public WorkSource {
   // finish() for several rows in one statement, with `also_set` (assignments of the
   // caller's own columns, a constant text, never input) in the same UPDATE. The ids this
   // instance still held and moved. Not on fax_jobs, whose moves each write an event.
+  // kNoWait: the commit returns before its record reaches the disk, for moves a
+  // database crash may lose safely (the row is then held again after its lease).
+  enum class Commit { kWaitForDisk, kNoWait };
   Result<std::vector<std::int64_t>> finish_all(Tx& tx, const std::vector<std::int64_t>& ids,
-                                               const std::string& to_state, const std::string& also_set = {});
+                                               const std::string& to_state, const std::string& also_set = {},
+                                               Commit commit = Commit::kWaitForDisk);
 
   const QueueSpec& spec() const { return spec_; }
 
