@@ -1,0 +1,90 @@
+// The faxes the user received: unread first, then newest (the API's order), each with
+// its first page as a thumbnail (GET /inbox/{id}/pages/1/preview), the PDF to download
+// (a plain link: the browser sends the cookie), and mark read / unread. Polled every
+// 10 s, so a fax that arrives appears without a reload; a search by reference number.
+// Opening the PDF marks the fax read, as opening a mail does.
+import { useState } from 'preact/hooks';
+import { api, ApiError, links, type InboxFax } from '../api/client';
+import { useApp } from '../app_context';
+import { useTitle } from '../components/useTitle';
+import { ReferenceSearch } from '../components/ReferenceSearch';
+import { formatTime } from '../lib/i18n';
+import { usePoll } from '../lib/poll';
+
+const kPollMs = 10000;
+
+export function Inbox() {
+  const { t, lang } = useApp();
+  useTitle(t('inbox.title'));
+  const [reference, setReference] = useState('');
+  const [faxes, setFaxes] = useState<InboxFax[] | null>(null);
+  const [error, setError] = useState('');
+
+  const refresh = async () => {
+    try {
+      setFaxes((await api.inbox({ reference: reference || undefined, limit: 50 })).faxes);
+      setError('');
+    } catch (err) {
+      setError(err instanceof ApiError ? err.detail : String(err));
+      throw err;
+    }
+  };
+  usePoll(refresh, kPollMs, [reference]);
+
+  const mark = async (f: InboxFax, read: boolean) => {
+    try {
+      const changed = await api.markRead(f.id, read);
+      setFaxes((all) => all && all.map((x) => (x.id === f.id ? changed : x)));
+    } catch (err) {
+      setError(err instanceof ApiError ? err.detail : String(err));
+    }
+  };
+
+  return (
+    <section>
+      <h1>{t('inbox.title')}</h1>
+      <ReferenceSearch id="inbox-reference" onSearch={setReference} />
+      <p role="alert" class="error">{error}</p>
+      {faxes === null && <p>{t('common.loading')}</p>}
+      {faxes?.length === 0 && <p>{reference ? t('common.no_match') : t('common.none')}</p>}
+      <ul class="faxes inbox" aria-label={t('inbox.title')}>
+        {faxes?.map((f) => {
+          const from = f.from || t('inbox.unknown_caller');
+          return (
+            <li key={f.id} class={'fax' + (f.read ? '' : ' unread')} data-id={f.id} data-reference={f.reference ?? ''}
+              data-read={String(f.read)}>
+              {f.pages > 0 ? (
+                <img class="thumb" loading="lazy" width={96} src={links.inboxPreview(f.id, 1, 192)}
+                  alt={t('inbox.preview', { from })} />
+              ) : (
+                <span class="thumb" />
+              )}
+              <div class="summary">
+                {!f.read && <span class="badge busy">{t('inbox.new')}</span>}
+                <span class="reference">{f.reference}</span>
+                <span class="from">
+                  {t('inbox.from')} {from}
+                  {f.remote_station_id && ` · ${t('inbox.station', { id: f.remote_station_id })}`}
+                </span>
+                <span class="pages">{f.pages === 1 ? t('inbox.page') : t('inbox.pages', { n: f.pages })}</span>
+                <span class="time">{formatTime(f.received_at, lang)}</span>
+                <span class="actions">
+                  {f.pages > 0 && (
+                    <a class="button secondary" href={links.inboxPdf(f.id)} download
+                      onClick={() => !f.read && void mark(f, true)}>
+                      {t('inbox.download')}
+                    </a>
+                  )}
+                  <button type="button" class="secondary" onClick={() => mark(f, !f.read)}>
+                    {f.read ? t('inbox.mark_unread') : t('inbox.mark_read')}
+                  </button>
+                </span>
+                {f.failure && <p class="error">{t('inbox.failed', { detail: f.failure.detail })}</p>}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
