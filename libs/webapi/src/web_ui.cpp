@@ -124,7 +124,7 @@ api::Reply WebUi::serve(const api::Request& request) const {
                             "/index.html; set FAXBRIDGE_WEB_DIR). The API is at /api/v1.");
   }
   if (auto it = files_.find(path); it != files_.end()) return answer(it->second, request);
-  if (path.rfind("/assets/", 0) == 0 || looks_like_file(path)) {
+  if (path == "/assets" || path.rfind("/assets/", 0) == 0 || looks_like_file(path)) {
     return api::Problem(Code::k_api_not_found, "The web UI has no file " + path + ".");
   }
   return answer(files_.at("/index.html"), request);

@@ -17,7 +17,11 @@ export function Shell(props: { path: string; onSignOut: () => void; children: Co
   const current = props.path === '/' ? '/send' : props.path;
   return (
     <>
-      <a class="skip" href="#main">
+      <a class="skip" href="#main" onClick={(e) => {
+        // Focus, not just scroll: the next Tab goes on from the page's content.
+        e.preventDefault();
+        document.getElementById('main')?.focus();
+      }}>
         {t('app.skip')}
       </a>
       <header class="top">

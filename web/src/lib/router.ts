@@ -29,6 +29,7 @@ export function interceptLinks(): void {
     const a = (e.target as Element).closest?.('a');
     if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
     if (a.pathname.startsWith('/api/')) return;
+    if (a.hash && a.pathname === location.pathname) return; // a link within the page
     e.preventDefault();
     navigate(a.pathname + a.search);
   });

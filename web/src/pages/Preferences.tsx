@@ -14,7 +14,7 @@ export function PreferencesPage() {
   useTitle(t('prefs.title'));
   const [prefs, setPrefs] = useState<Preferences | null>(null);
   const [error, setError] = useState('');
-  const [saved, setSaved] = useState('');
+  const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -26,7 +26,7 @@ export function PreferencesPage() {
     e.preventDefault();
     setBusy(true);
     setError('');
-    setSaved('');
+    setSaved(false);
     try {
       const next = await api.updatePreferences({
         fax_to_email: prefs.fax_to_email,
@@ -36,7 +36,7 @@ export function PreferencesPage() {
       });
       setPrefs(next);
       setLanguage(pickLanguage(next.language));
-      setSaved(t('prefs.saved'));
+      setSaved(true); // said in the new language when it changed
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : String(err));
     } finally {
@@ -70,7 +70,7 @@ export function PreferencesPage() {
           <option value="it" lang="it">Italiano</option>
         </select>
         <p role="alert" class="error">{error}</p>
-        <p role="status" class="done">{saved}</p>
+        <p role="status" class="done">{saved ? t('prefs.saved') : ''}</p>
         <button type="submit" disabled={busy}>{t('prefs.save')}</button>
       </form>
     </section>

@@ -21,7 +21,14 @@ interface Upload {
 
 // The drop-down's value for "whatever the sender's preference or the server's default
 // is": the field is left out of the request.
-const kPreferred = '\u0000preferred';
+const kPreferred = ':preferred'; // no cover page name has a colon
+
+// 128 random bits as hex: crypto.randomUUID exists only in secure contexts, and a
+// fax server on a LAN is often reached over plain http.
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 export function numberMessage(n: CheckedNumber, t: Translate): string {
   const p = n.problem;
@@ -53,7 +60,7 @@ export function Send() {
   const [done, setDone] = useState('');
   const nextKey = useRef(1);
   // One key per filled-in form: a retried click after a lost answer is the same request.
-  const idempotencyKey = useRef(crypto.randomUUID());
+  const idempotencyKey = useRef(newKey());
 
   useEffect(() => {
     api.coverPages().then(setCovers, () => setCovers(null));
@@ -99,7 +106,7 @@ export function Send() {
     try {
       const made = await api.send(fax, idempotencyKey.current);
       setDone(t('send.done', { refs: made.faxes.map((f) => f.reference ?? `#${f.id}`).join(', ') }));
-      idempotencyKey.current = crypto.randomUUID();
+      idempotencyKey.current = newKey();
       setUploads([]);
       setNumbersText('');
       setName('');
