@@ -4,9 +4,10 @@
 // One user's day, as the issue asks: sign in (keyboard only); send two PDFs (one picked,
 // one dropped) to a number checked as typed and watch the fax reach "sent" in the
 // outbox without a page load; read its attempts and thumbnails; find it by reference;
-// change preferences and see them after a reload (and the pages turn Italian); then the
+// schedule a second fax for tomorrow and cancel it; change preferences and see them after a reload (and the pages turn Italian); then the
 // receiving user finds the fax unread in their inbox with a thumbnail, downloads the
-// PDF (which the C++ test decodes) and marks it read; a level-0 user sees no fax pages.
+// PDF (which the C++ test decodes) and marks it read; a level-0 user sees no fax pages;
+// and the sender sends the cancelled fax again.
 // On every page: axe-core with no serious or critical violation, no Content-Security-
 // Policy violation, no script error, no horizontal scroll at phone width, and a
 // screenshot at desktop and phone width into FAXBRIDGE_UI_ARTIFACTS.
@@ -186,14 +187,36 @@ try {
   assert.equal(await row.getByRole('button', { name: 'Cancel' }).count(), 0);
   await checkPage(page, 'outbox-details');
 
+  // ---- a fax scheduled for tomorrow, cancelled ---------------------------------------
+  step('schedule and cancel');
+  await page.getByRole('link', { name: 'Send a fax' }).click();
+  await page.fill('#numbers', receiver.number);
+  await page.setInputFiles('#files', pdfPath);
+  await page.waitForSelector('.uploads li[data-state=ready]');
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
+  const pad = (n) => String(n).padStart(2, '0');
+  await page.fill('#send-at', `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const scheduledDone = page.locator('p.done', { hasText: /Sent to the outbox: \d{4}\.\d{8}/ });
+  await scheduledDone.waitFor();
+  const scheduledRef = (await scheduledDone.textContent()).match(/\d{4}\.\d{8}/)[0];
+  assert.notEqual(scheduledRef, reference);
+  await page.getByRole('link', { name: 'Outbox', exact: true }).first().click();
+  const scheduledRow = page.locator(`li.fax[data-reference="${scheduledRef}"]`);
+  await scheduledRow.locator('.scheduled', { hasText: /scheduled for .*09:30/ }).waitFor();
+  await scheduledRow.getByRole('button', { name: 'Cancel' }).click();
+  await scheduledRow.locator('[data-status=cancelled]').waitFor();
+  assert.equal(await scheduledRow.locator('.badge').textContent(), 'Cancelled');
+  assert.equal(await scheduledRow.getByRole('button', { name: 'Cancel' }).count(), 0);
+
   // ---- search by reference --------------------------------------------------------
   await page.fill('#outbox-reference', reference);
   await page.press('#outbox-reference', 'Enter');
-  await page.waitForFunction(
-    (ref) => [...document.querySelectorAll('li.fax')].every((li) => li.dataset.reference === ref),
-    reference,
-  );
-  assert.equal(await page.locator('li.fax').count(), 1);
+  // Two faxes in the outbox now; the search shows only the one.
+  await page.waitForFunction((ref) => {
+    const all = [...document.querySelectorAll('li.fax')];
+    return all.length === 1 && all[0].dataset.reference === ref;
+  }, reference);
   await page.fill('#outbox-reference', '1999.00000001');
   await page.press('#outbox-reference', 'Enter');
   await page.getByText('No fax has this reference number.').waitFor();
@@ -219,7 +242,7 @@ try {
   await page.selectOption('#language', 'it');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('Salvato.').waitFor();
-  assert.equal(await page.getAttribute('html', 'lang'), 'it');
+  await page.waitForFunction(() => document.documentElement.lang === 'it'); // screen readers switch voice
   await page.reload();
   await page.getByRole('link', { name: 'Fax ricevuti' }).waitFor();
   await checkPage(page, 'preferences-italian');
@@ -270,6 +293,23 @@ try {
   await page.goto(base + '/inbox'); // a fax page by its address: still none
   await page.getByRole('heading', { level: 1, name: 'No fax access' }).waitFor();
   await checkPage(page, 'no-access');
+  await signOut(page);
+
+  // ---- the cancelled fax sent again ---------------------------------------------------
+  step('send again');
+  await signIn(page, sender);
+  await page.getByRole('link', { name: 'Outbox', exact: true }).first().click();
+  const cancelledRow = page.locator(`li.fax[data-reference="${scheduledRef}"]`);
+  await cancelledRow.getByRole('button', { name: 'Send again' }).click();
+  await page.getByText('Sent again as a new fax.').waitFor();
+  // A third fax, newest first, not scheduled (a resend goes now).
+  const newest = page.locator('li.fax').first();
+  await page.waitForFunction((refs) => {
+    const r = document.querySelector('li.fax')?.dataset.reference;
+    return r && !refs.includes(r);
+  }, [reference, scheduledRef]);
+  assert.equal(await newest.locator('.scheduled').count(), 0);
+  assert.equal(await page.locator('li.fax').count(), 3);
 
   writeFileSync(join(artifacts, 'result.json'),
     JSON.stringify({ outbound_reference: reference, inbound_reference: inboundReference, inbox_pages: inboxPages, pdf: pdfOut }));

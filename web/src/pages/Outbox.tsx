@@ -10,7 +10,7 @@ import { useTitle } from '../components/useTitle';
 import { ReferenceSearch } from '../components/ReferenceSearch';
 import { formatTime } from '../lib/i18n';
 import { usePoll } from '../lib/poll';
-import { canCancel, canResend, describeAttempt, statusLabel, statusTone } from '../lib/status';
+import { canCancel, canResend, describeAttempt, isFinal, statusLabel, statusTone } from '../lib/status';
 
 const kPollMs = 3000;
 // Thumbnails of the first pages only: a 17-page fax need not load 17 images.
@@ -87,6 +87,9 @@ export function Outbox() {
                 <span class={`badge ${statusTone(f.status)}`} data-status={f.status}>
                   {statusLabel(f.status, t)}
                 </span>
+                {f.send_at && !isFinal(f.status) && Date.parse(f.send_at) > Date.now() && (
+                  <span class="scheduled">{t('outbox.scheduled', { time: fmt(f.send_at) })}</span>
+                )}
                 <span class="pages">
                   {f.pages_total !== null && t('outbox.pages_done', { done: f.pages_confirmed, total: f.pages_total })}
                 </span>

@@ -2,7 +2,8 @@
 // the form knows its type was accepted and, for a PDF, its pages), one or more numbers
 // checked as they are typed (lib/numbers.ts, the server's rules), the recipient's name
 // and company (on the cover page of each fax), the cover page drop-down (shown only when
-// the server has cover pages, as the seed says), subject and note. Sending is one
+// the server has cover pages, as the seed says), subject, note and an optional time to
+// send at. Sending is one
 // POST /faxes with an Idempotency-Key: one fax per number, all or none.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type CoverPages, type NewFax, type UploadedFile } from '../api/client';
@@ -54,6 +55,7 @@ export function Send() {
   const [cover, setCover] = useState(kPreferred);
   const [subject, setSubject] = useState('');
   const [note, setNote] = useState('');
+  const [sendAt, setSendAt] = useState(''); // datetime-local: the browser's time zone
   const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -100,6 +102,7 @@ export function Send() {
       files,
       ...(subject ? { subject } : {}),
       ...(note ? { note } : {}),
+      ...(sendAt ? { send_at: new Date(sendAt).toISOString() } : {}),
       ...(covers && covers.cover_pages.length > 0 && cover !== kPreferred ? { cover_page: cover } : {}),
     };
     setBusy(true);
@@ -113,6 +116,7 @@ export function Send() {
       setCompany('');
       setSubject('');
       setNote('');
+      setSendAt('');
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : String(err));
     } finally {
@@ -157,7 +161,11 @@ export function Send() {
                   <span class="state">
                     {u.state === 'uploading' && t('send.uploading')}
                     {u.state === 'ready' &&
-                      (u.file?.pages ? t('send.uploaded_pages', { n: u.file.pages }) : t('send.uploaded'))}
+                      (u.file?.pages === 1
+                        ? t('send.uploaded_page')
+                        : u.file?.pages
+                          ? t('send.uploaded_pages', { n: u.file.pages })
+                          : t('send.uploaded'))}
                     {u.state === 'error' && <span class="error">{u.error}</span>}
                   </span>{' '}
                   <button type="button" class="link" aria-label={t('send.remove', { name: u.name })}
@@ -214,6 +222,11 @@ export function Send() {
         <input id="subject" maxLength={200} value={subject} onInput={(e) => setSubject(e.currentTarget.value)} />
         <label for="note">{t('send.note')}</label>
         <textarea id="note" rows={4} maxLength={2000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+
+        <label for="send-at">{t('send.send_at')}</label>
+        <input id="send-at" type="datetime-local" value={sendAt} aria-describedby="send-at-help"
+          onInput={(e) => setSendAt(e.currentTarget.value)} />
+        <p id="send-at-help" class="hint">{t('send.send_at_help')}</p>
 
         <p role="alert" class="error">{error}</p>
         <p role="status" class="done">
