@@ -203,7 +203,7 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
   const auto read = document::convert_pdf(slurp(result["pdf"].get<std::string>()), read_back);
   ASSERT_TRUE(read) << read.error().to_string();
   EXPECT_EQ(read_pages, inbox_pages);
-  for (const char* page : {"sign-in", "send", "outbox", "outbox-details", "preferences", "preferences-italian",
+  for (const char* page : {"sign-in", "send", "outbox", "outbox-details", "outbox-search", "preferences", "preferences-italian",
                            "inbox", "inbox-read", "no-access"}) {
     for (const char* width : {"desktop", "phone"}) {
       const auto shot = artifacts_ + "/" + page + "-" + width + ".png";

@@ -209,18 +209,38 @@ try {
   assert.equal(await scheduledRow.locator('.badge').textContent(), 'Cancelled');
   assert.equal(await scheduledRow.getByRole('button', { name: 'Cancel' }).count(), 0);
 
-  // ---- search by reference --------------------------------------------------------
-  await page.fill('#outbox-reference', reference);
-  await page.press('#outbox-reference', 'Enter');
-  // Two faxes in the outbox now; the search shows only the one.
-  await page.waitForFunction((ref) => {
-    const all = [...document.querySelectorAll('li.fax')];
-    return all.length === 1 && all[0].dataset.reference === ref;
-  }, reference);
-  await page.fill('#outbox-reference', '1999.00000001');
-  await page.press('#outbox-reference', 'Enter');
-  await page.getByText('No fax has this reference number.').waitFor();
-  assert.equal(await page.locator('li.fax').count(), 0);
+  // ---- search by reference, number and day ------------------------------------------
+  // Two faxes in the outbox now (both to the same number, made today).
+  const shown = (refs) =>
+    page.waitForFunction((want) => {
+      const got = [...document.querySelectorAll('li.fax')].map((li) => li.dataset.reference).sort();
+      return JSON.stringify(got) === JSON.stringify([...want].sort());
+    }, refs);
+  await page.fill('#outbox-search-reference', reference);
+  await page.press('#outbox-search-reference', 'Enter');
+  await shown([reference]);
+  await page.fill('#outbox-search-reference', '1999.00000001');
+  await page.press('#outbox-search-reference', 'Enter');
+  await page.getByText('No fax matches this search.').waitFor();
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await shown([reference, scheduledRef]);
+  // The day the faxes were made, from the API (not the clock now: midnight may have passed).
+  const listed = await (await page.request.get(`${base}/api/v1/faxes?reference=${reference}`)).json();
+  const today = new Date(listed.faxes[0].created_at);
+  const day = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  await page.fill('#outbox-search-number', receiver.number);
+  await page.fill('#outbox-search-fromDay', day(today));
+  await page.fill('#outbox-search-toDay', day(today));
+  await page.press('#outbox-search-number', 'Enter');
+  await shown([reference, scheduledRef]);
+  await page.fill('#outbox-search-toDay', day(new Date(today.getTime() - 2 * 24 * 3600 * 1000)));
+  await page.press('#outbox-search-number', 'Enter');
+  await page.getByText('No fax matches this search.').waitFor();
+  await page.fill('#outbox-search-toDay', '');
+  await page.fill('#outbox-search-number', '999');
+  await page.press('#outbox-search-number', 'Enter');
+  await page.getByText('No fax matches this search.').waitFor();
+  await checkPage(page, 'outbox-search');
 
   // ---- preferences ------------------------------------------------------------------
   step('preferences');
@@ -265,8 +285,8 @@ try {
     return img && img.complete && img.naturalWidth > 0;
   });
   await checkPage(page, 'inbox');
-  await page.fill('#inbox-reference', inboundReference);
-  await page.press('#inbox-reference', 'Enter');
+  await page.fill('#inbox-search-reference', inboundReference);
+  await page.press('#inbox-search-reference', 'Enter');
   await page.waitForFunction((ref) => {
     const all = [...document.querySelectorAll('ul.inbox li.fax')];
     return all.length === 1 && all[0].dataset.reference === ref;

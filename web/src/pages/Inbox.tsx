@@ -1,40 +1,39 @@
 // The faxes the user received: unread first, then newest (the API's order), each with
 // its first page as a thumbnail (GET /inbox/{id}/pages/1/preview), the PDF to download
 // (a plain link: the browser sends the cookie), and mark read / unread. Polled every
-// 10 s, so a fax that arrives appears without a reload; a search by reference number.
+// 10 s, so a fax that arrives appears without a reload; a search by reference number,
+// caller's number and days; older pages on demand (lib/paged.ts).
 // Opening the PDF marks the fax read, as opening a mail does.
 import { useState } from 'preact/hooks';
 import { api, ApiError, links, type InboxFax } from '../api/client';
 import { useApp } from '../app_context';
 import { useTitle } from '../components/useTitle';
-import { ReferenceSearch } from '../components/ReferenceSearch';
+import { SearchForm } from '../components/SearchForm';
 import { formatTime } from '../lib/i18n';
-import { usePoll } from '../lib/poll';
+import { usePagedList } from '../lib/paged';
+import { inboxQuery, isFiltered, noFilters } from '../lib/search';
 
 const kPollMs = 10000;
 
 export function Inbox() {
   const { t, lang } = useApp();
   useTitle(t('inbox.title'));
-  const [reference, setReference] = useState('');
-  const [faxes, setFaxes] = useState<InboxFax[] | null>(null);
+  const [filters, setFilters] = useState(noFilters);
   const [error, setError] = useState('');
-
-  const refresh = async () => {
-    try {
-      setFaxes((await api.inbox({ reference: reference || undefined, limit: 50 })).faxes);
-      setError('');
-    } catch (err) {
-      setError(err instanceof ApiError ? err.detail : String(err));
-      throw err;
-    }
-  };
-  usePoll(refresh, kPollMs, [reference]);
+  const list = usePagedList<InboxFax>(
+    async (cursor) => {
+      const page = await api.inbox({ ...inboxQuery(filters), limit: 50, cursor });
+      return { items: page.faxes, next: page.next_cursor };
+    },
+    kPollMs,
+    [JSON.stringify(filters)],
+  );
+  const faxes = list.items;
+  const shownError = error || (list.error ? (list.error instanceof ApiError ? list.error.detail : String(list.error)) : '');
 
   const mark = async (f: InboxFax, read: boolean) => {
     try {
-      const changed = await api.markRead(f.id, read);
-      setFaxes((all) => all && all.map((x) => (x.id === f.id ? changed : x)));
+      list.replace(await api.markRead(f.id, read));
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : String(err));
     }
@@ -43,10 +42,10 @@ export function Inbox() {
   return (
     <section>
       <h1>{t('inbox.title')}</h1>
-      <ReferenceSearch id="inbox-reference" onSearch={setReference} />
-      <p role="alert" class="error">{error}</p>
+      <SearchForm id="inbox-search" numberLabel={t('inbox.from')} onSearch={setFilters} />
+      <p role="alert" class="error">{shownError}</p>
       {faxes === null && <p>{t('common.loading')}</p>}
-      {faxes?.length === 0 && <p>{reference ? t('common.no_match') : t('common.none')}</p>}
+      {faxes?.length === 0 && <p>{isFiltered(filters) ? t('common.no_match') : t('common.none')}</p>}
       <ul class="faxes inbox" aria-label={t('inbox.title')}>
         {faxes?.map((f) => {
           const from = f.from || t('inbox.unknown_caller');
@@ -85,6 +84,9 @@ export function Inbox() {
           );
         })}
       </ul>
+      {list.hasMore && (
+        <button type="button" class="secondary more" onClick={list.loadMore}>{t('common.more')}</button>
+      )}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 // The faxes the user sent, newest first, with their status kept live by polling
-// (lib/poll.ts: every 3 s while the tab is visible), a search by reference number, and
+// (lib/poll.ts: every 3 s while the tab is visible), a search by reference number,
+// recipient's number and days, older pages on demand (lib/paged.ts), and
 // per fax its details on demand: each call attempt in words (lib/status.ts), the page
 // thumbnails once converted (GET /faxes/{id}/pages/{n}/preview), and cancel or send
 // again where the state allows.
@@ -7,9 +8,11 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, links, type Fax, type FaxWithAttempts } from '../api/client';
 import { useApp } from '../app_context';
 import { useTitle } from '../components/useTitle';
-import { ReferenceSearch } from '../components/ReferenceSearch';
+import { SearchForm } from '../components/SearchForm';
 import { formatTime } from '../lib/i18n';
+import { usePagedList } from '../lib/paged';
 import { usePoll } from '../lib/poll';
+import { isFiltered, noFilters, outboxQuery } from '../lib/search';
 import { canCancel, canResend, describeAttempt, isFinal, statusLabel, statusTone } from '../lib/status';
 
 const kPollMs = 3000;
@@ -19,32 +22,36 @@ const kMaxThumbnails = 6;
 export function Outbox() {
   const { t, lang } = useApp();
   useTitle(t('outbox.title'));
-  const [reference, setReference] = useState('');
-  const [faxes, setFaxes] = useState<Fax[] | null>(null);
+  const [filters, setFilters] = useState(noFilters);
   const [open, setOpen] = useState<Record<number, FaxWithAttempts | null>>({});
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
-
-  const refresh = async () => {
-    try {
-      const page = await api.faxes({ reference: reference || undefined, limit: 50 });
-      setFaxes(page.faxes);
-      const ids = Object.keys(open).map(Number);
-      const details = await Promise.all(ids.map((id) => api.fax(id).catch(() => null)));
+  const list = usePagedList<Fax>(
+    async (cursor) => {
+      const page = await api.faxes({ ...outboxQuery(filters), limit: 50, cursor });
+      return { items: page.faxes, next: page.next_cursor };
+    },
+    kPollMs,
+    [JSON.stringify(filters)],
+  );
+  const faxes = list.items;
+  // The faxes whose details are open, polled as often as the list.
+  const openIds = Object.keys(open).map(Number);
+  usePoll(
+    async () => {
+      const details = await Promise.all(openIds.map((id) => api.fax(id).catch(() => null)));
       setOpen((o) => {
         const n = { ...o };
-        ids.forEach((id, i) => {
+        openIds.forEach((id, i) => {
           if (id in n && details[i]) n[id] = details[i];
         });
         return n;
       });
-      setError('');
-    } catch (err) {
-      setError(err instanceof ApiError ? err.detail : String(err));
-      throw err;
-    }
-  };
-  usePoll(refresh, kPollMs, [reference, Object.keys(open).join(',')]);
+    },
+    kPollMs,
+    [openIds.join(',')],
+  );
+  const shownError = error || (list.error ? (list.error instanceof ApiError ? list.error.detail : String(list.error)) : '');
 
   const toggle = (id: number) =>
     setOpen((o) => {
@@ -57,7 +64,8 @@ export function Outbox() {
     try {
       await f();
       setNotice(message);
-      await refresh();
+      setError('');
+      list.refresh();
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : String(err));
     }
@@ -67,11 +75,11 @@ export function Outbox() {
   return (
     <section>
       <h1>{t('outbox.title')}</h1>
-      <ReferenceSearch id="outbox-reference" onSearch={setReference} />
-      <p role="alert" class="error">{error}</p>
+      <SearchForm id="outbox-search" numberLabel={t('outbox.to')} onSearch={setFilters} />
+      <p role="alert" class="error">{shownError}</p>
       <p role="status" class="done">{notice}</p>
       {faxes === null && <p>{t('common.loading')}</p>}
-      {faxes?.length === 0 && <p>{reference ? t('common.no_match') : t('common.none')}</p>}
+      {faxes?.length === 0 && <p>{isFiltered(filters) ? t('common.no_match') : t('common.none')}</p>}
       <ul class="faxes" aria-label={t('outbox.title')}>
         {faxes?.map((f) => {
           const details = open[f.id];
@@ -142,6 +150,9 @@ export function Outbox() {
           );
         })}
       </ul>
+      {list.hasMore && (
+        <button type="button" class="secondary more" onClick={list.loadMore}>{t('common.more')}</button>
+      )}
     </section>
   );
 }
