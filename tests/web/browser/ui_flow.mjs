@@ -134,7 +134,18 @@ try {
   const covers = await (await page.request.get(base + '/api/v1/cover-pages')).json();
   const coverSelect = await page.$('#cover');
   if (covers.cover_pages.length === 0) assert.equal(coverSelect, null, 'no cover pages: no drop-down');
-  else assert.equal(await page.$$eval('#cover option', (o) => o.length), covers.cover_pages.length + 2);
+  else {
+    assert.equal(await page.$$eval('#cover option', (o) => o.length), covers.cover_pages.length + 2);
+    // The page chosen is previewed (drawn by the server in the sender's language's copy).
+    await page.selectOption('#cover', covers.cover_pages[0].name);
+    await page.waitForFunction((name) => {
+      const img = document.querySelector('img.cover-preview');
+      return img && img.alt.endsWith(name) && img.complete && img.naturalWidth > 0;
+    }, covers.cover_pages[0].name);
+    await page.selectOption('#cover', '');
+    assert.equal(await page.locator('img.cover-preview').count(), 0, 'no cover page: no preview');
+    await page.selectOption('#cover', { index: 0 }); // back to the default
+  }
   // One document picked, one dropped.
   await page.setInputFiles('#files', pdfPath);
   const pdfBase64 = readFileSync(pdfPath).toString('base64');

@@ -111,4 +111,5 @@ export const links = {
   inboxPdf: (id: number) => `/api/v1/inbox/${id}/file?format=pdf`,
   inboxPreview: (id: number, page: number, width = 240) => `/api/v1/inbox/${id}/pages/${page}/preview?width=${width}`,
   faxPreview: (id: number, page: number, width = 240) => `/api/v1/faxes/${id}/pages/${page}/preview?width=${width}`,
+  coverPreview: (name: string, width = 400) => `/api/v1/cover-pages/${encodeURIComponent(name)}/preview?width=${width}`,
 };

@@ -42,7 +42,7 @@ export function Inbox() {
   return (
     <section>
       <h1>{t('inbox.title')}</h1>
-      <SearchForm id="inbox-search" numberLabel={t('inbox.from')} onSearch={setFilters} />
+      <SearchForm id="inbox-search" numberLabel={t('search.from_number')} onSearch={setFilters} />
       <p role="alert" class="error">{shownError}</p>
       {faxes === null && <p>{t('common.loading')}</p>}
       {faxes?.length === 0 && <p>{isFiltered(filters) ? t('common.no_match') : t('common.none')}</p>}

@@ -75,7 +75,7 @@ export function Outbox() {
   return (
     <section>
       <h1>{t('outbox.title')}</h1>
-      <SearchForm id="outbox-search" numberLabel={t('outbox.to')} onSearch={setFilters} />
+      <SearchForm id="outbox-search" numberLabel={t('search.to_number')} onSearch={setFilters} />
       <p role="alert" class="error">{shownError}</p>
       <p role="status" class="done">{notice}</p>
       {faxes === null && <p>{t('common.loading')}</p>}

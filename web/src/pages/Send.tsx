@@ -6,7 +6,7 @@
 // send at. Sending is one
 // POST /faxes with an Idempotency-Key: one fax per number, all or none.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type CoverPages, type NewFax, type UploadedFile } from '../api/client';
+import { api, ApiError, links, type CoverPages, type NewFax, type UploadedFile } from '../api/client';
 import { useApp } from '../app_context';
 import { useTitle } from '../components/useTitle';
 import { parseNumbers, type CheckedNumber } from '../lib/numbers';
@@ -125,6 +125,9 @@ export function Send() {
   };
 
   const hasCovers = covers !== null && covers.cover_pages.length > 0;
+  // The page the fax will start with: the one chosen, or the default one (the sender's
+  // own preference is not known here; the server applies it).
+  const coverShown = !hasCovers || cover === '' ? null : cover === kPreferred ? covers!.default : cover;
   return (
     <section>
       <h1>{t('send.title')}</h1>
@@ -215,6 +218,10 @@ export function Send() {
               ))}
               <option value="">{t('send.cover_none')}</option>
             </select>
+            {coverShown && (
+              <img class="cover-preview" width={200} src={links.coverPreview(coverShown)}
+                alt={t('send.cover_preview', { name: coverShown })} />
+            )}
           </>
         )}
 
