@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -161,11 +162,19 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
   ASSERT_NO_FATAL_FAILURE(start("document-converter", FAXBRIDGE_CONVERTER_BIN,
                                 {{"FAXBRIDGE_CONVERTER_SWEEP_MS", "500"},
                                  {"FAXBRIDGE_CONVERTER_WORK_DIR", dir_ + "/converter"}}));
-  const int media = 21000 + 40 * (::getpid() % 250);
   std::filesystem::create_directories(dir_ + "/media-gateway");
   std::filesystem::create_directories(dir_ + "/media-gateway-loop");
+  // Media ports found free now (not from the pid): other e2e tests may run beside this one.
+  const int media = testing::free_udp_block(19);
+  ASSERT_GT(media, 0);
   ASSERT_NO_FATAL_FAILURE(start_gateway("media-gateway", testing::free_udp_port(), media, true));
-  ASSERT_NO_FATAL_FAILURE(start_gateway("media-gateway-loop", loop_sip, media + 20, false));
+  // The first gateway binds its range per call, so a free block may still be its own.
+  int loop_media = 0;
+  for (int tries = 0; tries < 100 && (loop_media == 0 || std::abs(loop_media - media) < 19); ++tries) {
+    loop_media = testing::free_udp_block(19);
+  }
+  ASSERT_TRUE(loop_media > 0 && std::abs(loop_media - media) >= 19);
+  ASSERT_NO_FATAL_FAILURE(start_gateway("media-gateway-loop", loop_sip, loop_media, false));
   const int api_port = testing::free_port();
   ASSERT_NO_FATAL_FAILURE(start("web-api", FAXBRIDGE_WEB_API_BIN,
                                 {{"FAXBRIDGE_API_BIND", "127.0.0.1"},
