@@ -213,7 +213,7 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
   ASSERT_TRUE(read) << read.error().to_string();
   EXPECT_EQ(read_pages, inbox_pages);
   for (const char* page : {"sign-in", "send", "outbox", "outbox-details", "outbox-search", "preferences", "preferences-italian",
-                           "inbox", "inbox-read", "no-access"}) {
+                           "inbox", "inbox-pages", "inbox-read", "no-access"}) {
     for (const char* width : {"desktop", "phone"}) {
       const auto shot = artifacts_ + "/" + page + "-" + width + ".png";
       EXPECT_GT(std::filesystem::exists(shot) ? std::filesystem::file_size(shot) : 0u, 0u) << shot;

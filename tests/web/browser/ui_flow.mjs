@@ -296,6 +296,14 @@ try {
     return img && img.complete && img.naturalWidth > 0;
   });
   await checkPage(page, 'inbox');
+  // Every page (up to six) as a thumbnail on demand.
+  await entry.getByRole('button', { name: 'Show pages' }).click();
+  await page.waitForFunction((n) => {
+    const imgs = [...document.querySelectorAll('ul.inbox li.fax .thumbs img')];
+    return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, Math.min(6, Number((await entry.locator('.pages').textContent()).match(/\d+/)[0])));
+  await checkPage(page, 'inbox-pages');
+  await entry.getByRole('button', { name: 'Hide pages' }).click();
   await page.fill('#inbox-search-reference', inboundReference);
   await page.press('#inbox-search-reference', 'Enter');
   await page.waitForFunction((ref) => {

@@ -1,5 +1,6 @@
 // The faxes the user received: unread first, then newest (the API's order), each with
-// its first page as a thumbnail (GET /inbox/{id}/pages/1/preview), the PDF to download
+// its first page as a thumbnail (GET /inbox/{id}/pages/{n}/preview; the others on
+// demand), the PDF to download
 // (a plain link: the browser sends the cookie), and mark read / unread. Polled every
 // 10 s, so a fax that arrives appears without a reload; a search by reference number,
 // caller's number and days; older pages on demand (lib/paged.ts).
@@ -14,12 +15,21 @@ import { usePagedList } from '../lib/paged';
 import { inboxQuery, isFiltered, noFilters } from '../lib/search';
 
 const kPollMs = 10000;
+// Thumbnails of the first pages only, as in the outbox.
+const kMaxThumbnails = 6;
 
 export function Inbox() {
   const { t, lang } = useApp();
   useTitle(t('inbox.title'));
   const [filters, setFilters] = useState(noFilters);
   const [error, setError] = useState('');
+  const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
+  const toggle = (id: number) =>
+    setOpen((o) => {
+      const n = new Set(o);
+      if (!n.delete(id)) n.add(id);
+      return n;
+    });
   const list = usePagedList<InboxFax>(
     async (cursor) => {
       const page = await api.inbox({ ...inboxQuery(filters), limit: 50, cursor });
@@ -74,11 +84,25 @@ export function Inbox() {
                       {t('inbox.download')}
                     </a>
                   )}
+                  {f.pages > 1 && (
+                    <button type="button" class="secondary" aria-expanded={open.has(f.id)}
+                      aria-controls={`inbox-${f.id}-pages`} onClick={() => toggle(f.id)}>
+                      {open.has(f.id) ? t('inbox.hide_pages') : t('inbox.show_pages')}
+                    </button>
+                  )}
                   <button type="button" class="secondary" onClick={() => mark(f, !f.read)}>
                     {f.read ? t('inbox.mark_unread') : t('inbox.mark_read')}
                   </button>
                 </span>
                 {f.failure && <p class="error">{t('inbox.failed', { detail: f.failure.detail })}</p>}
+                {open.has(f.id) && (
+                  <div id={`inbox-${f.id}-pages`} class="thumbs">
+                    {Array.from({ length: Math.min(f.pages, kMaxThumbnails) }, (_, i) => (
+                      <img key={i} loading="lazy" width={120} src={links.inboxPreview(f.id, i + 1)}
+                        alt={t('inbox.page_preview', { n: i + 1, from })} />
+                    ))}
+                  </div>
+                )}
               </div>
             </li>
           );
