@@ -21,6 +21,7 @@ FAXBRIDGE_* variables (docs/configuration.md), plus
   FAXBRIDGE_API_SESSION_IDLE_S     unused this long, a session ends (28800)
   FAXBRIDGE_API_SESSION_MAX_S      a session ends this long after sign-in (604800)
   FAXBRIDGE_API_REDOC_JS           Redoc's script for /api/docs (the source tree's node_modules)
+  FAXBRIDGE_WEB_DIR                the web UI's built files, served outside /api/ (the build tree's web/dist)
   FAXBRIDGE_SECRET_KEY             32-byte key sealing the mail passwords of the settings, as 64
                                    hex digits (openssl rand -hex 32); unset: they cannot be set
 )";
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   ws.sessions.idle = std::chrono::seconds(cfg.integer("FAXBRIDGE_API_SESSION_IDLE_S", 28800, 60, 30 * 86400));
   ws.sessions.max_lifetime = std::chrono::seconds(cfg.integer("FAXBRIDGE_API_SESSION_MAX_S", 604800, 60, 365 * 86400));
   ws.redoc_script_path = cfg.string("FAXBRIDGE_API_REDOC_JS", "", "a file path");
+  ws.web_directory = cfg.string("FAXBRIDGE_WEB_DIR", "", "a folder path");
   ws.secret_key = cfg.string("FAXBRIDGE_SECRET_KEY", "", "32 bytes as 64 hex digits or base64", config::Visibility::kSecret);
   if (auto r = cfg.finish(); !r) {
     std::fprintf(stderr, "faxbridge-web-api: %s\n", r.error().to_string().c_str());

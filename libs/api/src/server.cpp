@@ -154,6 +154,7 @@ struct Server::Impl {
   Reply serve(const httplib::Request& req, const httplib::ContentReader* reader, Exchange& ex) {
     auto match = table.match(req.method, req.path);
     if (match.kind == RouteTable::Match::Kind::kNotFound) {
+      if (serves_fallback(req)) return serve_fallback(req, ex);
       return Problem(Code::k_api_not_found, "No API endpoint has the path " + req.path + ".");
     }
     if (match.kind == RouteTable::Match::Kind::kMethodNotAllowed) {
@@ -223,6 +224,25 @@ struct Server::Impl {
     }
     Request request(std::move(data));
     return route.handler(request);
+  }
+
+  // The API's own namespace never falls back: an unknown /api/ path stays a 404 problem.
+  bool serves_fallback(const httplib::Request& req) const {
+    if (!options.fallback || (req.method != "GET" && req.method != "HEAD")) return false;
+    return req.path != "/api" && req.path.rfind("/api/", 0) != 0;
+  }
+
+  Reply serve_fallback(const httplib::Request& req, Exchange& ex) {
+    ex.route = "(fallback)";  // one metrics label for every such path, not one per path
+    RequestData data;
+    data.method = req.method;
+    data.path = req.path;
+    data.route = ex.route;
+    for (const auto& [k, v] : req.headers) data.headers.emplace_back(k, v);
+    data.request_id = ex.request_id;
+    data.remote_address = req.remote_addr;
+    Request request(std::move(data));
+    return options.fallback(request);
   }
 
   ProblemOr<Principal> authenticate(const httplib::Request& req, Access access) {

@@ -12,18 +12,21 @@
 // PATCH {"default": false} leaves none, and deleting the default has the same effect,
 // as the seed says: no cover page is sent then. The preview is the rendered page as a
 // PNG, drawn at fax resolution with the company's settings and sample fields. Fax users
-// (level 2) see only the names and languages, for the send form's drop-down.
+// (level 2) see only the names and languages, for the send form's drop-down, and each
+// one's preview in the copy their language picks.
 // Rendering runs librsvg in this process on an administrator's upload of at most
 // BodyLimits::raw_max_bytes, after the lexer refused entities and references.
 #include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
+#include <variant>
 
 #include "admin_support.hpp"
 #include "context.hpp"
 #include "faxbridge/api/body.hpp"
 #include "faxbridge/api/validation.hpp"
+#include "faxbridge/db/preferences.hpp"
 #include "faxbridge/db/records.hpp"
 #include "faxbridge/db/registry.hpp"
 #include "faxbridge/db/settings.hpp"
@@ -200,31 +203,62 @@ api::Reply get_svg(Context& cx, api::Request& req) {
       .with_header("X-Content-Type-Options", "nosniff");
 }
 
-api::Reply preview(Context& cx, api::Request& req) {
-  const std::string name(req.param("name"));
-  int width = kPreviewWidth;
-  if (auto w = req.query("width")) {
-    char* end = nullptr;
-    const long v = std::strtol(w->c_str(), &end, 10);
-    if (w->empty() || *end != '\0' || v < 100 || v > document::kFaxWidth) {
-      api::Problem p(Code::k_api_validation_failed, "One field is invalid; see errors.");
-      p.errors = {{"width", Code::k_api_field_out_of_range,
-                   "The preview width is 100 to " + std::to_string(document::kFaxWidth) + " pixels."}};
-      return p;
-    }
-    width = static_cast<int>(v);
+// The `width` query parameter of a preview: 100 to the fax width, kPreviewWidth if absent.
+std::variant<int, api::Problem> preview_width(const api::Request& req) {
+  auto w = req.query("width");
+  if (!w) return kPreviewWidth;
+  char* end = nullptr;
+  const long v = std::strtol(w->c_str(), &end, 10);
+  if (w->empty() || *end != '\0' || v < 100 || v > document::kFaxWidth) {
+    api::Problem p(Code::k_api_validation_failed, "One field is invalid; see errors.");
+    p.errors = {{"width", Code::k_api_field_out_of_range,
+                 "The preview width is 100 to " + std::to_string(document::kFaxWidth) + " pixels."}};
+    return p;
   }
-  if (!valid_name(name)) return not_found(name);
-  auto page = cx.pool.transact([&](db::Tx& tx) { return db::cover_pages::get(tx, name); });
-  if (!page) return page.error();
-  if (!*page) return not_found(name);
+  return static_cast<int>(v);
+}
+
+api::Reply render_preview(Context& cx, const db::CoverPage& page, int width) {
   auto settings = load_settings(cx);
   if (!settings) return settings.error();
-  auto bitmap = document::render_cover((*page)->svg, sample_fields(*settings), document::Resolution::kFine);
+  auto bitmap = document::render_cover(page.svg, sample_fields(*settings), document::Resolution::kFine);
   if (!bitmap) return bitmap.error();
   auto png = document::page_png(*bitmap, document::Resolution::kFine, width);
   if (!png) return png.error();
   return api::Response::text(std::move(*png), "image/png").with_header("Cache-Control", "no-store");
+}
+
+api::Reply preview(Context& cx, api::Request& req) {
+  const std::string name(req.param("name"));
+  auto width = preview_width(req);
+  if (auto* p = std::get_if<api::Problem>(&width)) return std::move(*p);
+  if (!valid_name(name)) return not_found(name);
+  auto page = cx.pool.transact([&](db::Tx& tx) { return db::cover_pages::get(tx, name); });
+  if (!page) return page.error();
+  if (!*page) return not_found(name);
+  return render_preview(cx, **page, std::get<int>(width));
+}
+
+// The send form's preview: a name as the drop-down lists it ("urgent"), drawn in the copy
+// the converter would put before this sender's fax ("it_urgent" for an Italian sender,
+// else "urgent"). A name with no copy for the sender is a 404, not the default's picture.
+api::Reply sender_preview(Context& cx, api::Request& req) {
+  const std::string name(req.param("name"));
+  auto width = preview_width(req);
+  if (auto* p = std::get_if<api::Problem>(&width)) return std::move(*p);
+  if (!valid_name(name)) return not_found(name);
+  const auto user_id = req.principal()->user_id;
+  auto page = cx.pool.transact([&](db::Tx& tx) -> Result<std::optional<db::CoverPage>> {
+    auto prefs = db::preferences::get(tx, user_id);
+    if (!prefs) return prefs.error();
+    auto exists = db::preferences::cover_page_exists(tx, name, prefs->language);
+    if (!exists) return exists.error();
+    if (!*exists) return std::optional<db::CoverPage>{};
+    return db::cover_pages::resolve(tx, name, prefs->language);
+  });
+  if (!page) return page.error();
+  if (!*page) return not_found(name);
+  return render_preview(cx, **page, std::get<int>(width));
 }
 
 api::Reply put(Context& cx, api::Request& req) {
@@ -360,6 +394,8 @@ std::vector<api::Route> cover_page_routes(Context& cx) {
   return {
       {"GET", "/api/v1/cover-pages", api::kFaxUser, api::BodyKind::kNone,
        [&cx](api::Request& r) { return names_for_users(cx, r); }},
+      {"GET", "/api/v1/cover-pages/{name}/preview", api::kFaxUser, api::BodyKind::kNone,
+       [&cx](api::Request& r) { return sender_preview(cx, r); }},
       {"GET", "/api/v1/admin/cover-pages", api::kAdministrator, api::BodyKind::kNone,
        [&cx](api::Request& r) { return list(cx, r); }},
       {"GET", "/api/v1/admin/cover-pages/{name}", api::kAdministrator, api::BodyKind::kNone,

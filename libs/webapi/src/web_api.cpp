@@ -7,6 +7,7 @@
 #include "context.hpp"
 #include "faxbridge/core/password.hpp"
 #include "faxbridge/webapi/authenticator.hpp"
+#include "faxbridge/webapi/web_ui.hpp"
 
 namespace faxbridge::webapi {
 namespace {
@@ -47,6 +48,7 @@ struct WebApi::Impl {
     if (context.secret_key) context.link_key = signed_link::LinkKey::derive(*context.secret_key);
     auto options = settings.server;
     options.authenticator = &authenticator;
+    options.fallback = [this](api::Request& r) { return web_ui.serve(r); };
     server = std::make_unique<api::Server>(std::move(options));
   }
 
@@ -56,6 +58,7 @@ struct WebApi::Impl {
   api::Throttle address_throttle;
   Context context;
   std::string redoc_script;
+  WebUi web_ui;  // loaded by start(), before the server serves
   std::unique_ptr<api::Server> server;
 };
 
@@ -74,6 +77,8 @@ Result<int> WebApi::start() {
   impl_->redoc_script = load_redoc_script(
       impl_->settings.redoc_script_path.empty() ? FAXBRIDGE_DEFAULT_REDOC_JS : impl_->settings.redoc_script_path);
   for (auto&& r : docs_routes(impl_->redoc_script)) routes.push_back(std::move(r));
+  impl_->web_ui = WebUi::load(impl_->settings.web_directory.empty() ? FAXBRIDGE_DEFAULT_WEB_DIR
+                                                                     : impl_->settings.web_directory);
   for (auto&& r : session_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : token_routes(impl_->context)) routes.push_back(std::move(r));
   for (auto&& r : password_routes(impl_->context)) routes.push_back(std::move(r));

@@ -227,6 +227,29 @@ TEST_F(ApiServer, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(options->get_header_value("Allow"), "POST");
 }
 
+TEST_F(ApiServer, TheFallbackServesGetsOutsideApiAndNothingElse) {
+  options_.fallback = [](api::Request& r) {
+    return api::Response::text("ui:" + r.method() + ":" + r.path(), "text/plain");
+  };
+  start();
+  auto c = client();
+  auto page = c.Get("/inbox/12");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "ui:GET:/inbox/12");
+  auto root = c.Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->body, "ui:GET:/");
+  // The API's namespace and its routes are untouched: a route still wins, an unknown
+  // /api/ path is still a 404 problem, and a wrong method still 405.
+  EXPECT_EQ(json::parse(c.Get("/api/v1/version")->body)["version"], "test");
+  expect_problem(c.Get("/api/v1/nothing"), 404, "api.not_found");
+  expect_problem(c.Get("/api"), 404, "api.not_found");
+  expect_problem(c.Delete("/api/v1/version"), 405, "api.method_not_allowed");
+  // Only reads fall back: a POST to a UI path is no page.
+  expect_problem(c.Post("/inbox", "{}", "application/json"), 404, "api.not_found");
+}
+
 TEST_F(ApiServer, MissingOrBadCredentialsAre401WithWwwAuthenticate) {
   start();
   auto c = client();

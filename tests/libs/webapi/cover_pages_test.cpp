@@ -209,6 +209,26 @@ TEST_F(CoverPages, OnlyAdministratorsManageThemAndFaxUsersListNames) {
   expect_problem(nobody_->get("/api/v1/cover-pages"), 401, "api.unauthenticated");
 }
 
+// The send form's preview: a fax user sees a listed name drawn in the copy their
+// language picks, which is what their fax would carry.
+TEST_F(CoverPages, AFaxUserPreviewsANameInTheCopyOfTheirLanguage) {
+  const std::string italian = kSvg.substr(0, kSvg.find("</svg>")) +
+                              R"(<rect x="0" y="400" width="610" height="300" fill="#000"/></svg>)";
+  ASSERT_EQ(put_svg(*admin_, "it_urgent", italian).status, 201);
+  auto english = user_->get("/api/v1/cover-pages/urgent/preview?width=200");
+  ASSERT_EQ(english.status, 200) << english.body.substr(0, 300);
+  EXPECT_EQ(english.content_type, "image/png");
+  EXPECT_EQ(english.body, admin_->get("/api/v1/admin/cover-pages/urgent/preview?width=200").body);
+  ASSERT_EQ(user_->patch("/api/v1/me/preferences", {{"language", "it"}}).status, 200);
+  auto localized = user_->get("/api/v1/cover-pages/urgent/preview?width=200");
+  ASSERT_EQ(localized.status, 200);
+  EXPECT_EQ(localized.body, admin_->get("/api/v1/admin/cover-pages/it_urgent/preview?width=200").body);
+  EXPECT_NE(localized.body, english.body);
+  expect_problem(user_->get("/api/v1/cover-pages/nothing/preview"), 404, "cover_page.not_found");
+  expect_problem(user_->get("/api/v1/cover-pages/urgent/preview?width=9"), 422, "api.validation_failed");
+  expect_problem(nofax_->get("/api/v1/cover-pages/urgent/preview"), 403, "api.forbidden");
+}
+
 // Deleted built-ins come back as shipped; an edited built-in and a custom page stay as
 // they are, the default does not move, and a second call restores nothing.
 TEST_F(CoverPages, RestoringTheBuiltInsRecreatesOnlyTheMissingOnes) {

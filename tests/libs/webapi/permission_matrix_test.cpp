@@ -380,6 +380,8 @@ std::vector<Row> rows() {
       {"DELETE", "/api/v1/admin/routes/{id}", a_route, nullptr, {401, 403, 403, 403, 204}},
       // the send form's drop-down: fax users and up
       {"GET", "/api/v1/cover-pages", at("/api/v1/cover-pages"), nullptr, {401, 403, 200, 200, 200}},
+      {"GET", "/api/v1/cover-pages/{name}/preview", at("/api/v1/cover-pages/default/preview"), nullptr,
+       {401, 403, 200, 200, 200}},
       {"GET", "/api/v1/admin/cover-pages", at("/api/v1/admin/cover-pages"), nullptr, {401, 403, 403, 403, 200}},
       {"GET", "/api/v1/admin/cover-pages/{name}", at("/api/v1/admin/cover-pages/default"), nullptr,
        {401, 403, 403, 403, 200}},

@@ -55,6 +55,9 @@ struct ServerOptions {
   std::string session_cookie = "faxbridge_session";
   std::string csrf_header = "X-CSRF-Token";
   Authenticator* authenticator = nullptr;  // none: routes that need a caller answer 401
+  // GET/HEAD of a path no route has, outside /api/ (the web UI's files and its client
+  // routes). Public: it sees no caller. None: such paths answer 404 like any other.
+  Handler fallback;
   metrics::Registry* metrics = nullptr;    // none: no series
 };
 

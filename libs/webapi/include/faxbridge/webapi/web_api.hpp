@@ -38,6 +38,9 @@ struct WebApiSettings {
   // Redoc's standalone script for the /api/docs page; empty: the npm package in the
   // source tree (FAXBRIDGE_DEFAULT_REDOC_JS).
   std::string redoc_script_path;
+  // The web UI's built files (web_ui.hpp), served at every path outside /api/; empty:
+  // the build tree's <build>/web/dist (FAXBRIDGE_DEFAULT_WEB_DIR).
+  std::string web_directory;
   // FAXBRIDGE_SECRET_KEY (core/secret_box.hpp): the key secret settings (the mail
   // passwords) are sealed with when written and opened with by the SMTP Test action.
   // Empty: the API runs, and writing a secret is refused with secret.key_missing; a text
