@@ -262,7 +262,8 @@ Result<BatchFacts> read_batch_facts(db::Tx& tx, const std::vector<db::Notificati
     if (row.channel == "webhook" || row.kind != "fax_to_email" || !row.received_fax_id) continue;
     const auto* fax = find_in(facts.received_faxes, *row.received_fax_id);
     if (!fax) continue;
-    auto choice = choose_attachment(*fax, json::parse(row.payload_json, nullptr, false), s);
+    const auto& payload = facts.payloads.emplace(row.id, json::parse(row.payload_json, nullptr, false)).first->second;
+    auto choice = choose_attachment(*fax, payload, s);
     if (choice && choice->document_id) file_ids.push_back(*choice->document_id);
   }
   auto files = db::documents::get_base64_all(tx, file_ids);
@@ -275,7 +276,9 @@ Result<MailContent> load_mail_content(db::Tx& tx, const db::NotificationRow& row
                                       const BatchFacts& facts) {
   MailContent m;
   m.template_name = row.kind;
-  const json payload = json::parse(row.payload_json, nullptr, false);
+  const auto parsed = facts.payloads.find(row.id);  // read_batch_facts parsed it, when it looked at the row
+  json own;
+  const json& payload = parsed != facts.payloads.end() ? parsed->second : (own = json::parse(row.payload_json, nullptr, false));
   if (row.user_id) {
     std::optional<db::User> user;
     if (const auto* known = find_in(facts.users, *row.user_id)) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "faxbridge/core/result.hpp"
 #include "faxbridge/db/documents.hpp"
 #include "faxbridge/db/notifications.hpp"
@@ -38,6 +40,7 @@ struct BatchFacts {
   std::map<std::int64_t, db::User> users;
   std::map<std::int64_t, db::notifications::ReceivedFaxFacts> received_faxes;
   std::map<std::int64_t, db::Document> files_base64;  // by document id
+  std::map<std::int64_t, nlohmann::json> payloads;     // by notification id, parsed once
 };
 Result<BatchFacts> read_batch_facts(db::Tx& tx, const std::vector<db::NotificationRow>& rows,
                                     const db::SettingsSnapshot& settings);
