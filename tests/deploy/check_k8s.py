@@ -16,7 +16,11 @@ import yaml
 
 
 def render(path):
-    out = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True)
+    try:
+        out = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True)
+    except FileNotFoundError:
+        sys.exit("kubectl is not on PATH: the machines have kubectl 1.32 (kustomize 5.5) from their "
+                 "own package; Debian's kubernetes-client conflicts with it")
     if out.returncode != 0:
         sys.exit(f"kubectl kustomize {path} failed: {out.stderr.strip()}")
     return [d for d in yaml.safe_load_all(out.stdout) if d]
