@@ -1,0 +1,155 @@
+// The administration pages in headless Chromium against web-api (started by
+// tests/web/web_ui_browser_test.cpp with a throw-away Postgres). An administrator
+// changes the default permission level; adds a user with every field and finds each
+// one back through the API; edits and disables the user; imports two users from a CSV
+// file (one row refused, by its line); makes a group with a member and changes its
+// members. A fax user sees no admin navigation and no admin page at its address.
+// axe-core and screenshots on every page (common.mjs).
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifacts, base, checkPage, env, finish, launch, signIn, signOut, stepper } from './common.mjs';
+
+const step = stepper('admin_flow');
+const administrator = { user: env('FAXBRIDGE_UI_ADMIN'), password: env('FAXBRIDGE_UI_PASSWORD') };
+const faxUser = { user: env('FAXBRIDGE_UI_SENDER'), password: env('FAXBRIDGE_UI_PASSWORD') };
+const json = async (page, path) => {
+  const r = await page.request.get(base + path);
+  assert.equal(r.status(), 200, path);
+  return r.json();
+};
+const userNamed = async (page, username) =>
+  (await json(page, `/api/v1/admin/users?q=${encodeURIComponent(username)}`)).users.find((u) => u.username === username);
+
+const { browser, page } = await launch();
+try {
+  await page.goto(base + '/admin/users');
+  step('sign in as administrator');
+  await signIn(page, administrator);
+  await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  assert.equal(await nav.getByRole('link', { name: 'Users' }).getAttribute('aria-current'), 'page');
+
+  // ---- the default permission level --------------------------------------------------
+  await page.waitForSelector('#default-level:not([disabled])');
+  assert.equal(await page.inputValue('#default-level'), String((await json(page, '/api/v1/admin/users/default-level')).level));
+  await page.selectOption('#default-level', '0');
+  await page.getByText('Default level saved.').waitFor();
+  assert.equal((await json(page, '/api/v1/admin/users/default-level')).level, 0);
+  await page.selectOption('#default-level', '2');
+  await page.getByText('Default level saved.').waitFor();
+  assert.equal((await json(page, '/api/v1/admin/users/default-level')).level, 2);
+
+  // ---- add a user with every field --------------------------------------------------
+  step('add a user');
+  await page.getByRole('button', { name: 'Add a user' }).click();
+  await page.getByRole('heading', { name: 'New user' }).waitFor();
+  await page.fill('#user-username', 'carla');
+  await page.fill('#user-password', 'carla-password-1');
+  await page.fill('#user-name', 'Carla Verdi');
+  await page.fill('#user-email', 'carla@example.test');
+  await page.fill('#user-fax_number', '405');
+  await page.fill('#user-phone', '+39 02 555 0101');
+  await page.fill('#user-company', 'Imagicle');
+  await page.selectOption('#user-level', '10');
+  await page.selectOption('#user-language', 'it');
+  await page.uncheck('#user-enable_send');
+  await page.check('#user-fax_to_email');
+  await page.fill('#user-fax_to_email_address', 'carla.fax@example.test');
+  await page.uncheck('#user-fax_to_email_attach');
+  await checkPage(page, 'admin-user-new', step);
+  await page.getByRole('button', { name: 'Save user' }).click();
+  const carlaRow = page.locator('table.users tr[data-username=carla]');
+  await carlaRow.waitFor();
+  assert.match(await carlaRow.textContent(), /Carla Verdi.*405.*10 · fax administrator/);
+  const carla = await userNamed(page, 'carla');
+  assert.deepEqual(
+    { name: carla.name, email: carla.email, fax: carla.fax_number, phone: carla.phone, company: carla.company, level: carla.level,
+      inherited: carla.level_inherited, lang: carla.language, send: carla.enable_send, receive: carla.enable_receive,
+      f2e: carla.fax_to_email, f2eAddress: carla.fax_to_email_address, attach: carla.fax_to_email_attach, pw: carla.has_password },
+    { name: 'Carla Verdi', email: 'carla@example.test', fax: '405', phone: '+39 02 555 0101', company: 'Imagicle', level: 10,
+      inherited: false, lang: 'it', send: false, receive: true, f2e: true, f2eAddress: 'carla.fax@example.test', attach: false, pw: true },
+  );
+  await checkPage(page, 'admin-users', step);
+
+  // ---- edit: only what changed is sent; the level back to the default ---------------
+  step('edit and disable');
+  await carlaRow.getByRole('button', { name: 'Edit carla' }).click();
+  assert.equal(await page.inputValue('#user-name'), 'Carla Verdi');
+  assert.equal(await page.inputValue('#user-password'), '', 'a password is never shown');
+  await page.fill('#user-phone', '+39 02 555 0199');
+  await page.selectOption('#user-level', '');
+  await page.getByRole('button', { name: 'Save user' }).click();
+  await page.getByRole('heading', { name: 'Edit carla' }).waitFor({ state: 'detached' });
+  await carlaRow.filter({ hasText: '2 · fax user (default)' }).waitFor();
+  const edited = await userNamed(page, 'carla');
+  assert.equal(edited.phone, '+39 02 555 0199');
+  assert.equal(edited.level_inherited, true);
+  assert.equal(edited.name, 'Carla Verdi', 'a field not touched keeps its value');
+  await carlaRow.getByRole('button', { name: 'Disable carla' }).click();
+  await page.locator('table.users tr[data-username=carla][data-disabled=true]').waitFor();
+  assert.equal((await userNamed(page, 'carla')).disabled, true);
+  await carlaRow.getByRole('button', { name: 'Enable carla' }).click();
+  await page.locator('table.users tr[data-username=carla][data-disabled=false]').waitFor();
+  assert.equal((await userNamed(page, 'carla')).disabled, false);
+
+  // ---- bulk import from CSV ----------------------------------------------------------
+  step('import CSV');
+  await page.setInputFiles('#users-csv', {
+    name: 'users.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('username,name,fax_number,level,fax_to_email\r\ndario,"Neri, Dario",406,2,yes\r\nelena,,407,7,\r\nfranco,Franco,405,,\r\n'),
+  });
+  await page.locator('.import-summary', { hasText: '1 added, 2 not added.' }).waitFor();
+  const lines = await page.$$eval('.import-lines li', (l) => l.map((li) => [li.dataset.ok, li.textContent]));
+  assert.equal(lines.length, 3);
+  assert.deepEqual(lines[0], ['true', 'Line 2: dario added']);
+  assert.deepEqual(lines.slice(1).map((l) => l[0]), ['false', 'false']);
+  assert.match(lines[1][1], /^Line 3: level “7”/);
+  assert.match(lines[2][1], /^Line 4: franco: /); // 405 is carla's: the server's own sentence
+  const dario = await userNamed(page, 'dario');
+  assert.equal(dario.name, 'Neri, Dario');
+  assert.equal(dario.fax_number, '406');
+  assert.equal(dario.fax_to_email, true);
+  assert.equal(await userNamed(page, 'franco'), undefined);
+  await page.locator('table.users tr[data-username=dario]').waitFor();
+  await checkPage(page, 'admin-users-import', step);
+
+  // ---- groups --------------------------------------------------------------------------
+  step('groups');
+  await nav.getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Groups' }).waitFor();
+  await page.getByText('No groups yet.').waitFor();
+  await page.fill('#group-name', 'Sales');
+  await page.fill('#group-number', '480');
+  await page.fill('#group-members', 'carla');
+  await page.getByRole('button', { name: 'Add a group' }).click();
+  const sales = page.locator('li.group[data-name=Sales]');
+  await sales.waitFor();
+  let groups = (await json(page, '/api/v1/admin/groups')).groups;
+  assert.deepEqual(groups.map((g) => [g.name, g.fax_number, g.members.map((m) => m.username)]), [['Sales', '480', ['carla']]]);
+  await sales.getByLabel('Members (usernames)').fill('carla, dario');
+  await sales.getByRole('button', { name: 'Save members' }).click();
+  await sales.getByText('Members saved.').waitFor();
+  groups = (await json(page, '/api/v1/admin/groups')).groups;
+  assert.deepEqual(groups[0].members.map((m) => m.username).sort(), ['carla', 'dario']);
+  await sales.getByLabel('Members (usernames)').fill('carla, nobody');
+  await sales.getByRole('button', { name: 'Save members' }).click();
+  await sales.getByText('Members not saved: “nobody”?').waitFor();
+  await checkPage(page, 'admin-groups', step);
+  await signOut(page);
+
+  // ---- a fax user: no admin navigation, no admin page -------------------------------
+  step('fax user');
+  await signIn(page, faxUser);
+  await page.getByRole('heading', { level: 1, name: 'Send a fax' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Groups' }).count(), 0);
+  await page.goto(base + '/admin/users');
+  await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+  assert.equal((await page.request.get(base + '/api/v1/admin/users')).status(), 403);
+  writeFileSync(join(artifacts, 'admin-result.json'), JSON.stringify({ users: ['carla', 'dario'], group: 'Sales' }));
+} finally {
+  await browser.close();
+}
+finish(step);
