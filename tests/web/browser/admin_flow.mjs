@@ -3,7 +3,8 @@
 // changes the default permission level; adds a user with every field and finds each
 // one back through the API; edits and disables the user; imports two users from a CSV
 // file (one row refused, by its line); makes a group with a member and changes its
-// members. A fax user sees no admin navigation and no admin page at its address.
+// members; on the settings pages tries the mailbox (nothing saved when it fails),
+// is stopped by a value out of the catalog's bounds, and saves two settings. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -137,6 +138,42 @@ try {
   await sales.getByRole('button', { name: 'Save members' }).click();
   await sales.getByText('Members not saved: “nobody”?').waitFor();
   await checkPage(page, 'admin-groups', step);
+
+  // ---- settings, by the catalog ------------------------------------------------------
+  step('settings');
+  const setting = async (key) => (await json(page, `/api/v1/admin/settings/${key}`));
+  await nav.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Outgoing faxes (mailbox)' }).waitFor();
+  assert.equal(await page.getAttribute('#setting-mail-password', 'type'), 'password', 'a secret is a password field');
+  assert.equal(await page.inputValue('#setting-mail-password'), '');
+  // The Test button tries the form's values for real: no mailbox here, so it says why and saves nothing.
+  await page.fill('#setting-mail-host', '127.0.0.1');
+  await page.fill('#setting-mail-port', '1');
+  await page.getByRole('button', { name: 'Test the mailbox and save' }).click();
+  await page.locator('form.settings p[role=alert]:not(:empty)').waitFor();
+  assert.equal((await setting('mail.host')).is_default, true, 'a failed test saves nothing');
+  await checkPage(page, 'admin-settings-mailbox', step);
+  await page.getByRole('link', { name: 'Service configuration' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Service configuration' }).waitFor();
+  const attempts = await setting('fax.max_attempts');
+  assert.equal(await page.getAttribute('#setting-fax-max-attempts', 'max'), String(attempts.constraints.maximum));
+  await page.fill('#setting-fax-max-attempts', String(attempts.constraints.maximum + 1));
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('[data-key="fax.max_attempts"] .error', { hasText: `at most ${attempts.constraints.maximum}` }).waitFor();
+  assert.equal((await setting('fax.max_attempts')).value, attempts.value, 'refused before it is sent');
+  await page.fill('#setting-fax-max-attempts', '5');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+  assert.equal((await setting('fax.max_attempts')).value, 5);
+  await checkPage(page, 'admin-settings-service', step);
+  await page.getByRole('link', { name: 'Company info' }).click();
+  await page.fill('#setting-company-name', 'Imagicle S.p.A.');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+  assert.equal((await setting('company.name')).value, 'Imagicle S.p.A.');
+  await page.reload();
+  assert.equal(await page.inputValue('#setting-company-name'), 'Imagicle S.p.A.');
+  await checkPage(page, 'admin-settings-company', step);
   await signOut(page);
 
   // ---- a fax user: no admin navigation, no admin page -------------------------------

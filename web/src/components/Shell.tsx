@@ -15,11 +15,13 @@ const kLinks = [
 const kAdminLinks = [
   ['/admin/users', 'nav.users'],
   ['/admin/groups', 'nav.groups'],
+  ['/admin/settings', 'nav.settings'],
 ] as const;
 
 export function Shell(props: { path: string; onSignOut: () => void; children: ComponentChildren }) {
   const { me, t } = useApp();
-  const current = props.path === '/' ? '/send' : props.path === '/admin' ? '/admin/users' : props.path;
+  const current = props.path === '/' ? '/send' : props.path === '/admin' ? '/admin/users'
+    : props.path.startsWith('/admin/settings') ? '/admin/settings' : props.path;
   const links = me.level >= 10 ? [...kLinks, ...kAdminLinks] : kLinks;
   return (
     <>

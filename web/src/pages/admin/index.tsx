@@ -2,9 +2,8 @@
 // page, so the send page's first load carries none of them.
 import { GroupsPage } from './Groups';
 import { UsersPage } from './Users';
+import { SettingsPage } from './Settings';
 import { NotFound } from '../Messages';
-
-export const kAdminPaths = ['/admin/users', '/admin/groups'] as const;
 
 export function AdminPage(props: { path: string }) {
   switch (props.path) {
@@ -13,7 +12,10 @@ export function AdminPage(props: { path: string }) {
       return <UsersPage />;
     case '/admin/groups':
       return <GroupsPage />;
+    case '/admin/settings':
+      return <SettingsPage group="mailbox" />;
     default:
+      if (props.path.startsWith('/admin/settings/')) return <SettingsPage group={props.path.split('/')[3]} />;
       return <NotFound />;
   }
 }
