@@ -254,7 +254,7 @@ TEST_F(WebUiBrowser, AnAdministratorManagesUsersAndGroupsFromThePages) {
   ASSERT_TRUE(status) << "the browser test is still running; see " << log;
   std::cout << slurp(log);
   ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "see the admin_flow lines above and " << dir_;
-  for (const char* page : {"admin-user-new", "admin-users", "admin-users-import", "admin-groups", "admin-settings-mailbox",
+  for (const char* page : {"admin-user-new", "admin-users", "admin-users-import", "admin-groups", "admin-routes", "admin-settings-mailbox",
                            "admin-settings-service", "admin-settings-company"}) {
     for (const char* width : {"desktop", "phone"}) {
       const auto shot = artifacts_ + "/" + page + "-" + width + ".png";

@@ -3,7 +3,8 @@
 // changes the default permission level; adds a user with every field and finds each
 // one back through the API; edits and disables the user; imports two users from a CSV
 // file (one row refused, by its line); makes a group with a member and changes its
-// members; on the settings pages tries the mailbox (nothing saved when it fails),
+// members; adds a route with two gateway addresses (their order and health shown);
+// on the settings pages tries the mailbox (nothing saved when it fails),
 // is stopped by a value out of the catalog's bounds, and saves two settings. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
@@ -138,6 +139,33 @@ try {
   await sales.getByRole('button', { name: 'Save members' }).click();
   await sales.getByText('Members not saved: “nobody”?').waitFor();
   await checkPage(page, 'admin-groups', step);
+
+  // ---- a route with two gateway addresses, in order ----------------------------------
+  step('routes');
+  await nav.getByRole('link', { name: 'Routes' }).click();
+  await page.getByRole('heading', { level: 1, name: 'IP routes' }).waitFor();
+  await page.getByRole('button', { name: 'Add a route' }).click();
+  await page.fill('#route-new-prefix', '+3906');
+  await page.fill('#route-new-description', 'Rome office');
+  await page.selectOption('#route-new-policy', 'require');
+  await page.fill('#route-new-gateways', 'pbx-b.example.test:5060 tcp\npbx-a.example.test:5070\nbad:1 sctp');
+  await page.getByRole('button', { name: 'Save route' }).click();
+  await page.getByText('line 3: transport “sctp” is not udp, tcp or tls').waitFor();
+  await page.fill('#route-new-gateways', 'pbx-b.example.test:5060 tcp\npbx-a.example.test:5070');
+  await page.getByRole('button', { name: 'Save route' }).click();
+  const rome = page.locator('li.route[data-prefix="+3906"]');
+  await rome.waitFor();
+  assert.deepEqual(await rome.locator('.gateways li').evaluateAll((l) => l.map((li) => li.dataset.address)),
+    ['pbx-b.example.test:5060', 'pbx-a.example.test:5070']);
+  const routes = (await json(page, '/api/v1/admin/routes')).routes;
+  const saved = routes.find((r) => r.prefix === '+3906');
+  assert.deepEqual(saved.gateways.map((g) => [g.address, g.transport]), [['pbx-b.example.test:5060', 'tcp'], ['pbx-a.example.test:5070', 'udp']]);
+  assert.equal(saved.t38_policy, 'require');
+  assert.equal(saved.description, 'Rome office');
+  // Each address shows its health as the API has it (no gateway pings here: not checked yet).
+  assert.deepEqual(await rome.locator('[data-health]').evaluateAll((l) => l.map((b) => b.dataset.health)),
+    saved.gateways.map((g) => g.health.state));
+  await checkPage(page, 'admin-routes', step);
 
   // ---- settings, by the catalog ------------------------------------------------------
   step('settings');

@@ -15,6 +15,7 @@ const kLinks = [
 const kAdminLinks = [
   ['/admin/users', 'nav.users'],
   ['/admin/groups', 'nav.groups'],
+  ['/admin/routes', 'nav.routes'],
   ['/admin/settings', 'nav.settings'],
 ] as const;
 

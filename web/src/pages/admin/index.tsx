@@ -3,6 +3,7 @@
 import { GroupsPage } from './Groups';
 import { UsersPage } from './Users';
 import { SettingsPage } from './Settings';
+import { RoutesPage } from './Routes';
 import { NotFound } from '../Messages';
 
 export function AdminPage(props: { path: string }) {
@@ -12,6 +13,8 @@ export function AdminPage(props: { path: string }) {
       return <UsersPage />;
     case '/admin/groups':
       return <GroupsPage />;
+    case '/admin/routes':
+      return <RoutesPage />;
     case '/admin/settings':
       return <SettingsPage group="mailbox" />;
     default:
