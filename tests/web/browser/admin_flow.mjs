@@ -5,7 +5,8 @@
 // file (one row refused, by its line); makes a group with a member and changes its
 // members; adds a route with two gateway addresses (their order and health shown);
 // on the settings pages tries the mailbox (nothing saved when it fails),
-// is stopped by a value out of the catalog's bounds, and saves two settings. A fax user sees no admin navigation and no admin page at its address.
+// is stopped by a value out of the catalog's bounds, and saves two settings; reads the dashboard's chart data (the API's
+// 24 hours) and sees its queue move as faxes are submitted. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -202,6 +203,34 @@ try {
   await page.reload();
   assert.equal(await page.inputValue('#setting-company-name'), 'Imagicle S.p.A.');
   await checkPage(page, 'admin-settings-company', step);
+
+  // ---- the dashboard: its figures are the API's, and move as faxes are submitted -----
+  step('dashboard');
+  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Operations' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('.chart')?.__uplot?.data?.[0]?.length === 24);
+  await page.evaluate(() => (window.__sameDocument = true));
+  const chartData = () => page.evaluate(() => document.querySelector('.chart').__uplot.data.map((s) => [...s]));
+  const stats = await json(page, '/api/v1/stats');
+  const drawn = await chartData();
+  assert.deepEqual(drawn[0], stats.hourly.map((h) => Date.parse(h.hour) / 1000), 'the chart shows the API\'s 24 hours');
+  assert.deepEqual(drawn[1], stats.hourly.map((h) => h.sent + h.partially_sent));
+  assert.deepEqual(drawn[2], stats.hourly.map((h) => h.failed));
+  const queued = async () => Number(await page.getAttribute('table.queue tr[data-state=submitted]', 'data-count'));
+  const before = await queued();
+  assert.equal(before, stats.queue.submitted);
+  await checkPage(page, 'admin-dashboard', step);
+  // Three faxes through the API (no converter runs here, so they stay submitted): the
+  // queue's bar and the waiting figure move on the next refresh, without a reload.
+  const csrf = (await json(page, '/api/v1/me')).csrf_token;
+  const submitted = await page.request.post(base + '/api/v1/faxes', {
+    headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: { to: ['403', '404', '405'], note: 'The dashboard test', cover_page: null },
+  });
+  assert.equal(submitted.status(), 201, await submitted.text());
+  await page.waitForFunction((n) => Number(document.querySelector('table.queue tr[data-state=submitted]')?.dataset.count) === n, before + 3);
+  assert.match(await page.textContent('[data-figure=oldest] .what'), /waiting longest: \d{4}\.\d{8} \(submitted\)/);
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the dashboard updated without a reload');
   await signOut(page);
 
   // ---- a fax user: no admin navigation, no admin page -------------------------------

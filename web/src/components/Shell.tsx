@@ -13,6 +13,7 @@ const kLinks = [
 ] as const;
 // Shown to administrators only (the server refuses the API to anyone else anyway).
 const kAdminLinks = [
+  ['/admin/dashboard', 'nav.dashboard'],
   ['/admin/users', 'nav.users'],
   ['/admin/groups', 'nav.groups'],
   ['/admin/routes', 'nav.routes'],

@@ -4,6 +4,7 @@ import { GroupsPage } from './Groups';
 import { UsersPage } from './Users';
 import { SettingsPage } from './Settings';
 import { RoutesPage } from './Routes';
+import { DashboardPage } from './Dashboard';
 import { NotFound } from '../Messages';
 
 export function AdminPage(props: { path: string }) {
@@ -13,6 +14,8 @@ export function AdminPage(props: { path: string }) {
       return <UsersPage />;
     case '/admin/groups':
       return <GroupsPage />;
+    case '/admin/dashboard':
+      return <DashboardPage />;
     case '/admin/routes':
       return <RoutesPage />;
     case '/admin/settings':
