@@ -6,7 +6,8 @@
 // members; adds a route with two gateway addresses (their order and health shown);
 // on the settings pages tries the mailbox (nothing saved when it fails),
 // is stopped by a value out of the catalog's bounds, and saves two settings; reads the dashboard's chart data (the API's
-// 24 hours) and sees its queue move as faxes are submitted. A fax user sees no admin navigation and no admin page at its address.
+// 24 hours) and sees its queue move as faxes are submitted; finds its own user changes
+// in the audit log. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -231,6 +232,21 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('table.queue tr[data-state=submitted]')?.dataset.count) === n, before + 3);
   assert.match(await page.textContent('[data-figure=oldest] .what'), /waiting longest: (\d{4}\.\d{8}|#\d+) \(submitted\)/);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the dashboard updated without a reload');
+
+  // ---- the audit log: what this administrator just did, filtered by action -----------
+  step('audit log');
+  await nav.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+  await page.fill('#audit-action', 'user.');
+  await page.press('#audit-action', 'Enter');
+  const userEvents = (await json(page, '/api/v1/admin/audit?action=user.&limit=50')).events;
+  assert.ok(userEvents.some((e) => e.object_id === String(carla.id)), 'carla\'s creation is audited');
+  await page.waitForFunction((ids) => {
+    const rows = [...document.querySelectorAll('table.audit tbody tr')];
+    return rows.length === ids.length && rows.every((r) => r.dataset.action.startsWith('user.'));
+  }, userEvents.map((e) => e.id));
+  assert.match(await page.textContent('table.audit tbody tr'), new RegExp(administrator.user));
+  await checkPage(page, 'admin-audit', step);
   await signOut(page);
 
   // ---- a fax user: no admin navigation, no admin page -------------------------------

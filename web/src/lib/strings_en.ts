@@ -254,4 +254,11 @@ export const en = {
   'dash.no_failures': 'No failures.',
   'dash.gateways': 'Gateway addresses',
   'dash.no_gateways': 'No address pinged yet.',
+  'nav.audit': 'Audit log',
+  'audit.title': 'Audit log',
+  'audit.actor': 'Who',
+  'audit.action': 'Action (or its start)',
+  'audit.when': 'When',
+  'audit.object': 'What',
+  'audit.details': 'Details',
 };

@@ -256,4 +256,11 @@ export const it: Record<keyof typeof en, string> = {
   'dash.no_failures': 'Nessun errore.',
   'dash.gateways': 'Indirizzi gateway',
   'dash.no_gateways': 'Nessun indirizzo ancora verificato.',
+  'nav.audit': 'Registro',
+  'audit.title': 'Registro delle modifiche',
+  'audit.actor': 'Chi',
+  'audit.action': 'Azione (o il suo inizio)',
+  'audit.when': 'Quando',
+  'audit.object': 'Cosa',
+  'audit.details': 'Dettagli',
 };

@@ -5,6 +5,7 @@ import { UsersPage } from './Users';
 import { SettingsPage } from './Settings';
 import { RoutesPage } from './Routes';
 import { DashboardPage } from './Dashboard';
+import { AuditPage } from './Audit';
 import { NotFound } from '../Messages';
 
 export function AdminPage(props: { path: string }) {
@@ -16,6 +17,8 @@ export function AdminPage(props: { path: string }) {
       return <GroupsPage />;
     case '/admin/dashboard':
       return <DashboardPage />;
+    case '/admin/audit':
+      return <AuditPage />;
     case '/admin/routes':
       return <RoutesPage />;
     case '/admin/settings':
