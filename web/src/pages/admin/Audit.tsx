@@ -1,7 +1,7 @@
 // Administration: the audit log (who changed what, when and from where), newest first,
 // filtered by actor and by an action prefix (`user.` is every user change), a page at a
 // time. Each event's details are shown as the API records them.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiError, query, request, type Ok } from '../../api/client';
 import { useApp } from '../../app_context';
 import { useTitle } from '../../components/useTitle';
@@ -17,9 +17,12 @@ export function AuditPage() {
   const [shown, setShown] = useState({ actor: '', action: '' });
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState('');
+  const latest = useRef(0); // an answer to an older filter that arrives late is dropped
   const load = async (f = shown, cursor?: string) => {
+    const mine = ++latest.current;
     try {
       const next = await request<Page>('GET', '/api/v1/admin/audit' + query({ ...f, cursor, limit: 50 }));
+      if (mine !== latest.current) return;
       setPage(cursor && page ? { events: [...page.events, ...next.events], next_cursor: next.next_cursor } : next);
       setError('');
     } catch (e) {
