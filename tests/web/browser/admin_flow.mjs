@@ -6,8 +6,8 @@
 // members; adds a route with two gateway addresses (their order and health shown);
 // on the settings pages tries the mailbox (nothing saved when it fails),
 // is stopped by a value out of the catalog's bounds, and saves two settings; reads the dashboard's chart data (the API's
-// 24 hours) and sees its queue move as faxes are submitted; finds its own user changes
-// in the audit log. A fax user sees no admin navigation and no admin page at its address.
+// 24 hours) and sees its queue move as faxes are submitted; makes an API token for a
+// user and revokes it; finds its own user changes in the audit log. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -232,6 +232,26 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('table.queue tr[data-state=submitted]')?.dataset.count) === n, before + 3);
   assert.match(await page.textContent('[data-figure=oldest] .what'), /waiting longest: (\d{4}\.\d{8}|#\d+) \(submitted\)/);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the dashboard updated without a reload');
+
+  // ---- API tokens: made for a user, shown once, working until revoked ----------------
+  step('tokens');
+  await nav.getByRole('link', { name: 'API tokens' }).click();
+  await page.getByRole('heading', { level: 1, name: 'API tokens' }).waitFor();
+  await page.fill('#token-user', 'carla');
+  await page.fill('#token-name', 'ERP integration');
+  await page.fill('#token-days', '30');
+  await page.getByRole('button', { name: 'Make a token' }).click();
+  const tokenText = await page.locator('code.token-text').textContent();
+  assert.match(tokenText, /^fbx_[A-Za-z0-9_-]{43}$/);
+  const tokenRow = page.locator('table.tokens tr[data-name="ERP integration"]');
+  await tokenRow.waitFor();
+  assert.match(await tokenRow.textContent(), /carla/);
+  const asCarla = async () => (await fetch(base + '/api/v1/me', { headers: { Authorization: `Bearer ${tokenText}` } })).status;
+  assert.equal(await asCarla(), 200, 'the new token signs carla in');
+  await checkPage(page, 'admin-tokens', step);
+  await tokenRow.getByRole('button', { name: 'Revoke the token ERP integration' }).click();
+  await page.locator('table.tokens tr[data-name="ERP integration"][data-revoked=true]').waitFor();
+  assert.equal(await asCarla(), 401, 'a revoked token is refused');
 
   // ---- the audit log: what this administrator just did, filtered by action -----------
   step('audit log');

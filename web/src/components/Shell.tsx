@@ -18,6 +18,7 @@ const kAdminLinks = [
   ['/admin/groups', 'nav.groups'],
   ['/admin/routes', 'nav.routes'],
   ['/admin/settings', 'nav.settings'],
+  ['/admin/tokens', 'nav.tokens'],
   ['/admin/audit', 'nav.audit'],
 ] as const;
 

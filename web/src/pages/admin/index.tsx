@@ -6,6 +6,7 @@ import { SettingsPage } from './Settings';
 import { RoutesPage } from './Routes';
 import { DashboardPage } from './Dashboard';
 import { AuditPage } from './Audit';
+import { TokensPage } from './Tokens';
 import { NotFound } from '../Messages';
 
 export function AdminPage(props: { path: string }) {
@@ -17,6 +18,8 @@ export function AdminPage(props: { path: string }) {
       return <GroupsPage />;
     case '/admin/dashboard':
       return <DashboardPage />;
+    case '/admin/tokens':
+      return <TokensPage />;
     case '/admin/audit':
       return <AuditPage />;
     case '/admin/routes':
