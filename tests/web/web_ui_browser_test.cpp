@@ -256,7 +256,7 @@ TEST_F(WebUiBrowser, AnAdministratorManagesUsersAndGroupsFromThePages) {
   ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "see the admin_flow lines above and " << dir_;
   for (const char* page : {"admin-user-new", "admin-users", "admin-users-import", "admin-groups", "admin-routes", "admin-settings-mailbox",
                            "admin-settings-service", "admin-settings-company", "admin-dashboard",
-                           "admin-tokens", "admin-audit"}) {
+                           "admin-cover-pages", "admin-tokens", "admin-audit"}) {
     for (const char* width : {"desktop", "phone"}) {
       const auto shot = artifacts_ + "/" + page + "-" + width + ".png";
       EXPECT_GT(std::filesystem::exists(shot) ? std::filesystem::file_size(shot) : 0u, 0u) << shot;

@@ -6,7 +6,8 @@
 // members; adds a route with two gateway addresses (their order and health shown);
 // on the settings pages tries the mailbox (nothing saved when it fails),
 // is stopped by a value out of the catalog's bounds, and saves two settings; reads the dashboard's chart data (the API's
-// 24 hours) and sees its queue move as faxes are submitted; makes an API token for a
+// 24 hours) and sees its queue move as faxes are submitted; uploads a cover page (a script
+// refused), sees its preview, makes it the default and deletes it; makes an API token for a
 // user and revokes it; finds its own user changes in the audit log. A fax user sees no admin navigation and no admin page at its address.
 // axe-core and screenshots on every page (common.mjs).
 import assert from 'node:assert/strict';
@@ -232,6 +233,35 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('table.queue tr[data-state=submitted]')?.dataset.count) === n, before + 3);
   assert.match(await page.textContent('[data-figure=oldest] .what'), /waiting longest: (\d{4}\.\d{8}|#\d+) \(submitted\)/);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the dashboard updated without a reload');
+
+  // ---- cover pages: upload an SVG, see its preview, make it the default, delete it ---
+  step('cover pages');
+  await nav.getByRole('link', { name: 'Cover pages' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Cover pages' }).waitFor();
+  const svg = (body) => ({ name: 'memo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1728" height="2200" viewBox="0 0 1728 2200">${body}</svg>`) });
+  await page.fill('#cover-name', 'memo');
+  await page.setInputFiles('#cover-file', svg('<script>alert(1)</script><text x="100" y="200">x</text>'));
+  await page.getByRole('button', { name: 'Upload a cover page' }).click();
+  await page.locator('p[role=alert]:not(:empty)').first().waitFor(); // a script is refused, with the server's reason
+  assert.equal((await json(page, '/api/v1/admin/cover-pages')).cover_pages.some((c) => c.name === 'memo'), false);
+  await page.setInputFiles('#cover-file', svg('<rect x="80" y="80" width="1568" height="300" fill="none" stroke="#000" stroke-width="6"/><text x="120" y="260" font-size="96">Memo for {{recipient_name}}</text>'));
+  await page.check('#cover-default');
+  await page.getByRole('button', { name: 'Upload a cover page' }).click();
+  const memo = page.locator('li.cover[data-name=memo][data-default=true]');
+  await memo.waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector('li.cover[data-name=memo] img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  let covers = await json(page, '/api/v1/admin/cover-pages');
+  assert.equal(covers.default, 'memo');
+  await checkPage(page, 'admin-cover-pages', step);
+  await memo.getByRole('button', { name: 'Delete the cover page memo' }).click();
+  await page.locator('li.cover[data-name=memo]').waitFor({ state: 'detached' });
+  covers = await json(page, '/api/v1/admin/cover-pages');
+  assert.equal(covers.cover_pages.some((c) => c.name === 'memo'), false);
+  assert.equal(covers.default, null, 'deleting the default leaves none, as the seed says');
 
   // ---- API tokens: made for a user, shown once, working until revoked ----------------
   step('tokens');

@@ -18,6 +18,7 @@ const kAdminLinks = [
   ['/admin/groups', 'nav.groups'],
   ['/admin/routes', 'nav.routes'],
   ['/admin/settings', 'nav.settings'],
+  ['/admin/cover-pages', 'nav.covers'],
   ['/admin/tokens', 'nav.tokens'],
   ['/admin/audit', 'nav.audit'],
 ] as const;

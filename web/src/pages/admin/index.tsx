@@ -7,6 +7,7 @@ import { RoutesPage } from './Routes';
 import { DashboardPage } from './Dashboard';
 import { AuditPage } from './Audit';
 import { TokensPage } from './Tokens';
+import { CoverPagesPage } from './CoverPages';
 import { NotFound } from '../Messages';
 
 export function AdminPage(props: { path: string }) {
@@ -18,6 +19,8 @@ export function AdminPage(props: { path: string }) {
       return <GroupsPage />;
     case '/admin/dashboard':
       return <DashboardPage />;
+    case '/admin/cover-pages':
+      return <CoverPagesPage />;
     case '/admin/tokens':
       return <TokensPage />;
     case '/admin/audit':
