@@ -180,6 +180,7 @@ try {
   // The Test button tries the form's values for real: no mailbox here, so it says why and saves nothing.
   await page.fill('#setting-mail-host', '127.0.0.1');
   await page.fill('#setting-mail-port', '1');
+  await page.selectOption('#setting-mail-protocol', 'imap'); // nothing listens on port 1: refused at once
   await page.getByRole('button', { name: 'Test the mailbox and save' }).click();
   await page.locator('form.settings p[role=alert]:not(:empty)').waitFor();
   assert.equal((await setting('mail.host')).is_default, true, 'a failed test saves nothing');
