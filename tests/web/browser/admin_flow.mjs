@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifacts, base, checkPage, env, finish, launch, signIn, signOut, stepper } from './common.mjs';
+import { artifacts, base, checkPage, env, finish, launch, problems, signIn, signOut, stepper } from './common.mjs';
 
 const step = stepper('admin_flow');
 const administrator = { user: env('FAXBRIDGE_UI_ADMIN'), password: env('FAXBRIDGE_UI_PASSWORD') };
@@ -103,7 +103,7 @@ try {
   await page.setInputFiles('#users-csv', {
     name: 'users.csv',
     mimeType: 'text/csv',
-    buffer: Buffer.from('username,name,fax_number,level,fax_to_email\r\ndario,"Neri, Dario",406,2,yes\r\nelena,,407,7,\r\nfranco,Franco,405,,\r\n'),
+    buffer: Buffer.from('username,name,email,fax_number,level,fax_to_email\r\ndario,"Neri, Dario",dario@example.test,406,2,yes\r\nelena,,,407,7,\r\nfranco,Franco,,405,,\r\n'),
   });
   await page.locator('.import-summary', { hasText: '1 added, 2 not added.' }).waitFor();
   const lines = await page.$$eval('.import-lines li', (l) => l.map((li) => [li.dataset.ok, li.textContent]));
@@ -226,9 +226,14 @@ try {
   // Three faxes through the API (no converter runs here, so they stay submitted): the
   // queue's bar and the waiting figure move on the next refresh, without a reload.
   const csrf = (await json(page, '/api/v1/me')).csrf_token;
+  const upload = await page.request.post(base + '/api/v1/files', {
+    headers: { 'X-CSRF-Token': csrf },
+    multipart: { file: { name: 'memo.txt', mimeType: 'text/plain', buffer: Buffer.from('The dashboard test.\n') } },
+  });
+  assert.equal(upload.status(), 201, await upload.text());
   const submitted = await page.request.post(base + '/api/v1/faxes', {
     headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
-    data: { to: ['403', '404', '405'], note: 'The dashboard test', cover_page: null },
+    data: { to: ['403', '404', '405'], files: [(await upload.json()).id], cover_page: '' },
   });
   assert.equal(submitted.status(), 201, await submitted.text());
   await page.waitForFunction((n) => Number(document.querySelector('table.queue tr[data-state=submitted]')?.dataset.count) === n, before + 3);
@@ -302,7 +307,9 @@ try {
 
   // ---- a fax user: no admin navigation, no admin page -------------------------------
   step('fax user');
-  await signIn(page, faxUser);
+  await signIn(page, faxUser); // on the admin page the administrator left: not for them
+  await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+  await page.goto(base + '/send');
   await page.getByRole('heading', { level: 1, name: 'Send a fax' }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Groups' }).count(), 0);
@@ -311,6 +318,7 @@ try {
   assert.equal((await page.request.get(base + '/api/v1/admin/users')).status(), 403);
   writeFileSync(join(artifacts, 'admin-result.json'), JSON.stringify({ users: ['carla', 'dario'], group: 'Sales' }));
 } finally {
+  for (const p of problems) console.error(`admin_flow: problem: ${p}`);
   await browser.close();
 }
 finish(step);

@@ -283,7 +283,7 @@ export const en = {
   'covers.builtin': 'built in',
   'covers.default': 'Default',
   'covers.make_default': 'Make it the default',
-  'covers.make_default_named': 'Make {name} the default',
+  'covers.make_default_named': 'Make it the default: {name}',
   'covers.now_default': '{name} is now the default.',
   'covers.delete_named': 'Delete the cover page {name}',
   'covers.deleted': '{name} deleted.',

@@ -285,7 +285,7 @@ export const it: Record<keyof typeof en, string> = {
   'covers.builtin': 'inclusa',
   'covers.default': 'Predefinita',
   'covers.make_default': 'Rendila predefinita',
-  'covers.make_default_named': 'Rendi {name} predefinita',
+  'covers.make_default_named': 'Rendila predefinita: {name}',
   'covers.now_default': '{name} è ora la predefinita.',
   'covers.delete_named': 'Elimina la copertina {name}',
   'covers.deleted': '{name} eliminata.',

@@ -137,7 +137,7 @@ export function SettingsPage(props: { group: string }) {
         </ul>
       </nav>
       {!list ? <p>{error || t('common.loading')}</p> : (
-        <form class="card settings" onSubmit={(e) => { e.preventDefault(); void submit(false); }} aria-labelledby="settings-group-title">
+        <form class="card settings" noValidate onSubmit={(e) => { e.preventDefault(); void submit(false); }} aria-labelledby="settings-group-title">
           <h2 id="settings-group-title">{t(`settings.${group}` as StringKey)}</h2>
           {shown.map((s) => (
             <Field key={s.key} s={s} error={errors[s.key]}
