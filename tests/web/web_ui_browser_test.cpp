@@ -205,6 +205,7 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
                  {"FAXBRIDGE_UI_RECEIVER", "bob"},
                  {"FAXBRIDGE_UI_RECEIVER_NUMBER", "403"},
                  {"FAXBRIDGE_UI_NO_ACCESS", "eve"},
+                 {"FAXBRIDGE_UI_ADMIN", "root"},
                  {"FAXBRIDGE_UI_PASSWORD", kPassword},
                  {"FAXBRIDGE_UI_POLICY", webapi::kWebUiPolicy}},
                 log);
