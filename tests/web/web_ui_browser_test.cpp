@@ -86,13 +86,24 @@ class WebUiBrowser : public ::testing::Test {
     dsn_ = db::testing::migrated_database("webui");
     char tmpl[] = "/tmp/faxbridge-webui-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
+    // Each test's own screenshots: the user flow's in the folder itself (its files only),
+    // the admin flow's in admin/, so that the two may run side by side.
     artifacts_ = FAXBRIDGE_UI_ARTIFACTS;
-    std::filesystem::remove_all(artifacts_);
+    if (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).find("Administrator") !=
+        std::string::npos) {
+      artifacts_ += "/admin";
+      std::filesystem::remove_all(artifacts_);
+    } else if (std::filesystem::exists(artifacts_)) {
+      for (const auto& e : std::filesystem::directory_iterator(artifacts_)) {
+        if (e.is_regular_file()) std::filesystem::remove(e.path());
+      }
+    }
     std::filesystem::create_directories(artifacts_);
     // As README's first fax: users from the CLI; the password on stdin as an operator types it.
     ASSERT_EQ(add_user({"alice", "--email", "alice@example.test", "--name", "Alice Rossi"}), 0);
     ASSERT_EQ(add_user({"bob", "--fax-number", "403", "--email", "bob@example.test"}), 0);
     ASSERT_EQ(add_user({"eve", "--email", "eve@example.test", "--permission", "0"}), 0);
+    ASSERT_EQ(add_user({"root", "--name", "Fax Administrator", "--permission", "10"}), 0);
     bus_ = testing::start_bus(FAXBRIDGE_BUS_BIN, ports_);
   }
   void TearDown() override {
@@ -194,6 +205,7 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
                  {"FAXBRIDGE_UI_RECEIVER", "bob"},
                  {"FAXBRIDGE_UI_RECEIVER_NUMBER", "403"},
                  {"FAXBRIDGE_UI_NO_ACCESS", "eve"},
+                 {"FAXBRIDGE_UI_ADMIN", "root"},
                  {"FAXBRIDGE_UI_PASSWORD", kPassword},
                  {"FAXBRIDGE_UI_POLICY", webapi::kWebUiPolicy}},
                 log);
@@ -214,6 +226,38 @@ TEST_F(WebUiBrowser, ASenderFaxesAPdfFromThePagesAndTheReceiverDownloadsItFromTh
   EXPECT_EQ(read_pages, inbox_pages);
   for (const char* page : {"sign-in", "send", "outbox", "outbox-details", "outbox-search", "preferences", "preferences-italian",
                            "inbox", "inbox-pages", "inbox-read", "no-access"}) {
+    for (const char* width : {"desktop", "phone"}) {
+      const auto shot = artifacts_ + "/" + page + "-" + width + ".png";
+      EXPECT_GT(std::filesystem::exists(shot) ? std::filesystem::file_size(shot) : 0u, 0u) << shot;
+    }
+  }
+}
+
+// The administration pages (tests/web/browser/admin_flow.mjs): web-api alone on its
+// database is all they need, so no fax call is made here.
+TEST_F(WebUiBrowser, AnAdministratorManagesUsersAndGroupsFromThePages) {
+  const int api_port = testing::free_port();
+  ASSERT_NO_FATAL_FAILURE(start("web-api", FAXBRIDGE_WEB_API_BIN,
+                                {{"FAXBRIDGE_API_BIND", "127.0.0.1"},
+                                 {"FAXBRIDGE_API_PORT", std::to_string(api_port)},
+                                 {"FAXBRIDGE_WEB_DIR", FAXBRIDGE_WEB_DIST}}));
+  ASSERT_TRUE(eventually([&] { return http_ok(api_port, "/api/v1/version"); }, 60s)) << "see " << dir_;
+  const std::string log = dir_ + "/admin-browser.log";
+  Child browser(FAXBRIDGE_NODE, {FAXBRIDGE_ADMIN_FLOW},
+                {{"FAXBRIDGE_WEB_PACKAGE", FAXBRIDGE_WEB_PACKAGE},
+                 {"FAXBRIDGE_UI_URL", "http://127.0.0.1:" + std::to_string(api_port)},
+                 {"FAXBRIDGE_UI_ARTIFACTS", artifacts_},
+                 {"FAXBRIDGE_UI_ADMIN", "root"},
+                 {"FAXBRIDGE_UI_SENDER", "alice"},
+                 {"FAXBRIDGE_UI_PASSWORD", kPassword}},
+                log);
+  const auto status = browser.wait(kBrowserDeadline);
+  ASSERT_TRUE(status) << "the browser test is still running; see " << log;
+  std::cout << slurp(log);
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "see the admin_flow lines above and " << dir_;
+  for (const char* page : {"admin-user-new", "admin-users", "admin-users-import", "admin-groups", "admin-routes", "admin-settings-mailbox",
+                           "admin-settings-service", "admin-settings-company", "admin-dashboard",
+                           "admin-cover-pages", "admin-tokens", "admin-audit"}) {
     for (const char* width : {"desktop", "phone"}) {
       const auto shot = artifacts_ + "/" + page + "-" + width + ".png";
       EXPECT_GT(std::filesystem::exists(shot) ? std::filesystem::file_size(shot) : 0u, 0u) << shot;

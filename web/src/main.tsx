@@ -13,6 +13,7 @@ import { Outbox } from './pages/Outbox';
 import { Inbox } from './pages/Inbox';
 import { PreferencesPage } from './pages/Preferences';
 import { NoAccess, NotFound } from './pages/Messages';
+import { lazy } from './components/Lazy';
 import './styles.css';
 
 type Session = { state: 'loading' } | { state: 'out' } | { state: 'in'; me: Me; lang: Language };
@@ -78,8 +79,11 @@ function App() {
   );
 }
 
+const Admin = lazy(() => import('./pages/admin/index').then((m) => m.AdminPage));
+
 function page(path: string, me: Me) {
   if (me.level < 2) return <NoAccess />;
+  if (path === '/admin' || path.startsWith('/admin/')) return me.level >= 10 ? <Admin path={path} /> : <NotFound />;
   switch (path) {
     case '/':
     case '/sign-in':

@@ -7,7 +7,8 @@
 // schedule a second fax for tomorrow and cancel it; change preferences and see them after a reload (and the pages turn Italian); then the
 // receiving user finds the fax unread in their inbox with a thumbnail, downloads the
 // PDF (which the C++ test decodes) and marks it read; a level-0 user sees no fax pages;
-// and the sender sends the cancelled fax again.
+// and the sender sends the cancelled fax again. Meanwhile an administrator's dashboard,
+// open in a second session, shows the sent fax in its chart's data by its own refresh.
 // On every page: axe-core with no serious or critical violation, no Content-Security-
 // Policy violation, no script error, no horizontal scroll at phone width, and a
 // screenshot at desktop and phone width into FAXBRIDGE_UI_ARTIFACTS.
@@ -32,6 +33,7 @@ const pdfPath = env('FAXBRIDGE_UI_PDF');
 const sender = { user: env('FAXBRIDGE_UI_SENDER'), password: env('FAXBRIDGE_UI_PASSWORD') };
 const receiver = { user: env('FAXBRIDGE_UI_RECEIVER'), password: env('FAXBRIDGE_UI_PASSWORD'), number: env('FAXBRIDGE_UI_RECEIVER_NUMBER') };
 const noAccess = { user: env('FAXBRIDGE_UI_NO_ACCESS'), password: env('FAXBRIDGE_UI_PASSWORD') };
+const administrator = { user: env('FAXBRIDGE_UI_ADMIN'), password: env('FAXBRIDGE_UI_PASSWORD') };
 const expectedPolicy = env('FAXBRIDGE_UI_POLICY');
 // A fax call runs in real time (~10-30 s a page); this is for a hung test only.
 const kFaxDeadlineMs = 15 * 60 * 1000;
@@ -118,6 +120,18 @@ try {
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
 
+  // ---- an administrator's dashboard, open beside the sender (its own session) --------
+  const adminContext = await browser.newContext({ viewport: kDesktop, locale: 'en-GB' });
+  const dashboard = await adminContext.newPage();
+  dashboard.on('pageerror', (e) => problems.push(`dashboard script error: ${e.message}`));
+  await dashboard.goto(base + '/admin/dashboard');
+  await signIn(dashboard, administrator);
+  await dashboard.getByRole('heading', { level: 1, name: 'Operations' }).waitFor();
+  await dashboard.waitForFunction(() => document.querySelector('.chart')?.__uplot?.data?.[0]?.length === 24);
+  // What the chart draws (not pixels): the sum of its "sent" series over the 24 hours.
+  const drawnSent = () => dashboard.evaluate(() => document.querySelector('.chart').__uplot.data[1].reduce((a, b) => a + b, 0));
+  const sentBefore = await drawnSent();
+
   // ---- send a fax ---------------------------------------------------------------------
   step('send');
   await page.getByRole('link', { name: 'Send a fax' }).click();
@@ -179,6 +193,13 @@ try {
   await row.locator('[data-status=sent]').waitFor({ timeout: kFaxDeadlineMs });
   assert.equal(await row.locator('.badge').textContent(), 'Sent');
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the outbox updated without a reload');
+  // The dashboard's chart moved with it, by its own refresh.
+  await dashboard.waitForFunction((n) => document.querySelector('.chart').__uplot.data[1].reduce((a, b) => a + b, 0) > n,
+    sentBefore, { timeout: kFaxDeadlineMs });
+  const stats = await (await dashboard.request.get(base + '/api/v1/stats')).json();
+  assert.equal(await drawnSent(), stats.hourly.reduce((n, h) => n + h.sent + h.partially_sent, 0), 'the chart draws the API\'s figures');
+  step(`dashboard: sent per hour went from ${sentBefore} to ${await drawnSent()}`);
+  await adminContext.close();
   await row.getByRole('button', { name: 'Details' }).click();
   const attempts = row.locator('.attempts li');
   await attempts.first().waitFor();

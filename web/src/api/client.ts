@@ -16,7 +16,7 @@ export type NewFax = Schemas['NewFax'];
 export type Problem = Schemas['Problem'];
 
 // The JSON body of an operation's success answer, from the OpenAPI document.
-type Ok<P extends keyof paths, M extends keyof paths[P], S extends number> = paths[P][M] extends {
+export type Ok<P extends keyof paths, M extends keyof paths[P], S extends number> = paths[P][M] extends {
   responses: { [K in S]: { content: { 'application/json': infer T } } };
 }
   ? T
@@ -50,7 +50,7 @@ export const whenSignedOut = (f: () => void) => {
   onSignedOut = f;
 };
 
-async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const init: RequestInit = { method, headers: { Accept: 'application/json', ...headers }, credentials: 'same-origin' };
   const h = init.headers as Record<string, string>;
   if (method !== 'GET' && csrfToken) h['X-CSRF-Token'] = csrfToken;
@@ -71,7 +71,7 @@ async function request<T>(method: string, path: string, body?: unknown, headers:
   return json as T;
 }
 
-const query = (q: Record<string, string | number | boolean | undefined>) => {
+export const query = (q: Record<string, string | number | boolean | undefined>) => {
   const s = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') s.set(k, String(v));
   const text = s.toString();

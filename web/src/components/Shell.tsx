@@ -11,10 +11,23 @@ const kLinks = [
   ['/inbox', 'nav.inbox'],
   ['/preferences', 'nav.preferences'],
 ] as const;
+// Shown to administrators only (the server refuses the API to anyone else anyway).
+const kAdminLinks = [
+  ['/admin/dashboard', 'nav.dashboard'],
+  ['/admin/users', 'nav.users'],
+  ['/admin/groups', 'nav.groups'],
+  ['/admin/routes', 'nav.routes'],
+  ['/admin/settings', 'nav.settings'],
+  ['/admin/cover-pages', 'nav.covers'],
+  ['/admin/tokens', 'nav.tokens'],
+  ['/admin/audit', 'nav.audit'],
+] as const;
 
 export function Shell(props: { path: string; onSignOut: () => void; children: ComponentChildren }) {
   const { me, t } = useApp();
-  const current = props.path === '/' ? '/send' : props.path;
+  const current = props.path === '/' ? '/send' : props.path === '/admin' ? '/admin/users'
+    : props.path.startsWith('/admin/settings') ? '/admin/settings' : props.path;
+  const links = me.level >= 10 ? [...kLinks, ...kAdminLinks] : kLinks;
   return (
     <>
       <a class="skip" href="#main" onClick={(e) => {
@@ -29,7 +42,7 @@ export function Shell(props: { path: string; onSignOut: () => void; children: Co
         {me.level >= 2 && (
           <nav aria-label={t('nav.label')}>
             <ul>
-              {kLinks.map(([href, key]) => (
+              {links.map(([href, key]) => (
                 <li key={href}>
                   <a href={href} aria-current={current === href ? 'page' : undefined}>
                     {t(key)}
