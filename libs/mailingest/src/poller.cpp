@@ -11,8 +11,10 @@
 // as a whole, each of its messages is written again in a transaction of its own, as
 // without batches, so one message that cannot be written holds no other back.
 // A writer thread writes batch N while this thread fetches and reads batch N+1 (the
-// MIME parse is this process's CPU, the writes PostgreSQL's); batch N is announced and
-// moved, by this thread, which alone uses the session, before batch N+1 is written.
+// MIME parse is this process's CPU, the writes PostgreSQL's). Once batch N has
+// committed, batch N+1's write starts at once and this thread, which alone uses the
+// session, announces and moves batch N meanwhile: batches still commit in mailbox
+// order, and each message is moved only after its own batch's commit.
 #include "faxbridge/mailingest/poller.hpp"
 
 #include <algorithm>
@@ -279,13 +281,25 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
   // order so that leaving the poll (a crash point) first waits for the write.
   std::vector<Pending> in_flight;
   std::future<void> writing;
-  // Once the writer is done with in_flight: announce, count and move it (this thread
-  // alone uses the session). False when a crash point stops the poll.
-  const auto finish = [&]() -> bool {
+  // Waits for the writer to commit in_flight and takes the batch back: it is then
+  // announced and moved by finish(). False when a crash point stops the poll.
+  std::vector<Pending> committed;
+  const auto take_committed = [&]() -> bool {
     writing.get();
-    if (crash_ && crash_("committed")) return false;
+    committed = std::move(in_flight);
+    in_flight.clear();
+    return !(crash_ && crash_("committed"));
+  };
+  const auto start_writing = [&](std::vector<Pending> batch) {
+    in_flight = std::move(batch);
+    writing = std::async(std::launch::async, [this, &config, &in_flight] { write_batch(pool_, config, in_flight); });
+  };
+  // Announces, counts and moves the committed batch (this thread alone uses the
+  // session), while the writer may be writing the next one. False when a crash point
+  // stops the poll.
+  const auto finish = [&]() -> bool {
     std::vector<std::string> to_processed, to_failed;
-    for (auto& p : in_flight) {
+    for (auto& p : committed) {
       Decision d;
       if (p.error) {
         log::warn("mailingest.write_failed", {{"message", p.id}, {"code", std::string(p.error->name())},
@@ -375,13 +389,15 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
     if (batch.empty()) continue;
     ++batches;
     batch_limit = std::min(1 + batches / 2, kBatchMessages);
-    // The batch before must be committed and moved before this one is written: a
-    // message is moved only after its commit, and batches commit in mailbox order.
-    if (writing.valid() && !finish()) return report;
-    in_flight = std::move(batch);
-    writing = std::async(std::launch::async, [this, &config, &in_flight] { write_batch(pool_, config, in_flight); });
+    // The batch before must have committed before this one is written (batches commit
+    // in mailbox order); it is moved while this one is written (IMAP's COPY, STORE and
+    // EXPUNGE wait on Dovecot's syncs, which need not hold PostgreSQL up).
+    const bool before = writing.valid();
+    if (before && !take_committed()) return report;
+    start_writing(std::move(batch));
+    if (before && !finish()) return report;
   }
-  if (writing.valid() && !finish()) return report;
+  if (writing.valid() && !(take_committed() && finish())) return report;
   if (auto c = session.close(); !c)
     log::warn("mailingest.close_failed", {{"code", std::string(c.error().name())}, {"reason", c.error().message}});
   if (metrics_)

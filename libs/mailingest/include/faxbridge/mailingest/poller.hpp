@@ -13,7 +13,8 @@
 // message in its own savepoint (db::within_savepoint), so the batch pays one commit
 // and a message found in the ledger rolls back only its own writes; the batch's
 // messages are then moved together (one IMAP COPY, STORE and EXPUNGE per folder). A
-// batch is written on a thread of the poll's own while the next one is fetched.
+// batch is written on a thread of the poll's own while the next one is fetched, and
+// the batch before it is moved while it is written.
 // Automatic mails (auto-replies, bounces, our own notices) are recorded and moved to
 // processed, never answered.
 #include <cstdint>
