@@ -312,10 +312,11 @@ namespace ingested_messages {
 
 Result<bool> record(Tx& tx, const std::string& mailbox, const std::string& message_id,
                     const std::vector<std::int64_t>& job_ids, const std::string& outcome) {
-  auto r = W(tx).exec_params(
+  // Prepared: one per mail mail-ingest reads.
+  static const std::string sql =
       "INSERT INTO ingested_messages (mailbox, message_id, job_ids, outcome) VALUES ($1, $2, $3::bigint[], $4) "
-      "ON CONFLICT DO NOTHING",
-      mailbox, message_id, bigint_array(job_ids), outcome);
+      "ON CONFLICT DO NOTHING";
+  auto r = exec_prepared_text(tx, sql, mailbox, message_id, bigint_array(job_ids), outcome);
   return r.affected_rows() > 0;
 }
 
