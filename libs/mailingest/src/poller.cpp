@@ -38,13 +38,16 @@ namespace {
 
 enum class Disposition { kProcessed, kFailed };
 
-// A batch's messages share one transaction, so one commit's WAL flush (3.7 ms on this
-// machine's disk by pg_test_fsync; 11 ms seen under load) is paid once for them all.
-// 20: the flush is then a small part of each mail's time, and a batch holds the commit
-// of its first mail back by no more than 20 fetches. 16 MiB: a batch of big mails keeps
-// that much read at once (twice that with the batch being written), not 20 times the
-// 25 MiB a mail may have.
-constexpr std::size_t kBatchMessages = 20;
+// A batch's messages share one transaction and one IMAP move, so one commit's WAL flush
+// (3.7 ms on this machine's disk by pg_test_fsync; 11 ms seen under load) and the
+// move's three Dovecot syncs (3-14 ms each) are paid once for them all. 40: those are
+// then a small part of each mail's time, a batch holds the commit of its first mail
+// back by no more than 40 fetches (about 20 ms with the Debian PDF), and its savepoints
+// stay within the 64 subtransactions PostgreSQL caches per backend
+// (PGPROC_MAX_CACHED_SUBXIDS; past that every snapshot reads pg_subtrans). 16 MiB: a
+// batch of big mails keeps that much read at once (twice that with the batch being
+// written), not 40 times the 25 MiB a mail may have.
+constexpr std::size_t kBatchMessages = 40;
 constexpr std::size_t kBatchBytes = 16u << 20;
 
 struct Decision {
@@ -351,14 +354,16 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
   };
 
   std::size_t next = 0;
-  std::size_t batch_limit = 1, batches = 0;
+  std::size_t batch_limit = 1;
   while (next < listed->size()) {
     // Fetch and read a batch: up to batch_limit messages, or kBatchBytes of mail (a mail
-    // larger than that is a batch of its own). The limit grows by one every second batch
-    // (1, 1, 2, 2, 3, ...) up to kBatchMessages: a poll that finds a few mails (the usual
-    // 20-second poll) commits and moves each almost as soon as it is read, as without
-    // batches, and a crash there costs as little; a backlog goes 20 at a time after 40
-    // batches (420 mails). Meanwhile the batch before is written on the writer thread.
+    // larger than that is a batch of its own). The limit doubles with each batch (1, 2,
+    // 4, 8, 16, 32) up to kBatchMessages: a poll that finds a few mails (the usual
+    // 20-second poll) commits and moves the first almost as soon as it is read, and a
+    // backlog goes 40 at a time after 6 batches (63 mails). (It grew by one every second
+    // batch before, 420 mails to reach 20, which left a 1,000-mail backlog paying twice
+    // as many commits and moves: bench/mail.) Meanwhile the batch before is written on
+    // the writer thread.
     std::vector<Pending> batch;
     std::size_t batch_bytes = 0;
     while (next < listed->size() && batch.size() < batch_limit && batch_bytes < kBatchBytes) {
@@ -387,8 +392,7 @@ Result<PollReport> Poller::poll(const MailIngestConfig& config) {
                               std::nullopt, std::nullopt});
     }
     if (batch.empty()) continue;
-    ++batches;
-    batch_limit = std::min(1 + batches / 2, kBatchMessages);
+    batch_limit = std::min(batch_limit * 2, kBatchMessages);
     // The batch before must have committed before this one is written (batches commit
     // in mailbox order); it is moved while this one is written (IMAP's COPY, STORE and
     // EXPUNGE wait on Dovecot's syncs, which need not hold PostgreSQL up).

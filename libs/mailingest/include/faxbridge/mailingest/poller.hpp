@@ -8,7 +8,7 @@
 // ingested_messages ledger. Only after that commit is the message moved (processed or
 // failed folder) or deleted (POP3): a crash before the commit leaves it to the next poll,
 // a crash after it finds the ledger row next time and creates nothing twice.
-// Messages go in batches (1, 1, 2, 2, 3, ... mails up to 20; at most 16 MiB of
+// Messages go in batches (1, 2, 4, ... mails up to 40; at most 16 MiB of
 // mail unless a single mail is larger): a batch's transactions are one, each
 // message in its own savepoint (db::within_savepoint), so the batch pays one commit
 // and a message found in the ledger rolls back only its own writes; the batch's
