@@ -106,5 +106,38 @@ TEST_F(PoolModes, AUnitThatFailsWithinItsSavepointIsUndoneAloneAndTheRestCommits
   EXPECT_EQ(names, (std::vector<std::string>{"after", "kept"}));
 }
 
+TEST_F(PoolModes, SavepointsLeftOpenUntilTheCommitStillUndoAFailedUnitAlone) {
+  // kAtCommit: succeeded units keep their savepoints open (nested), a failed one in the
+  // middle is undone alone, and the units after it nest in the ones before.
+  std::vector<std::string> refused;
+  auto r = pool_.transact([&](Tx& t) -> Result<void> {
+    for (const std::string name : {"one", "fails", "two", "fails", "three"}) {
+      auto unit = within_savepoint(
+          t,
+          [&](Tx& u) -> Result<void> {
+            if (name == "fails") {
+              auto made = make_then_fail(u);
+              if (!made) return made.error();
+              return {};
+            }
+            auto made = api_tokens::create(u, alice_, name, std::nullopt, utc_time(2026, 12, 1, 9, 0, 0));
+            if (!made) return made.error();
+            return {};
+          },
+          SavepointRelease::kAtCommit);
+      if (!unit) refused.push_back(unit.error().message);
+    }
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(refused.size(), 2u);
+  auto kept = pool_.autocommit([&](Tx& t) { return api_tokens::list(t, alice_); });
+  ASSERT_TRUE(kept) << kept.error().to_string();
+  std::vector<std::string> names;
+  for (const auto& k : *kept) names.push_back(k.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"one", "three", "two"}));
+}
+
 }  // namespace
 }  // namespace faxbridge::db
