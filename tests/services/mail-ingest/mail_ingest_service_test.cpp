@@ -273,9 +273,13 @@ TEST_F(MailIngestServiceTest, ImapKilledBetweenFetchAndCommitAndBetweenCommitAnd
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
   // The next process finds it in the ledger (no new job) and moves it; killed right after.
+  // The next batch (the other two mails) is written while the first is moved, so it may
+  // have committed before the kill too; then the final process finds those in the ledger
+  // and only moves them. Either way no mail has more than its own two jobs.
   ASSERT_NO_FATAL_FAILURE(kill_held_at("imap-moved", "moved"));
-  EXPECT_EQ(ledger(), 1);
-  EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
+  const int after_moved = ledger();
+  EXPECT_TRUE(after_moved == 1 || after_moved == 3) << after_moved;
+  EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2 * after_moved);
   EXPECT_EQ(dovecot_->messages(user).size(), 2u);
 
   auto p = start("imap-final");
@@ -307,9 +311,11 @@ TEST_F(MailIngestServiceTest, Pop3KilledBetweenFetchAndCommitAndBetweenCommitAnd
 
   // DELE sent, killed before QUIT: the server deletes nothing (RFC 1939 6), the mail
   // comes back once more and the ledger again keeps it from a second set of jobs.
+  // As with IMAP, the next batch is written meanwhile and may have committed too.
   ASSERT_NO_FATAL_FAILURE(kill_held_at("pop-moved", "moved"));
-  EXPECT_EQ(ledger(), 1);
-  EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2);
+  const int after_moved = ledger();
+  EXPECT_TRUE(after_moved == 1 || after_moved == 3) << after_moved;
+  EXPECT_EQ(number("SELECT count(*) FROM fax_jobs"), 2 * after_moved);
   EXPECT_EQ(dovecot_->messages(user).size(), 3u);
 
   auto p = start("pop-final");
@@ -319,19 +325,22 @@ TEST_F(MailIngestServiceTest, Pop3KilledBetweenFetchAndCommitAndBetweenCommitAnd
   expect_each_mail_once({1, 2, 3}, {});
 }
 
-// The bad day without any hold: 20 mails (every fifth from a stranger, refused with a
+// The bad day without any hold: 40 mails (every fifth from a stranger, refused with a
 // reply), the process SIGKILLed at random moments while it ingests them, restarted
 // each time. A kill is aimed at the ingest: once the ledger has grown by a random 1-4
 // mails since the start, after a random 0-10 ms more. Each mail carries 256 KiB, so
 // one takes a few milliseconds to ingest and the kills land inside the mailbox (small
-// mails went 2 ms apart: all 20 in before the first kill). The seed is printed.
+// mails went 2 ms apart: all 20 in before the first kill). 40, not 20: since the
+// ingest's batches double (1, 2, 4, 8 mails per commit) and its parse got faster, a
+// restarted process took the rest of 20 mails before the third kill.
+// The seed is printed.
 class MailIngestRandomKills : public MailIngestServiceTest {
  protected:
   void run(bool pop3) {
     configure(pop3);
     const std::string user = pop3 ? "fax-pop" : "fax";
     const std::string tag = pop3 ? "pop-r" : "imap-r";
-    constexpr int kMails = 20;
+    constexpr int kMails = 40;
     std::set<int> faxed, refused;
     for (int i = 1; i <= kMails; ++i) {
       const bool stranger = i % 5 == 0;
@@ -399,8 +408,8 @@ class MailIngestRandomKills : public MailIngestServiceTest {
   }
 };
 
-TEST_F(MailIngestRandomKills, ImapKilledAtRandomMomentsFaxesEachOfTwentyMailsOnce) { run(false); }
-TEST_F(MailIngestRandomKills, Pop3KilledAtRandomMomentsFaxesEachOfTwentyMailsOnce) { run(true); }
+TEST_F(MailIngestRandomKills, ImapKilledAtRandomMomentsFaxesEachOfFortyMailsOnce) { run(false); }
+TEST_F(MailIngestRandomKills, Pop3KilledAtRandomMomentsFaxesEachOfFortyMailsOnce) { run(true); }
 
 }  // namespace
 }  // namespace faxbridge
